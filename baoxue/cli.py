@@ -1,0 +1,55 @@
+"""`baoxue` command line. Each sub-command lives in ``baoxue/commands/<name>.py`` with ``register(subparsers)``
+(adds its parser and sets ``func``) and ``run(args) -> int``. This file only dispatches.
+
+With ``--json`` standard output carries only the JSON document; messages and progress go to standard error.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+COMMANDS = ("template", "validate", "update", "submit", "verify", "next-month", "rollup", "demo", "addin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="baoxue", description="控辍保学月报工作簿：模板、校验、报送、汇总 (baoxue)")
+    parser.add_argument("--version", action="version", version=f"baoxue {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"baoxue.commands.{name.replace('-', '_')}")
+        except ModuleNotFoundError as e:
+            if e.name == f"baoxue.commands.{name.replace('-', '_')}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8")
+        except (AttributeError, ValueError):
+            pass
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from .policy import PolicyError
+    try:
+        return int(args.func(args) or 0)
+    except PolicyError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

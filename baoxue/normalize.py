@@ -1,0 +1,228 @@
+"""Values as clerks really type them (SPEC §2.9): normalise before checking, never silently change meaning.
+
+Every function takes a raw cell value (str, int, float, bool, datetime, date, None) and returns the normalised
+value, or an ``Invalid`` when the value cannot be typed (the validators report it; nothing is coerced).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from . import model
+from .book import Invalid
+
+_FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20  # ideographic space
+_SPACES = re.compile(r"\s+")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def halfwidth(s: str) -> str:
+    return s.translate(_FULLWIDTH)
+
+
+def clean_header(s: Any) -> str:
+    """Header text for matching: half-width, no spaces at all, full-width brackets made ASCII."""
+    if s is None:
+        return ""
+    return _SPACES.sub("", halfwidth(str(s)))
+
+
+def is_empty(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and v.strip() == "") or (isinstance(v, float) and v != v)
+
+
+def raw_text(v: Any) -> str | None:
+    """The value as found, as text (what findings show as ``value``)."""
+    if is_empty(v):
+        return None
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e16:
+        return str(int(v))
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S") if (v.hour or v.minute or v.second) else v.strftime("%Y-%m-%d")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v).strip()
+
+
+def text(v: Any) -> str | None:
+    """Free text: half-width digits/letters, trimmed. Text that starts with '=' stays text."""
+    if is_empty(v):
+        return None
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, (int, float)) or isinstance(v, dt.date):
+        return raw_text(v)
+    return halfwidth(str(v)).strip()
+
+
+def compact(v: Any) -> str | None:
+    """Text with every space removed (IDs, 学籍号, phone numbers)."""
+    t = text(v)
+    return None if t is None else _SPACES.sub("", t)
+
+
+def id_number(v: Any) -> str | Invalid | None:
+    """身份证号: spaces removed, lowercase x → X. A number cell is ``Invalid(reason="id_number")``: Excel has already
+    kept only 15 significant digits, so the value can never be trusted (F004 tells the clerk to retype it as text)."""
+    if is_empty(v):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return Invalid(str(int(v)), "id_number")
+    s = compact(v).upper()
+    return s
+
+
+def xjh(v: Any) -> str | None:
+    """学籍号: like an ID, with its leading G or L upper-cased."""
+    if is_empty(v):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return raw_text(v)
+    return compact(v).upper()
+
+
+def phone(v: Any) -> str | None:
+    if is_empty(v):
+        return None
+    s = compact(v)
+    return s.replace("－", "-").replace("—", "-")
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def date(v: Any) -> dt.date | Invalid | None:
+    """A date from a date cell, an Excel serial number, or 2026-09-03, 2026/9/3, 2026.9.3, 2026年9月3日, 20260903."""
+    if is_empty(v):
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, bool):
+        return Invalid(raw_text(v), "date")
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and not v.is_integer():
+            v = int(v)  # a date-time serial: the date part
+        n = int(v)
+        if 19000101 <= n <= 29991231:  # 20260903 typed as a number
+            return date(str(n))
+        if 1 <= n <= 109574:  # 1900-01-01 … 2199-12-31
+            return EXCEL_EPOCH + dt.timedelta(days=n)
+        return Invalid(raw_text(v), "date")
+    s = _SPACES.sub("", halfwidth(str(v)))
+    for pat in _DATE_PATTERNS:
+        m = pat.match(s)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return Invalid(str(v).strip(), "date")
+    return Invalid(str(v).strip(), "date")
+
+
+def integer(v: Any) -> int | Invalid | None:
+    if is_empty(v):
+        return None
+    if isinstance(v, bool):
+        return Invalid(raw_text(v), "int")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v) if v.is_integer() else Invalid(raw_text(v), "int")
+    s = compact(v)
+    if re.fullmatch(r"[+-]?\d+(\.0+)?", s):
+        return int(float(s))
+    return Invalid(str(v).strip(), "int")
+
+
+def number(v: Any) -> int | float | Invalid | None:
+    if is_empty(v):
+        return None
+    if isinstance(v, bool):
+        return Invalid(raw_text(v), "number")
+    if isinstance(v, (int, float)):
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+    s = compact(v)
+    try:
+        f = float(s)
+    except ValueError:
+        return Invalid(str(v).strip(), "number")
+    return int(f) if f.is_integer() else f
+
+
+def code(list_name: str, v: Any) -> str | None:
+    """A code-list value: canonical value when an accepted alias was typed, else the normalised text (F002 judges)."""
+    t = text(v)
+    if t is None:
+        return None
+    t = _SPACES.sub("", t)
+    aliases = model.CODE_ALIASES.get(list_name)
+    if aliases:
+        return aliases.get(t.upper(), aliases.get(t, t))
+    return t
+
+
+def grade(v: Any) -> str | Invalid | None:
+    """年级: 一年级…九年级, 1–9, 初一/初二/初三 → canonical; anything else is ``Invalid(reason="grade")`` (F011)."""
+    if is_empty(v):
+        return None
+    t = code("年级", v)
+    if t in model.GRADES:
+        return t
+    return Invalid(raw_text(v), "grade")
+
+
+def month(v: Any) -> str | Invalid | None:
+    """报送月份 as 'YYYY-MM' from text (2026-09, 2026/9, 2026年9月, 202609) or a date cell."""
+    if is_empty(v):
+        return None
+    if isinstance(v, (dt.date, dt.datetime)):
+        return f"{v.year:04d}-{v.month:02d}"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        n = int(v)
+        if 190001 <= n <= 299912 and 1 <= n % 100 <= 12:
+            return f"{n // 100:04d}-{n % 100:02d}"
+        d = date(v)
+        return f"{d.year:04d}-{d.month:02d}" if isinstance(d, dt.date) else Invalid(raw_text(v), "month")
+    s = _SPACES.sub("", halfwidth(str(v)))
+    m = re.fullmatch(r"(\d{4})(?:[-/.年]|)(\d{1,2})月?(?:[-/.]\d{1,2}日?)?", s)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    return Invalid(str(v).strip(), "month")
+
+
+BY_KIND = {
+    "text": text, "name": text, "cert": compact, "id": id_number, "xjh": xjh, "phone": phone, "date": date,
+    "int": integer, "number": number, "grade": grade,
+}
+
+
+def cell(column: model.Column, v: Any) -> Any:
+    """Normalise one cell of a data-sheet column per its kind."""
+    if column.kind == "code":
+        return code(column.codes, v)
+    return BY_KIND[column.kind](v)
+
+
+def cover_value(field: model.CoverField, v: Any) -> Any:
+    kind = field.kind
+    if kind == "code":
+        return code(field.codes, v)
+    if kind == "month":
+        return month(v)
+    if kind == "int":
+        return integer(v)
+    if kind == "date":
+        return date(v)
+    if kind in ("phone",):
+        return phone(v)
+    if kind == "schoolcode":
+        return compact(v)
+    return text(v)
