@@ -9,8 +9,10 @@ from typing import Any
 
 @dataclass
 class Grid:
-    sheets: dict[str, list[list[Any]]] = field(default_factory=dict)   # rows from Excel row 1, cells from column A
+    sheets: dict[str, list[list[Any]]] = field(default_factory=dict)   # canonical sheet name -> rows from Excel
+    #                                                                    row 1, cells from column A (None or "" = empty)
     formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # sheet -> {(row, col)} 1-based
     properties: dict[str, str] = field(default_factory=dict)           # custom document properties
     hidden: set[str] = field(default_factory=set)                      # hidden sheet names
+    sheet_names: list[str] = field(default_factory=list)               # every sheet of the workbook, in order
     path: str | None = None
