@@ -205,6 +205,10 @@ _HEADER_KEYS = {s.name: _header_keys(s) for s in model.DATA_SHEETS}
 _COVER_KEYS = {normalize.clean_header(f.label): f.label for f in model.COVER_FIELDS}
 
 
+def _blank(v: Any) -> bool:
+    return v is None or v == "" or (isinstance(v, str) and not v.strip())
+
+
 def _cell(row: list, j: int) -> Any:
     return row[j] if j < len(row) else None
 
@@ -229,22 +233,21 @@ def _find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str,
     return i, found, extras
 
 
-def _typed_column(column: model.Column, values: list) -> list:
+def _typed_column(column: model.Column, values) -> list:
+    """Normalise one column; values repeat a lot (codes, dates), so each distinct raw value is typed once."""
     fn = normalize.cell
-    cache: dict = {}
+    cache: dict = {"": None, None: None}
     out = []
+    append = out.append
     for v in values:
-        if v is None or v == "":
-            out.append(None)
+        if v.__class__ is bool:  # True == 1.0 as a dict key: never share a cache entry with numbers
+            append(fn(column, v))
             continue
-        key = (type(v), v)
         try:
-            t = cache[key]
+            append(cache[v])
         except KeyError:
-            t = cache[key] = fn(column, v)
-        except TypeError:  # unhashable: never from calamine, but be safe
-            t = fn(column, v)
-        out.append(t)
+            t = cache[v] = fn(column, v)
+            append(t)
     return out
 
 
@@ -264,17 +267,16 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet) -> None:
     excel_rows = []
     for i in range(hi + 1, len(rows)):
         row = rows[i]
-        if all(v is None or v == "" or (isinstance(v, str) and not v.strip()) for v in row):
+        if row.count("") + row.count(None) == len(row) or all(_blank(v) for v in row):
             continue
         data_rows.append(row)
         excel_rows.append(i + 1)
-    columns = {}
-    for col in sheet.columns:
-        j = found.get(col.name)
-        if j is None:
-            columns[col.name] = [None] * len(data_rows)
-        else:
-            columns[col.name] = _typed_column(col, [_cell(r, j) for r in data_rows])
+    width = max((len(r) for r in data_rows), default=0)
+    transposed = list(zip(*(r if len(r) == width else list(r) + [None] * (width - len(r)) for r in data_rows)))
+    def raw_column(j: int | None):
+        return transposed[j] if j is not None and j < len(transposed) else [None] * len(data_rows)
+
+    columns = {col.name: _typed_column(col, raw_column(found.get(col.name))) for col in sheet.columns}
     formula_cells = grid.formulas.get(sheet.name) or set()
     if formula_cells:
         for col_name, j in found.items():
@@ -287,7 +289,8 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet) -> None:
     book.sheets[sheet.name] = _frame(sheet, excel_rows, columns)
     if extras:
         book.extras[sheet.name] = pd.DataFrame(
-            {name: [_cell(r, j) for r in data_rows] for j, name in extras.items()} | {"_row": excel_rows})
+            {name: list(raw_column(j)) for j, name in extras.items()}
+            | {"_row": excel_rows})
 
 
 def _frame(sheet: model.Sheet, excel_rows: list[int], columns: dict[str, list]) -> pd.DataFrame:
