@@ -1,0 +1,118 @@
+"""`baoxue next-month BOOK --out NEW`: next month's workbook from this month's.
+
+What is carried (``carry_forward``, pure):
+- cover: the school's identity, enrolment, 填报人/联系电话/审核人 copied; 报送月份 advanced; 零报告 and 填报日期 left blank
+  for the clerk (they are this month's declarations); 模板版本 current;
+- 辍学: every open case (核查中/劝返中/去向不明) and any row the clerk has not closed properly (a closing status without
+  a 销号日期 stays, so the clerk still sees it); cases closed before the new month are dropped (they live on in the
+  month they were closed, and in the county's store);
+- 休学 / 缓学 / 送教上门: the current rosters (休学中, 缓学中, 送教中); 本月送教次数/课时 cleared (``update`` recomputes them);
+- 送教记录 / 劝返记录: kept for the school year (September–August): rows dated before the new month's school-year start
+  are dropped when crossing into September; rows of children no longer carried (closed cases, students who left the
+  roster) are dropped too, since their 辍学 / 送教上门 row is gone (P001 / T005 would otherwise flag them).
+Rows keep their values exactly (typed values written back through the template filler); a value that failed the type
+stage is written back as the text found, so the clerk still sees and fixes it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import model
+from .book import Invalid, SchoolBook, month_start, next_month
+
+CARRIED_COVER = ("学校标识码", "学校名称", "所属乡镇", "学校类型", "城乡类别", *model.ENROLMENT_LABELS,
+                 "填报人", "联系电话", "审核人")
+ROSTER_STATUS = {model.LEAVE.name: "休学中", model.DEFER.name: "缓学中", model.HOME.name: "送教中"}
+LOGS = {model.VISITS.name: ("送教日期", model.HOME.name), model.PERSUASION.name: ("劝返日期", model.DROPOUT.name)}
+
+
+class CarryError(Exception):
+    """The book cannot be carried forward (no valid 报送月份); the message is Chinese."""
+
+
+@dataclass
+class Carried:
+    month: str
+    cover: dict[str, Any]
+    rows: dict[str, list[dict[str, Any]]]
+    dropped: dict[str, int] = field(default_factory=dict)   # sheet -> rows not carried
+
+
+def school_year_start(month: str) -> dt.date:
+    """1 September of the school year the month belongs to (a school year runs September–August)."""
+    y, m = (int(p) for p in month.split("-"))
+    return dt.date(y if m >= 9 else y - 1, 9, 1)
+
+
+def _plain(v: Any) -> Any:
+    return v.raw if isinstance(v, Invalid) else v
+
+
+def _records(book: SchoolBook, sheet: str) -> list[dict[str, Any]]:
+    df = book.frame(sheet)
+    names = model.SHEETS[sheet].column_names
+    return [{c: _plain(v) for c, v in zip(names, values)} for values in zip(*(df[c].tolist() for c in names))] \
+        if len(df) else []
+
+
+def _keep_case(row: dict, new_start: dt.date) -> bool:
+    status = row.get("状态")
+    if status in model.DROPOUT_OPEN_STATUSES:
+        return True
+    closed = row.get("销号日期")
+    if status in model.DROPOUT_CLOSING_STATUSES and isinstance(closed, dt.date) and closed < new_start:
+        return False
+    return True  # no/unknown status or no closing date: still the clerk's to settle
+
+
+def carry_forward(book: SchoolBook) -> Carried:
+    if not book.month:
+        raise CarryError("封面的“报送月份”为空或格式不对（应为 YYYY-MM），无法生成下月工作簿。请先改正封面。")
+    month = next_month(book.month)
+    new_start = month_start(month)
+    cover = {label: _plain(book.cover.get(label)) for label in CARRIED_COVER}
+    cover.update({"报送月份": month, "零报告": None, "填报日期": None, "模板版本": model.TEMPLATE_VERSION})
+
+    rows: dict[str, list[dict]] = {}
+    dropped: dict[str, int] = {}
+    cases = _records(book, model.DROPOUT.name)
+    rows[model.DROPOUT.name] = [r for r in cases if _keep_case(r, new_start)]
+    before: dict[str, set] = {model.DROPOUT.name: {r.get("身份证号") for r in cases}}
+    for sheet, status in ROSTER_STATUS.items():
+        records = _records(book, sheet)
+        before[sheet] = {r.get("身份证号") for r in records}
+        rows[sheet] = [r for r in records if r.get("状态") == status]
+    for r in rows[model.HOME.name]:
+        r["本月送教次数"] = None
+        r["本月送教课时"] = None
+
+    year_start = school_year_start(month)
+    for sheet, (date_col, owner) in LOGS.items():
+        gone = before[owner] - {r.get("身份证号") for r in rows[owner]}   # children whose row was not carried
+        kept = []
+        for r in _records(book, sheet):
+            day = r.get(date_col)
+            if isinstance(day, dt.date) and day < year_start:
+                continue
+            if isinstance(r.get("身份证号"), str) and r["身份证号"] in gone:
+                continue
+            kept.append(r)
+        rows[sheet] = kept
+    for sheet in model.SHEETS:
+        dropped[sheet] = len(book.frame(sheet)) - len(rows[sheet])
+    return Carried(month, cover, rows, dropped)
+
+
+def next_month_workbook(src: str | Path, out: str | Path, policy=None) -> Carried:
+    """Read ``src``, carry it forward and write the new workbook to ``out`` (an existing ``out`` is backed up first)."""
+    from .fill import write_school_workbook
+    from .reader import read_workbook
+
+    if Path(out).resolve() == Path(src).resolve():
+        raise CarryError("下月工作簿不能覆盖本月工作簿，请用 --out 指定新的文件名。")
+    carried = carry_forward(read_workbook(src))
+    write_school_workbook(out, carried.cover, carried.rows, policy=policy)
+    return carried

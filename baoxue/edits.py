@@ -1,0 +1,383 @@
+"""Edits: cell operations on a workbook as plain data, and the openpyxl applier.
+
+Computing what to change is pure (SchoolBook + findings + policy → ``list[Edit]``); applying it is a writer's job. Two
+appliers exist for the same Edit types: ``apply_openpyxl(wb, edits)`` here (files, via ``baoxue update``) and
+``baoxue.addin.bridge.apply_xlwings(book, edits)`` (a live Excel book). Every edit names its sheet and, where it touches
+one cell, its 1-based row and column.
+
+Marks are what baoxue puts on an offending cell: a fill in one of ``MARK_FILLS`` and a comment whose author is
+``MARK_AUTHOR``. ``ClearMarks`` removes exactly those (comments by that author, fills of exactly those colours), so the
+clerk's own comments and colours are never touched.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from . import model
+from .findings import Finding, sort_key
+
+MARK_AUTHOR = "baoxue"
+MARK_FILLS = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}   # ARGB: light red (错误), light yellow (警告)
+DATE_FORMAT = "yyyy-mm-dd"
+PYTHON_VALUE_HEADER = "程序计算值"   # 月报汇总: the column beside the live formulas holding baoxue's own figures
+COMMENT_MAX_CHARS = 1500
+
+
+# ============================================================================================== edit types
+@dataclass(frozen=True)
+class SetValue:
+    """Write one typed value (str, int, float, date, None). A str is always written as text, never as a formula."""
+    sheet: str
+    row: int
+    col: int
+    value: Any
+    number_format: str | None = None   # applied when the cell still has the General format (dates: ``DATE_FORMAT``)
+
+
+@dataclass(frozen=True)
+class SetFill:
+    sheet: str
+    row: int
+    col: int
+    color: str                         # ARGB hex, e.g. "FFFFC7CE"
+
+
+@dataclass(frozen=True)
+class SetComment:
+    sheet: str
+    row: int
+    col: int
+    text: str
+    author: str = MARK_AUTHOR
+
+
+@dataclass(frozen=True)
+class ClearMarks:
+    """Remove every mark baoxue made on a sheet (comments by ``MARK_AUTHOR``; fills of exactly ``MARK_FILLS``)."""
+    sheet: str
+
+
+@dataclass(frozen=True)
+class EnsureSheet:
+    """Create a computed/template sheet (月报汇总, 校验结果, 代码表) when the workbook lacks it."""
+    sheet: str
+
+
+@dataclass(frozen=True)
+class ReplaceTable:
+    """Replace the rows under a sheet's header (found by its names within the first 10 rows) with ``rows``."""
+    sheet: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class SetKeyedValues:
+    """月报汇总-style sheets: for each (key, label, value), find the row whose cell holds ``key`` and write ``value`` in
+    the column headed ``value_header`` (created beside the existing columns if absent). Formulas elsewhere are kept."""
+    sheet: str
+    value_header: str
+    items: tuple[tuple[str, str, Any], ...]
+
+
+Edit = SetValue | SetFill | SetComment | ClearMarks | EnsureSheet | ReplaceTable | SetKeyedValues
+
+
+# ============================================================================================== planning (pure)
+def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
+    """The 校验结果 rows (``model.FINDINGS_COLUMNS``), one per finding, in sheet/row/column order."""
+    out = []
+    for f in sorted(findings, key=sort_key):
+        value = "" if f.value is None else (f.value if isinstance(f.value, (int, float)) else str(f.value))
+        out.append((f.sheet or "", f.row if f.row is not None else "", f.column or "", f.rule,
+                    model.SEVERITY_LABELS.get(f.severity, f.severity), value, f.message))
+    return tuple(out)
+
+
+def cell_of(book, finding: Finding) -> tuple[int, int] | None:
+    """The (row, col) a finding points at in the workbook, or None for sheet- and workbook-level findings."""
+    if finding.sheet is None or finding.row is None:
+        return None
+    if finding.sheet == model.COVER_SHEET:
+        return (finding.row, 2)  # label in column A, value in column B
+    columns = book.header_columns.get(finding.sheet) or {}
+    if not columns:
+        return None
+    col = columns.get(finding.column) if finding.column else None
+    if col is None:
+        col = min(columns.values())
+    return (finding.row, col)
+
+
+def plan_marks(book, findings: Iterable[Finding]) -> list[Edit]:
+    """Clear stale marks on every clerk sheet present, then one fill + one comment per offending cell."""
+    edits: list[Edit] = [ClearMarks(s) for s in model.CLERK_SHEETS if s not in book.missing_sheets]
+    by_cell: dict[tuple[str, int, int], list[Finding]] = defaultdict(list)
+    for f in sorted(findings, key=sort_key):
+        where = cell_of(book, f)
+        if where is not None and f.sheet not in book.missing_sheets:
+            by_cell[(f.sheet, *where)].append(f)
+    for (sheet, row, col), found in by_cell.items():
+        worst = "error" if any(f.is_error for f in found) else "warning"
+        lines = [f"{model.SEVERITY_LABELS.get(f.severity, f.severity)} {f.rule}：{f.message}" for f in found]
+        text = "\n".join(lines)
+        if len(text) > COMMENT_MAX_CHARS:
+            text = text[:COMMENT_MAX_CHARS - 1] + "…"
+        edits.append(SetFill(sheet, row, col, MARK_FILLS[worst]))
+        edits.append(SetComment(sheet, row, col, text))
+    return edits
+
+
+# ============================================================================================== applying (openpyxl)
+def _find_header(ws, names: Iterable[str], scan_rows: int = 10) -> tuple[int, dict[str, int]] | None:
+    from .normalize import clean_header
+    wanted = {clean_header(n): n for n in names}
+    for r in range(1, min(scan_rows, ws.max_row) + 1):
+        found = {}
+        for c in range(1, ws.max_column + 1):
+            v = ws.cell(r, c).value
+            if isinstance(v, str) and clean_header(v) in wanted:
+                found[wanted[clean_header(v)]] = c
+        if len(found) == len(wanted):
+            return r, found
+    return None
+
+
+def _write(cell, value: Any, number_format: str | None = None) -> None:
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"   # text starting with = + - @ stays text, never a formula
+    else:
+        cell.value = value
+        if isinstance(value, (dt.date, dt.datetime)) and cell.number_format == "General":
+            cell.number_format = number_format or DATE_FORMAT
+        elif number_format and cell.number_format == "General":
+            cell.number_format = number_format
+
+
+def _ensure_sheet(wb, name: str) -> None:
+    if name in wb.sheetnames:
+        return
+    from . import template
+    makers = {model.SUMMARY_SHEET: template.ensure_summary_sheet, model.FINDINGS_SHEET: template.ensure_findings_sheet,
+              model.CODES_SHEET: template.ensure_codes_sheet}
+    makers[name](wb)
+
+
+def _clear_marks(ws) -> None:
+    from openpyxl.styles import PatternFill
+    colors = set(MARK_FILLS.values())
+    for cell in list(ws._cells.values()):
+        comment = cell.comment
+        if comment is not None and (comment.author or "") == MARK_AUTHOR:
+            cell.comment = None
+        fill = cell.fill
+        if fill is not None and fill.fill_type == "solid" and str(fill.fgColor.rgb) in colors:
+            cell.fill = PatternFill(fill_type=None)
+
+
+def _replace_table(ws, header: tuple[str, ...], rows) -> None:
+    found = _find_header(ws, header)
+    if found is None:
+        header_row = 1
+        for j, name in enumerate(header, 1):
+            _write(ws.cell(header_row, j), name)
+        cols = {name: j for j, name in enumerate(header, 1)}
+    else:
+        header_row, cols = found
+    if ws.max_row > header_row:
+        for r in range(header_row + 1, ws.max_row + 1):
+            for c in cols.values():
+                cell = ws.cell(r, c)
+                if cell.value is not None:
+                    cell.value = None
+    order = [cols[name] for name in header]
+    for i, values in enumerate(rows, start=header_row + 1):
+        for c, v in zip(order, values):
+            _write(ws.cell(i, c), "" if v is None else v)
+
+
+def _set_keyed_values(ws, value_header: str, items) -> None:
+    keys = {key for key, _label, _v in items}
+    key_rows: dict[str, int] = {}
+    key_cols: dict[int, int] = defaultdict(int)
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.strip() in keys and cell.value.strip() not in key_rows:
+                key_rows[cell.value.strip()] = cell.row
+                key_cols[cell.column] += 1
+    key_col = max(key_cols, key=key_cols.get) if key_cols else 2
+    first_key_row = min(key_rows.values()) if key_rows else 2
+    header_row = max(first_key_row - 1, 1)
+    value_col = None
+    for r in range(1, header_row + 1):
+        for c in range(1, ws.max_column + 1):
+            v = ws.cell(r, c).value
+            if isinstance(v, str) and v.strip() == value_header:
+                value_col = c
+    if value_col is None:
+        value_col = max(ws.max_column, key_col) + 1
+        _write(ws.cell(header_row, value_col), value_header)
+        from openpyxl.utils import get_column_letter
+        ws.column_dimensions[get_column_letter(value_col)].width = 14
+    next_row = max(ws.max_row, header_row) + 1
+    for key, label, value in items:
+        r = key_rows.get(key)
+        if r is None:  # a key the sheet lacks: append a row (label before the key when there is room)
+            r = next_row
+            next_row += 1
+            if key_col > 1:
+                _write(ws.cell(r, key_col - 1), label)
+            _write(ws.cell(r, key_col), key)
+        _write(ws.cell(r, value_col), "" if value is None else value)
+
+
+def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
+    """Apply edits to an openpyxl Workbook in order (the caller saves, atomically)."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    for e in edits:
+        if isinstance(e, EnsureSheet):
+            _ensure_sheet(wb, e.sheet)
+            continue
+        if e.sheet not in wb.sheetnames:
+            continue
+        ws = wb[e.sheet]
+        if isinstance(e, SetValue):
+            _write(ws.cell(e.row, e.col), e.value, e.number_format)
+        elif isinstance(e, SetFill):
+            ws.cell(e.row, e.col).fill = PatternFill(fill_type="solid", fgColor=e.color, bgColor=e.color)
+        elif isinstance(e, SetComment):
+            comment = Comment(e.text, e.author)
+            comment.width = 320
+            comment.height = min(60 + 18 * e.text.count("\n") + len(e.text) // 2, 400)
+            ws.cell(e.row, e.col).comment = comment
+        elif isinstance(e, ClearMarks):
+            _clear_marks(ws)
+        elif isinstance(e, ReplaceTable):
+            _replace_table(ws, e.header, e.rows)
+        elif isinstance(e, SetKeyedValues):
+            _set_keyed_values(ws, e.value_header, e.items)
+        else:  # pragma: no cover - a new Edit type without an applier is a programming error
+            raise TypeError(f"unknown edit {e!r}")
+
+
+# ============================================================================================== derived values (pure)
+def _valid_id(v: Any) -> str | None:
+    from . import idcard
+    if isinstance(v, str) and idcard.format_ok(v) and idcard.checksum_ok(v) and idcard.birth_date(v) is not None:
+        return v
+    return None
+
+
+def _visit_counts(book) -> dict[str, tuple[int, Any]]:
+    """ID → (visits, class hours) in the report month, from ``baoxue.cases.visit_counts`` (the rules use the same)."""
+    from . import cases
+    counts = cases.visit_counts(book.frame(model.VISITS.name), book.month)
+    if hasattr(counts, "iterrows"):
+        return {str(k): (int(r["visits"]), r["hours"]) for k, r in counts.iterrows()}
+    return {str(k): (int(v[0]), v[1]) for k, v in dict(counts).items()}
+
+
+def _earliest_persuasion(book) -> dict[str, dt.date]:
+    df = book.frame(model.PERSUASION.name)
+    out: dict[str, dt.date] = {}
+    for pid, day in zip(df["身份证号"].tolist(), df["劝返日期"].tolist()):
+        if isinstance(pid, str) and isinstance(day, dt.date):
+            if pid not in out or day < out[pid]:
+                out[pid] = day
+    return out
+
+
+def derive_values(book) -> list[SetValue]:
+    """What ``update`` fills in (SPEC §2): 出生日期 / 性别 from a valid ID where blank; 本月送教次数 / 本月送教课时 from
+    送教记录 for the report month (computed columns: always refreshed); 劝返动员日期 from the earliest 劝返记录 where blank.
+    Only cells whose column header exists are touched; a value already equal is not rewritten."""
+    from . import idcard
+    edits: list[SetValue] = []
+    for sheet in model.PERSON_SHEETS:
+        if sheet.name in book.missing_sheets:
+            continue
+        cols = book.header_columns.get(sheet.name) or {}
+        df = book.frame(sheet.name)
+        if not len(df) or "身份证号" not in cols:
+            continue
+        ids = [_valid_id(v) for v in df["身份证号"].tolist()]
+        rows = df["_row"].tolist()
+        if "出生日期" in cols:
+            for r, pid, cur in zip(rows, ids, df["出生日期"].tolist()):
+                if pid and cur is None:
+                    edits.append(SetValue(sheet.name, r, cols["出生日期"], idcard.birth_date(pid), DATE_FORMAT))
+        if "性别" in cols:
+            for r, pid, cur in zip(rows, ids, df["性别"].tolist()):
+                if pid and cur is None:
+                    edits.append(SetValue(sheet.name, r, cols["性别"], idcard.sex(pid)))
+
+    home = model.HOME.name
+    cols = book.header_columns.get(home) or {}
+    df = book.frame(home)
+    if home not in book.missing_sheets and len(df) and book.month and "身份证号" in cols:
+        counts = _visit_counts(book)
+        for r, pid, n_cur, h_cur in zip(df["_row"].tolist(), df["身份证号"].tolist(), df["本月送教次数"].tolist(),
+                                        df["本月送教课时"].tolist()):
+            if not isinstance(pid, str):
+                continue
+            n, hours = counts.get(pid, (0, 0))
+            if isinstance(hours, float) and hours.is_integer():
+                hours = int(hours)
+            if "本月送教次数" in cols and n_cur != n:
+                edits.append(SetValue(home, r, cols["本月送教次数"], n))
+            if "本月送教课时" in cols and h_cur != hours:
+                edits.append(SetValue(home, r, cols["本月送教课时"], hours))
+
+    drop = model.DROPOUT.name
+    cols = book.header_columns.get(drop) or {}
+    df = book.frame(drop)
+    if drop not in book.missing_sheets and len(df) and "劝返动员日期" in cols:
+        first = _earliest_persuasion(book)
+        for r, pid, cur in zip(df["_row"].tolist(), df["身份证号"].tolist(), df["劝返动员日期"].tolist()):
+            if cur is None and isinstance(pid, str) and pid in first:
+                edits.append(SetValue(drop, r, cols["劝返动员日期"], first[pid], DATE_FORMAT))
+    return edits
+
+
+def with_values(book, edits: Iterable[Edit]):
+    """A copy of ``book`` with the SetValue edits applied to its typed frames (so findings and indicators see them)."""
+    import copy
+    out = copy.copy(book)
+    out.sheets = dict(book.sheets)
+    by_sheet: dict[str, list[SetValue]] = defaultdict(list)
+    for e in edits:
+        if isinstance(e, SetValue) and e.sheet in model.SHEETS:
+            by_sheet[e.sheet].append(e)
+    for name, changes in by_sheet.items():
+        df = book.sheets[name].copy()
+        col_names = {v: k for k, v in (book.header_columns.get(name) or {}).items()}
+        index_of = {r: i for i, r in zip(df.index, df["_row"].tolist())}
+        for e in changes:
+            column = col_names.get(e.col)
+            if column is not None and e.row in index_of:
+                df.at[index_of[e.row], column] = e.value
+        out.sheets[name] = df
+    return out
+
+
+def plan_update(book, findings: Iterable[Finding], policy) -> list[Edit]:
+    """Everything ``update`` writes, as edits: derived values, marks (stale ones cleared), the 校验结果 rows and the
+    月报汇总 figures. ``findings`` should be those of the book with its derived values filled (see ``update.plan``)."""
+    from .indicators import INDICATORS, school_indicators
+    findings = list(findings)
+    derived = derive_values(book)
+    after = with_values(book, derived)
+    edits: list[Edit] = list(derived)
+    edits += plan_marks(book, findings)
+    edits += [EnsureSheet(model.SUMMARY_SHEET), EnsureSheet(model.FINDINGS_SHEET), EnsureSheet(model.CODES_SHEET)]
+    edits.append(ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, findings_rows(findings)))
+    figures = school_indicators(after, policy) if after.month else {}
+    edits.append(SetKeyedValues(model.SUMMARY_SHEET, PYTHON_VALUE_HEADER,
+                                tuple((key, label, figures.get(key)) for key, label in INDICATORS)))
+    return edits

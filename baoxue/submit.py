@@ -1,0 +1,114 @@
+"""`baoxue submit BOOK… --out DIR` (SPEC §6): validate each workbook; refuse one with errors; otherwise stamp a copy
+and save it as ``<学校标识码>_<YYYY-MM>.xlsx`` in DIR. The clerk's original is never modified.
+
+``verify_files(paths)`` re-checks stamps (``baoxue verify``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .atomic import FileLocked, atomic_save
+from .book import UnreadableWorkbook
+from .findings import Finding, summarize
+from .policy import Policy, load_policy
+from .stamp import Stamp, StampCheck, data_hash, make_stamp, verify, write_stamp
+
+
+@dataclass
+class SubmitResult:
+    path: Path
+    exit_code: int                      # 0 stamped and saved, 1 refused (errors), 2 unreadable / not writable
+    message: str                        # Chinese, one line
+    out_path: Path | None = None
+    findings: list[Finding] = field(default_factory=list)
+    stamp: Stamp | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def submission_name(school_code: str, month: str) -> str:
+    return f"{school_code}_{month}.xlsx"
+
+
+def _refused(path: Path, findings: list[Finding]) -> SubmitResult:
+    n = summarize(findings)
+    return SubmitResult(path, 1, f"{path.name} 有 {n['errors']} 个错误，不能报送。请先改正（可运行 baoxue update 在表中标出），"
+                                 "再重新报送。", findings=findings)
+
+
+def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = None) -> SubmitResult:
+    import openpyxl
+
+    from .reader import read_workbook
+    from .validators import validate
+
+    path = Path(path)
+    out_dir = Path(out_dir)
+    policy = policy or load_policy()
+    try:
+        book = read_workbook(path)
+    except UnreadableWorkbook as e:
+        return SubmitResult(path, 2, e.message)
+    findings = validate(book, policy)
+    if any(f.is_error for f in findings):
+        return _refused(path, findings)
+    if not book.school_code or not book.month:  # validation reports these as errors; guard all the same
+        return _refused(path, findings)
+    out_path = out_dir / submission_name(book.school_code, book.month)
+    if out_path.resolve() == path.resolve():
+        return SubmitResult(path, 2, f"报送副本会覆盖原文件 {path.name}。请用 --out 指定另一个文件夹。", findings=findings)
+    stamp = make_stamp(book, policy)
+    try:
+        wb = openpyxl.load_workbook(path, keep_links=True, rich_text=True)
+    except Exception as e:
+        return SubmitResult(path, 2, f"无法复制 {path.name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。",
+                            findings=findings)
+    write_stamp(wb, stamp)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_save(wb.save, out_path)
+    except FileLocked as e:
+        return SubmitResult(path, 2, str(e), findings=findings)
+    except PermissionError:
+        return SubmitResult(path, 2, f"无法写入文件夹 {out_dir}（没有写入权限）。", findings=findings)
+    # the copy must carry exactly the data that was validated: re-read it and check the stamp
+    copy = read_workbook(out_path)
+    check = verify(copy)
+    if not check.ok or data_hash(copy) != stamp.data_hash:
+        out_path.unlink(missing_ok=True)
+        return SubmitResult(path, 2, f"{path.name} 的报送副本写出后校验不一致（{check.reason_zh}），已删除该副本。"
+                                     "请在 Excel/WPS 中另存为 .xlsx 后重新报送。", findings=findings)
+    n = summarize(findings)
+    warn = f"（另有 {n['warnings']} 条警告，请留意）" if n["warnings"] else ""
+    return SubmitResult(path, 0, f"{path.name} 校验通过，已盖戳报送：{out_path}{warn}", out_path, findings, stamp)
+
+
+def submit_files(paths, out_dir: str | Path, policy: Policy | None = None) -> list[SubmitResult]:
+    policy = policy or load_policy()
+    return [submit_file(p, out_dir, policy) for p in paths]
+
+
+@dataclass
+class VerifyResult:
+    path: Path
+    check: StampCheck
+
+    @property
+    def ok(self) -> bool:
+        return self.check.ok
+
+
+def verify_file(path: str | Path) -> VerifyResult:
+    from .reader import read_workbook
+    path = Path(path)
+    try:
+        book = read_workbook(path)
+    except UnreadableWorkbook as e:
+        return VerifyResult(path, StampCheck(False, e.message))
+    return VerifyResult(path, verify(book))
+
+
+def verify_files(paths) -> list[VerifyResult]:
+    return [verify_file(p) for p in paths]

@@ -1,0 +1,84 @@
+"""`baoxue update BOOK`: fill derived values, refresh 月报汇总, write 校验结果, mark offending cells — in place, atomically,
+with a timestamped backup beside the file.
+
+``plan(book, policy)`` is the pure part (the add-in calls it on a live Excel book and applies the edits with xlwings);
+``update_workbook(path, policy)`` reads the file, plans, applies the edits with openpyxl and saves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import edits as E
+from .atomic import FileLocked, atomic_save
+from .book import SchoolBook, UnreadableWorkbook
+from .findings import Finding, summarize
+from .policy import Policy, load_policy
+
+
+@dataclass
+class UpdatePlan:
+    edits: list            # list[Edit]
+    findings: list[Finding]
+    book: SchoolBook       # the book with the derived values filled in
+    filled: int            # number of derived values written
+
+
+@dataclass
+class UpdateResult:
+    path: Path
+    exit_code: int                       # 0 no error left, 1 errors remain, 2 unreadable / not writable
+    findings: list[Finding] = field(default_factory=list)
+    filled: int = 0
+    backup: Path | None = None
+    message: str = ""                    # Chinese, one line
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(self.findings)
+
+
+def plan(book: SchoolBook, policy: Policy) -> UpdatePlan:
+    """Derived values first, then validate the completed book, then plan every write (pure; no file is touched)."""
+    from .validators import validate
+    derived = E.derive_values(book)
+    after = E.with_values(book, derived)
+    findings = validate(after, policy)
+    return UpdatePlan(E.plan_update(book, findings, policy), findings, after, len(derived))
+
+
+def _load_openpyxl(path: Path):
+    import openpyxl
+    return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True, rich_text=True)
+
+
+def update_workbook(path: str | Path, policy: Policy | None = None) -> UpdateResult:
+    """Update one workbook in place. Never raises for bad input: the result carries the exit code and a message."""
+    from .reader import read_workbook
+    path = Path(path)
+    policy = policy or load_policy()
+    try:
+        book = read_workbook(path)
+    except UnreadableWorkbook as e:
+        return UpdateResult(path, 2, message=e.message)
+    p = plan(book, policy)
+    try:
+        wb = _load_openpyxl(path)
+    except PermissionError:
+        return UpdateResult(path, 2, p.findings, message=f"无法打开 {path.name}：文件被其他程序占用或没有读取权限。")
+    except Exception as e:  # the reader accepted it, openpyxl did not (rare: exotic parts)
+        return UpdateResult(path, 2, p.findings,
+                            message=f"无法改写 {path.name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。")
+    E.apply_openpyxl(wb, p.edits)
+    try:
+        backup = atomic_save(wb.save, path)
+    except FileLocked as e:
+        return UpdateResult(path, 2, p.findings, p.filled, message=str(e))
+    except PermissionError:
+        return UpdateResult(path, 2, p.findings, p.filled,
+                            message=f"无法写入 {path.name} 所在的文件夹（没有写入权限）。请把文件复制到可写的位置再运行。")
+    counts = summarize(p.findings)
+    code = 1 if counts["errors"] else 0
+    msg = (f"已更新 {path.name}：补填 {p.filled} 个单元格，错误 {counts['errors']} 条，警告 {counts['warnings']} 条"
+           + (f"；原文件已备份为 {backup.name}" if backup else ""))
+    return UpdateResult(path, code, p.findings, p.filled, backup, msg)
