@@ -1,0 +1,491 @@
+"""The standard school workbook (SPEC §2) and the register template, built with openpyxl from ``baoxue.model`` alone.
+
+Layout of every data sheet: row 1 title, row 2 note (sheet note + conditional requirements), row 3 header (styled,
+frozen at A4), input rows from row 4. Per column: a column style (number format, unlocked) for the whole column, plus
+explicit text-format cells for the first ``TEXT_FORMAT_ROWS`` input rows of ID-like columns (so Excel keeps all 18 digits
+wherever the clerk types or pastes); list validations fed from the hidden 代码表 through one defined name per code list
+(``代码_<list>``); date format and a date validation on date columns; sheet protection without password (header rows
+locked, input area unlocked, formatting / inserting / deleting rows / sorting / filtering allowed).
+
+月报汇总 holds one live formula per SPEC §5 indicator (COUNTIFS / SUMPRODUCT over the input ranges, as-of from 封面
+报送月份), so the workbook gives its figures in plain Excel, WPS or LibreOffice with no add-in.
+
+Nothing time-dependent is written, so a fresh generation equals the checked-in templates cell by cell.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.packaging.custom import CustomPropertyList, StringProperty
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from . import model
+from .indicators import INDICATORS
+
+TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3
+FIRST_INPUT_ROW = 4
+INPUT_ROWS = 5000                       # rows covered by validations and the 月报汇总 formulas
+LAST_INPUT_ROW = FIRST_INPUT_ROW + INPUT_ROWS - 1
+TEXT_FORMAT_ROWS = 500                  # explicit "@" cells in ID-like columns (the column style covers the rest)
+TEXT_FORMAT = "@"
+DATE_FORMAT = "yyyy-mm-dd"
+CODE_NAME_PREFIX = "代码_"
+FIXED_CREATED = dt.datetime(2026, 1, 1)  # document creation time: fixed, so generations are identical
+SCHOOL_TEMPLATE_NAME = "控辍保学月报模板.xlsx"
+REGISTER_TEMPLATE_NAME = "学校名录模板.xlsx"
+
+_THIN = Side(style="thin", color="FF8EA9DB")
+BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+TITLE_FONT = Font(name="等线", size=14, bold=True)
+NOTE_FONT = Font(name="等线", size=9, italic=True, color="FF595959")
+HEADER_FONT = Font(name="等线", size=11, bold=True)
+HEADER_FILL = PatternFill(fill_type="solid", fgColor="FFDDEBF7")
+REQUIRED_FILL = PatternFill(fill_type="solid", fgColor="FFFCE4D6")
+COMPUTED_FILL = PatternFill(fill_type="solid", fgColor="FFEDEDED")
+HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+NOTE_ALIGN = Alignment(horizontal="left", vertical="center", wrap_text=True)
+LOCKED = Protection(locked=True)
+UNLOCKED = Protection(locked=False)
+
+
+# ============================================================================================== helpers
+def code_name(list_name: str) -> str:
+    """The workbook defined name of a code list: 代码_辍学状态."""
+    return CODE_NAME_PREFIX + list_name
+
+
+def column_letter(sheet: model.Sheet, column: str) -> str:
+    return get_column_letter(sheet.column_names.index(column) + 1)
+
+
+def input_range(sheet: model.Sheet, column: str, absolute: bool = True) -> str:
+    """``'辍学'!$N$4:$N$5003`` — the input cells of a data-sheet column."""
+    c = column_letter(sheet, column)
+    d = "$" if absolute else ""
+    return f"{quote_sheetname(sheet.name)}!{d}{c}{d}{FIRST_INPUT_ROW}:{d}{c}{d}{LAST_INPUT_ROW}"
+
+
+def cover_row(label: str) -> int:
+    """Excel row of a cover field (title in row 1, header in row 2, fields from row 3)."""
+    return 3 + [f.label for f in model.COVER_FIELDS].index(label)
+
+
+def cover_cell(label: str) -> str:
+    return f"{quote_sheetname(model.COVER_SHEET)}!$B${cover_row(label)}"
+
+
+def _protect(ws) -> None:
+    """Sheet protection without a password; clerks may still format, insert/delete rows, sort and filter."""
+    p = ws.protection
+    p.sheet = True
+    p.formatCells = False
+    p.formatColumns = False
+    p.formatRows = False
+    p.insertRows = False
+    p.deleteRows = False
+    p.sort = False
+    p.autoFilter = False
+    p.selectLockedCells = False
+    p.selectUnlockedCells = False
+
+
+def _print_setup(ws, title_rows: str) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = title_rows
+
+
+def _title_and_note(ws, title: str, note: str, width: int) -> None:
+    ws.cell(TITLE_ROW, 1, title).font = TITLE_FONT
+    ws.row_dimensions[TITLE_ROW].height = 24
+    c = ws.cell(NOTE_ROW, 1, note)
+    c.font = NOTE_FONT
+    c.alignment = NOTE_ALIGN
+    ws.row_dimensions[NOTE_ROW].height = 30
+    if width > 1:
+        ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=width)
+        ws.merge_cells(start_row=NOTE_ROW, start_column=1, end_row=NOTE_ROW, end_column=width)
+
+
+def sheet_note(sheet: model.Sheet) -> str:
+    """The note row: the sheet's note, which columns are required (marked *), and the conditional requirements."""
+    parts = [sheet.note] if sheet.note else []
+    parts.append("表头带 * 的列必填（列名本身不带 *）。")
+    parts += [f"{c.name}：{c.note}" for c in sheet.columns if c.note]
+    return " ".join(parts)
+
+
+# ============================================================================================== 代码表
+def ensure_codes_sheet(wb):
+    """The hidden 代码表 (one column per code list) and one defined name per list. Idempotent: an existing sheet is
+    rewritten and missing names are added, so `update` can repair a workbook whose clerk deleted it."""
+    if model.CODES_SHEET in wb.sheetnames:
+        ws = wb[model.CODES_SHEET]
+        ws.delete_rows(1, ws.max_row)
+    else:
+        ws = wb.create_sheet(model.CODES_SHEET)
+    for j, (list_name, values) in enumerate(model.CODE_LISTS.items(), start=1):
+        head = ws.cell(1, j, list_name)
+        head.font = HEADER_FONT
+        head.fill = HEADER_FILL
+        for i, value in enumerate(values, start=2):
+            ws.cell(i, j, value)
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(10, 2 * max(len(v) for v in values) + 2)
+        ref = f"{quote_sheetname(model.CODES_SHEET)}!${letter}$2:${letter}${len(values) + 1}"
+        name = code_name(list_name)
+        if name in wb.defined_names:
+            del wb.defined_names[name]
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    ws.sheet_state = "hidden"
+    _protect(ws)
+    return ws
+
+
+def _list_validation(list_name: str) -> DataValidation:
+    dv = DataValidation(type="list", formula1=code_name(list_name), allow_blank=True)
+    dv.showErrorMessage = True
+    dv.errorStyle = "stop"
+    dv.errorTitle = "不在代码表中"
+    dv.error = f"请从下拉列表中选择（代码表：{list_name}）。"
+    dv.showInputMessage = False
+    return dv
+
+
+def _date_validation() -> DataValidation:
+    dv = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)", formula2="DATE(2099,12,31)",
+                        allow_blank=True)
+    dv.showErrorMessage = True
+    dv.errorStyle = "warning"   # 2026.9.3 / 2026年9月3日 typed as text are accepted by baoxue: warn, do not block
+    dv.errorTitle = "日期格式"
+    dv.error = "请输入日期，如 2026-09-03。"
+    return dv
+
+
+# ============================================================================================== data sheets
+def _column_style(ws, letter: str, column: model.Column | None, width: int) -> None:
+    dim = ws.column_dimensions[letter]
+    dim.width = width
+    dim.protection = UNLOCKED
+    if column is None:
+        return
+    if column.is_text_format:
+        dim.number_format = TEXT_FORMAT
+    elif column.kind == "date":
+        dim.number_format = DATE_FORMAT
+    if column.computed:
+        dim.fill = COMPUTED_FILL
+
+
+def _header_cell(ws, row: int, col: int, text: str, required: bool = False, computed: bool = False) -> None:
+    c = ws.cell(row, col, text)
+    c.font = HEADER_FONT
+    c.fill = COMPUTED_FILL if computed else (REQUIRED_FILL if required else HEADER_FILL)
+    c.alignment = HEADER_ALIGN
+    c.border = BORDER
+    c.protection = LOCKED
+
+
+def add_data_sheet(wb, sheet: model.Sheet, columns: tuple[model.Column, ...] | None = None):
+    """One data sheet in the standard layout (also used for the register)."""
+    columns = columns or sheet.columns
+    ws = wb.create_sheet(sheet.name)
+    _title_and_note(ws, sheet.title, sheet_note(sheet), len(columns))
+    for r in (TITLE_ROW, NOTE_ROW):
+        for j in range(1, len(columns) + 1):
+            ws.cell(r, j).protection = LOCKED
+    validations: dict[str, DataValidation] = {}
+    date_dv = None
+    for j, column in enumerate(columns, start=1):
+        letter = get_column_letter(j)
+        _header_cell(ws, HEADER_ROW, j, column.name, column.required, column.computed)
+        _column_style(ws, letter, column, column.width)
+        rng = f"{letter}{FIRST_INPUT_ROW}:{letter}{LAST_INPUT_ROW}"
+        if column.codes:
+            dv = validations.get(column.codes)
+            if dv is None:
+                dv = validations[column.codes] = _list_validation(column.codes)
+                ws.add_data_validation(dv)
+            dv.add(rng)
+        elif column.kind == "date":
+            if date_dv is None:
+                date_dv = _date_validation()
+                ws.add_data_validation(date_dv)
+            date_dv.add(rng)
+        if column.is_text_format:
+            for r in range(FIRST_INPUT_ROW, FIRST_INPUT_ROW + TEXT_FORMAT_ROWS):
+                cell = ws.cell(r, j)
+                cell.number_format = TEXT_FORMAT
+                cell.protection = UNLOCKED
+    ws.row_dimensions[HEADER_ROW].height = 32
+    ws.freeze_panes = ws.cell(FIRST_INPUT_ROW, 1).coordinate
+    _print_setup(ws, f"{TITLE_ROW}:{HEADER_ROW}")
+    _protect(ws)
+    return ws
+
+
+# ============================================================================================== 封面
+def add_cover_sheet(wb, school_code: str | None = None, month: str | None = None, cover: dict | None = None):
+    ws = wb.create_sheet(model.COVER_SHEET, 0)
+    ws.cell(TITLE_ROW, 1, "控辍保学月报（学校）").font = TITLE_FONT
+    ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=3)
+    for j, text in enumerate(("项目", "填写内容", "说明"), start=1):
+        _header_cell(ws, 2, j, text)
+    ws.cell(TITLE_ROW, 1).protection = LOCKED
+    values = dict(cover or {})
+    if school_code is not None:
+        values["学校标识码"] = school_code
+    if month is not None:
+        values["报送月份"] = month
+    values.setdefault("模板版本", model.TEMPLATE_VERSION)
+    validations: dict[str, DataValidation] = {}
+    for field in model.COVER_FIELDS:
+        r = cover_row(field.label)
+        label = ws.cell(r, 1, field.label)
+        label.font = Font(name="等线", bold=field.required)
+        label.border = BORDER
+        label.protection = LOCKED
+        value = ws.cell(r, 2)
+        value.border = BORDER
+        value.protection = UNLOCKED
+        if field.kind in ("schoolcode", "month", "phone", "version"):
+            value.number_format = TEXT_FORMAT
+        elif field.kind == "date":
+            value.number_format = DATE_FORMAT
+        hint = ws.cell(r, 3, field.hint or ("必填" if field.required else None))
+        hint.font = NOTE_FONT
+        hint.protection = LOCKED
+        if field.codes:
+            dv = validations.get(field.codes)
+            if dv is None:
+                dv = validations[field.codes] = _list_validation(field.codes)
+                ws.add_data_validation(dv)
+            dv.add(value.coordinate)
+        elif field.kind == "int":
+            dv = validations.get("int")
+            if dv is None:
+                dv = validations["int"] = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                                                         allow_blank=True)
+                dv.showErrorMessage = True
+                dv.error = "请填写不小于 0 的整数（无此年级填 0 或留空）。"
+                ws.add_data_validation(dv)
+            dv.add(value.coordinate)
+        if field.label in values and values[field.label] is not None:
+            set_text_safe(value, values[field.label])
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 26
+    ws.column_dimensions["C"].width = 30
+    ws.freeze_panes = "A3"
+    _print_setup(ws, "1:2")
+    ws.page_setup.orientation = "portrait"
+    _protect(ws)
+    return ws
+
+
+def set_text_safe(cell, value) -> None:
+    """Write a value; a str is always stored as text (never a formula, even when it starts with = + - @)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, (dt.date, dt.datetime)) and cell.number_format == "General":
+        cell.number_format = DATE_FORMAT
+
+
+# ============================================================================================== 月报汇总 formulas
+def _or_match(rng: str, values) -> str:
+    """1/0 array: the cell value is one of ``values`` (blank never matches)."""
+    listed = ",".join(f'"{v}"' for v in values)
+    return f"ISNUMBER(MATCH({rng},{{{listed}}},0))"
+
+
+def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str = "$C$2",
+                       row_of: dict[str, int] | None = None) -> dict[str, str]:
+    """Live Excel formulas (without the leading '=') for every SPEC §5 indicator, keyed by JSON key.
+
+    ``period_start`` / ``period_end`` are the cells holding the first and last day of the report month; ``row_of``
+    maps keys to their 月报汇总 rows (rates refer to the counts' cells in column C)."""
+    from .policy import DEFAULT
+    policy = policy or DEFAULT
+    D, L, F, H, V = model.DROPOUT, model.LEAVE, model.DEFER, model.HOME, model.VISITS
+    S, E = period_start, period_end
+
+    def r(sheet, col):
+        return input_range(sheet, col)
+
+    def in_month(sheet, col):
+        return f'{r(sheet, col)},">="&{S},{r(sheet, col)},"<="&{E}'
+
+    def enrol(grades):
+        return "SUM(" + ",".join(cover_cell(f"{g}在校生数") for g in grades) + ")"
+
+    open_status = _or_match(r(D, "状态"), model.DROPOUT_OPEN_STATUSES)
+    notice_days = int(policy["deadlines.notice_to_next_step_days"])
+    hours = policy["home_teaching.hours_per_visit"]
+    need = int(policy["home_teaching.visits_per_month"])
+    vid, hid = r(V, "身份证号"), r(H, "身份证号")
+    vdate = r(V, "送教日期")
+    in_period = f"({vdate}>={S})*({vdate}<={E})*ISNUMBER({vdate})"
+    on_roster = f'({vid}<>"")*ISNUMBER(MATCH({vid},{hid},0))'
+    f = {
+        "enrolled_primary": enrol(model.PRIMARY_GRADES),
+        "enrolled_junior": enrol(model.JUNIOR_GRADES),
+        "new_suspected": f'COUNTIFS({r(D, "类型")},"疑似辍学",{in_month(D, "发现日期")})',
+        "new_dropout": f'COUNTIFS({r(D, "类型")},"辍学",{in_month(D, "发现日期")})',
+        "returned": f'COUNTIFS({r(D, "状态")},"已复学",{in_month(D, "复学日期")})',
+        "closed": f'COUNTIFS({in_month(D, "销号日期")})',
+        "open_cases": f"SUMPRODUCT({open_status}*1)",
+        "open_primary": f'SUMPRODUCT({open_status}*{_or_match(r(D, "年级"), model.PRIMARY_GRADES)})',
+        "open_junior": f'SUMPRODUCT({open_status}*{_or_match(r(D, "年级"), model.JUNIOR_GRADES)})',
+        "open_unknown": f'COUNTIFS({r(D, "状态")},"去向不明")',
+        "escalation_overdue": (
+            f'SUMPRODUCT({open_status}*ISNUMBER({r(D, "限期复学通知日期")})'
+            f'*({r(D, "限期复学通知日期")}<{E}-{notice_days})*({r(D, "行政处罚日期")}=""))'),
+        "on_leave": f'COUNTIFS({r(L, "状态")},"休学中")',
+        "new_leave": f'COUNTIFS({in_month(L, "休学起始日期")})',
+        "leave_overdue": f'COUNTIFS({r(L, "状态")},"休学中",{r(L, "预计复学日期")},"<"&{E})',
+        "deferred": f'COUNTIFS({r(F, "状态")},"缓学中")',
+        "deferred_expired": f'COUNTIFS({r(F, "状态")},"缓学中",{r(F, "缓学截止日期")},"<"&{E})',
+        "home_taught": f'COUNTIFS({r(H, "状态")},"送教中")',
+        "home_visits": f"SUMPRODUCT({in_period}*{on_roster})",
+        "home_hours": f'SUMPRODUCT({in_period}*{on_roster},{r(V, "课时")})',
+        "home_meeting_min": (
+            f'SUMPRODUCT(({r(H, "状态")}="送教中")*({hid}<>"")*(COUNTIFS({vid},{hid},'
+            f'{vdate},">="&{S},{vdate},"<="&{E},{r(V, "课时")},">="&{hours})>={need}))'),
+        "zero_report": f'IF({cover_cell("零报告")}="","",{cover_cell("零报告")})',
+    }
+    from .indicators import RATES
+    rows = row_of or {}
+    for key, (num, enrolled) in RATES.items():
+        if num in rows and enrolled in rows:
+            n, e = f"$C${rows[num]}", f"$C${rows[enrolled]}"
+            f[key] = f'IF(({e}+{n})=0,"",ROUND({n}/({e}+{n})*100,2))'
+    return f
+
+
+SUMMARY_HEADER = ("指标", "键", "本表公式计算值")
+
+
+def ensure_summary_sheet(wb, policy=None):
+    """月报汇总: title, the report period (from 封面 报送月份), header, then one row per indicator: label, JSON key,
+    live formula. An existing sheet is left alone (update writes its 程序计算值 column beside the formulas)."""
+    if model.SUMMARY_SHEET in wb.sheetnames:
+        return wb[model.SUMMARY_SHEET]
+    ws = wb.create_sheet(model.SUMMARY_SHEET)
+    index = wb.sheetnames.index(model.SUMMARY_SHEET)
+    wanted = len([n for n in wb.sheetnames if n in model.CLERK_SHEETS])
+    if index != wanted:
+        wb.move_sheet(ws, offset=wanted - index)
+    ws.cell(TITLE_ROW, 1, "月报汇总（自动计算，请勿填写）").font = TITLE_FONT
+    ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=4)
+    ws.cell(NOTE_ROW, 1, "统计期间（按封面报送月份）").font = NOTE_FONT
+    month = cover_cell("报送月份")
+    norm = (f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(TRIM({month}),"年","-"),"月",""),"/","-"),".","-")')
+    start = f'IFERROR(IF(ISNUMBER({month}),DATE(YEAR({month}),MONTH({month}),1),' \
+            f'DATE(VALUE(LEFT({norm},4)),VALUE(MID({norm},6,2)),1)),"")'
+    ws.cell(NOTE_ROW, 2, "=" + start).number_format = DATE_FORMAT
+    ws.cell(NOTE_ROW, 3, '=IF($B$2="","",EOMONTH($B$2,0))').number_format = DATE_FORMAT
+    ws.cell(NOTE_ROW, 4, "计数为行数；辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%）").font = NOTE_FONT
+    for j, text in enumerate(SUMMARY_HEADER, start=1):
+        _header_cell(ws, HEADER_ROW, j, text)
+    row_of = {key: HEADER_ROW + i for i, (key, _label) in enumerate(INDICATORS, start=1)}
+    formulas = indicator_formulas(policy, row_of=row_of)
+    for key, label in INDICATORS:
+        r = row_of[key]
+        ws.cell(r, 1, label).border = BORDER
+        ws.cell(r, 2, key).border = BORDER
+        ws.cell(r, 2).font = Font(name="等线", color="FF808080", size=9)
+        c = ws.cell(r, 3, "=" + formulas[key])
+        c.border = BORDER
+        if key.startswith("dropout_rate"):
+            c.number_format = "0.00"
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 22
+    ws.column_dimensions["C"].width = 16
+    ws.column_dimensions["D"].width = 16
+    ws.freeze_panes = ws.cell(FIRST_INPUT_ROW, 1).coordinate
+    _print_setup(ws, f"{TITLE_ROW}:{HEADER_ROW}")
+    ws.page_setup.orientation = "portrait"
+    return ws
+
+
+def ensure_findings_sheet(wb):
+    """校验结果: title, note, header of ``model.FINDINGS_COLUMNS`` (rows are written by `update`)."""
+    if model.FINDINGS_SHEET in wb.sheetnames:
+        return wb[model.FINDINGS_SHEET]
+    ws = wb.create_sheet(model.FINDINGS_SHEET)
+    index = wb.sheetnames.index(model.FINDINGS_SHEET)
+    wanted = len([n for n in wb.sheetnames if n in model.CLERK_SHEETS + (model.SUMMARY_SHEET,)])
+    if index != wanted:
+        wb.move_sheet(ws, offset=wanted - index)
+    ws.cell(TITLE_ROW, 1, "校验结果（由 baoxue 校验生成，请按说明修改原表）").font = TITLE_FONT
+    ws.cell(NOTE_ROW, 1, "级别为“错误”的问题必须改正后才能报送；“警告”请核实。").font = NOTE_FONT
+    widths = {"工作表": 10, "行号": 6, "列名": 14, "规则编号": 8, "级别": 6, "值": 22, "说明": 70}
+    for j, name in enumerate(model.FINDINGS_COLUMNS, start=1):
+        _header_cell(ws, HEADER_ROW, j, name)
+        ws.column_dimensions[get_column_letter(j)].width = widths.get(name, 12)
+    ws.freeze_panes = ws.cell(FIRST_INPUT_ROW, 1).coordinate
+    _print_setup(ws, f"{TITLE_ROW}:{HEADER_ROW}")
+    return ws
+
+
+# ============================================================================================== workbooks
+def _set_properties(wb) -> None:
+    wb.properties.creator = "baoxue"
+    wb.properties.lastModifiedBy = "baoxue"
+    wb.properties.created = FIXED_CREATED
+    wb.properties.modified = FIXED_CREATED
+    wb.properties.title = "控辍保学月报"
+    props = CustomPropertyList()
+    props.append(StringProperty(name="模板版本", value=model.TEMPLATE_VERSION))
+    wb.custom_doc_props = props
+    wb.calculation.fullCalcOnLoad = True
+
+
+def build_school_workbook(school_code: str | None = None, month: str | None = None, cover: dict | None = None,
+                          policy=None) -> Workbook:
+    """A blank standard school workbook (SPEC §2 sheet order), optionally with cover values prefilled."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    add_cover_sheet(wb, school_code, month, cover)
+    for sheet in model.DATA_SHEETS:
+        add_data_sheet(wb, sheet)
+    ensure_summary_sheet(wb, policy)
+    ensure_findings_sheet(wb)
+    ensure_codes_sheet(wb)
+    wb.active = 0
+    _set_properties(wb)
+    return wb
+
+
+def build_register_workbook() -> Workbook:
+    """学校名录: the schools expected each month (``model.REGISTER`` columns, the same header layout)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    add_data_sheet(wb, model.REGISTER)
+    ensure_codes_sheet(wb)
+    wb.active = 0
+    _set_properties(wb)
+    wb.properties.title = "学校名录"
+    return wb
+
+
+def save_templates(directory: str | Path) -> list[Path]:
+    """Write the two checked-in templates into ``directory``."""
+    from .atomic import atomic_save
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, build in ((SCHOOL_TEMPLATE_NAME, build_school_workbook), (REGISTER_TEMPLATE_NAME, build_register_workbook)):
+        wb = build()
+        atomic_save(wb.save, directory / name, backup=False)
+        out.append(directory / name)
+    return out
