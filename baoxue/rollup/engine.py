@@ -1,0 +1,409 @@
+"""``run_rollup``: inbox → per-file results (in-process, a process pool, or Dask) → roll-up rules → school, township
+and county figures → ``RollupResult`` (and the month saved in the history store)."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import multiprocessing
+import os
+import sys
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from .. import __version__, model
+from ..book import prev_month
+from ..findings import Finding, summarize
+from ..policy import Policy, load_policy
+from . import rules
+from .inbox import discover
+from .masking import Scrubber, mask_value
+from .register import RegisteredSchool, read_register
+from .store import Store
+from .worker import CURRENT, OTHER, PREVIOUS, UNREADABLE, FileResult, process_chunk
+
+Progress = Callable[[int, int, str], None]
+SCHOOL_KEYS = ("code", "name", "township", "submitted", "stamp_ok", "errors", "warnings")
+AREA_KEYS = ("name", "schools_expected", "schools_submitted")
+IN_PROCESS_BELOW = 24       # files: below this a process pool costs more than it saves
+DEFAULT_STORE_NAME = "baoxue-store"
+
+
+class RollupError(Exception):
+    """The roll-up cannot run (no inbox, bad month, unusable register); the message is Chinese."""
+
+
+def indicator_keys() -> list[str]:
+    from ..indicators import INDICATORS
+    return [key for key, _label in INDICATORS]
+
+
+@dataclass
+class RollupResult:
+    month: str
+    schools: list[dict[str, Any]]
+    townships: list[dict[str, Any]]
+    county: dict[str, Any]
+    findings: list[Finding]
+    open_cases: pd.DataFrame
+    overdue: pd.DataFrame
+    files: list[dict[str, Any]] = field(default_factory=list)
+    cases: pd.DataFrame | None = None          # every 辍学 row of the counted schools
+    open_rows: pd.DataFrame | None = None      # open rows of the four person sheets, counted schools
+    inbox: str | None = None
+    register: str | None = None
+    store_dir: str | None = None
+    policy_fingerprint: str = ""
+    previous_source: str | None = None         # where M−1 came from for R005: "历史库" / "收件箱" / None
+    created_at: str = ""
+    names: set[str] = field(default_factory=set, repr=False)  # full names seen (for scrubbing messages)
+
+    # ------------------------------------------------------------------------------------------ presentation
+    def scrubber(self) -> Scrubber:
+        return Scrubber(self.names)
+
+    def finding_dicts(self, masked: bool = True) -> list[dict[str, Any]]:
+        scrub = self.scrubber() if masked else None
+        out = []
+        for f in self.findings:
+            d = f.to_dict(rollup=True)
+            if masked:
+                d["value"] = scrub(mask_value(d["column"], d["value"]))
+                d["message"] = scrub(d["message"])
+            out.append(d)
+        return out
+
+    def to_json(self, masked: bool = True) -> dict[str, Any]:
+        """SPEC §7: {"month", "schools", "townships", "county", "findings"}."""
+        keys = indicator_keys()
+        return {
+            "month": self.month,
+            "schools": [{k: s.get(k) for k in (*SCHOOL_KEYS, *keys)} for s in self.schools],
+            "townships": [{k: t.get(k) for k in (*AREA_KEYS, *keys, *_extra_keys(t, keys))} for t in self.townships],
+            "county": {k: self.county.get(k) for k in (*AREA_KEYS, *keys, *_extra_keys(self.county, keys))},
+            "findings": self.finding_dicts(masked),
+        }
+
+    def summary(self) -> dict[str, int]:
+        s = summarize(self.findings)
+        by_rule = defaultdict(int)
+        for f in self.findings:
+            by_rule[f.rule] += 1
+        return {
+            "schools_expected": self.county.get("schools_expected", 0),
+            "schools_submitted": self.county.get("schools_submitted", 0),
+            "missing": by_rule["R001"], "stamp_invalid": by_rule["R003"], "duplicates": by_rule["R002"],
+            "late": by_rule["R007"], "open_in_two": by_rule["R004"], "lost_cases": by_rule["R005"],
+            "over_target": by_rule["R006"], "unreadable": by_rule["S005"],
+            "open_cases": len(self.open_cases), "overdue": len(self.overdue),
+            "errors": s["errors"], "warnings": s["warnings"],
+        }
+
+
+def _extra_keys(area: dict, keys: list[str]) -> list[str]:
+    """Keys ``aggregate`` adds beyond SPEC §5 (e.g. the count of zero-report schools), kept in the JSON."""
+    return [k for k in area if k not in keys and k not in AREA_KEYS and not k.startswith("_")]
+
+
+# ============================================================================================== running files
+def _chunks(paths: list[str], workers: int) -> list[list[str]]:
+    size = max(1, min(40, math.ceil(len(paths) / max(1, workers * 4))))
+    return [paths[i:i + size] for i in range(0, len(paths), size)]
+
+
+def _pool_context():
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def process_files(paths: list[str], inbox: str, month: str, policy: Policy, progress: Progress | None = None,
+                  workers: int | None = None, dask: Any = None) -> list[FileResult]:
+    """Per-file work for every path (order preserved): Dask when asked, a process pool for many files, else here."""
+    total = len(paths)
+    done = 0
+
+    def tick(n: int, label: str) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total, label)
+
+    if dask:
+        from .distributed import process_on_dask
+        return process_on_dask(paths, inbox, month, policy, address=dask, progress=tick)
+    workers = workers or os.cpu_count() or 1
+    chunks = _chunks(paths, workers)
+    if workers <= 1 or total < IN_PROCESS_BELOW:
+        out: list[FileResult] = []
+        for chunk in chunks:
+            out.extend(process_chunk(chunk, inbox, month, policy))
+            tick(len(chunk), Path(chunk[-1]).name)
+        return out
+    results: dict[int, list[FileResult]] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        futures = {pool.submit(process_chunk, chunk, inbox, month, policy): i for i, chunk in enumerate(chunks)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            results[i] = fut.result()
+            tick(len(chunks[i]), Path(chunks[i][-1]).name)
+    return [r for i in range(len(chunks)) for r in results[i]]
+
+
+# ============================================================================================== the roll-up
+def run_rollup(inbox: str | Path, month: str, register: str | Path | list[RegisteredSchool],
+               store_dir: str | Path | None | bool = None, policy: Policy | str | Path | None = None,
+               progress: Progress | None = None, workers: int | None = None, dask: Any = None) -> RollupResult:
+    """Roll up month ``month`` (YYYY-MM) over every workbook under ``inbox``.
+
+    ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none).
+    ``progress(done, total, label)`` is called as files are processed. ``workers``: processes (default: all cores).
+    ``dask``: True for a local Dask cluster, or a scheduler address. Inputs are only read, never modified."""
+    from ..indicators import aggregate
+
+    inbox = Path(inbox)
+    if not inbox.is_dir():
+        raise RollupError(f"找不到收件文件夹：{inbox}")
+    if not rules.valid_month(month):
+        raise RollupError(f"汇总月份格式不对：{month!r}，应为 YYYY-MM（如 2026-09）。")
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
+    store = None
+    if store_dir is not False:
+        store = Store(Path(store_dir) if store_dir else inbox.resolve().parent / DEFAULT_STORE_NAME)
+
+    paths = [str(p) for p in discover(inbox, exclude=[store.dir] if store else [])]
+    results = process_files(paths, str(inbox), month, policy, progress, workers, dask)
+
+    # ---- who sent what
+    reg = {s.code: s for s in schools_in_register}
+    current = [r for r in results if r.role == CURRENT]
+    by_school: dict[str, list[FileResult]] = defaultdict(list)
+    orphans: list[FileResult] = []
+    for r in current:
+        (by_school[r.school_code].append(r) if r.school_code else orphans.append(r))
+    winners, findings = rules.pick(by_school)
+    counted = {c: r for c, r in winners.items() if r.stamp_ok and r.month == month}
+    findings += rules.missing(schools_in_register, set(by_school), month)
+    findings += rules.unregistered(winners, reg)
+    findings += rules.late(counted, month, policy)
+
+    # ---- schools
+    keys = indicator_keys()
+    schools: list[dict[str, Any]] = []
+    order = list(reg) + sorted(c for c in by_school if c not in reg)
+    for code in order:
+        s = reg.get(code)
+        w = winners.get(code)
+        cover = w.cover if w else {}
+        school = {
+            "code": code,
+            "name": s.name if s else (cover.get("学校名称") or code),
+            "township": s.township if s else (cover.get("所属乡镇") or "（未填乡镇）"),
+            "submitted": w is not None,
+            "stamp_ok": bool(w and w.stamp_ok),
+            "errors": 0, "warnings": 0,
+            "学校类型": (s.school_type if s else None) or cover.get("学校类型"),
+            "城乡类别": (s.urban_rural if s else None) or cover.get("城乡类别"),
+            "in_register": s is not None,
+            "counted": code in counted,
+            "file": w.file if w else None,
+            "stamped_at": w.stamped_at if w else None,
+            "files": len(by_school.get(code, ())),
+        }
+        figures = counted[code].indicators if code in counted else None
+        for k in keys:
+            school[k] = figures.get(k) if figures else None
+        schools.append(school)
+    names = {s["code"]: s["name"] for s in schools}
+
+    findings += rules.open_in_two(counted, names)
+
+    # ---- continuity with M−1
+    prev = prev_month(month)
+    previous_open, previous_source = None, None
+    if store is not None and store.has_month(prev):
+        previous_open, previous_source = store.open_cases(prev), "历史库"
+    else:
+        prev_by_school: dict[str, list[FileResult]] = defaultdict(list)
+        for r in results:
+            if r.role == PREVIOUS and r.school_code:
+                prev_by_school[r.school_code].append(r)
+        if prev_by_school:
+            parts = []
+            for code, files in prev_by_school.items():
+                best = sorted(files, key=rules.stamp_order)[-1]
+                if best.open_rows is not None and len(best.open_rows):
+                    df = best.open_rows[best.open_rows["sheet"] == model.DROPOUT.name].copy()
+                    df["school"] = code
+                    parts.append(df)
+            previous_open = pd.concat(parts, ignore_index=True) if parts else None
+            previous_source = "收件箱"
+    findings += rules.lost_cases(previous_open, counted, month, f"{prev}，来自{previous_source}" if previous_source else prev)
+
+    # ---- townships and county
+    townships: list[dict[str, Any]] = []
+    by_township: dict[str, list[dict]] = defaultdict(list)
+    for s in schools:
+        by_township[s["township"]].append(s)
+    for name, members in by_township.items():
+        figures = aggregate([counted[m["code"]].indicators for m in members if m["counted"]])
+        townships.append({"name": name, "schools_expected": sum(1 for m in members if m["in_register"]),
+                          "schools_submitted": sum(1 for m in members if m["counted"]), **figures})
+    county = {"name": "全县", "schools_expected": len(schools_in_register), "schools_submitted": len(counted),
+              **aggregate([r.indicators for r in counted.values()])}
+    groups = {g: aggregate([counted[m["code"]].indicators for m in members])
+              for g, members in rules.group_schools(schools).items()}
+    findings += rules.over_target(schools, groups, policy)
+
+    # ---- each workbook's own findings, then per-school counts
+    for r in results:
+        if r.role in (CURRENT, UNREADABLE):
+            findings.extend(r.findings)
+    own = defaultdict(lambda: [0, 0])
+    for f in findings:
+        if f.school is None:
+            continue
+        w = winners.get(f.school)
+        if f.rule.startswith("R") or (w is not None and f.file == w.file):
+            own[f.school][0 if f.severity == "error" else 1] += 1
+    for s in schools:
+        s["errors"], s["warnings"] = own[s["code"]]
+
+    result = RollupResult(
+        month=month, schools=schools, townships=townships, county=county, findings=findings,
+        open_cases=_open_cases(counted, names, by_township_name(schools)),
+        overdue=_overdue(counted, names, by_township_name(schools)),
+        files=_file_list(results, winners, counted, month),
+        cases=_all(counted, "cases"), open_rows=_all(counted, "open_rows"),
+        inbox=str(inbox), register=None if isinstance(register, (list, tuple)) else str(register),
+        store_dir=str(store.dir) if store else None, policy_fingerprint=policy.fingerprint,
+        previous_source=previous_source, created_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        names=set().union(*(r.names for r in current)) if current else set(),
+    )
+    if store is not None:
+        save_result(store, result)
+    return result
+
+
+def by_township_name(schools: list[dict]) -> dict[str, str]:
+    return {s["code"]: s["township"] for s in schools}
+
+
+def _all(counted: dict[str, FileResult], attr: str) -> pd.DataFrame:
+    parts = []
+    for code, r in counted.items():
+        df = getattr(r, attr)
+        if df is not None and len(df):
+            df = df.copy()
+            df.insert(0, "school", code)
+            df.insert(1, "file", r.file)
+            parts.append(df)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["school", "file"])
+
+
+def _open_cases(counted: dict[str, FileResult], names: dict[str, str], townships: dict[str, str]) -> pd.DataFrame:
+    parts = []
+    for code, r in counted.items():
+        if r.cases is None or not len(r.cases):
+            continue
+        df = r.cases[r.cases["状态"].isin(model.DROPOUT_OPEN_STATUSES)].copy()
+        if len(df):
+            df.insert(0, "学校标识码", code)
+            df.insert(1, "学校名称", names.get(code, code))
+            df.insert(2, "所属乡镇", townships.get(code))
+            df["file"] = r.file
+            parts.append(df)
+    if not parts:
+        from .worker import CASE_COLUMNS
+        return pd.DataFrame(columns=["学校标识码", "学校名称", "所属乡镇", *CASE_COLUMNS, "row", "file"])
+    return pd.concat(parts, ignore_index=True)
+
+
+OVERDUE_COLUMNS = ("所属乡镇", "学校标识码", "学校名称", "类别", "姓名", "身份证号", "年级", "状态", "起算日期", "逾期天数",
+                   "sheet", "row", "rule", "说明", "file")
+
+
+def _overdue(counted: dict[str, FileResult], names: dict[str, str], townships: dict[str, str]) -> pd.DataFrame:
+    rows = []
+    for code, r in counted.items():
+        for o in r.overdue:
+            rows.append({**o, "所属乡镇": townships.get(code), "学校标识码": code, "学校名称": names.get(code, code),
+                         "file": r.file})
+    df = pd.DataFrame(rows, columns=list(OVERDUE_COLUMNS))
+    if len(df):
+        df = df.sort_values(["所属乡镇", "学校标识码", "rule", "row"], kind="stable").reset_index(drop=True)
+    return df
+
+
+def _file_list(results: list[FileResult], winners: dict[str, FileResult], counted: dict[str, FileResult],
+               month: str) -> list[dict[str, Any]]:
+    out = []
+    for r in results:
+        if r.role == UNREADABLE:
+            status = "无法读取"
+        elif r.role == OTHER:
+            status = f"其他月份（{r.month}），未计入"
+        elif r.role == PREVIOUS:
+            status = f"上月（{r.month}）报送，仅用于连续性核对"
+        elif r.school_code is None:
+            status = "封面缺学校标识码，未计入"
+        elif r.month is None:
+            status = "封面报送月份无效，未计入"
+        elif not r.stamp_ok:
+            status = "戳记无效，未计入"
+        elif counted.get(r.school_code) is r:
+            status = "计入汇总"
+        else:
+            status = "重复报送（已被取代），未计入"
+        s = summarize(r.findings) if r.role in (CURRENT, UNREADABLE) else {"errors": 0, "warnings": 0}
+        out.append({"file": r.file, "status": status, "school": r.school_code, "name": r.cover.get("学校名称"),
+                    "month": r.month, "stamped_at": r.stamped_at, "stamp_ok": r.stamp_ok,
+                    "stamp_reason": r.stamp_reason or r.error, "errors": s["errors"], "warnings": s["warnings"]})
+    return out
+
+
+# ============================================================================================== the store
+def _findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    rows = []
+    for f in findings:
+        d = f.to_dict(rollup=True)
+        d["value"] = None if d["value"] is None else str(d["value"])
+        rows.append(d)
+    df = pd.DataFrame(rows, columns=["rule", "severity", "sheet", "row", "column", "value", "message", "school", "file"])
+    df["row"] = df["row"].astype("Int64")
+    return df
+
+
+def _stringify(df: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding mixed types become text (Parquet needs one type per column); dates stay dates."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            kinds = {type(v) for v in out[c] if v is not None and not (isinstance(v, float) and v != v)}
+            if len(kinds) > 1 or (kinds and not kinds <= {str, dt.date, bool}):
+                out[c] = [None if v is None or (isinstance(v, float) and v != v) else
+                          (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v)) for v in out[c]]
+    return out
+
+
+def save_result(store: Store, result: RollupResult) -> None:
+    schools = pd.DataFrame([{k: v for k, v in s.items()} for s in result.schools])
+    if "stamped_at" in schools:
+        schools["stamped_at"] = [v.isoformat() if v is not None and v == v else None for v in schools["stamped_at"]]
+    tables = {
+        "schools": _stringify(schools),
+        "townships": _stringify(pd.DataFrame(result.townships)),
+        "county": _stringify(pd.DataFrame([result.county])),
+        "cases": _stringify(result.cases if result.cases is not None else pd.DataFrame()),
+        "open_rows": _stringify(result.open_rows if result.open_rows is not None else pd.DataFrame()),
+        "findings": _findings_frame(result.findings),
+    }
+    meta = {"inbox": result.inbox, "register": result.register, "policy_fingerprint": result.policy_fingerprint,
+            "baoxue_version": __version__, "created_at": result.created_at, "files": len(result.files)}
+    store.save_month(result.month, tables, meta)

@@ -1,0 +1,47 @@
+"""Inbox discovery: every workbook under an inbox folder, at any depth, that a roll-up must list.
+
+Skipped: Office/WPS lock files (``~$name.xlsx``), LibreOffice lock files (``.~lock.name#``), baoxue's own backups
+(``name.备份-YYYYmmdd-HHMMSS.xlsx``, see ``baoxue.atomic.backup_path``) and half-written temporaries (``.baoxue-*``),
+hidden folders, and the history store when it lives inside the inbox. Everything else with a workbook-like extension is
+returned — an unreadable one becomes finding S005 later, it is never silently dropped.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Files that look like workbooks a clerk might have sent by mistake: listed (→ S005 with a clear message), not skipped.
+LOOKALIKE_SUFFIXES = (".xls", ".et", ".ods", ".xlsb", ".csv")
+BACKUP_RE = re.compile(r"\.备份-\d{8}-\d{6}\.[^.]+$")
+
+
+def is_skipped_name(name: str) -> bool:
+    return (name.startswith("~$") or name.startswith(".~lock.") or name.startswith(".baoxue-")
+            or name.startswith(".") or bool(BACKUP_RE.search(name)))
+
+
+def discover(inbox: str | Path, exclude: list[str | Path] = ()) -> list[Path]:
+    """All candidate workbook files under ``inbox`` (sorted, stable), excluding the folders in ``exclude``."""
+    root = Path(inbox)
+    excluded = {Path(p).resolve() for p in exclude if p}
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames
+                             if not d.startswith(".") and (here / d).resolve() not in excluded)
+        for name in sorted(filenames):
+            if is_skipped_name(name):
+                continue
+            if name.lower().endswith(WORKBOOK_SUFFIXES + LOOKALIKE_SUFFIXES):
+                found.append(here / name)
+    return found
+
+
+def relative_name(path: str | Path, inbox: str | Path) -> str:
+    """The file's name as the officer sees it: relative to the inbox, with forward slashes."""
+    try:
+        return Path(path).resolve().relative_to(Path(inbox).resolve()).as_posix()
+    except ValueError:
+        return str(path)

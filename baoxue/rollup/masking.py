@@ -1,0 +1,44 @@
+"""Masking of minors' personal data in anything that leaves the county (SPEC §6): ID numbers show the first 6 and
+last 4 characters, names keep the first (and last) character (张*明). Messages are scrubbed too: any run of 15–18 ID
+characters and every known full name found in the month's workbooks is replaced by its masked form."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from ..idcard import mask, mask_name
+
+ID_COLUMNS = frozenset({"身份证号", "学籍号", "残疾证号"})
+NAME_COLUMNS = frozenset({"姓名", "监护人姓名"})
+_ID_RUN = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx])(?![0-9Xx])")
+_SCIENTIFIC = re.compile(r"(?<![0-9])[0-9]\.[0-9]{6,}[eE]\+?[0-9]{1,3}")
+
+
+def mask_value(column: str | None, value: Any) -> Any:
+    if value is None or column is None:
+        return value
+    if column in ID_COLUMNS:
+        s = str(value)
+        if s[:1] in ("G", "L") and len(s) > 11:
+            return s[0] + mask(s[1:])
+        return mask(s)
+    if column in NAME_COLUMNS:
+        return mask_name(str(value))
+    return value
+
+
+class Scrubber:
+    """Replaces ID-like digit runs and the given full names inside free text."""
+
+    def __init__(self, names: Iterable[str] = ()):
+        names = sorted({n for n in names if isinstance(n, str) and len(n) >= 2}, key=len, reverse=True)
+        self._names = re.compile("|".join(map(re.escape, names))) if names else None
+
+    def __call__(self, text: Any) -> Any:
+        if not isinstance(text, str) or not text:
+            return text
+        text = _ID_RUN.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+        text = _SCIENTIFIC.sub("（数字已隐去）", text)
+        if self._names is not None:
+            text = self._names.sub(lambda m: mask_name(m.group(0)), text)
+        return text

@@ -1,0 +1,329 @@
+"""The monthly report workbook (月报表, SPEC §6), written with openpyxl:
+
+报送情况 (who sent what, every file listed) · 乡镇汇总 (townships + county) · 学校明细 (each school's figures) ·
+在册辍学名单 (open cases) · 逾期预警 (overdue cases) · 问题清单 (all findings) · 趋势 (months in the store, native charts).
+
+IDs and names are masked by default (first 6 + last 4; 张*明) and free-text messages are scrubbed; ``masked=False`` is
+for internal use and says so on every sheet. Every string is written as text (a value such as ``=HYPERLINK(...)``
+stays text, never a formula). Print-ready: landscape, fit to width, title and header rows repeated. Saved atomically.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from ..atomic import atomic_save
+from .engine import RollupResult
+from .masking import Scrubber, mask_value
+from .rules import CHINA
+from .store import Store
+
+SHEETS = ("报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TOTAL_FILL = PatternFill("solid", fgColor="FFF2CC")
+WARN_FONT = Font(color="C00000", bold=True)
+THIN = Side(style="thin", color="A6A6A6")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+ZERO_REPORT_SCHOOLS = "zero_report_schools"  # baoxue.indicators.aggregate's count of 零报告 schools
+RATES = ("dropout_rate_primary", "dropout_rate_junior")
+
+
+def _indicators() -> tuple[list[str], dict[str, str]]:
+    from ..indicators import INDICATORS
+    return [k for k, _ in INDICATORS if k != "zero_report"], dict(INDICATORS)
+FIRST_DATA_ROW = 4
+
+
+def _safe(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(CHINA).replace(tzinfo=None)
+        return v.strftime("%Y-%m-%d %H:%M")
+    if isinstance(v, pd.Timestamp):
+        return _safe(v.to_pydatetime())
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, (int, float, dt.date)):
+        return v
+    if hasattr(v, "item"):  # numpy scalar
+        return _safe(v.item())
+    return ILLEGAL_CHARACTERS_RE.sub("", str(v))
+
+
+def put(ws, row: int, col: int, value: Any):
+    """Write one cell; strings are always text (never interpreted as a formula)."""
+    value = _safe(value)
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
+
+
+class _Sheet:
+    """A titled table: title (row 1), note (row 2), header (row 3), data from row 4; print-ready."""
+
+    def __init__(self, wb: Workbook, name: str, title: str, note: str, header: list[str], widths: list[int]):
+        self.ws = wb.create_sheet(name)
+        self.width = len(header)
+        put(self.ws, 1, 1, title).font = Font(bold=True, size=14)
+        put(self.ws, 2, 1, note).font = Font(color="595959")
+        for j, h in enumerate(header, start=1):
+            c = put(self.ws, 3, j, h)
+            c.font = Font(bold=True)
+            c.fill = HEADER_FILL
+            c.border = BORDER
+            c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        for j, w in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(j)].width = w
+        self.ws.freeze_panes = f"A{FIRST_DATA_ROW}"
+        self.row = FIRST_DATA_ROW
+        ws = self.ws
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:3"
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+
+    def add(self, values: Iterable[Any], fill: PatternFill | None = None, bold: bool = False) -> int:
+        r = self.row
+        for j, v in enumerate(values, start=1):
+            c = put(self.ws, r, j, v)
+            c.border = BORDER
+            if fill is not None:
+                c.fill = fill
+            if bold:
+                c.font = Font(bold=True)
+        self.row += 1
+        return r
+
+    def finish(self) -> None:
+        last = max(self.row - 1, 3)
+        self.ws.auto_filter.ref = f"A3:{get_column_letter(self.width)}{last}"
+        self.ws.print_area = f"A1:{get_column_letter(self.width)}{last}"
+
+
+def _note(result: RollupResult, masked: bool, extra: str = "") -> str:
+    privacy = "身份证号、姓名已脱敏。" if masked else "【内部使用】本表未脱敏，含未成年人个人信息，不得外传。"
+    return f"报送月份 {result.month}；生成于 {result.created_at}；策略指纹 {result.policy_fingerprint}。{privacy}{extra}"
+
+
+def _yn(v: bool) -> str:
+    return "是" if v else "否"
+
+
+# ============================================================================================== sheets
+def _submissions(wb, result: RollupResult, masked: bool) -> None:
+    late = {f.school for f in result.findings if f.rule == "R007"}
+    s = _Sheet(wb, "报送情况", f"{result.month} 控辍保学月报报送情况", _note(result, masked),
+               ["所属乡镇", "学校标识码", "学校名称", "学校类型", "城乡类别", "报送状态", "计入汇总", "盖戳时间", "逾期报送",
+                "错误数", "警告数", "文件"], [12, 13, 24, 12, 9, 16, 9, 17, 9, 8, 8, 40])
+    for sc in result.schools:
+        if not sc["submitted"]:
+            status = "未报送"
+        elif not sc["stamp_ok"]:
+            status = "戳记无效"
+        elif not sc.get("in_register", True):
+            status = "已报送（不在名录）"
+        else:
+            status = "已报送"
+        s.add([sc["township"], sc["code"], sc["name"], sc.get("学校类型"), sc.get("城乡类别"), status,
+               _yn(sc.get("counted")), sc.get("stamped_at"), _yn(sc["code"] in late), sc["errors"], sc["warnings"],
+               sc.get("file")])
+        if status == "未报送" or status == "戳记无效":
+            s.ws.cell(row=s.row - 1, column=6).font = WARN_FONT
+    c = result.county
+    s.add([])
+    s.add(["合计", None, f"应报 {c['schools_expected']} 所，有效报送 {c['schools_submitted']} 所", None, None, None, None,
+           None, None, None, None, None], fill=TOTAL_FILL, bold=True)
+    s.add([])
+    header_row = s.add(["收到的文件", "学校标识码", "学校名称", "报送月份", None, "处理结果", "戳记有效", "盖戳时间", None,
+                        "错误数", "警告数", "说明"], fill=HEADER_FILL, bold=True)
+    scrub = result.scrubber() if masked else (lambda x: x)
+    for f in result.files:
+        s.add([f["file"], f["school"], f["name"], f["month"], None, f["status"], _yn(f["stamp_ok"]), f["stamped_at"],
+               None, f["errors"], f["warnings"], scrub(f["stamp_reason"])])
+    s.finish()
+    s.ws.auto_filter.ref = f"A3:L{header_row - 3}"
+
+
+def _area_row(area: dict, name: str) -> list:
+    AREA_KEYS, _ = _indicators()
+    return [name, area.get("schools_expected"), area.get("schools_submitted"), area.get(ZERO_REPORT_SCHOOLS),
+            *[area.get(k) for k in AREA_KEYS]]
+
+
+def _townships(wb, result: RollupResult, masked: bool) -> None:
+    AREA_KEYS, AREA_LABELS = _indicators()
+    header = ["乡镇", "应报学校数", "有效报送数", "零报告学校数", *[AREA_LABELS[k] + ("(%)" if k in RATES else "")
+                                                       for k in AREA_KEYS]]
+    s = _Sheet(wb, "乡镇汇总", f"{result.month} 控辍保学月报 乡镇汇总",
+               _note(result, masked, " 乡镇、全县数据为各校计数之和，辍学率由合计重新计算（不取平均）。"),
+               header, [12] + [9] * (len(header) - 1))
+    for t in result.townships:
+        s.add(_area_row(t, t["name"]))
+    s.add(_area_row(result.county, "全县合计"), fill=TOTAL_FILL, bold=True)
+    s.finish()
+
+
+def _schools(wb, result: RollupResult, masked: bool) -> None:
+    AREA_KEYS, AREA_LABELS = _indicators()
+    header = ["所属乡镇", "学校标识码", "学校名称", "城乡类别", "计入汇总", "零报告",
+              *[AREA_LABELS[k] + ("(%)" if k in RATES else "") for k in AREA_KEYS]]
+    s = _Sheet(wb, "学校明细", f"{result.month} 控辍保学月报 学校明细",
+               _note(result, masked, " 未报送或戳记无效的学校指标为空。"), header, [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS))
+    for sc in result.schools:
+        s.add([sc["township"], sc["code"], sc["name"], sc.get("城乡类别"), _yn(sc.get("counted")), sc.get("zero_report"),
+               *[sc.get(k) for k in AREA_KEYS]])
+    s.finish()
+
+
+CASE_HEADER = ["所属乡镇", "学校名称", "姓名", "性别", "身份证号", "年级", "类型", "发现日期", "辍学原因", "重点群体",
+               "包保责任人", "劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期", "状态", "去向说明"]
+KEY_GROUPS = (("脱贫家庭或监测户", "脱贫/监测户"), ("残疾", "残疾"), ("留守儿童", "留守"), ("随迁子女", "随迁"))
+
+
+def _cases(wb, result: RollupResult, masked: bool) -> None:
+    s = _Sheet(wb, "在册辍学名单", f"{result.month} 月末在册未销号辍学学生名单", _note(result, masked), CASE_HEADER,
+               [10, 20, 9, 6, 21, 9, 10, 11, 14, 14, 10, 11, 11, 11, 11, 9, 24])
+    scrub = result.scrubber() if masked else (lambda x: x)
+    m = (lambda col, v: mask_value(col, v)) if masked else (lambda col, v: v)
+    df = result.open_cases.sort_values(["所属乡镇", "学校标识码", "row"], kind="stable") if len(result.open_cases) else result.open_cases
+    for rec in df.to_dict("records"):
+        groups = "、".join(label for col, label in KEY_GROUPS if rec.get(col) == "是")
+        s.add([rec["所属乡镇"], rec["学校名称"], m("姓名", rec.get("姓名")), rec.get("性别"), m("身份证号", rec.get("身份证号")),
+               rec.get("年级"), rec.get("类型"), rec.get("发现日期"), rec.get("辍学原因"), groups, rec.get("包保责任人"),
+               rec.get("劝返动员日期"), rec.get("限期复学通知日期"), rec.get("行政处罚日期"), rec.get("司法程序日期"),
+               rec.get("状态"), scrub(rec.get("去向说明"))])
+    s.finish()
+
+
+def _overdue(wb, result: RollupResult, masked: bool) -> None:
+    s = _Sheet(wb, "逾期预警", f"{result.month} 逾期预警（截至月末）", _note(result, masked),
+               ["所属乡镇", "学校名称", "类别", "姓名", "身份证号", "年级", "状态", "起算日期", "逾期天数", "工作表", "行号", "说明"],
+               [10, 20, 26, 9, 21, 9, 9, 11, 9, 9, 6, 60])
+    scrub = result.scrubber() if masked else (lambda x: x)
+    m = (lambda col, v: mask_value(col, v)) if masked else (lambda col, v: v)
+    for rec in result.overdue.to_dict("records"):
+        s.add([rec["所属乡镇"], rec["学校名称"], rec["类别"], m("姓名", rec.get("姓名")), m("身份证号", rec.get("身份证号")),
+               rec.get("年级"), rec.get("状态"), rec.get("起算日期"), rec.get("逾期天数"), rec.get("sheet"), rec.get("row"),
+               scrub(rec.get("说明"))])
+    s.finish()
+
+
+def _findings(wb, result: RollupResult, masked: bool) -> None:
+    s = _Sheet(wb, "问题清单", f"{result.month} 问题清单（汇总核查与各校校验结果）", _note(result, masked),
+               ["所属乡镇", "学校标识码", "学校名称", "文件", "工作表", "行号", "列名", "规则编号", "级别", "值", "说明"],
+               [10, 13, 20, 30, 9, 6, 12, 8, 6, 20, 70])
+    info = {sc["code"]: sc for sc in result.schools}
+    order = {sc["code"]: i for i, sc in enumerate(result.schools)}
+    rows = result.finding_dicts(masked)
+    rows.sort(key=lambda d: (0 if d["school"] is None else 1, order.get(d["school"], len(order)), d["file"] or "",
+                             0 if d["rule"].startswith(("R", "S")) else 1, d["row"] or 0, d["rule"]))
+    for d in rows:
+        sc = info.get(d["school"], {})
+        c_row = s.add([sc.get("township"), d["school"], sc.get("name"), d["file"], d["sheet"], d["row"], d["column"],
+                       d["rule"], SEVERITY_ZH.get(d["severity"], d["severity"]), d["value"], d["message"]])
+        if d["severity"] == "error":
+            s.ws.cell(row=c_row, column=9).font = WARN_FONT
+    s.finish()
+
+
+TREND_KEYS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed", "dropout_rate_primary",
+              "dropout_rate_junior", "escalation_overdue", "home_taught", "home_meeting_min")
+
+
+def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
+    """County figures per month: the store's months, with this result's month (re)placed by its own figures."""
+    rows = []
+    if store is not None:
+        hist = store.trend("county")
+        if len(hist):
+            rows = [r for r in hist.to_dict("records") if r.get("month") != result.month]
+    rows.append({"month": result.month, **result.county})
+    df = pd.DataFrame(rows)
+    return df.sort_values("month").reset_index(drop=True)
+
+
+def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
+    df = trend_frame(result, store)
+    _, AREA_LABELS = _indicators()
+    header = ["月份", *[AREA_LABELS[k] + ("(%)" if k in RATES else "") for k in TREND_KEYS]]
+    s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势", _note(result, masked, f" 历史数据来自历史库（共 {len(df)} 个月）。"),
+               header, [10] + [10] * len(TREND_KEYS))
+    for rec in df.to_dict("records"):
+        s.add([rec["month"], *[rec.get(k) for k in TREND_KEYS]])
+    s.finish()
+    first, last = FIRST_DATA_ROW, s.row - 1
+    ws = s.ws
+    cats = Reference(ws, min_col=1, min_row=first, max_row=last)
+    col = {k: i + 2 for i, k in enumerate(TREND_KEYS)}
+
+    bars = BarChart()
+    bars.type = "col"
+    bars.title = "在册未销号与本月变化"
+    bars.y_axis.title = "人数"
+    bars.x_axis.title = "月份"
+    for key in ("open_cases", "new_suspected", "new_dropout", "returned", "closed"):
+        bars.add_data(Reference(ws, min_col=col[key], min_row=3, max_row=last), titles_from_data=True)
+    bars.set_categories(cats)
+    bars.height, bars.width = 8, 18
+    ws.add_chart(bars, f"A{last + 3}")
+
+    lines = LineChart()
+    lines.title = "辍学率（%）"
+    lines.y_axis.title = "%"
+    lines.x_axis.title = "月份"
+    for key in ("dropout_rate_primary", "dropout_rate_junior"):
+        lines.add_data(Reference(ws, min_col=col[key], min_row=3, max_row=last), titles_from_data=True)
+    lines.set_categories(cats)
+    lines.height, lines.width = 8, 18
+    ws.add_chart(lines, f"H{last + 3}")
+
+
+# ============================================================================================== entry point
+def build_report(result: RollupResult, store: Store | None = None, masked: bool = True) -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    _submissions(wb, result, masked)
+    _townships(wb, result, masked)
+    _schools(wb, result, masked)
+    _cases(wb, result, masked)
+    _overdue(wb, result, masked)
+    _findings(wb, result, masked)
+    _trend(wb, result, masked, store)
+    wb.properties.title = f"{result.month} 控辍保学月报表"
+    wb.properties.creator = "baoxue"
+    return wb
+
+
+def write_report(result: RollupResult, out_path: str | Path, store: Store | str | Path | None = None,
+                 masked: bool = True) -> Path:
+    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path."""
+    if store is None and result.store_dir:
+        store = Store(result.store_dir)
+    elif store is not None and not isinstance(store, Store):
+        store = Store(store)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb = build_report(result, store, masked)
+    atomic_save(wb.save, out)
+    return out

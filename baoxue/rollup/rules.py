@@ -1,0 +1,202 @@
+"""Roll-up rules R001–R007 (SPEC §4): checks that need more than one workbook. Each function takes the roll-up's
+collected per-file results and returns findings carrying ``school`` (学校标识码) and ``file``.
+
+- R001 ``missing``      a school in the register sent nothing for the month
+- R002 ``pick``         two submissions of one school for one month: the later stamp wins, both stay listed
+- R003 ``pick``         no valid submission stamp, or the content changed after stamping: listed, left out of totals
+- R004 ``open_in_two``  one ID open in two schools (open rows of 辍学/休学/缓学/送教上门)
+- R005 ``lost_cases``   a case open last month is missing this month without being closed
+- R006 ``over_target``  a dropout rate above its policy target (by 学段 and 城乡类别)
+- R007 ``late``         stamped after the due date
+- R008 ``unregistered`` a submission from a school that is not in the register (listed and counted; fix the register)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from typing import Iterable
+
+import pandas as pd
+
+from .. import model
+from ..book import month_end
+from ..findings import Finding
+from ..policy import Policy
+from .register import RegisteredSchool
+from .worker import FileResult
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+SEVERITY = {"R001": "error", "R002": "warning", "R003": "error", "R004": "error", "R005": "error",
+            "R006": "warning", "R007": "warning", "R008": "warning"}
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def valid_month(month: str) -> bool:
+    return isinstance(month, str) and bool(MONTH_RE.match(month))
+
+
+def _f(rule: str, message: str, school: str | None = None, file: str | None = None, sheet: str | None = None,
+       row: int | None = None, column: str | None = None, value=None) -> Finding:
+    return Finding(rule, SEVERITY[rule], sheet, row, column, value, message, school=school, file=file)
+
+
+def stamp_order(r: FileResult):
+    when = r.stamped_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return (r.stamp_ok, when, r.file)
+
+
+# ---------------------------------------------------------------------------------------------- R002 / R003
+def pick(by_school: dict[str, list[FileResult]]) -> tuple[dict[str, FileResult], list[Finding]]:
+    """The submission that counts for each school, and the R002/R003 findings.
+
+    A valid stamp beats a broken one; among valid ones the later stamp wins. The returned winner may still have a
+    broken stamp (when the school sent nothing valid): callers leave such a school out of the totals."""
+    winners: dict[str, FileResult] = {}
+    findings: list[Finding] = []
+    for code, files in by_school.items():
+        for r in files:
+            if not r.stamp_ok:
+                findings.append(_f("R003", f"报送戳记无效：{r.stamp_reason} 此文件已列出，但不计入本月汇总。",
+                                   school=code, file=r.file))
+        ordered = sorted(files, key=stamp_order)
+        winner = ordered[-1]
+        winners[code] = winner
+        if len(files) > 1:
+            others = [r for r in ordered[:-1]]
+            for r in others:
+                when = r.stamped_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if r.stamped_at else "无戳记"
+                findings.append(_f(
+                    "R002",
+                    f"学校 {code} 本月有 {len(files)} 份报送。本文件（盖戳时间 {when}）已被“{winner.file}”取代"
+                    f"（以有效且盖戳较晚者为准），仅列出，不计入汇总。如需以本文件为准，请学校重新报送。",
+                    school=code, file=r.file))
+    return winners, findings
+
+
+# ---------------------------------------------------------------------------------------------- R001
+def missing(register: Iterable[RegisteredSchool], submitted: set[str], month: str) -> list[Finding]:
+    return [_f("R001", f"{s.township} {s.name}（{s.code}）未报送 {month} 月报。"
+                       "请督促学校报送（无辍学也须零报告）。", school=s.code)
+            for s in register if s.code not in submitted]
+
+
+def unregistered(winners: dict[str, FileResult], register: dict[str, RegisteredSchool]) -> list[Finding]:
+    return [_f("R008", f"学校标识码 {code}（{r.cover.get('学校名称') or '名称未填'}）不在学校名录中。"
+                       "如是新设学校，请补入学校名录；如是封面学校标识码填错，请学校更正后重新报送。",
+               school=code, file=r.file, column="学校标识码", value=code)
+            for code, r in winners.items() if code not in register]
+
+
+# ---------------------------------------------------------------------------------------------- R007
+def due_date(month: str, policy: Policy) -> dt.date:
+    """The monthly report is due on the last day of the month, or (policy ``reporting.due_day`` = N) on day N of the
+    following month."""
+    due = policy["reporting.due_day"]
+    end = month_end(month)
+    if isinstance(due, int) and not isinstance(due, bool):
+        return end + dt.timedelta(days=due)
+    return end
+
+
+def late(winners: dict[str, FileResult], month: str, policy: Policy) -> list[Finding]:
+    due = due_date(month, policy)
+    out = []
+    for code, r in winners.items():
+        if r.stamp_ok and r.stamped_at is not None:
+            local = r.stamped_at.astimezone(CHINA)
+            if local.date() > due:
+                out.append(_f("R007", f"逾期报送：盖戳时间 {local:%Y-%m-%d %H:%M}（北京时间），截止日期为 {due:%Y-%m-%d}，"
+                                      f"晚了 {(local.date() - due).days} 天。", school=code, file=r.file,
+                              value=f"{local:%Y-%m-%d %H:%M}"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- R004
+def open_in_two(counted: dict[str, FileResult], names: dict[str, str]) -> list[Finding]:
+    parts = []
+    for code, r in counted.items():
+        if r.open_rows is not None and len(r.open_rows):
+            df = r.open_rows.copy()
+            df["school"] = code
+            df["file"] = r.file
+            parts.append(df)
+    if not parts:
+        return []
+    rows = pd.concat(parts, ignore_index=True)
+    rows = rows[rows["身份证号"].notna() & (rows["身份证号"] != "")]
+    n = rows.groupby("身份证号")["school"].nunique()
+    clash = n[n > 1].index
+    out = []
+    for pid, group in rows[rows["身份证号"].isin(clash)].groupby("身份证号", sort=True):
+        where = "；".join(f"{names.get(c, c)}（{c}）{s}表第{r}行（{st}）"
+                         for c, s, r, st in zip(group["school"], group["sheet"], group["row"], group["状态"]))
+        for c, s, r, f in zip(group["school"], group["sheet"], group["row"], group["file"]):
+            out.append(_f("R004", f"同一身份证号同时在多所学校在册未销号：{where}。请相关学校核实学生实际就读情况，"
+                                  f"只保留一处在册记录。", school=c, file=f, sheet=s, row=int(r), column="身份证号",
+                          value=pid))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- R005
+def lost_cases(previous_open: pd.DataFrame, counted: dict[str, FileResult], month: str, source: str) -> list[Finding]:
+    """``previous_open``: last month's open 辍学 cases with columns school, 身份证号, 姓名, row."""
+    if previous_open is None or not len(previous_open):
+        return []
+    out = []
+    for code, prev in previous_open.groupby("school", sort=True):
+        r = counted.get(code)
+        if r is None or r.cases is None:
+            continue  # the school did not (validly) report this month: R001/R003 already say so
+        present = set(r.cases["身份证号"].dropna())
+        for pid, name in zip(prev["身份证号"], prev["姓名"]):
+            if pid and pid not in present:
+                out.append(_f("R005", f"上月（{source}）在册未销号的辍学个案（{name or '姓名未填'}）本月台账中没有了，"
+                                      f"也没有销号记录。个案不得直接删除：请在“辍学”表中保留该生，"
+                                      f"劝返复学或按规定销号（填写状态与销号日期）。",
+                              school=code, file=r.file, sheet=model.DROPOUT.name, column="身份证号", value=pid))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- R006
+def _targets(policy: Policy) -> dict[str, float]:
+    return {"primary": float(policy["targets.primary"]), "junior_urban": float(policy["targets.junior_urban"]),
+            "junior_rural": float(policy["targets.junior_rural"])}
+
+
+def over_target(schools: list[dict], county_groups: dict[str, dict], policy: Policy) -> list[Finding]:
+    """School rates against the targets for their 城乡类别, and the county's rates per group."""
+    t = _targets(policy)
+    out = []
+    for s in schools:
+        if not s.get("counted"):
+            continue
+        rural = s.get("城乡类别") in model.RURAL
+        checks = (("dropout_rate_primary", "小学辍学率", t["primary"], "小学"),
+                  ("dropout_rate_junior", "初中辍学率", t["junior_rural" if rural else "junior_urban"],
+                   "农村初中" if rural else "城区初中"))
+        for key, label, target, group in checks:
+            rate = s.get(key)
+            if rate is not None and rate > target:
+                out.append(_f("R006", f"{s['name']}{label} {rate:.2f}% 高于{group}控制目标 {target:g}%。"
+                                      "请加大劝返力度并逐一核实在册辍学学生。",
+                              school=s["code"], file=s.get("file"), column=label, value=rate))
+    labels = {"primary": ("dropout_rate_primary", "全县小学辍学率", t["primary"]),
+              "junior_urban": ("dropout_rate_junior", "全县城区初中辍学率", t["junior_urban"]),
+              "junior_rural": ("dropout_rate_junior", "全县农村（镇区、乡村）初中辍学率", t["junior_rural"])}
+    for group, figures in county_groups.items():
+        key, label, target = labels[group]
+        rate = figures.get(key)
+        if rate is not None and rate > target:
+            out.append(_f("R006", f"{label} {rate:.2f}% 高于控制目标 {target:g}%。", column=label, value=rate))
+    return out
+
+
+def group_schools(schools: list[dict]) -> dict[str, list[dict]]:
+    """Counted schools by target group: all for 小学, urban / rural for 初中."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for s in schools:
+        if s.get("counted"):
+            groups["primary"].append(s)
+            groups["junior_rural" if s.get("城乡类别") in model.RURAL else "junior_urban"].append(s)
+    return groups
