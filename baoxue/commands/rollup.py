@@ -1,0 +1,102 @@
+"""`baoxue rollup INBOX --month M --register REG [--out REPORT.xlsx] [--json] [--store DIR] [--policy FILE]
+[--unmasked] [--dask [ADDRESS]] [--workers N]`: roll up a month's school workbooks and write the 月报表."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "rollup", help="汇总一个月的学校报送：完整性、戳记、跨校核查、连续性、乡镇和全县指标、月报表",
+        description="读取收件文件夹（含子文件夹）中的全部学校工作簿，按封面的报送月份汇总：对照学校名录检查漏报（R001）、"
+                    "重复报送（R002）、戳记（R003）、跨校重复在册（R004）、与上月的连续性（R005）、辍学率目标（R006）、"
+                    "逾期报送（R007），计算学校、乡镇、全县指标，写出月报表并存入历史库。原始文件不做任何修改。")
+    p.add_argument("inbox", metavar="INBOX", help="收件文件夹（各校报送的 .xlsx，可分子文件夹存放）")
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="汇总月份，如 2026-09")
+    p.add_argument("--register", required=True, metavar="REG", help="学校名录工作簿 (.xlsx)")
+    p.add_argument("--out", metavar="REPORT.xlsx", help="月报表输出文件（默认：收件文件夹旁的 月报表_<月份>.xlsx）")
+    p.add_argument("--json", action="store_true", help="在标准输出打印 JSON（SPEC §7），提示信息写到标准错误")
+    p.add_argument("--store", metavar="DIR", help="历史库文件夹（默认：收件文件夹旁的 baoxue-store/）")
+    p.add_argument("--policy", metavar="FILE", help="县级策略文件 (TOML)，覆盖默认策略")
+    p.add_argument("--unmasked", action="store_true", help="月报表和 JSON 不脱敏（仅限县内内部使用）")
+    p.add_argument("--dask", nargs="?", const=True, default=None, metavar="ADDRESS",
+                   help="在 Dask 集群上读取和校验（不给地址则启动本机 LocalCluster）")
+    p.add_argument("--workers", type=int, metavar="N", help="并行进程数（默认：全部 CPU 核）")
+    p.set_defaults(func=run)
+
+
+def _progress_bar():
+    from tqdm import tqdm
+    bar = None
+
+    def progress(done: int, total: int, label: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="读取与校验", unit="个文件", file=sys.stderr, dynamic_ncols=True)
+        bar.update(done - bar.n)
+        bar.set_postfix_str(label[-30:], refresh=False)
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def summary_lines(result, report: Path | None, masked: bool) -> list[str]:
+    s = result.summary()
+    c = result.county
+    lines = [f"{result.month} 月汇总完成：应报 {c['schools_expected']} 所，有效报送 {c['schools_submitted']} 所。"]
+    if report is not None:
+        lines.append(f"月报表：{report}" + ("" if masked else "（未脱敏，仅限内部使用）"))
+    if result.store_dir:
+        lines.append(f"历史库：{result.store_dir}")
+    attention = []
+    for key, text in (("missing", "所学校未报送（R001）"), ("stamp_invalid", "份报送戳记无效，未计入（R003）"),
+                      ("duplicates", "份重复报送已被取代（R002）"), ("late", "所学校逾期报送（R007）"),
+                      ("unreadable", "个文件无法读取（S005）"), ("open_in_two", "条跨校重复在册（R004）"),
+                      ("lost_cases", "个上月在册个案本月缺失（R005）"), ("over_target", "项辍学率超过目标（R006）")):
+        if s[key]:
+            attention.append(f"{s[key]} {text}")
+    lines.append(f"月末在册未销号 {s['open_cases']} 人；逾期预警 {s['overdue']} 条；"
+                 f"问题清单共 {s['errors']} 个错误、{s['warnings']} 个警告。")
+    if attention:
+        lines.append("需要关注：" + "；".join(attention) + "。详见月报表“报送情况”和“问题清单”。")
+    else:
+        lines.append("完整性与跨校核查未发现问题。")
+    return lines
+
+
+def run(args) -> int:
+    from ..rollup import RegisterError, RollupError, StoreError, run_rollup, write_report
+
+    masked = not args.unmasked
+    if not masked:
+        print("注意：--unmasked 输出含完整身份证号和姓名，仅限县内内部使用，不得外传。", file=sys.stderr)
+    inbox = Path(args.inbox)
+    quiet = not sys.stderr.isatty() and args.json
+    try:
+        result = run_rollup(inbox, args.month, args.register, store_dir=args.store, policy=args.policy,
+                            progress=None if quiet else _progress_bar(), workers=args.workers, dask=args.dask)
+    except (RollupError, RegisterError, StoreError) as e:
+        print(f"✘ {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else inbox.resolve().parent / f"月报表_{result.month}.xlsx"
+    try:
+        report = write_report(result, out, masked=masked)
+    except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
+        from ..atomic import FileLocked
+        if not isinstance(e, (FileLocked, PermissionError, OSError)):
+            raise
+        print(f"✘ 月报表无法写入：{e}", file=sys.stderr)
+        report = None
+    lines = summary_lines(result, report, masked)
+    if args.json:
+        json.dump(result.to_json(masked=masked), sys.stdout, ensure_ascii=False, indent=1, default=str)
+        sys.stdout.write("\n")
+        for line in lines:
+            print(line, file=sys.stderr)
+    else:
+        for line in lines:
+            print(line)
+    return 0 if report is not None else 2
