@@ -1,0 +1,215 @@
+"""Case logic shared by the validation rules (C003–C006, T001, X001/X002) and the monthly indicators (SPEC §4, §5).
+
+Every function takes SchoolBook frames (typed values: ``datetime.date``, ``str``, numbers, ``None`` or ``Invalid``);
+an ``Invalid`` value is treated as missing, never as a crash. Functions return pandas objects aligned with the frame's
+index, so the validators can run them over a *batch*: the concatenation of many books' frames. In a batch the frames
+carry a ``_book`` column (the book's position), and ``as_of`` / ``month`` may be a Series aligned with the frame (each
+row its own book's as-of date or month) instead of a single value.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import model
+from .book import Invalid, month_end, month_start
+
+BOOK_KEY = "_book"   # batch column: which book a row belongs to
+
+# Open rows (SPEC §4 "Open rows"): the statuses that keep a child on a sheet's books at the as-of date.
+OPEN_STATUSES: dict[str, tuple[str, ...]] = {
+    model.DROPOUT.name: model.DROPOUT_OPEN_STATUSES,
+    model.LEAVE.name: ("休学中",),
+    model.DEFER.name: ("缓学中",),
+    model.HOME.name: ("送教中",),
+}
+
+
+# ---------------------------------------------------------------------------------------------- typed-value helpers
+def is_open_dropout(status: Any) -> bool:
+    """核查中 / 劝返中 / 去向不明 (a case not yet closed)."""
+    return isinstance(status, str) and status in model.DROPOUT_OPEN_STATUSES
+
+
+def open_mask(sheet: str, df: pd.DataFrame) -> pd.Series:
+    """Bool per row: the row is open on ``sheet`` (辍学 open statuses; 休学中; 缓学中; 送教中)."""
+    statuses = OPEN_STATUSES.get(sheet)
+    if statuses is None or "状态" not in df.columns:
+        return pd.Series(False, index=df.index)
+    return df["状态"].isin(statuses)
+
+
+def dates(series: pd.Series) -> pd.Series:
+    """datetime64 Series: the ``datetime.date`` values, NaT for empty / Invalid / anything else."""
+    if series.empty:
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    kept = series.map(lambda v: v if isinstance(v, dt.date) else None)
+    return pd.to_datetime(kept, errors="coerce").astype("datetime64[ns]")
+
+
+def numbers(series: pd.Series) -> pd.Series:
+    """float Series: int/float values, NaN for empty / Invalid / booleans / text."""
+    kept = series.map(lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan)
+    return kept.astype("float64")
+
+
+def texts(series: pd.Series) -> pd.Series:
+    """object Series: the non-empty ``str`` values, None elsewhere (Invalid counts as missing)."""
+    return series.map(lambda v: v if isinstance(v, str) and v else None)
+
+
+def present(series: pd.Series) -> pd.Series:
+    """Bool per row: a usable (typed, non-empty) value."""
+    return series.map(_present).astype(bool)
+
+
+def _present(v: Any) -> bool:
+    if v is None or isinstance(v, Invalid):
+        return False
+    if isinstance(v, str):
+        return bool(v.strip())
+    if isinstance(v, float):
+        return v == v
+    return v is not pd.NA and v is not pd.NaT
+
+
+def _aligned(df: pd.DataFrame, value: Any, convert) -> pd.Series:
+    if isinstance(value, pd.Series):
+        return convert(value.reindex(df.index))
+    return convert(pd.Series([value] * len(df), index=df.index, dtype=object))
+
+
+def as_of_series(df: pd.DataFrame, as_of: Any) -> pd.Series:
+    """The as-of date per row as datetime64 (a date, or a Series aligned with ``df``)."""
+    if isinstance(as_of, pd.Series) and pd.api.types.is_datetime64_any_dtype(as_of):
+        return as_of.reindex(df.index).astype("datetime64[ns]")
+    return _aligned(df, as_of, dates)
+
+
+def month_bounds(df: pd.DataFrame, month: Any) -> tuple[pd.Series, pd.Series]:
+    """(first day, last day) of the report month per row; NaT where the month is unknown."""
+    def convert(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+        start = s.map(lambda m: month_start(m) if isinstance(m, str) and m else None)
+        end = s.map(lambda m: month_end(m) if isinstance(m, str) and m else None)
+        return dates(start), dates(end)
+    if isinstance(month, pd.Series):
+        return convert(month.reindex(df.index))
+    if not isinstance(month, str) or not month:
+        nat = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+        return nat, nat
+    return (pd.Series(pd.Timestamp(month_start(month)), index=df.index, dtype="datetime64[ns]"),
+            pd.Series(pd.Timestamp(month_end(month)), index=df.index, dtype="datetime64[ns]"))
+
+
+def _days(policy, key: str) -> pd.Timedelta:
+    return pd.Timedelta(days=int(policy[key]))
+
+
+def _policy(policy):
+    if policy is None:
+        from .policy import DEFAULT
+        return DEFAULT
+    return policy
+
+
+# ---------------------------------------------------------------------------------------------- case rules
+def escalation_overdue(dropout_df: pd.DataFrame, as_of: Any, policy=None) -> pd.Series:
+    """C003: open case whose 限期复学通知 is more than the policy's days before the as-of date, with no 行政处罚日期."""
+    policy = _policy(policy)
+    notice = dates(dropout_df["限期复学通知日期"])
+    penalty_missing = ~present(dropout_df["行政处罚日期"])
+    limit = as_of_series(dropout_df, as_of) - _days(policy, "deadlines.notice_to_next_step_days")
+    return (open_mask(model.DROPOUT.name, dropout_df) & penalty_missing & (notice < limit)).fillna(False).astype(bool)
+
+
+def persuaded_ids(persuasion_df: pd.DataFrame) -> pd.Index:
+    """Keys of the persuasion log: ID, or (book, ID) in a batch."""
+    ids = texts(persuasion_df["身份证号"])
+    keep = ids.notna() & present(persuasion_df["劝返日期"])
+    if BOOK_KEY in persuasion_df.columns:
+        return pd.MultiIndex.from_arrays([persuasion_df.loc[keep, BOOK_KEY], ids[keep]])
+    return pd.Index(ids[keep])
+
+
+def _keys(df: pd.DataFrame, column: str = "身份证号"):
+    ids = texts(df[column])
+    if BOOK_KEY in df.columns:
+        return pd.MultiIndex.from_arrays([df[BOOK_KEY], ids])
+    return pd.Index(ids)
+
+
+def no_persuasion_overdue(dropout_df: pd.DataFrame, persuasion_df: pd.DataFrame, as_of: Any, policy=None) -> pd.Series:
+    """C004: open case with no 劝返动员日期 and no 劝返记录 row, more than the policy's days after 发现日期."""
+    policy = _policy(policy)
+    found = dates(dropout_df["发现日期"])
+    limit = as_of_series(dropout_df, as_of) - _days(policy, "deadlines.first_persuasion_days")
+    logged = pd.Series(_keys(dropout_df).isin(persuaded_ids(persuasion_df)), index=dropout_df.index)
+    no_step1 = ~present(dropout_df["劝返动员日期"])
+    return (open_mask(model.DROPOUT.name, dropout_df) & no_step1 & ~logged & (found < limit)).fillna(False).astype(bool)
+
+
+def leave_overdue(leave_df: pd.DataFrame, as_of: Any) -> pd.Series:
+    """C005: 休学中 with 预计复学日期 before the as-of date (check the child as a suspected dropout)."""
+    due = dates(leave_df["预计复学日期"])
+    return (open_mask(model.LEAVE.name, leave_df) & (due < as_of_series(leave_df, as_of))).fillna(False).astype(bool)
+
+
+def deferral_expired(defer_df: pd.DataFrame, as_of: Any) -> pd.Series:
+    """C006: 缓学中 with 缓学截止日期 before the as-of date."""
+    end = dates(defer_df["缓学截止日期"])
+    return (open_mask(model.DEFER.name, defer_df) & (end < as_of_series(defer_df, as_of))).fillna(False).astype(bool)
+
+
+# ---------------------------------------------------------------------------------------------- home teaching
+def visits_in_month(visits_df: pd.DataFrame, month: Any) -> pd.Series:
+    """Bool per 送教记录 row: dated within the report month."""
+    start, end = month_bounds(visits_df, month)
+    day = dates(visits_df["送教日期"])
+    return ((day >= start) & (day <= end)).fillna(False).astype(bool)
+
+
+def qualifying_visits(visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
+    """Bool per 送教记录 row (SPEC §4): dated in the report month with 课时 ≥ the policy's class hours per visit."""
+    policy = _policy(policy)
+    hours = numbers(visits_df["课时"])
+    return (visits_in_month(visits_df, month) & (hours >= float(policy["home_teaching.hours_per_visit"]))).astype(bool)
+
+
+def visit_counts(visits_df: pd.DataFrame, month: Any) -> pd.DataFrame:
+    """Per ID (per (book, ID) in a batch): ``visits`` (rows dated in the month) and ``hours`` (their 课时 summed).
+
+    Used by T001's neighbours, by ``update`` to fill 本月送教次数 / 本月送教课时, and by the indicators."""
+    in_month = visits_in_month(visits_df, month)
+    ids = texts(visits_df["身份证号"])
+    keep = in_month & ids.notna()
+    by = [ids[keep].rename("身份证号")]
+    if BOOK_KEY in visits_df.columns:
+        by = [visits_df.loc[keep, BOOK_KEY]] + by
+    hours = numbers(visits_df.loc[keep, "课时"]).fillna(0.0)
+    out = pd.DataFrame({"visits": 1, "hours": hours}, index=hours.index).groupby(by).sum()
+    out["visits"] = out["visits"].astype(int)
+    out["hours"] = out["hours"].map(lambda h: int(h) if float(h).is_integer() else round(float(h), 2)).astype(object)
+    return out
+
+
+def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
+    """Per ID (per (book, ID) in a batch): the number of qualifying visits in the month."""
+    ok = qualifying_visits(visits_df, month, policy)
+    ids = texts(visits_df["身份证号"])
+    keep = ok & ids.notna()
+    by = [ids[keep].rename("身份证号")]
+    if BOOK_KEY in visits_df.columns:
+        by = [visits_df.loc[keep, BOOK_KEY]] + by
+    return pd.Series(1, index=ids[keep].index).groupby(by).sum().astype(int)
+
+
+def below_visit_minimum(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
+    """T001: bool per roster row — 送教中 with fewer qualifying visits this month than the policy minimum."""
+    policy = _policy(policy)
+    counts = qualifying_counts(visits_df, month, policy)
+    got = pd.Series(_keys(home_df).map(lambda k: counts.get(k, 0)) if len(home_df) else [], index=home_df.index)
+    need = int(policy["home_teaching.visits_per_month"])
+    return (open_mask(model.HOME.name, home_df) & (got.astype(int) < need)).astype(bool)
