@@ -93,7 +93,7 @@ def school_indicators(book: SchoolBook, policy=None) -> dict[str, Any]:
     out["returned"] = _count(s == "已复学" and _in(d, start, as_of)
                              for s, d in zip(statuses, drop["复学日期"].tolist()))
     out["closed"] = _count(_in(d, start, as_of) for d in drop["销号日期"].tolist())
-    is_open = [s in model.DROPOUT_OPEN_STATUSES for s in statuses]
+    is_open = cases.open_mask(model.DROPOUT.name, drop).tolist()
     out["open_cases"] = _count(is_open)
     out["open_primary"] = _count(o and g in model.PRIMARY_GRADES for o, g in zip(is_open, grades))
     out["open_junior"] = _count(o and g in model.JUNIOR_GRADES for o, g in zip(is_open, grades))
@@ -103,44 +103,31 @@ def school_indicators(book: SchoolBook, policy=None) -> dict[str, Any]:
     out["escalation_overdue"] = _count(cases.escalation_overdue(drop, as_of, policy))
 
     leave = book.frame(model.LEAVE.name)
-    out["on_leave"] = _count(s == "休学中" for s in leave["状态"].tolist())
+    out["on_leave"] = _count(cases.open_mask(model.LEAVE.name, leave))
     out["new_leave"] = _count(_in(d, start, as_of) for d in leave["休学起始日期"].tolist())
     out["leave_overdue"] = _count(cases.leave_overdue(leave, as_of))
 
     defer = book.frame(model.DEFER.name)
-    out["deferred"] = _count(s == "缓学中" for s in defer["状态"].tolist())
+    out["deferred"] = _count(cases.open_mask(model.DEFER.name, defer))
     out["deferred_expired"] = _count(cases.deferral_expired(defer, as_of))
 
     home = book.frame(model.HOME.name)
     visits = book.frame(model.VISITS.name)
     roster_ids = {v for v in home["身份证号"].tolist() if isinstance(v, str) and v}
-    teaching_ids = [v for v, s in zip(home["身份证号"].tolist(), home["状态"].tolist()) if s == "送教中"]
+    teaching_ids = [v for v, o in zip(home["身份证号"].tolist(), cases.open_mask(model.HOME.name, home).tolist()) if o]
     out["home_taught"] = len(teaching_ids)
-    n_visits, hours = 0, 0
-    for pid, day, h in zip(visits["身份证号"].tolist(), visits["送教日期"].tolist(), visits["课时"].tolist()):
-        if isinstance(pid, str) and pid in roster_ids and _in(day, start, as_of):
-            n_visits += 1
-            if isinstance(h, (int, float)) and not isinstance(h, bool):
-                hours += h
-    out["home_visits"] = n_visits
-    out["home_hours"] = int(hours) if float(hours).is_integer() else round(float(hours), 2)
-    qualifying = _qualifying_counts(cases, visits, book.month, policy)
-    need = policy["home_teaching.visits_per_month"]
+    counts = cases.visit_counts(visits, book.month)
+    on_roster = counts[counts.index.isin(list(roster_ids))]
+    out["home_visits"] = int(on_roster["visits"].sum())
+    hours = float(sum(on_roster["hours"].tolist()))
+    out["home_hours"] = int(hours) if hours.is_integer() else round(hours, 2)
+    qualifying = cases.qualifying_counts(visits, book.month, policy)
+    need = int(policy["home_teaching.visits_per_month"])
     out["home_meeting_min"] = sum(1 for pid in teaching_ids if isinstance(pid, str) and qualifying.get(pid, 0) >= need)
 
     zero = book.cover.get("零报告")
     out["zero_report"] = zero if zero in model.CODE_LISTS["是否"] else None
     return {key: out[key] for key in KEYS}
-
-
-def _qualifying_counts(cases, visits, month: str, policy) -> dict[str, int]:
-    """ID -> number of qualifying visits in the month (``cases.qualifying_visits``: a bool per 送教记录 row)."""
-    mask = cases.qualifying_visits(visits, month, policy)
-    counts: dict[str, int] = {}
-    for pid, ok in zip(visits["身份证号"].tolist(), list(mask)):
-        if ok and isinstance(pid, str):
-            counts[pid] = counts.get(pid, 0) + 1
-    return counts
 
 
 def aggregate(figures: Iterable[dict[str, Any] | None]) -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""`baoxue template OUT.xlsx [--school-code C --month YYYY-MM] [--register]`: a blank standard workbook."""
+from __future__ import annotations
+
+import re
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("template", help="生成空白的标准月报工作簿（或学校名录模板）",
+                              description="生成空白的控辍保学标准月报工作簿（或用 --register 生成学校名录模板）。")
+    p.add_argument("out", metavar="OUT.xlsx", help="输出文件")
+    p.add_argument("--school-code", help="预填封面的学校标识码（10 位数字）")
+    p.add_argument("--month", help="预填封面的报送月份（YYYY-MM）")
+    p.add_argument("--register", action="store_true", help="生成学校名录模板（学校标识码、名称、乡镇、类型、城乡类别）")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..atomic import FileLocked, atomic_save
+    from .. import template
+
+    if args.month and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        print(f"错误：报送月份“{args.month}”格式不对，应为 YYYY-MM，如 2026-09。", file=sys.stderr)
+        return 2
+    if args.school_code and not re.fullmatch(r"\d{10}", args.school_code):
+        print(f"错误：学校标识码“{args.school_code}”应为 10 位数字。", file=sys.stderr)
+        return 2
+    if args.register:
+        wb = template.build_register_workbook()
+    else:
+        wb = template.build_school_workbook(school_code=args.school_code, month=args.month)
+    try:
+        atomic_save(wb.save, args.out)
+    except FileLocked as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"错误：无法写入 {args.out}：{e.strerror or e}", file=sys.stderr)
+        return 2
+    kind = "学校名录模板" if args.register else "标准月报工作簿"
+    print(f"已生成{kind}：{args.out}")
+    return 0
