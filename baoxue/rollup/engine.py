@@ -136,9 +136,10 @@ def process_files(paths: list[str], inbox: str, month: str, policy: Policy, prog
     if dask:
         from .distributed import process_on_dask
         return process_on_dask(paths, inbox, month, policy, address=dask, progress=tick)
+    auto = workers is None
     workers = workers or os.cpu_count() or 1
     chunks = _chunks(paths, workers)
-    if workers <= 1 or total < IN_PROCESS_BELOW:
+    if workers <= 1 or (auto and total < IN_PROCESS_BELOW):
         out: list[FileResult] = []
         for chunk in chunks:
             out.extend(process_chunk(chunk, inbox, month, policy))

@@ -1,0 +1,185 @@
+"""Roll-up rules R001–R008, each with a constructed case, on real stamped workbooks in one inbox; inputs unmodified."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import openpyxl
+import pytest
+
+from rollup_helpers import checksums, child_id, cover, dropout, leave, register, stamp, write_book
+
+from baoxue.rollup import run_rollup
+
+M, PREV = "2026-10", "2026-09"
+UTC = dt.timezone.utc
+IN_TIME = dt.datetime(2026, 10, 30, 2, tzinfo=UTC)
+SHARED = child_id(1, "七年级", M)           # open at A (辍学) and at B (休学中): R004
+LOST = child_id(2, "八年级", M)             # open at A in September, gone in October: R005
+KEPT = child_id(3, "八年级", M)             # open in September, closed in October: no R005
+REGISTERED = [
+    ("4310000001", "城关小学", "城关镇", "小学", "城区"),
+    ("4310000002", "河口中学", "河口乡", "初中", "乡村"),
+    ("4310000003", "三塘中学", "河口乡", "初中", "乡村"),   # sends nothing: R001
+    ("4310000004", "双峰小学", "城关镇", "小学", "城区"),   # two submissions: R002
+    ("4310000005", "白沙中学", "白沙镇", "初中", "镇区"),   # edited after stamping: R003
+    ("4310000006", "青山小学", "白沙镇", "小学", "乡村"),   # stamped late: R007
+]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rules")
+    inbox = root / "inbox"
+    reg = register(root / "学校名录.xlsx", REGISTERED)
+
+    a_rows = {"辍学": [dropout(SHARED, "张小明", "七年级", dt.date(2026, 10, 3)),
+                      dropout(KEPT, "王小红", "八年级", dt.date(2026, 9, 8), status="已复学")]}
+    stamp(write_book(inbox / "城关镇" / "4310000001_2026-10.xlsx",
+                     cover("4310000001", "城关小学", "城关镇", M, urban="城区", enrol=200), a_rows), IN_TIME)
+    # last month's workbook of A, in the inbox: LOST and KEPT were open then
+    stamp(write_book(inbox / "九月" / "4310000001_2026-09.xlsx",
+                     cover("4310000001", "城关小学", "城关镇", PREV, urban="城区", enrol=200),
+                     {"辍学": [dropout(LOST, "李小刚", "八年级", dt.date(2026, 9, 5)),
+                               dropout(KEPT, "王小红", "八年级", dt.date(2026, 9, 8))]}),
+          dt.datetime(2026, 9, 29, tzinfo=UTC))
+    # B: rural junior school, SHARED on leave here, and one open junior case on 10 pupils per grade → R006
+    stamp(write_book(inbox / "河口乡" / "B.xlsx", cover("4310000002", "河口中学", "河口乡", M, enrol=10),
+                     {"休学": [leave(SHARED, "张小明", "七年级", dt.date(2026, 9, 10))],
+                      "辍学": [dropout(child_id(4, "九年级", M), "陈小军", "九年级", dt.date(2026, 10, 9))]}), IN_TIME)
+    # D: two submissions, the later stamp wins (enrolment 111 vs 222)
+    stamp(write_book(inbox / "D-first.xlsx", cover("4310000004", "双峰小学", "城关镇", M, urban="城区", enrol=111)),
+          dt.datetime(2026, 10, 20, tzinfo=UTC))
+    stamp(write_book(inbox / "sub" / "deeper" / "D-second.xlsx",
+                     cover("4310000004", "双峰小学", "城关镇", M, urban="城区", enrol=222)), IN_TIME)
+    # E: stamped, then a clerk edits an enrolment figure → broken stamp
+    e = stamp(write_book(inbox / "E.xlsx", cover("4310000005", "白沙中学", "白沙镇", M, urban="镇区")), IN_TIME)
+    wb = openpyxl.load_workbook(e)
+    ws = wb["封面"]
+    for row in ws.iter_rows(min_col=1, max_col=2):
+        if row[0].value == "七年级在校生数":
+            row[1].value = 99
+    wb.save(e)
+    # F: stamped 3 days after the month end (Beijing time)
+    stamp(write_book(inbox / "F.xlsx", cover("4310000006", "青山小学", "白沙镇", M)),
+          dt.datetime(2026, 11, 3, 1, tzinfo=UTC))
+    # G: not in the register
+    stamp(write_book(inbox / "G.xlsx", cover("4310000099", "新建学校", "白沙镇", M)), IN_TIME)
+    # noise: an unreadable file, an Office lock file, a baoxue backup, another month's workbook
+    (inbox / "坏文件.xlsx").write_bytes(b"not a workbook")
+    (inbox / "~$B.xlsx").write_bytes(b"lock")
+    shutil.copy(inbox / "F.xlsx", inbox / "F.备份-20261030-101010.xlsx")
+    stamp(write_book(inbox / "old" / "F-2026-08.xlsx", cover("4310000006", "青山小学", "白沙镇", "2026-08")), IN_TIME)
+
+    before = checksums(inbox)
+    result = run_rollup(inbox, M, reg, store_dir=root / "store", workers=1)
+    return result, before, checksums(inbox)
+
+
+def by_rule(result, rule):
+    return [f for f in result.findings if f.rule == rule]
+
+
+def school(result, code):
+    return next(s for s in result.schools if s["code"] == code)
+
+
+def test_inputs_unmodified(county):
+    _, before, after = county
+    assert before == after
+
+
+def test_every_file_listed_and_skips(county):
+    result, _, _ = county
+    files = {f["file"]: f["status"] for f in result.files}
+    assert "坏文件.xlsx" in files and files["坏文件.xlsx"] == "无法读取"
+    assert "~$B.xlsx" not in files and "F.备份-20261030-101010.xlsx" not in files
+    assert files["old/F-2026-08.xlsx"].startswith("其他月份")
+    assert files["九月/4310000001_2026-09.xlsx"].startswith("上月")
+    assert files["sub/deeper/D-second.xlsx"] == "计入汇总"
+    s005 = by_rule(result, "S005")
+    assert [f.file for f in s005] == ["坏文件.xlsx"] and s005[0].severity == "error"
+
+
+def test_r001_missing(county):
+    result, _, _ = county
+    assert [f.school for f in by_rule(result, "R001")] == ["4310000003"]
+    s = school(result, "4310000003")
+    assert s["submitted"] is False and s["open_cases"] is None
+
+
+def test_r002_later_stamp_wins(county):
+    result, _, _ = county
+    r002 = by_rule(result, "R002")
+    assert [(f.school, f.file) for f in r002] == [("4310000004", "D-first.xlsx")]
+    assert r002[0].severity == "warning"
+    assert school(result, "4310000004")["enrolled_primary"] == 6 * 222
+
+
+def test_r003_broken_stamp_left_out(county):
+    result, _, _ = county
+    r003 = by_rule(result, "R003")
+    assert [(f.school, f.file) for f in r003] == [("4310000005", "E.xlsx")]
+    s = school(result, "4310000005")
+    assert s["submitted"] is True and s["stamp_ok"] is False and s["enrolled_junior"] is None
+    county_counted = {s["code"] for s in result.schools if s["counted"]}
+    assert result.county["schools_submitted"] == len(county_counted) and "4310000005" not in county_counted
+    # county enrolment = sum over counted schools only
+    assert result.county["enrolled_primary"] == sum(s["enrolled_primary"] for s in result.schools if s["counted"])
+
+
+def test_r004_open_in_two_schools(county):
+    result, _, _ = county
+    r004 = by_rule(result, "R004")
+    assert sorted((f.school, f.sheet) for f in r004) == [("4310000001", "辍学"), ("4310000002", "休学")]
+    assert all(f.value == SHARED and f.row == 4 for f in r004)
+
+
+def test_r005_lost_case_from_inbox(county):
+    result, _, _ = county
+    r005 = by_rule(result, "R005")
+    assert [(f.school, f.value) for f in r005] == [("4310000001", LOST)]
+    assert result.previous_source == "收件箱"
+
+
+def test_r006_rate_over_target(county):
+    result, _, _ = county
+    b = school(result, "4310000002")
+    assert b["dropout_rate_junior"] == round(100 * 1 / 31, 2) > 3.0
+    schools = {f.school for f in by_rule(result, "R006") if f.school}
+    assert "4310000002" in schools
+    assert "4310000001" not in schools   # 1 open junior case over 600 + 1: under 1 %
+
+
+def test_r007_late(county):
+    result, _, _ = county
+    r007 = by_rule(result, "R007")
+    assert [f.school for f in r007] == ["4310000006"]
+    assert "2026-10-31" in r007[0].message
+
+
+def test_r008_unregistered(county):
+    result, _, _ = county
+    assert [f.school for f in by_rule(result, "R008")] == ["4310000099"]
+
+
+def test_rollup_findings_carry_school_and_file(county):
+    result, _, _ = county
+    for f in result.findings:
+        if f.rule in ("R002", "R003", "R004", "R005", "R007", "R008"):
+            assert f.school and f.file
+
+
+def test_r005_from_store(tmp_path):
+    """Month M−1 in the store (and not in the inbox): continuity still checked."""
+    reg = register(tmp_path / "名录.xlsx", REGISTERED[:1])
+    sept, octo = tmp_path / "inbox-09", tmp_path / "inbox-10"
+    c = ("4310000001", "城关小学", "城关镇")
+    stamp(write_book(sept / "a.xlsx", cover(*c, PREV), {"辍学": [dropout(LOST, "李小刚", "八年级", dt.date(2026, 9, 5))]}),
+          IN_TIME)
+    stamp(write_book(octo / "a.xlsx", cover(*c, M)), IN_TIME)
+    store = tmp_path / "store"
+    run_rollup(sept, PREV, reg, store_dir=store, workers=1)
+    result = run_rollup(octo, M, reg, store_dir=store, workers=1)
+    assert result.previous_source == "历史库"
+    assert [(f.school, f.value) for f in by_rule(result, "R005")] == [("4310000001", LOST)]
