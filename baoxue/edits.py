@@ -11,6 +11,7 @@ clerk's own comments and colours are never touched.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -132,18 +133,42 @@ def plan_marks(book, findings: Iterable[Finding]) -> list[Edit]:
 
 
 # ============================================================================================== applying (openpyxl)
+def _value(ws, row: int, col: int) -> Any:
+    cell = ws._cells.get((row, col))
+    return None if cell is None else cell.value
+
+
 def _find_header(ws, names: Iterable[str], scan_rows: int = 10) -> tuple[int, dict[str, int]] | None:
     from .normalize import clean_header
     wanted = {clean_header(n): n for n in names}
     for r in range(1, min(scan_rows, ws.max_row) + 1):
         found = {}
         for c in range(1, ws.max_column + 1):
-            v = ws.cell(r, c).value
+            v = _value(ws, r, c)
             if isinstance(v, str) and clean_header(v) in wanted:
                 found[wanted[clean_header(v)]] = c
         if len(found) == len(wanted):
             return r, found
     return None
+
+
+def _column_style(ws, col: int):
+    """The style a column gives its empty cells (the template unlocks the input area and formats it this way)."""
+    for dim in ws.column_dimensions.values():
+        if dim.min and dim.max and dim.min <= col <= dim.max:
+            return dim._style if dim.has_style else None
+    return None
+
+
+def _cell(ws, row: int, col: int):
+    """The cell at (row, col); a new cell takes its column's style (so protection and formats stay the template's)."""
+    cell = ws._cells.get((row, col))
+    if cell is None:
+        cell = ws.cell(row, col)
+        style = _column_style(ws, col)
+        if style is not None:
+            cell._style = copy.copy(style)
+    return cell
 
 
 def _write(cell, value: Any, number_format: str | None = None) -> None:
@@ -168,15 +193,21 @@ def _ensure_sheet(wb, name: str) -> None:
 
 
 def _clear_marks(ws) -> None:
+    """Remove baoxue's comments and fills; a cell gets back its column's fill (e.g. the grey of computed columns)."""
     from openpyxl.styles import PatternFill
     colors = set(MARK_FILLS.values())
+    column_fills: dict[int, Any] = {}
     for cell in list(ws._cells.values()):
         comment = cell.comment
         if comment is not None and (comment.author or "") == MARK_AUTHOR:
             cell.comment = None
         fill = cell.fill
         if fill is not None and fill.fill_type == "solid" and str(fill.fgColor.rgb) in colors:
-            cell.fill = PatternFill(fill_type=None)
+            if cell.column not in column_fills:
+                style = _column_style(ws, cell.column)
+                column_fills[cell.column] = (ws.parent._fills[style.fillId] if style is not None and style.fillId
+                                             else PatternFill(fill_type=None))
+            cell.fill = copy.copy(column_fills[cell.column])
 
 
 def _replace_table(ws, header: tuple[str, ...], rows) -> None:
@@ -184,20 +215,20 @@ def _replace_table(ws, header: tuple[str, ...], rows) -> None:
     if found is None:
         header_row = 1
         for j, name in enumerate(header, 1):
-            _write(ws.cell(header_row, j), name)
+            _write(_cell(ws, header_row, j), name)
         cols = {name: j for j, name in enumerate(header, 1)}
     else:
         header_row, cols = found
     if ws.max_row > header_row:
         for r in range(header_row + 1, ws.max_row + 1):
             for c in cols.values():
-                cell = ws.cell(r, c)
-                if cell.value is not None:
+                cell = ws._cells.get((r, c))
+                if cell is not None and cell.value is not None:
                     cell.value = None
     order = [cols[name] for name in header]
     for i, values in enumerate(rows, start=header_row + 1):
         for c, v in zip(order, values):
-            _write(ws.cell(i, c), "" if v is None else v)
+            _write(_cell(ws, i, c), "" if v is None else v)
 
 
 def _set_keyed_values(ws, value_header: str, items) -> None:
@@ -215,12 +246,19 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
     value_col = None
     for r in range(1, header_row + 1):
         for c in range(1, ws.max_column + 1):
-            v = ws.cell(r, c).value
+            v = _value(ws, r, c)
             if isinstance(v, str) and v.strip() == value_header:
                 value_col = c
     if value_col is None:
-        value_col = max(ws.max_column, key_col) + 1
-        _write(ws.cell(header_row, value_col), value_header)
+        last_row = max(key_rows.values()) if key_rows else header_row
+        used = [c.column for row in ws.iter_rows(min_row=header_row, max_row=last_row) for c in row
+                if c.value is not None]
+        value_col = max(used + [key_col]) + 1
+        head = ws.cell(header_row, value_col)
+        _write(head, value_header)
+        left = ws.cell(header_row, value_col - 1)
+        if left.has_style:
+            head._style = copy.copy(left._style)
         from openpyxl.utils import get_column_letter
         ws.column_dimensions[get_column_letter(value_col)].width = 14
     next_row = max(ws.max_row, header_row) + 1
@@ -230,9 +268,9 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
             r = next_row
             next_row += 1
             if key_col > 1:
-                _write(ws.cell(r, key_col - 1), label)
-            _write(ws.cell(r, key_col), key)
-        _write(ws.cell(r, value_col), "" if value is None else value)
+                _write(_cell(ws, r, key_col - 1), label)
+            _write(_cell(ws, r, key_col), key)
+        _write(_cell(ws, r, value_col), "" if value is None else value)
 
 
 def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
@@ -248,14 +286,14 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
             continue
         ws = wb[e.sheet]
         if isinstance(e, SetValue):
-            _write(ws.cell(e.row, e.col), e.value, e.number_format)
+            _write(_cell(ws, e.row, e.col), e.value, e.number_format)
         elif isinstance(e, SetFill):
-            ws.cell(e.row, e.col).fill = PatternFill(fill_type="solid", fgColor=e.color, bgColor=e.color)
+            _cell(ws, e.row, e.col).fill = PatternFill(fill_type="solid", fgColor=e.color, bgColor=e.color)
         elif isinstance(e, SetComment):
             comment = Comment(e.text, e.author)
             comment.width = 320
             comment.height = min(60 + 18 * e.text.count("\n") + len(e.text) // 2, 400)
-            ws.cell(e.row, e.col).comment = comment
+            _cell(ws, e.row, e.col).comment = comment
         elif isinstance(e, ClearMarks):
             _clear_marks(ws)
         elif isinstance(e, ReplaceTable):
@@ -347,7 +385,6 @@ def derive_values(book) -> list[SetValue]:
 
 def with_values(book, edits: Iterable[Edit]):
     """A copy of ``book`` with the SetValue edits applied to its typed frames (so findings and indicators see them)."""
-    import copy
     out = copy.copy(book)
     out.sheets = dict(book.sheets)
     by_sheet: dict[str, list[SetValue]] = defaultdict(list)
