@@ -38,6 +38,13 @@ SCHOOL_LABELS = {"code": "学校标识码", "name": "学校名称", "township": 
 TOWNSHIP_LABELS = {"name": "乡镇", "schools_expected": "应报学校数", "schools_submitted": "有效报送数",
                    "zero_report_schools": "零报告学校数"}
 FINDING_LABELS = {"school": "学校标识码", "file": "文件"}
+# Free text that may name a child or quote an ID: scrubbed when masked. Guardians' phones are not shown masked.
+FREE_TEXT_COLUMNS = ("说明", "去向说明", "备注", "值")
+HIDDEN_WHEN_MASKED = ("监护人电话",)
+# The follow-up list: what a township officer needs to chase a case (all of them are 辍学 columns of the model).
+FOLLOWUP_COLUMNS = ("所属乡镇", "学校标识码", "学校名称", "姓名", "身份证号", "年级", "类型", "发现日期", "状态",
+                    "劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期", "包保责任人", "去向说明",
+                    "户籍乡镇", "户籍村(社区)", "监护人姓名", "监护人电话", "文件", "行号")
 # The engine's internal column names in its case lists, shown in Chinese.
 ENGINE_COLUMNS = {"sheet": "工作表", "row": "行号", "rule": "规则编号", "file": "文件", "school": "学校标识码"}
 TREND_COUNTS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed")
@@ -84,14 +91,22 @@ def valid_month(text: Any) -> bool:
         return False
 
 
-def mask_frame(df: pd.DataFrame, masked: bool = True) -> pd.DataFrame:
-    """A copy of ``df`` with ID / name columns masked (unchanged when ``masked`` is False)."""
+def mask_frame(df: pd.DataFrame | None, masked: bool = True, scrub: Callable[[Any], Any] | None = None,
+               ) -> pd.DataFrame | None:
+    """A copy of ``df`` with ID / name columns masked and free-text columns scrubbed (unchanged when not masked).
+
+    ``scrub`` is the roll-up's scrubber (``RollupResult.scrubber()``): it hides ID-like runs and known full names."""
     if not masked or df is None or df.empty:
         return df
     out = df.copy()
     for col in out.columns:
         if col in ID_COLUMNS or col in NAME_COLUMNS:
             out[col] = [mask_value(col, v) for v in out[col]]
+        elif col in FREE_TEXT_COLUMNS and scrub is not None:
+            out[col] = [scrub(v) for v in out[col]]
+    for col in HIDDEN_WHEN_MASKED:
+        if col in out.columns:
+            out = out.drop(columns=col)
     return out
 
 
@@ -147,14 +162,21 @@ def html_table(df: pd.DataFrame | None, empty: str = "（无）", limit: int = M
     """A scrollable HTML table (escaped); at most ``limit`` rows, with a note when more exist."""
     if df is None or df.empty:
         return f'<div class="bx-note">{html.escape(empty)}</div>'
-    shown = df.head(limit)
-    body = shown.to_html(index=False, escape=True, na_rep="", border=0)
+    shown = df.head(limit).astype(object).map(lambda v: "" if _blank(v) else v)
+    body = shown.to_html(index=False, escape=True, border=0)
     note = ""
     if len(df) > limit:
         note = f'<div class="bx-note">共 {len(df)} 行，仅显示前 {limit} 行；完整内容请导出。</div>'
     else:
         note = f'<div class="bx-note">共 {len(df)} 行</div>'
     return f'{TABLE_CSS}<div class="bx-table">{body}</div>{note}'
+
+
+def _blank(v: Any) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def _township_column(df: pd.DataFrame) -> str | None:
@@ -206,6 +228,7 @@ def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes |
     if trend is None or trend.empty or "month" not in trend.columns:
         return None
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
     labels = indicator_labels()
     font = _cjk_font()
     rc = {"font.family": "sans-serif", "font.sans-serif": [font] if font else ["DejaVu Sans"],
@@ -219,6 +242,7 @@ def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes |
             if key in data.columns:
                 ax1.plot(data["month"], pd.to_numeric(data[key], errors="coerce"), marker="o", label=labels.get(key, key))
         ax1.set_title(f"{title}（人数）")
+        ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax1.legend(fontsize=8)
         for key in TREND_RATES:
             if key in data.columns:
@@ -337,6 +361,15 @@ class _Inputs:
         self._set_townships([s.get("township") for s in result.schools])
         return result
 
+    def _suggest_out(self, result, stem: str) -> None:
+        """Propose an export path beside the inbox, unless the officer typed one (or papermill gave ``out``)."""
+        current = self.out.value.strip()
+        if current and current != getattr(self, "_suggested_out", None):
+            return
+        base = Path(result.inbox or self.inbox.value.strip() or ".").resolve().parent
+        self._suggested_out = str(base / f"{stem}_{result.month}.xlsx")
+        self.out.value = self._suggested_out
+
     def school_townships(self) -> dict[str, str]:
         return {s.get("code"): s.get("township") for s in (self.result.schools if self.result else [])}
 
@@ -394,14 +427,23 @@ class RollupApp(_Inputs):
 
     # ---------------------------------------------------------------- actions
     def run(self, raise_errors: bool = False):
+        """Roll up the chosen month (the 运行汇总 button); the RollupResult, or None with a message in ``status``."""
         result = self.run_rollup(raise_errors=raise_errors)
         self.export_button.disabled = result is None
         if result is not None:
-            if not self.out.value.strip():
-                self.out.value = str(Path(self.inbox.value.strip()).resolve().parent / f"月报表_{result.month}.xlsx")
-            self.status.value = _status("ok", self.summary_text())
-            self.refresh()
+            self.show(result)
         return result
+
+    def show(self, result) -> None:
+        """Show a RollupResult (from this app's run, or one computed elsewhere, e.g. by ``baoxue rollup``'s caller)."""
+        self.result = result
+        self._set_townships([s.get("township") for s in result.schools])
+        if result.month in self.month.options:
+            self.month.value = result.month
+        self._suggest_out(result, "月报表")
+        self.export_button.disabled = False
+        self.status.value = _status("ok", self.summary_text())
+        self.refresh()
 
     def summary_text(self) -> str:
         """One line for the officer: completeness, findings, open and overdue cases (from ``RollupResult.summary``)."""
@@ -430,7 +472,7 @@ class RollupApp(_Inputs):
             ttable = ttable[ttable["乡镇"].isin([town, "全县合计"])]
         self.township_table.value = html_table(ttable, "（无乡镇）")
         overdue = filter_frame(case_frame(r.overdue), town, school_townships=towns)
-        self.overdue.value = html_table(mask_frame(overdue, self.masked), "（无逾期个案）")
+        self.overdue.value = html_table(mask_frame(overdue, self.masked, r.scrubber()), "（无逾期个案）")
         self.summary.value = self._summary_html(schools, town, towns)
         self.show_trend()
 
@@ -546,9 +588,7 @@ class FollowupApp(_Inputs):
         self._set_townships([s.get("township") for s in result.schools])
         if self.month.value != result.month and result.month in self.month.options:
             self.month.value = result.month
-        if not self.out.value.strip():
-            base = Path(self.inbox.value.strip() or ".").resolve().parent
-            self.out.value = str(base / f"个案跟踪_{result.month}.xlsx")
+        self._suggest_out(result, "个案跟踪")
         self.export_button.disabled = False
         self._on_township()
         self.status.value = _status("ok", self.status_text())
@@ -601,9 +641,18 @@ class FollowupApp(_Inputs):
     def refresh(self) -> None:
         if self.result is None:
             return
+        cases, over = self.tables()
+        self.cases.value = html_table(cases, "（无在册未销号个案）")
+        self.overdue.value = html_table(over, "（无逾期个案）")
+
+    def tables(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        """The two lists as shown and exported: follow-up columns, masked unless 显示完整信息 is ticked."""
         cases, over = self.selected()
-        self.cases.value = html_table(mask_frame(case_frame(cases), self.masked), "（无在册未销号个案）")
-        self.overdue.value = html_table(mask_frame(case_frame(over), self.masked), "（无逾期个案）")
+        scrub = self.result.scrubber()
+        cases = case_frame(cases)
+        if cases is not None:
+            cases = cases[[c for c in FOLLOWUP_COLUMNS if c in cases.columns]]
+        return mask_frame(cases, self.masked, scrub), mask_frame(case_frame(over), self.masked, scrub)
 
     def export(self, path: str | None = None, raise_errors: bool = False) -> Path | None:
         """Write the filtered lists to an .xlsx (masked unless 显示完整信息 is ticked); the path, or None."""
@@ -613,9 +662,8 @@ class FollowupApp(_Inputs):
         target = Path(path or self.out.value.strip() or f"个案跟踪_{self.result.month}.xlsx")
         if target.suffix.lower() != ".xlsx":
             target = target.with_suffix(".xlsx")
-        cases, over = self.selected()
-        sheets = {"在册未销号": mask_frame(case_frame(cases), self.masked),
-                  "逾期待升级": mask_frame(case_frame(over), self.masked)}
+        cases, over = self.tables()
+        sheets = {"在册未销号": cases, "逾期待升级": over}
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             write_frames(sheets, target)
