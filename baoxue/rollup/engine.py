@@ -297,6 +297,8 @@ def by_township_name(schools: list[dict]) -> dict[str, str]:
 
 
 def _all(counted: dict[str, FileResult], attr: str) -> pd.DataFrame:
+    from .worker import CASE_COLUMNS, OPEN_ROW_COLUMNS
+    columns = ["school", "file", *(CASE_COLUMNS + ("row",) if attr == "cases" else OPEN_ROW_COLUMNS)]
     parts = []
     for code, r in counted.items():
         df = getattr(r, attr)
@@ -305,7 +307,9 @@ def _all(counted: dict[str, FileResult], attr: str) -> pd.DataFrame:
             df.insert(0, "school", code)
             df.insert(1, "file", r.file)
             parts.append(df)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["school", "file"])
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    return pd.concat(parts, ignore_index=True)
 
 
 def _open_cases(counted: dict[str, FileResult], names: dict[str, str], townships: dict[str, str]) -> pd.DataFrame:

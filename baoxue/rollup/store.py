@@ -130,7 +130,10 @@ class Store:
         data = self.load_month(month)
         if data is None:
             return None
-        return data["open_rows"][data["open_rows"]["sheet"] == "辍学"].reset_index(drop=True)
+        rows = data["open_rows"]
+        if "sheet" not in rows.columns or "身份证号" not in rows.columns:
+            return rows.iloc[0:0]
+        return rows[rows["sheet"] == "辍学"].reset_index(drop=True)
 
     # ------------------------------------------------------------------------------------------ writing
     @contextmanager

@@ -116,36 +116,44 @@ def _names(book: SchoolBook) -> set[str]:
     return out
 
 
-def _overdue(book: SchoolBook, findings: list[Finding], policy: Policy) -> list[dict[str, Any]]:
+def _overdue(book: SchoolBook, policy: Policy) -> list[dict[str, Any]]:
+    """The overdue list (逾期预警) from the same case logic the rules C003–C006 use (``baoxue.cases``)."""
+    from .. import cases
+
     as_of = book.as_of
+    drop, leave, defer = (book.frame(s) for s in (model.DROPOUT.name, model.LEAVE.name, model.DEFER.name))
+    masks = {
+        "C003": (drop, cases.escalation_overdue(drop, as_of, policy)),
+        "C004": (drop, cases.no_persuasion_overdue(drop, book.frame(model.PERSUASION.name), as_of, policy)),
+        "C005": (leave, cases.leave_overdue(leave, as_of)),
+        "C006": (defer, cases.deferral_expired(defer, as_of)),
+    }
+    allowance = {"C003": policy["deadlines.notice_to_next_step_days"],
+                 "C004": policy["deadlines.first_persuasion_days"]}
     out = []
-    frames: dict[str, pd.DataFrame] = {}
-    for f in findings:
-        spec = OVERDUE_RULES.get(f.rule)
-        if spec is None or f.row is None:
+    for rule, (df, mask) in masks.items():
+        what, sheet, date_col = OVERDUE_RULES[rule]
+        if not len(df) or not mask.any():
             continue
-        what, sheet, date_col = spec
-        if f.sheet != sheet:
-            continue
-        df = frames.get(sheet)
-        if df is None:
-            df = frames[sheet] = book.frame(sheet).set_index("_row", drop=False)
-        if f.row not in df.index:
-            continue
-        row = df.loc[f.row]
-        since = row.get(date_col)
-        since = since if isinstance(since, dt.date) else None
-        allowance = {"C003": policy["deadlines.notice_to_next_step_days"],
-                     "C004": policy["deadlines.first_persuasion_days"]}.get(f.rule, 0)
-        days = (as_of - since).days - allowance if (since and as_of) else None
-        out.append({
-            "rule": f.rule, "类别": what, "sheet": sheet, "row": int(f.row),
-            "姓名": plain(row.get("姓名")), "身份证号": plain(row.get("身份证号")),
-            "年级": plain(row.get("年级")) if "年级" in row else None,
-            "状态": plain(row.get("状态")), "起算日期": since, "逾期天数": days,
-            "说明": f.message,
-        })
+        for rec in df[mask.to_numpy()].to_dict("records"):
+            since = rec.get(date_col)
+            since = since if isinstance(since, dt.date) else None
+            days = (as_of - since).days - allowance.get(rule, 0) if since else None
+            out.append({
+                "rule": rule, "类别": what, "sheet": sheet, "row": int(rec["_row"]),
+                "姓名": plain(rec.get("姓名")), "身份证号": plain(rec.get("身份证号")), "年级": plain(rec.get("年级")),
+                "状态": plain(rec.get("状态")), "起算日期": since, "逾期天数": days,
+                "说明": NEXT_STEP[rule].format(date=since.isoformat() if since else "", days=days, limit=allowance.get(rule, 0)),
+            })
     return out
+
+
+NEXT_STEP = {
+    "C003": "限期复学通知于 {date} 下达，已超过 {limit} 天仍未复学，应由乡镇政府下达行政处罚决定书（四步法第三步）。",
+    "C004": "{date} 发现，超过 {limit} 天仍无劝返记录，请包保责任人立即入户劝返并记录。",
+    "C005": "预计复学日期 {date} 已过仍在休学，请按疑似辍学核查。",
+    "C006": "缓学截止日期 {date} 已过仍未入学，请核实并督促入学。",
+}
 
 
 def _cover(book: SchoolBook) -> dict[str, Any]:
@@ -208,7 +216,7 @@ def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> l
             r.indicators = school_indicators(book, policy) if book.month else None
             r.cases = _cases(book)
             r.open_rows = _open_rows(book)
-            r.overdue = _overdue(book, r.findings, policy) if book.as_of else []
+            r.overdue = _overdue(book, policy) if book.as_of else []
             r.names = _names(book)
     for r in results:
         if r.role == UNREADABLE:

@@ -1,0 +1,147 @@
+"""The 月报表 workbook: sheets, masking (every cell scanned), text never a formula, print setup, native charts, trend."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+
+import openpyxl
+import pytest
+
+from rollup_helpers import child_id, cover, dropout, leave, register, stamp, write_book
+
+from baoxue import idcard
+from baoxue.rollup import Store, run_rollup, write_report
+from baoxue.rollup.report import SHEETS
+
+UTC = dt.timezone.utc
+EVIL_NAME = '=HYPERLINK("http://x.example/","点我")'
+EVIL_NOTE = "=1+2"
+CHILDREN = [  # (ID, name, grade)
+    (child_id(11, "七年级", "2026-10"), "欧阳小明", "七年级"),
+    (child_id(12, "八年级", "2026-10"), "李红", "八年级"),
+    (child_id(13, "九年级", "2026-10"), EVIL_NAME, "九年级"),
+    (child_id(14, "五年级", "2026-10"), "王建国", "五年级"),
+]
+
+
+def _month(inbox, month, with_cases: bool):
+    rows = {}
+    if with_cases:
+        rows["辍学"] = [dropout(pid, name, grade, dt.date(2026, int(month[5:]), 2), 监护人姓名="欧阳大海",
+                               去向说明=EVIL_NOTE, 状态="去向不明" if i == 2 else "劝返中")
+                       for i, (pid, name, grade) in enumerate(CHILDREN[:3])]
+        rows["休学"] = [leave(CHILDREN[3][0], CHILDREN[3][1], CHILDREN[3][2], dt.date(2026, 1, 5))]  # overdue (C005)
+    stamp(write_book(inbox / f"a-{month}.xlsx", cover("4310000001", "城关中学", "城关镇", month), rows),
+          dt.datetime(int(month[:4]), int(month[5:]), 20, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    reg = register(root / "名录.xlsx", [("4310000001", "城关中学", "城关镇", "九年一贯制学校", "城区"),
+                                       ("4310000002", "河口小学", "河口乡", "小学", "乡村")])
+    store = root / "store"
+    _month(root / "in-09", "2026-09", with_cases=False)
+    run_rollup(root / "in-09", "2026-09", reg, store_dir=store, workers=1)
+    _month(root / "in-10", "2026-10", with_cases=True)
+    result = run_rollup(root / "in-10", "2026-10", reg, store_dir=store, workers=1)
+    masked = write_report(result, root / "masked.xlsx")
+    unmasked = write_report(result, root / "unmasked.xlsx", masked=False)
+    return result, masked, unmasked
+
+
+def cells(path):
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None:
+                    yield ws.title, c
+
+
+def test_sheets_in_order(reports):
+    _, masked, _ = reports
+    assert openpyxl.load_workbook(masked).sheetnames == list(SHEETS)
+
+
+def test_masked_report_holds_no_full_id_or_name(reports):
+    _, masked, _ = reports
+    secrets = [pid for pid, _, _ in CHILDREN] + ["G" + pid for pid, _, _ in CHILDREN]
+    names = [name for _, name, _ in CHILDREN] + ["欧阳大海"]
+    texts = [str(c.value) for _, c in cells(masked)]
+    for t in texts:
+        assert not any(s in t for s in secrets), t
+        assert not any(n in t for n in names), t
+        assert not re.search(r"\d{15,}", t), t
+    everything = "\n".join(texts)
+    assert idcard.mask(CHILDREN[0][0]) in everything and "欧**明" in everything   # the masked forms are there
+
+
+def test_unmasked_report_is_marked_internal(reports):
+    _, _, unmasked = reports
+    texts = "\n".join(str(c.value) for _, c in cells(unmasked))
+    assert CHILDREN[0][0] in texts and "欧阳小明" in texts
+    assert "内部使用" in texts
+
+
+def test_strings_are_text_never_formulas(reports):
+    _, masked, unmasked = reports
+    for path in (masked, unmasked):
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/sheet"):
+                    assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+        found = [c for _, c in cells(path) if isinstance(c.value, str) and c.value.startswith("=")]
+        assert found and all(c.data_type == "s" for c in found)
+    assert any(c.value == EVIL_NAME for _, c in cells(unmasked))
+    assert any(c.value == EVIL_NOTE for _, c in cells(masked))
+
+
+def test_print_ready(reports):
+    _, masked, _ = reports
+    wb = openpyxl.load_workbook(masked)
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.print_title_rows == "$1:$3"
+
+
+def test_trend_sheet_has_native_charts_over_store_months(reports):
+    result, masked, _ = reports
+    with zipfile.ZipFile(masked) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 2
+        kinds = b"".join(z.read(n) for n in charts)
+        assert b"<barChart>" in kinds and b"<lineChart>" in kinds
+    ws = openpyxl.load_workbook(masked)["趋势"]
+    months = [ws.cell(row=r, column=1).value for r in range(4, ws.max_row + 1) if ws.cell(row=r, column=1).value]
+    assert months == ["2026-09", "2026-10"]
+    assert ws.cell(row=5, column=2).value == result.county["open_cases"] == 3
+
+
+def test_lists_and_figures(reports):
+    result, masked, _ = reports
+    wb = openpyxl.load_workbook(masked)
+    cases = wb["在册辍学名单"]
+    assert cases.max_row - 3 == len(result.open_cases) == 3
+    overdue = [cases for cases in wb["逾期预警"].iter_rows(min_row=4, values_only=True) if cases[0]]
+    assert any(row[2] == "休学逾期未复学" for row in overdue)
+    towns = {row[0]: row for row in wb["乡镇汇总"].iter_rows(min_row=4, values_only=True) if row[0]}
+    assert towns["城关镇"][2] == 1 and towns["河口乡"][2] == 0 and towns["全县合计"][1] == 2
+    status = {}
+    for row in wb["报送情况"].iter_rows(min_row=4, values_only=True):   # the school table, then the file list
+        if row[1] and row[1] not in status:
+            status[row[1]] = row[5]
+    assert status["4310000001"] == "已报送" and status["4310000002"] == "未报送"
+    rules = {row[7] for row in wb["问题清单"].iter_rows(min_row=4, values_only=True)}
+    assert "R001" in rules
+
+
+def test_report_written_atomically_with_backup(reports, tmp_path):
+    result, _, _ = reports
+    out = tmp_path / "r.xlsx"
+    write_report(result, out)
+    write_report(result, out)
+    backups = list(tmp_path.glob("r.备份-*.xlsx"))
+    assert out.exists() and len(backups) == 1 and not list(tmp_path.glob(".baoxue-*"))
