@@ -207,7 +207,8 @@ def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Se
 
 
 def below_visit_minimum(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
-    """T001: bool per roster row — 送教中 with fewer qualifying visits this month than the policy minimum."""
+    """T001: bool per roster row — 送教中 with fewer qualifying visits this month than the policy minimum.
+    In a batch, ``month`` is a Series aligned with ``visits_df`` (each visit row its book's month)."""
     policy = _policy(policy)
     counts = qualifying_counts(visits_df, month, policy)
     got = pd.Series(_keys(home_df).map(lambda k: counts.get(k, 0)) if len(home_df) else [], index=home_df.index)

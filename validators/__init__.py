@@ -1,0 +1,72 @@
+"""baoxue.validators — the rule catalogue of SPEC §4 (S, F, A, D, C, T, P, X) run over SchoolBooks.
+
+- ``validate(book, policy=None) -> list[Finding]``        one workbook (a batch of one)
+- ``validate_file(path, policy=None) -> (book | None, findings)``   unreadable → one S005 finding, never a traceback
+- ``validate_books(books, policy) -> list[list[Finding]]``          the roll-up: one pass of each rule over all books
+
+Rules are registered with ``@rule("ID")`` in ``rules_*.py``; their words live in ``catalogue.py``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from baoxue.book import SchoolBook, UnreadableWorkbook
+from baoxue.findings import Finding, sort_key
+from baoxue.policy import Policy, load_policy
+
+from . import (rules_age, rules_cases, rules_cross, rules_dates, rules_format,  # noqa: F401  (registration)
+               rules_home, rules_persuasion, rules_structure)
+from .batch import Batch
+from .catalogue import CHECKS, RULES, info, rule
+
+__all__ = ["validate", "validate_file", "validate_books", "unreadable_finding", "RULES", "CHECKS", "info", "rule"]
+
+
+def _checks():
+    seen, out = set(), []
+    for fns in CHECKS.values():
+        for fn in fns:
+            if fn not in seen:
+                seen.add(fn)
+                out.append(fn)
+    return out
+
+
+def _policy(policy) -> Policy:
+    if policy is None:
+        return load_policy()
+    if isinstance(policy, Policy):
+        return policy
+    return load_policy(policy)
+
+
+def validate_books(books: list[SchoolBook], policy=None) -> list[list[Finding]]:
+    """Findings per book (same order as ``books``), each list sorted by sheet order, row, column."""
+    batch = Batch(list(books), _policy(policy))
+    per_book: list[list[Finding]] = [[] for _ in books]
+    for check in _checks():
+        for i, finding in check(batch):
+            per_book[i].append(finding)
+    for i, book in enumerate(books):
+        hidden = {(s, c) for s, cols in book.missing_columns.items() for c in cols}
+        kept = [f for f in per_book[i] if f.rule == "S002" or f.row is None or (f.sheet, f.column) not in hidden]
+        per_book[i] = sorted(kept, key=sort_key)
+    return per_book
+
+
+def validate(book: SchoolBook, policy=None) -> list[Finding]:
+    return validate_books([book], policy)[0]
+
+
+def unreadable_finding(error: UnreadableWorkbook) -> Finding:
+    return Finding("S005", "error", None, None, None, None, error.message)
+
+
+def validate_file(path: str | Path, policy=None) -> tuple[SchoolBook | None, list[Finding]]:
+    """Read and validate one file. An unreadable file gives ``(None, [S005])``."""
+    from baoxue.reader import read_workbook
+    try:
+        book = read_workbook(path)
+    except UnreadableWorkbook as e:
+        return None, [unreadable_finding(e)]
+    return book, validate(book, policy)

@@ -1,0 +1,149 @@
+"""A batch: many SchoolBooks' frames concatenated per sheet, so that one pass of each rule serves every book.
+
+Each concatenated frame carries the book's columns plus ``_row`` (Excel row), ``_book`` (position of the book in the
+batch), ``_as_of`` (datetime64: the book's month end) and ``_month`` ('YYYY-MM' or None). ``validate`` is a batch of one.
+Rules report through ``Batch.hits`` (rows of a frame) or ``Batch.hit`` (one book-level finding); both fill the rule's
+message template from the catalogue.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import Any, Iterable
+
+import pandas as pd
+
+from baoxue import model
+from baoxue.book import Invalid, SchoolBook, empty_frame
+from baoxue.cases import BOOK_KEY
+from baoxue.findings import Finding
+from baoxue.policy import Policy
+
+from . import catalogue
+
+AS_OF = "_as_of"
+MONTH = "_month"
+EMPTY = "（空）"
+
+
+def show(v: Any) -> Any:
+    """A value as found, for a finding's ``value`` and message: text, or None when empty."""
+    if v is None:
+        return None
+    if isinstance(v, Invalid):
+        return v.raw
+    if isinstance(v, float):
+        if v != v:
+            return None
+        return str(int(v)) if v.is_integer() else str(v)
+    if isinstance(v, pd.Timestamp):
+        return None if pd.isna(v) else v.date().isoformat()
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if v is pd.NaT or v is pd.NA:
+        return None
+    return str(v)
+
+
+def _text(v: Any) -> str:
+    s = show(v)
+    return EMPTY if s is None or s == "" else s
+
+
+class Batch:
+    def __init__(self, books: list[SchoolBook], policy: Policy):
+        self.books = books
+        self.policy = policy
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    # ----------------------------------------------------------------- frames
+    def frame(self, sheet: str) -> pd.DataFrame:
+        """All books' rows of ``sheet`` with ``_book``, ``_as_of``, ``_month`` (index 0..n-1)."""
+        if sheet not in self._frames:
+            parts = []
+            for i, book in enumerate(self.books):
+                df = book.frame(sheet)
+                if len(df) == 0:
+                    continue
+                df = df.copy()
+                df[BOOK_KEY] = i
+                df[MONTH] = book.month
+                df[AS_OF] = pd.Timestamp(book.as_of) if book.as_of else pd.NaT
+                parts.append(df)
+            if parts:
+                out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+            else:
+                out = empty_frame(sheet)
+                out[BOOK_KEY] = pd.Series([], dtype="int64")
+                out[MONTH] = pd.Series([], dtype=object)
+                out[AS_OF] = pd.Series([], dtype="datetime64[ns]")
+            out[AS_OF] = out[AS_OF].astype("datetime64[ns]")
+            self._frames[sheet] = out
+        return self._frames[sheet]
+
+    @cached_property
+    def missing_sheets(self) -> list[set[str]]:
+        return [set(b.missing_sheets) for b in self.books]
+
+    def lacks(self, sheet: str) -> pd.Series:
+        """Per book index: True where the book has no such sheet (rules that need it skip that book)."""
+        return pd.Series([sheet in m for m in self.missing_sheets], dtype=bool)
+
+    def books_lacking(self, sheet: str) -> set[int]:
+        return {i for i, m in enumerate(self.missing_sheets) if sheet in m}
+
+    @staticmethod
+    def sheets_with(*columns: str) -> list[model.Sheet]:
+        """The data sheets holding every one of ``columns`` (SPEC §4: rules apply wherever their columns are)."""
+        return [s for s in model.DATA_SHEETS if all(s.has(c) for c in columns)]
+
+    # ----------------------------------------------------------------- findings
+    def hits(self, rule: str, sheet: str, df: pd.DataFrame, column: str | None, value: Any = None,
+             severity: str | None = None, **fields: Any) -> list[tuple[int, Finding]]:
+        """One finding per row of ``df`` (a subset of ``frame(sheet)``). ``value`` defaults to ``df[column]``; any field
+        may be a Series aligned with ``df`` (a value per row) or a scalar."""
+        if len(df) == 0:
+            return []
+        if value is None:
+            value = df[column] if column in df.columns else None
+        values = _per_row(value, df)
+        per_row = {k: _per_row(v, df) for k, v in fields.items()}
+        sev = severity or catalogue.severity(rule)
+        template = catalogue.info(rule).message
+        out = []
+        for k, (book, row) in enumerate(zip(df[BOOK_KEY].tolist(), df["_row"].tolist())):
+            shown = show(values[k])
+            msg_fields = {name: _text(vals[k]) for name, vals in per_row.items()}
+            msg_fields.setdefault("column", column or "")
+            msg_fields.setdefault("sheet", sheet)
+            msg_fields["value"] = EMPTY if shown in (None, "") else shown
+            out.append((int(book), Finding(rule, sev, sheet, int(row), column, shown,
+                                           template.format_map(catalogue._Blank(msg_fields)))))
+        return out
+
+    def hit(self, book: int, rule: str, sheet: str | None, row: int | None, column: str | None, value: Any = None,
+            severity: str | None = None, **fields: Any) -> tuple[int, Finding]:
+        shown = show(value)
+        fields = {k: _text(v) if not isinstance(v, str) else v for k, v in fields.items()}
+        fields.setdefault("column", column or "")
+        fields.setdefault("sheet", sheet or "")
+        fields["value"] = EMPTY if shown in (None, "") else shown
+        return book, Finding(rule, severity or catalogue.severity(rule), sheet, row, column, shown,
+                             catalogue.message(rule, **fields))
+
+
+def _per_row(value: Any, df: pd.DataFrame) -> list:
+    if isinstance(value, pd.Series):
+        return value.reindex(df.index).tolist()
+    if isinstance(value, (list, tuple)) and len(value) == len(df):
+        return list(value)
+    return [value] * len(df)
+
+
+def chain(*iterables: Iterable) -> list:
+    out: list = []
+    for it in iterables:
+        out.extend(it)
+    return out

@@ -1,0 +1,239 @@
+"""F rules: one cell at a time (SPEC §2.9, §4). Column-level F001/F002/F012 run through the pandera schemas; the type
+stage's ``Invalid`` values become F003/F004/F011/F013/F014; ID numbers, 学籍号 and phones have their own checks."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from baoxue import idcard, model
+from baoxue.book import Invalid
+from baoxue.cases import dates, texts
+
+from . import schemas
+from .batch import AS_OF, Batch
+from .catalogue import rule
+
+
+# ---------------------------------------------------------------------------------------------- pandera: F001 F002 F012
+@rule("F001", "F002", "F012")
+def column_checks(batch: Batch):
+    out = []
+    for sheet in model.DATA_SHEETS:
+        df = batch.frame(sheet.name)
+        if len(df) == 0:
+            continue
+        fc = schemas.failures(sheet.name, df)
+        for (rule_id, column), group in fc.groupby(["rule", "column"], sort=False):
+            rows = df.loc[group["index"].to_numpy()]
+            col = sheet.col(column)
+            if rule_id == "F001":
+                out += batch.hits("F001", sheet.name, rows, column)
+            elif rule_id == "F002":
+                allowed = model.CODE_LISTS[col.codes]
+                out += batch.hits("F002", sheet.name, rows, column, codes=col.codes, allowed="、".join(allowed))
+            else:
+                out += batch.hits("F012", sheet.name, rows, column, problem=rows[column].map(schemas.name_problem))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- type stage
+TYPE_RULES = {"date": "F003", "id_number": "F004", "grade": "F011", "formula": "F013", "int": "F014", "number": "F014"}
+ID_AS_NUMBER = ("以数字形式保存，Excel 只保留15位有效数字，后几位已经丢失。请把该列设置为“文本”格式后，对照证件重新录入完整的18位号码。")
+NUMBER_PROBLEMS = {"int": "不是整数。请只填写数字，如 2。", "number": "不是数字。请只填写数字，如 2 或 1.5。"}
+
+
+def invalid_mask(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: isinstance(v, Invalid))
+
+
+@rule("F003", "F004", "F011", "F013", "F014")
+def type_stage(batch: Batch):
+    """Cells the reader could not type (or that hold a formula): reported by their reason."""
+    out = []
+    for sheet in model.DATA_SHEETS:
+        df = batch.frame(sheet.name)
+        if len(df) == 0:
+            continue
+        for column in sheet.column_names:
+            bad = invalid_mask(df[column])
+            if not bad.any():
+                continue
+            rows = df[bad]
+            reasons = rows[column].map(lambda v: v.reason)
+            for reason, part in rows.groupby(reasons, sort=False):
+                rule_id = TYPE_RULES.get(reason, "F003")
+                fields = {}
+                if rule_id == "F004":
+                    fields["problem"] = ID_AS_NUMBER
+                elif rule_id == "F014":
+                    fields["problem"] = NUMBER_PROBLEMS[reason]
+                out += batch.hits(rule_id, sheet.name, part, column, **fields)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- F014 ranges
+RANGES = {  # column -> (minimum, inclusive, message)
+    "课时": (0, False, "应大于0。请填写本次送教的课时数。"),
+    "同行人数": (1, True, "应为不小于1的整数（送教教师人数）。"),
+    "本月送教次数": (0, True, "不能为负数（该列由“更新”自动计算）。"),
+    "本月送教课时": (0, True, "不能为负数（该列由“更新”自动计算）。"),
+}
+
+
+@rule("F014")
+def number_ranges(batch: Batch):
+    out = []
+    for column, (low, inclusive, problem) in RANGES.items():
+        for sheet in batch.sheets_with(column):
+            df = batch.frame(sheet.name)
+            if len(df) == 0:
+                continue
+            n = df[column].map(lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None)
+            n = n.astype("float64")
+            bad = (n < low) if inclusive else (n <= low)
+            out += batch.hits("F014", sheet.name, df[bad.fillna(False)], column, problem=problem)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- ID numbers
+ID_RE = r"^\d{17}[\dX]$"
+MALFORMED = "格式不对：应为17位数字加1位数字或X（共18位），当前为{n}位。请对照证件重新录入（该列须为文本格式）。"
+
+
+def _id_frame(batch: Batch, sheet: model.Sheet) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    df = batch.frame(sheet.name)
+    ids = texts(df["身份证号"]) if len(df) else pd.Series([], dtype=object)
+    well = ids.str.fullmatch(ID_RE).fillna(False).astype(bool) if len(df) else pd.Series([], dtype=bool)
+    return df, ids, well
+
+
+@rule("F004")
+def id_format(batch: Batch):
+    out = []
+    for sheet in batch.sheets_with("身份证号"):
+        df, ids, well = _id_frame(batch, sheet)
+        bad = ids.notna() & ~well
+        if bad.any():
+            rows = df[bad]
+            out += batch.hits("F004", sheet.name, rows, "身份证号",
+                              problem=ids[bad].map(lambda s: MALFORMED.format(n=len(s))))
+    return out
+
+
+@rule("F005")
+def id_checksum(batch: Batch):
+    out = []
+    for sheet in batch.sheets_with("身份证号"):
+        df, ids, well = _id_frame(batch, sheet)
+        if not well.any():
+            continue
+        expected = ids[well].map(lambda s: idcard.check_digit(s[:17]))
+        bad = expected != ids[well].str[17]
+        rows = df.loc[bad[bad].index]
+        out += batch.hits("F005", sheet.name, rows, "身份证号", expected=expected[bad])
+    return out
+
+
+def id_births(ids: pd.Series, well: pd.Series) -> pd.Series:
+    """datetime64 birth date from well-formed IDs (NaT for malformed IDs or impossible dates)."""
+    digits = ids.where(well).str[6:14]
+    return pd.to_datetime(digits, format="%Y%m%d", errors="coerce").astype("datetime64[ns]")
+
+
+@rule("F006")
+def id_birth(batch: Batch):
+    out = []
+    for sheet in batch.sheets_with("身份证号"):
+        df, ids, well = _id_frame(batch, sheet)
+        if not well.any():
+            continue
+        born = id_births(ids, well)
+        impossible = well & born.isna()
+        future = well & (born > df[AS_OF])
+        out += batch.hits("F006", sheet.name, df[impossible], "身份证号", problem="不是真实存在的日期")
+        out += batch.hits("F006", sheet.name, df[future.fillna(False)], "身份证号",
+                          problem=df.loc[future.fillna(False), AS_OF].map(lambda d: f"晚于报送月末 {d.date()}"))
+    return out
+
+
+@rule("F007")
+def id_sex(batch: Batch):
+    out = []
+    for sheet in batch.sheets_with("身份证号", "性别"):
+        df, ids, well = _id_frame(batch, sheet)
+        if not well.any():
+            continue
+        digit = ids.where(well).str[16]
+        implied = digit.map(lambda d: ("男" if int(d) % 2 else "女") if isinstance(d, str) else None)
+        stated = df["性别"]
+        bad = well & stated.isin(model.CODE_LISTS["性别"]) & (stated != implied)
+        out += batch.hits("F007", sheet.name, df[bad], "性别", digit=digit[bad], expected=implied[bad])
+    return out
+
+
+@rule("F008")
+def birth_matches_id(batch: Batch):
+    out = []
+    for sheet in batch.sheets_with("身份证号", "出生日期"):
+        df, ids, well = _id_frame(batch, sheet)
+        if not well.any():
+            continue
+        born = id_births(ids, well)
+        stated = dates(df["出生日期"])
+        bad = (born.notna() & stated.notna() & (born != stated)).fillna(False)
+        out += batch.hits("F008", sheet.name, df[bad], "出生日期", expected=born[bad])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- 学籍号
+@rule("F009")
+def xjh_format(batch: Batch):
+    out = []
+    for sheet in batch.sheets_with("学籍号"):
+        df = batch.frame(sheet.name)
+        if len(df) == 0:
+            continue
+        xjh = texts(df["学籍号"])
+        ids = texts(df["身份证号"]) if "身份证号" in df.columns else pd.Series(None, index=df.index, dtype=object)
+        temporary = xjh.str.fullmatch(r"^L[0-9A-Z]{18}$").fillna(False).astype(bool)
+        g_ok = xjh.str.fullmatch(r"^G" + ID_RE[1:]).fillna(False).astype(bool)
+        same = (xjh.str[1:] == ids) | ids.isna()
+        ok = (g_ok & same.fillna(False)) | temporary
+        bad = xjh.notna() & ~ok
+        problem = pd.Series("格式不对：全国学籍号应为“G”加本人18位身份证号。请按学籍系统核对。", index=df.index)
+        problem[g_ok & ~same.fillna(False)] = "与本行身份证号不一致（学籍号应为“G”加本人身份证号）。请核对学籍号或身份证号。"
+        out += batch.hits("F009", sheet.name, df[bad], "学籍号", problem=problem[bad])
+        out += batch.hits("F009", sheet.name, df[temporary], "学籍号", severity="warning",
+                          problem="是临时学籍号（L开头）。请尽快在学籍系统中办理正式学籍号并替换。")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- phones
+MOBILE = r"1[3-9]\d{9}"
+LANDLINE = r"0\d{2,3}-?\d{7,8}(?:-\d{1,6})?"
+PHONE_RE = re.compile(rf"^(?:\+?86-?)?(?:{MOBILE}|{LANDLINE})$")
+
+
+def phone_ok(v) -> bool:
+    return isinstance(v, str) and bool(PHONE_RE.match(v.replace("(", "").replace(")", "-").replace("--", "-")))
+
+
+@rule("F010")
+def phones(batch: Batch):
+    out = []
+    for sheet in model.DATA_SHEETS:
+        columns = [c.name for c in sheet.columns if c.kind == "phone"]
+        df = batch.frame(sheet.name)
+        if not columns or len(df) == 0:
+            continue
+        for column in columns:
+            s = df[column]
+            bad = s.map(lambda v: isinstance(v, str) and bool(v) and not phone_ok(v))
+            out += batch.hits("F010", sheet.name, df[bad], column)
+    for i, book in enumerate(batch.books):
+        for field in model.COVER_FIELDS:
+            v = book.cover.get(field.label)
+            if field.kind == "phone" and isinstance(v, str) and v and not phone_ok(v):
+                out.append(batch.hit(i, "F010", model.COVER_SHEET, book.cover_rows.get(field.label), field.label, v))
+    return out

@@ -1,0 +1,105 @@
+"""T rules: home-delivered teaching (送教上门) — the roster and the visit log against the policy (SPEC §2.5, §2.6)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from baoxue import cases, model
+from baoxue.cases import BOOK_KEY, numbers, texts
+
+from .batch import MONTH, Batch
+from .catalogue import rule
+from .rules_cases import filled
+
+HOME, VISITS = model.HOME.name, model.VISITS.name
+
+
+def keys(df: pd.DataFrame, column: str = "身份证号") -> pd.MultiIndex:
+    """(book, ID) per row: IDs are compared within one book only."""
+    return pd.MultiIndex.from_arrays([df[BOOK_KEY], texts(df[column])])
+
+
+@rule("T001")
+def too_few_visits(batch: Batch):
+    home = batch.frame(HOME)
+    if len(home) == 0:
+        return []
+    visits = batch.frame(VISITS)
+    bad = cases.below_visit_minimum(home, visits, visits[MONTH], batch.policy)
+    bad &= home[MONTH].notna()
+    counts = cases.qualifying_counts(visits, visits[MONTH], batch.policy)
+    got = pd.Series([counts.get(k, 0) for k in keys(home[bad])], index=home.index[bad], dtype=object)
+    return batch.hits("T001", HOME, home[bad], "本月送教次数", value=got,
+                      hours=batch.policy["home_teaching.hours_per_visit"],
+                      need=batch.policy["home_teaching.visits_per_month"])
+
+
+def _this_month(batch: Batch) -> pd.DataFrame:
+    """Visits dated in the report month (earlier months' visits were checked in their own month)."""
+    df = batch.frame(VISITS)
+    if len(df) == 0:
+        return df
+    return df[cases.visits_in_month(df, df[MONTH])]
+
+
+@rule("T002")
+def short_visit(batch: Batch):
+    df = _this_month(batch)
+    if len(df) == 0:
+        return []
+    hours = batch.policy["home_teaching.hours_per_visit"]
+    bad = (numbers(df["课时"]) < float(hours)).fillna(False).astype(bool)
+    return batch.hits("T002", VISITS, df[bad], "课时", hours=hours)
+
+
+@rule("T003")
+def too_few_teachers(batch: Batch):
+    df = _this_month(batch)
+    if len(df) == 0:
+        return []
+    need = batch.policy["home_teaching.teachers_per_visit"]
+    bad = (numbers(df["同行人数"]) < float(need)).fillna(False).astype(bool)
+    return batch.hits("T003", VISITS, df[bad], "同行人数", need=need)
+
+
+@rule("T004")
+def no_male_teacher(batch: Batch):
+    if not batch.policy["home_teaching.male_teacher_required"]:
+        return []
+    df = _this_month(batch)
+    if len(df) == 0:
+        return []
+    return batch.hits("T004", VISITS, df[df["有男教师"] == "否"], "有男教师")
+
+
+@rule("T005")
+def visit_not_on_roster(batch: Batch):
+    df = batch.frame(VISITS)
+    if len(df) == 0:
+        return []
+    roster = keys(batch.frame(HOME))
+    k = keys(df)
+    bad = pd.Series(~k.isin(roster), index=df.index) & texts(df["身份证号"]).notna()
+    bad &= ~df[BOOK_KEY].isin(batch.books_lacking(HOME))
+    return batch.hits("T005", VISITS, df[bad], "身份证号")
+
+
+@rule("T006")
+def teaching_without_xjh(batch: Batch):
+    df = batch.frame(HOME)
+    if len(df) == 0:
+        return []
+    bad = cases.open_mask(HOME, df) & ~filled(df["学籍号"])
+    return batch.hits("T006", HOME, df[bad], "学籍号")
+
+
+@rule("T007")
+def teaching_without_plan(batch: Batch):
+    df = batch.frame(HOME)
+    if len(df) == 0:
+        return []
+    teaching = cases.open_mask(HOME, df)
+    out = []
+    for column in ("送教协议日期", "个别化教育计划日期"):
+        bad = teaching & ~filled(df[column])
+        out += batch.hits("T007", HOME, df[bad], column)
+    return out

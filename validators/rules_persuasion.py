@@ -1,0 +1,38 @@
+"""P rules: the persuasion log (劝返记录) against the case ledger (辍学)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from baoxue import model
+from baoxue.cases import BOOK_KEY, dates, texts
+
+from .batch import Batch
+from .catalogue import rule
+from .rules_home import keys
+
+LOG, DROP = model.PERSUASION.name, model.DROPOUT.name
+
+
+@rule("P001")
+def not_a_case(batch: Batch):
+    df = batch.frame(LOG)
+    if len(df) == 0:
+        return []
+    known = keys(batch.frame(DROP))
+    bad = pd.Series(~keys(df).isin(known), index=df.index) & texts(df["身份证号"]).notna()
+    bad &= ~df[BOOK_KEY].isin(batch.books_lacking(DROP))
+    return batch.hits("P001", LOG, df[bad], "身份证号")
+
+
+@rule("P002")
+def before_discovery(batch: Batch):
+    df = batch.frame(LOG)
+    drop = batch.frame(DROP)
+    if len(df) == 0 or len(drop) == 0:
+        return []
+    found = pd.Series(dates(drop["发现日期"]).to_numpy(), index=keys(drop))
+    found = found[found.notna() & found.index.get_level_values(1).notna()]
+    earliest = found.groupby(level=[0, 1]).min()
+    when = pd.Series(earliest.reindex(keys(df)).to_numpy(), index=df.index).astype("datetime64[ns]")
+    bad = (dates(df["劝返日期"]) < when).fillna(False).astype(bool)
+    return batch.hits("P002", LOG, df[bad], "劝返日期", found=when[bad])

@@ -1,0 +1,81 @@
+"""pandera schemas generated from ``baoxue.model`` (never a hand-restated column list): the column-level checks
+F001 (required), F002 (code list) and F012 (plausible name), run lazily so that every failure is collected.
+
+The reader's type stage runs first (values that cannot be typed are ``Invalid``), so a bad cell never hides the other
+checks of its column; ``Invalid`` values pass these checks here and are reported by their own rules (F003, F004, …).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+from baoxue import model
+from baoxue.book import Invalid
+
+# CJK (incl. extension A and B–F), Latin letters, the middle dots used in minority names, inner spaces.
+_NAME_CHARS = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1fA-Za-z·•・．. ]+$")
+MAX_NAME = 20
+CHECK_RULES = {"not_nullable": "F001", "F002": "F002", "F012": "F012"}
+
+
+def name_problem(v) -> str | None:
+    """Why a name is implausible (F012), or None."""
+    if not isinstance(v, str):
+        return None
+    if any(ch.isdigit() for ch in v):
+        return "含数字"
+    if len(v) > MAX_NAME:
+        return f"超过{MAX_NAME}个字符"
+    if not _NAME_CHARS.match(v):
+        return "含符号或标点"
+    return None
+
+
+def _not_invalid(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: isinstance(v, Invalid))
+
+
+def _in_list(allowed: frozenset):
+    def check(s: pd.Series) -> pd.Series:
+        return s.isin(allowed) | _not_invalid(s)
+    return check
+
+
+def _plausible_name(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: name_problem(v) is None)
+
+
+def name_checked(column: model.Column) -> bool:
+    """F012 applies to the person-name columns (姓名, 监护人姓名), not to staff lists such as 负责教师."""
+    return column.kind == "name" and column.name.endswith("姓名")
+
+
+@lru_cache(maxsize=None)
+def schema(sheet_name: str) -> pa.DataFrameSchema:
+    sheet = model.SHEETS[sheet_name]
+    columns = {}
+    for c in sheet.columns:
+        checks = []
+        if c.codes:
+            checks.append(pa.Check(_in_list(frozenset(model.CODE_LISTS[c.codes])), name="F002"))
+        if name_checked(c):
+            checks.append(pa.Check(_plausible_name, name="F012"))
+        columns[c.name] = pa.Column(None, checks=checks, nullable=not c.required, required=False)
+    return pa.DataFrameSchema(columns, strict=False, name=sheet.name)
+
+
+def failures(sheet_name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Deduplicated failure cases: columns ``rule``, ``column``, ``index`` (the frame's index label)."""
+    cols = [c for c in model.SHEETS[sheet_name].column_names if c in df.columns]
+    try:
+        schema(sheet_name).validate(df[cols], lazy=True)
+    except pa.errors.SchemaErrors as e:
+        fc = e.failure_cases
+        fc = fc[fc["check"].isin(CHECK_RULES) & fc["index"].notna()]
+        out = pd.DataFrame({"rule": fc["check"].map(CHECK_RULES), "column": fc["column"],
+                            "index": fc["index"].astype("int64")})
+        return out.drop_duplicates().reset_index(drop=True)
+    return pd.DataFrame({"rule": [], "column": [], "index": pd.Series([], dtype="int64")})
