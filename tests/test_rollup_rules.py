@@ -183,3 +183,12 @@ def test_r005_from_store(tmp_path):
     result = run_rollup(octo, M, reg, store_dir=store, workers=1)
     assert result.previous_source == "历史库"
     assert [(f.school, f.value) for f in by_rule(result, "R005")] == [("4310000001", LOST)]
+
+
+def test_register_and_store_inside_inbox_are_not_submissions(tmp_path):
+    inbox = tmp_path / "inbox"
+    reg = register(inbox / "学校名录.xlsx", REGISTERED[:1])
+    stamp(write_book(inbox / "a.xlsx", cover("4310000001", "城关小学", "城关镇", M)), IN_TIME)
+    result = run_rollup(inbox, M, reg, store_dir=inbox / "store", workers=1)
+    run_rollup(inbox, M, reg, store_dir=inbox / "store", workers=1)   # the store's files are not read as workbooks
+    assert [f["file"] for f in result.files] == ["a.xlsx"]

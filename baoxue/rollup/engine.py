@@ -178,7 +178,8 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     if store_dir is not False:
         store = Store(Path(store_dir) if store_dir else inbox.resolve().parent / DEFAULT_STORE_NAME)
 
-    paths = [str(p) for p in discover(inbox, exclude=[store.dir] if store else [])]
+    exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
+    paths = [str(p) for p in discover(inbox, exclude=exclude)]
     results = process_files(paths, str(inbox), month, policy, progress, workers, dask)
 
     # ---- who sent what

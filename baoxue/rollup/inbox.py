@@ -23,7 +23,8 @@ def is_skipped_name(name: str) -> bool:
 
 
 def discover(inbox: str | Path, exclude: list[str | Path] = ()) -> list[Path]:
-    """All candidate workbook files under ``inbox`` (sorted, stable), excluding the folders in ``exclude``."""
+    """All candidate workbook files under ``inbox`` (sorted, stable), excluding the folders and files in ``exclude``
+    (the history store, the register when it sits in the inbox)."""
     root = Path(inbox)
     excluded = {Path(p).resolve() for p in exclude if p}
     found: list[Path] = []
@@ -34,7 +35,7 @@ def discover(inbox: str | Path, exclude: list[str | Path] = ()) -> list[Path]:
         for name in sorted(filenames):
             if is_skipped_name(name):
                 continue
-            if name.lower().endswith(WORKBOOK_SUFFIXES + LOOKALIKE_SUFFIXES):
+            if name.lower().endswith(WORKBOOK_SUFFIXES + LOOKALIKE_SUFFIXES) and (here / name).resolve() not in excluded:
                 found.append(here / name)
     return found
 
