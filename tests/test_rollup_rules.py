@@ -187,6 +187,7 @@ def test_r005_from_store(tmp_path):
 
 def test_register_and_store_inside_inbox_are_not_submissions(tmp_path):
     inbox = tmp_path / "inbox"
+    inbox.mkdir()
     reg = register(inbox / "学校名录.xlsx", REGISTERED[:1])
     stamp(write_book(inbox / "a.xlsx", cover("4310000001", "城关小学", "城关镇", M)), IN_TIME)
     result = run_rollup(inbox, M, reg, store_dir=inbox / "store", workers=1)
