@@ -119,7 +119,9 @@ def _title_and_note(ws, title: str, note: str, width: int) -> None:
 def sheet_note(sheet: model.Sheet) -> str:
     """The note row: the sheet's note, which columns are required (marked *), and the conditional requirements."""
     parts = [sheet.note] if sheet.note else []
-    parts.append("表头带 * 的列必填（列名本身不带 *）。")
+    parts.append("橙色表头的列必填。")
+    if any(c.computed for c in sheet.columns):
+        parts.append("灰色表头的列自动计算，无需填写。")
     parts += [f"{c.name}：{c.note}" for c in sheet.columns if c.note]
     return " ".join(parts)
 
