@@ -53,7 +53,8 @@ TREND_RATES = ("dropout_rate_primary", "dropout_rate_junior")
 TABLE_CSS = """<style>
 .bx-table {max-height: 420px; overflow: auto; font-size: 13px;}
 .bx-table table {border-collapse: collapse;}
-.bx-table th {position: sticky; top: 0; background: #eef3f8; padding: 3px 8px; border: 1px solid #ccd;}
+.bx-table th {position: sticky; top: 0; background: #eef3f8; padding: 3px 8px; border: 1px solid #ccd;
+              white-space: nowrap;}
 .bx-table td {padding: 2px 8px; border: 1px solid #dde; white-space: nowrap;}
 .bx-note {color: #666; font-size: 12px;}
 .bx-error {color: #b00020;} .bx-ok {color: #1b6e20;} .bx-warn {color: #a15c00;}
@@ -66,9 +67,9 @@ class InputError(Exception):
 
 # ------------------------------------------------------------------------------------------------ presentation helpers
 def indicator_labels() -> dict[str, str]:
-    """SPEC §5 JSON key -> 月报汇总 label, from the one place that defines them."""
-    from .indicators import INDICATORS
-    return dict(INDICATORS)
+    """SPEC §5 JSON key -> 月报汇总 label (rates marked "(%)"), from the one place that defines them."""
+    from .indicators import INDICATORS, RATES
+    return {key: label + ("(%)" if key in RATES else "") for key, label in INDICATORS}
 
 
 def month_options(today: dt.date | None = None, extra: tuple[str, ...] = (), count: int = 24) -> list[str]:
@@ -247,7 +248,7 @@ def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes |
         for key in TREND_RATES:
             if key in data.columns:
                 ax2.plot(data["month"], pd.to_numeric(data[key], errors="coerce"), marker="o", label=labels.get(key, key))
-        ax2.set_title(f"{title}（辍学率 %）")
+        ax2.set_title(f"{title}（辍学率）")
         ax2.legend(fontsize=8)
         for ax in (ax1, ax2):
             ax.tick_params(axis="x", labelrotation=30, labelsize=8)
