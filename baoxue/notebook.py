@@ -503,13 +503,15 @@ class RollupApp(_Inputs):
             self.trend_note.value = _status("error", f"无法读取历史库：{e}")
             self.trend_image.value = b""
             return
-        png = trend_png(trend, title="全县月度趋势" if town == ALL else f"{town}月度趋势")
+        scope = "全县" if town == ALL else town
+        png = trend_png(trend, title=f"{scope}月度趋势")
         if png is None:
-            self.trend_note.value = _status("note", "历史库中还没有可用于趋势图的月份。")
+            self.trend_note.value = _status("note", f"历史库中还没有{scope}可用于趋势图的月份。")
             self.trend_image.value = b""
             return
         months = sorted(set(trend["month"]))
-        self.trend_note.value = _status("note", f"历史库 {store_dir}：{months[0]} 至 {months[-1]}，共 {len(months)} 个月")
+        self.trend_note.value = _status(
+            "note", f"{scope}月度趋势：{months[0]} 至 {months[-1]}，共 {len(months)} 个月（历史库 {store_dir}）")
         self.trend_image.value = png
 
     def export(self, path: str | None = None, raise_errors: bool = False) -> Path | None:

@@ -88,7 +88,7 @@ def test_township_filter_restricts_every_tab(county, rolled):
         assert not ({r["学校标识码"] for r in html_rows(app.findings.value)} & others)
         assert {r["乡镇"] for r in html_rows(app.township_table.value)} == {town, "全县合计"}
         assert county.missing.name in app.summary.value
-        assert f"{town}月度趋势" in app.trend_note.value or app.trend_image.value
+        assert f"{town}月度趋势" in app.trend_note.value and app.trend_image.value[:4] == b"\x89PNG"
     finally:
         app.township.value = ALL
     assert {r["学校标识码"] for r in html_rows(app.completeness.value)} == {s.code for s in county.demo.schools}
@@ -117,6 +117,7 @@ def test_screen_is_masked_until_the_officer_ticks_unmasked(county, rolled):
 
 def test_trend_tab_charts_the_store_history(county, rolled):
     assert rolled.trend_image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "全县月度趋势" in rolled.trend_note.value
     assert all(m in rolled.trend_note.value for m in (county.months[0], county.months[-1]))
     assert f"共 {len(county.months)} 个月" in rolled.trend_note.value
 
