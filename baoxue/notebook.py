@@ -24,9 +24,8 @@ from typing import Any, Callable
 import pandas as pd
 import ipywidgets as W
 
-from . import idcard, model
+from . import model
 from .book import month_end, prev_month
-from .findings import Finding, summarize
 from .rollup.masking import ID_COLUMNS, NAME_COLUMNS, mask_value
 
 ALL = "全部"
@@ -259,6 +258,11 @@ def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes |
     return buf.getvalue()
 
 
+def _path_text(value: str) -> str:
+    """A path as typed or pasted (Windows' "复制为路径" adds quotes)."""
+    return value.strip().strip('"').strip("'").strip()
+
+
 def _status(kind: str, text: str) -> str:
     return f'{TABLE_CSS}<span class="bx-{kind}">{html.escape(text)}</span>'
 
@@ -297,7 +301,7 @@ class _Inputs:
     # ---------------------------------------------------------------- inputs
     def _load_townships(self) -> None:
         """Offer the register's townships in the filter as soon as a readable register is named."""
-        path = self.register.value.strip()
+        path = _path_text(self.register.value)
         towns: list[str] = []
         if path and Path(path).is_file():
             try:
@@ -314,8 +318,8 @@ class _Inputs:
         self.township.value = current if current in options else ALL
 
     def checked_inputs(self) -> tuple[Path, str, Path, Path | None]:
-        inbox = self.inbox.value.strip()
-        register = self.register.value.strip()
+        inbox = _path_text(self.inbox.value)
+        register = _path_text(self.register.value)
         month = self.month.value
         if not inbox:
             raise InputError("请填写收件夹（各校报送文件所在的文件夹）。")
@@ -327,7 +331,7 @@ class _Inputs:
             raise InputError(f"找不到学校名录文件：{register}")
         if not valid_month(month):
             raise InputError("请选择报送月份（YYYY-MM）。")
-        store = self.store.value.strip()
+        store = _path_text(self.store.value)
         return Path(inbox), month, Path(register), (Path(store) if store else None)
 
     def _on_progress(self, done: int, total: int, label: str = "") -> None:
@@ -382,7 +386,7 @@ class _Inputs:
         """The history store the engine used (the officer's choice or the engine's default beside the inbox)."""
         if self.result is not None and self.result.store_dir:
             return Path(self.result.store_dir)
-        return Path(self.store.value.strip()) if self.store.value.strip() else None
+        return Path(_path_text(self.store.value)) if _path_text(self.store.value) else None
 
 
 # ------------------------------------------------------------------------------------------------ 月度汇总
@@ -520,7 +524,7 @@ class RollupApp(_Inputs):
         if self.result is None:
             self.status.value = _status("error", "请先运行汇总，再导出月报表。")
             return None
-        target = Path(path or self.out.value.strip() or f"月报表_{self.result.month}.xlsx")
+        target = Path(path or _path_text(self.out.value) or f"月报表_{self.result.month}.xlsx")
         if target.suffix.lower() != ".xlsx":
             target = target.with_suffix(".xlsx")
         try:
@@ -662,7 +666,7 @@ class FollowupApp(_Inputs):
         if self.result is None:
             self.status.value = _status("error", "请先加载个案，再导出名单。")
             return None
-        target = Path(path or self.out.value.strip() or f"个案跟踪_{self.result.month}.xlsx")
+        target = Path(path or _path_text(self.out.value) or f"个案跟踪_{self.result.month}.xlsx")
         if target.suffix.lower() != ".xlsx":
             target = target.with_suffix(".xlsx")
         cases, over = self.tables()
