@@ -1,0 +1,141 @@
+"""Submission stamps on real files: submit refuses errors and names the copy right; the stamp survives a LibreOffice
+re-save and breaks on any data edit; verify's exit codes; the data hash ignores row positions and empty rows."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from baoxue import cli, model, stamp
+from baoxue.policy import load_policy
+from baoxue.reader import read_workbook
+from baoxue.submit import submit_files
+from test_update import CASE_OPEN, MONTH, SCHOOL, school_book, school_data, write_book
+
+POLICY = load_policy()
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def submitted(tmp_path_factory) -> tuple[Path, Path]:
+    """(original, stamped copy) of a clean book."""
+    d = tmp_path_factory.mktemp("submit")
+    original = school_book(d / "我校十月.xlsx")
+    [result] = submit_files([original], d / "out", POLICY)
+    assert result.exit_code == 0, result.message
+    return original, result.out_path
+
+
+def test_submit_writes_the_stamped_copy_with_the_standard_name(submitted, tmp_path):
+    original, copy = submitted
+    assert copy.name == f"{SCHOOL}_{MONTH}.xlsx"
+    book = read_workbook(copy)
+    check = stamp.verify(book)
+    assert check.ok, check.reason_zh
+    assert check.stamp.school_code == SCHOOL and check.stamp.month == MONTH
+    assert check.stamp.policy_fingerprint == POLICY.fingerprint
+    assert check.stamp.template_version == model.TEMPLATE_VERSION
+    assert check.stamp.data_hash == stamp.data_hash(read_workbook(original))
+    # stored twice: as custom document properties and in the hidden sheet
+    wb = openpyxl.load_workbook(copy)
+    assert wb[model.STAMP_SHEET].sheet_state == "hidden"
+    assert book.properties and book.stamp_sheet
+    # the original is untouched and has no stamp
+    assert not stamp.verify(read_workbook(original)).ok
+
+
+def test_submit_leaves_the_original_byte_for_byte(tmp_path):
+    original = school_book(tmp_path / "a.xlsx")
+    digest = sha(original)
+    [result] = submit_files([original], tmp_path / "out", POLICY)
+    assert result.exit_code == 0
+    assert sha(original) == digest
+
+
+def test_submit_refuses_a_book_with_errors(tmp_path, capsys):
+    cover, rows = school_data()
+    rows["辍学"][0]["发现日期"] = "下周一"          # F003 error
+    bad = write_book(tmp_path / "bad.xlsx", cover, rows)
+    good = school_book(tmp_path / "good.xlsx")
+    out = tmp_path / "out"
+    assert cli.main(["submit", str(bad), "--out", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "不能报送" in printed and "F003" in printed and "发现日期" in printed
+    assert not out.exists() or not any(out.iterdir())
+    # several books at once: the good one is stamped, the run still fails
+    assert cli.main(["submit", str(good), str(bad), "--out", str(out)]) == 1
+    assert [p.name for p in out.iterdir()] == [f"{SCHOOL}_{MONTH}.xlsx"]
+
+
+def test_stamp_survives_a_libreoffice_resave(submitted, lo_convert, tmp_path):
+    _original, copy = submitted
+    resaved = lo_convert(copy, "xlsx", tmp_path / "lo")
+    assert sha(resaved) != sha(copy)                     # a different file …
+    check = stamp.verify(read_workbook(resaved))
+    assert check.ok, check.reason_zh                     # … with the same data: the stamp holds
+
+
+@pytest.mark.parametrize("sheet, column, new", [
+    ("辍学", "状态", "已复学"),
+    ("送教记录", "课时", 1),
+    ("劝返记录", "劝返日期", dt.date(2026, 10, 16)),
+    ("封面", None, 99),
+])
+def test_any_data_edit_breaks_the_stamp(submitted, tmp_path, sheet, column, new):
+    _original, copy = submitted
+    edited = tmp_path / copy.name
+    shutil.copy(copy, edited)
+    book = read_workbook(edited)
+    wb = openpyxl.load_workbook(edited)
+    if sheet == "封面":
+        wb[sheet].cell(book.cover_rows["七年级在校生数"], 2).value = new
+    else:
+        wb[sheet].cell(int(book.frame(sheet)["_row"].iloc[0]), book.header_columns[sheet][column]).value = new
+    wb.save(edited)
+    check = stamp.verify(read_workbook(edited))
+    assert not check.ok
+    assert "修改" in check.reason_zh
+
+
+def test_hash_ignores_row_positions_and_empty_rows_but_not_content(tmp_path):
+    cover, rows = school_data()
+    a = write_book(tmp_path / "a.xlsx", cover, rows)
+    shuffled = {k: list(reversed(v)) for k, v in rows.items()}
+    b = write_book(tmp_path / "b.xlsx", cover, shuffled)
+    wb = openpyxl.load_workbook(b)
+    wb["辍学"].insert_rows(5, 3)                       # blank rows in the middle of the ledger
+    wb.save(b)
+    assert stamp.data_hash(read_workbook(a)) == stamp.data_hash(read_workbook(b))
+    rows["辍学"][0]["备注"] = "家长已签字"
+    c = write_book(tmp_path / "c.xlsx", cover, rows)
+    assert stamp.data_hash(read_workbook(a)) != stamp.data_hash(read_workbook(c))
+
+
+def test_verify_exit_codes_and_messages(submitted, tmp_path, capsys):
+    original, copy = submitted
+    assert cli.main(["verify", str(copy)]) == 0
+    assert "戳记有效" in capsys.readouterr().out
+    assert cli.main(["verify", str(copy), str(original)]) == 1
+    assert "未找到报送戳记" in capsys.readouterr().out
+    # a malformed stamp: the hash in the hidden sheet replaced
+    broken = tmp_path / "broken.xlsx"
+    shutil.copy(copy, broken)
+    wb = openpyxl.load_workbook(broken)
+    ws = wb[model.STAMP_SHEET]
+    for row in ws.iter_rows():
+        if row[0].value == stamp.STAMP_KEYS["data_hash"][0]:
+            row[1].value = "abc"
+    wb.save(broken)
+    assert cli.main(["verify", str(broken)]) == 1
+    assert "格式不对" in capsys.readouterr().out
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"")
+    assert cli.main(["verify", str(junk)]) == 1
+    assert "空的" in capsys.readouterr().out
