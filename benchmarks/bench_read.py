@@ -1,0 +1,60 @@
+"""Benchmark: the reader on a 5,000-row school workbook against a bare python-calamine read of the same file.
+
+    .venv/bin/python benchmarks/bench_read.py [--rows 5000] [--repeat 5]
+
+The bare read opens the file with python-calamine and converts every sheet to Python lists: the floor any reader pays.
+``read_workbook`` adds the S005 sniff and zip checks, the formula scan, header detection, normalisation and typing.
+Goal: ≤ 1.5×. Prints the best of ``--repeat`` runs of each, measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import python_calamine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from baoxue.demo import write_large_workbook  # noqa: E402
+from baoxue.reader import read_workbook  # noqa: E402
+
+
+def bare_read(path: Path) -> int:
+    wb = python_calamine.CalamineWorkbook.from_path(str(path))
+    cells = sum(len(r) for name in wb.sheet_names for r in wb.get_sheet_by_name(name).to_python())
+    wb.close()
+    return cells
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=5000)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_large_workbook(Path(tmp) / "big.xlsx", n_rows=args.rows)
+        book = read_workbook(path)
+        rows = sum(len(df) for df in book.sheets.values())
+        base = best(lambda: bare_read(path), args.repeat)
+        ours = best(lambda: read_workbook(path), args.repeat)
+    print(f"rows read            {rows}")
+    print(f"bare calamine read   {base * 1000:8.1f} ms")
+    print(f"baoxue read_workbook {ours * 1000:8.1f} ms")
+    print(f"ratio                {ours / base:8.2f}x   (goal <= 1.5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
