@@ -1,0 +1,216 @@
+"""What the four buttons do, as plain functions of a live ``xlwings.Book`` (no decorators: ``scripts.py`` registers
+them for xlwings Lite / Server, ``desktop.py`` for the classic add-in's RunPython).
+
+Each one reads the live book with the same reader as ``baoxue validate`` (``bridge.read_book``), calls the core, applies
+the resulting Edits with ``bridge.apply_xlwings``, shows the clerk one alert in Chinese and returns an ``Outcome``
+(what was done, for the caller and the tests). Bad input never raises: it becomes the alert.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from baoxue import edits as E
+from baoxue import model
+from baoxue.book import SchoolBook
+from baoxue.findings import Finding, summarize
+from baoxue.policy import Policy, load_policy
+
+from . import bridge
+
+POLICY_ENV = "BAOXUE_POLICY"     # path of a county policy file (desktop) — the Lite/Server route uses the default
+TITLE = "控辍保学月报"
+MARK_LEGEND = "问题单元格已着色（浅红＝错误，浅黄＝警告），鼠标移到单元格上可看批注，全部问题见“校验结果”工作表。"
+
+
+@dataclass
+class Outcome:
+    ok: bool                              # False: refused (errors) or could not proceed
+    message: str                          # the alert text (Chinese)
+    findings: list[Finding] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(self.findings)
+
+
+def policy() -> Policy:
+    return load_policy(os.environ.get(POLICY_ENV) or None)
+
+
+def alert(book, message: str, title: str = TITLE) -> None:
+    try:
+        book.app.alert(message, title)
+    except Exception:  # an engine without alerts (or no app): the return value still carries the message
+        pass
+
+
+def counts_text(findings: list[Finding]) -> str:
+    n = summarize(findings)
+    return f"错误 {n['errors']} 条，警告 {n['warnings']} 条"
+
+
+def validation_edits(parsed: SchoolBook, findings: list[Finding]) -> list[E.Edit]:
+    """Marks on the offending cells (stale ones cleared) and the 校验结果 table."""
+    return [*E.plan_marks(parsed, findings), E.EnsureSheet(model.FINDINGS_SHEET),
+            E.ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, E.findings_rows(findings))]
+
+
+def validate_message(findings: list[Finding]) -> str:
+    n = summarize(findings)
+    if not findings:
+        return "校验完成：没有发现问题。可以报送。"
+    head = f"校验完成：{counts_text(findings)}。"
+    tail = "有错误的工作簿不能报送，请先改正。" if n["errors"] else "只有警告，可以报送，但请逐条核实。"
+    return head + MARK_LEGEND + tail
+
+
+# ============================================================================================== buttons
+def validate_book(book, pol: Policy | None = None, parsed: SchoolBook | None = None) -> Outcome:
+    """校验: validate the open workbook, write 校验结果, colour the offending cells, alert with the counts."""
+    from baoxue.validators import validate
+    pol = pol or policy()
+    parsed = parsed or bridge.read_book(book)
+    findings = validate(parsed, pol)
+    bridge.apply_xlwings(book, validation_edits(parsed, findings), parsed)
+    out = Outcome(not any(f.is_error for f in findings), validate_message(findings), findings)
+    alert(book, out.message)
+    return out
+
+
+def update_book(book, pol: Policy | None = None) -> Outcome:
+    """更新: what ``baoxue update`` writes (derived values, 本月送教次数/课时, 月报汇总, 校验结果, marks) — in the live book."""
+    from baoxue.update import plan
+    pol = pol or policy()
+    parsed = bridge.read_book(book)
+    p = plan(parsed, pol)
+    bridge.apply_xlwings(book, p.edits, parsed)
+    msg = f"已更新：补填 {p.filled} 个单元格（出生日期、性别、本月送教次数/课时、劝返动员日期），刷新“月报汇总”。" \
+          f"{validate_message(p.findings)}"
+    out = Outcome(not any(f.is_error for f in p.findings), msg, p.findings, {"filled": p.filled})
+    alert(book, out.message)
+    return out
+
+
+def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = None) -> Outcome:
+    """报送: validate; with any error refuse (and mark). Otherwise stamp — desktop: save the workbook and write the
+    stamped copy <学校标识码>_<YYYY-MM>.xlsx (exactly ``baoxue submit``); Lite/Server: stamp the live workbook and tell the
+    clerk how to save the copy."""
+    from baoxue.stamp import make_stamp
+    from baoxue.submit import submission_name
+    from baoxue.validators import validate
+    pol = pol or policy()
+    parsed = bridge.read_book(book)
+    findings = validate(parsed, pol)
+    if any(f.is_error for f in findings) or not parsed.school_code or not parsed.month:
+        bridge.apply_xlwings(book, validation_edits(parsed, findings), parsed)
+        out = Outcome(False, f"不能报送：{counts_text(findings)}。{MARK_LEGEND}请改正全部错误后再点“报送”。", findings)
+        alert(book, out.message)
+        return out
+    name = submission_name(parsed.school_code, parsed.month)
+    path = bridge._book_path(book)
+    if not bridge.is_remote(book) and path:
+        return _submit_desktop(book, Path(path), pol, out_dir, findings)
+    stamp = make_stamp(parsed, pol)
+    bridge.apply_xlwings(book, validation_edits(parsed, findings), parsed)
+    bridge.write_stamp(book, stamp)
+    warn = f"（另有 {len(findings)} 条警告，请留意）" if findings else ""
+    msg = (f"校验通过{warn}，已在工作簿中盖上报送戳记（隐藏工作表“{model.STAMP_SHEET}”）。\n"
+           f"请现在保存报送副本：点“文件”→“另存为”（网页版：“文件”→“创建副本”/“下载副本”），文件名填 {name}，"
+           "保存后把这个文件发送给乡镇中心校。盖戳后如再修改任何数据，戳记即失效，需要重新点“报送”。")
+    out = Outcome(True, msg, findings, {"file_name": name, "stamp": stamp})
+    alert(book, out.message)
+    return out
+
+
+def _submit_desktop(book, path: Path, pol: Policy, out_dir, findings) -> Outcome:
+    from baoxue.submit import submit_file
+    try:
+        book.save()
+    except Exception as e:
+        out = Outcome(False, f"无法保存工作簿（{type(e).__name__}）。请先手动保存，再点“报送”。", findings)
+        alert(book, out.message)
+        return out
+    out_dir = Path(out_dir) if out_dir else path.parent / "报送"
+    r = submit_file(path, out_dir, pol)
+    out = Outcome(r.ok, r.message, r.findings, {"out_path": r.out_path, "stamp": r.stamp})
+    alert(book, out.message)
+    return out
+
+
+def next_month_book(book, pol: Policy | None = None) -> Outcome:
+    """生成下月: next month's workbook with open cases, rosters and the visit log carried forward (``baoxue.carry``).
+
+    Desktop: a new file beside this one, opened in Excel; this month's workbook is untouched.
+    Lite/Server (no files from Python): the clerk first saves a copy whose name contains the next month, then presses
+    the button in that copy, which is rewritten in place; in any other workbook nothing is changed."""
+    from baoxue.carry import CarryError, carry_forward
+    pol = pol or policy()
+    parsed = bridge.read_book(book)
+    try:
+        carried = carry_forward(parsed)
+    except CarryError as e:
+        out = Outcome(False, str(e))
+        alert(book, out.message)
+        return out
+    path = bridge._book_path(book)
+    if not bridge.is_remote(book) and path:
+        return _next_month_desktop(book, Path(path), parsed, carried, pol)
+    new_month = carried.month
+    if not _names_month(book.name, new_month):
+        code = parsed.school_code or "学校标识码"
+        out = Outcome(False, f"为保护本月（{parsed.month}）数据，本工作簿不会被改动。\n请先点“文件”→“另存为”（网页版："
+                             f"“创建副本”），文件名中写上下月月份，例如 {code}_{new_month}.xlsx；在新文件中再点“生成下月”。",
+                      details={"month": new_month})
+        alert(book, out.message)
+        return out
+    bridge.rewrite_for_month(book, parsed, carried)
+    kept = {s: len(r) for s, r in carried.rows.items()}
+    msg = (f"已转为 {new_month} 月工作簿：带入未销号辍学个案 {kept[model.DROPOUT.name]} 条、休学 {kept[model.LEAVE.name]} 人、"
+           f"缓学 {kept[model.DEFER.name]} 人、送教上门 {kept[model.HOME.name]} 人及本学年送教/劝返记录。"
+           "请填写封面的“零报告”和“填报日期”，再逐条更新个案进展。")
+    out = Outcome(True, msg, details={"month": new_month, "rows": kept})
+    alert(book, out.message)
+    return out
+
+
+def _names_month(book_name: str, month: str) -> bool:
+    y, m = month.split("-")
+    compact = book_name.replace(" ", "")
+    return any(tag in compact for tag in (month, f"{y}{m}", f"{y}年{int(m)}月", f"{y}年{m}月", f"{y}.{m}", f"{y}_{m}"))
+
+
+def _next_month_desktop(book, path: Path, parsed: SchoolBook, carried, pol: Policy) -> Outcome:
+    from baoxue.fill import write_school_workbook
+    code = parsed.school_code or path.stem
+    target = path.parent / f"{code}_{carried.month}.xlsx"
+    if target.exists():
+        out = Outcome(False, f"下月工作簿 {target.name} 已存在，没有覆盖。如需重新生成，请先把它改名或移走。",
+                      details={"out_path": target})
+        alert(book, out.message)
+        return out
+    write_school_workbook(target, carried.cover, carried.rows, policy=pol)
+    try:
+        import xlwings as xw
+        xw.Book(str(target))
+    except Exception:
+        pass
+    out = Outcome(True, f"已生成下月（{carried.month}）工作簿：{target}（已在 Excel 中打开）。本月工作簿没有改动。",
+                  details={"out_path": target, "month": carried.month})
+    alert(book, out.message)
+    return out
+
+
+def safe(fn, book, *args) -> Outcome:
+    """Run a button; anything unexpected becomes a Chinese alert, never a traceback in the clerk's face."""
+    try:
+        return fn(book, *args)
+    except Exception as e:  # last line of defence for a button click
+        out = Outcome(False, f"操作未完成：程序遇到意外情况（{type(e).__name__}）。工作簿没有被保存。"
+                             "请把工作簿另存一份后用命令 baoxue validate 检查，或联系县教育局数据管理员。")
+        alert(book, out.message)
+        return out
+

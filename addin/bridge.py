@@ -1,0 +1,509 @@
+"""The live-Excel side of the one data flow: an ``xlwings.Book`` → ``Grid`` (read) and ``Edit``s → the book (write).
+
+Written only against the xlwings Book API, so the same code serves every route: the classic desktop add-in (COM
+engine), xlwings Lite and xlwings Server (the remote/Office.js engine, where the book is the JSON the Excel client
+sends and every write becomes an action in ``book.json()``).
+
+Reading (``grid_from_book``): each sheet's used range is read with its offset, so a Grid row is exactly an Excel row
+and ``reader.parse_grid`` types it exactly as ``baoxue validate`` does a file. Formula cells come from ``.formula``
+where the engine gives them synchronously (desktop) or from ``await get_formula()`` in xlwings Lite
+(``grid_from_book_async``); custom document properties from the COM object where there is one.
+
+Writing (``apply_xlwings``): the same Edit types the openpyxl applier takes. What a live engine cannot read (fills and
+note authors on the remote engine) is settled with ``previous_marks``: the cells baoxue marked last time are exactly
+the cells named in the current ``校验结果`` sheet, so only those are cleared — a clerk's own colours and notes elsewhere
+are never touched, and a cell that already carries a clerk's note keeps it (the finding is in ``校验结果`` all the same).
+Strings are written as text: a leading apostrophe keeps Excel from turning ``=…``, ``2026-10`` or an ID into a formula,
+a date or a number.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any, Iterable
+
+from baoxue import edits as E
+from baoxue import model, normalize
+from baoxue.book import SchoolBook
+from baoxue.findings import Finding
+from baoxue.grid import Grid
+
+TEXT_PREFIX = "'"                 # Excel's text prefix: stored as text, not shown, not part of the value
+COMPUTED_FILL = "#EDEDED"         # the template's grey on computed columns (restored when a mark is cleared)
+_NUMERIC_LOOKING = set("0123456789")
+
+
+# ============================================================================================== reading
+def _canonical_sheet(name: str) -> str | None:
+    from baoxue.reader import _wanted  # the reader's sheet-name matching (spaces, full-width characters)
+    return _wanted(name)
+
+
+def _sheet_visible(sheet) -> bool:
+    try:
+        return bool(sheet.visible)
+    except (KeyError, NotImplementedError, AttributeError):
+        return True
+
+
+def _used_block(sheet) -> tuple[int, int, list[list[Any]]]:
+    """(first row, first column, 2-D values) of the sheet's used range; empty cells are None."""
+    rng = sheet.used_range
+    values = rng.options(ndim=2).value
+    if values is None:
+        values = [[None]]
+    return rng.row, rng.column, [list(r) for r in values]
+
+
+def _anchored(row0: int, col0: int, block: list[list[Any]]) -> list[list[Any]]:
+    """The block re-anchored at A1 (rows above / columns left of the used range are empty)."""
+    pad = [None] * (col0 - 1)
+    rows = [[] for _ in range(row0 - 1)]
+    rows.extend(pad + r for r in block)
+    return rows
+
+
+def _formula_cells(sheet, row0: int, col0: int) -> set[tuple[int, int]] | None:
+    """1-based (row, col) of cells holding a formula, or None when the engine cannot say synchronously."""
+    try:
+        formulas = sheet.used_range.formula
+    except (NotImplementedError, AttributeError):
+        return None
+    return _formula_set(formulas, row0, col0)
+
+
+def _formula_set(formulas, row0: int, col0: int) -> set[tuple[int, int]]:
+    if isinstance(formulas, str):
+        formulas = ((formulas,),)
+    out = set()
+    for i, row in enumerate(formulas or ()):
+        for j, f in enumerate(row):
+            if isinstance(f, str) and f.startswith("="):
+                out.add((row0 + i, col0 + j))
+    return out
+
+
+def _properties(book) -> dict[str, str]:
+    """Custom document properties (desktop COM only; the remote engine does not send them)."""
+    try:
+        props = book.api.CustomDocumentProperties
+    except Exception:  # remote: api is a dict; mac / no pywin32: no COM object
+        return {}
+    out = {}
+    try:
+        for i in range(1, props.Count + 1):
+            p = props.Item(i)
+            out[str(p.Name)] = "" if p.Value is None else str(p.Value)
+    except Exception:
+        return out
+    return out
+
+
+def grid_from_book(book) -> Grid:
+    """A live workbook as a Grid: the same structure ``reader.load_grid`` makes of a file."""
+    grid = Grid(path=_book_path(book), properties=_properties(book))
+    for sheet in book.sheets:
+        name = sheet.name
+        grid.sheet_names.append(name)
+        canonical = _canonical_sheet(name)
+        if canonical is None:
+            continue
+        row0, col0, block = _used_block(sheet)
+        grid.sheets[canonical] = _anchored(row0, col0, block)
+        if not _sheet_visible(sheet):
+            grid.hidden.add(canonical)
+        if canonical != model.COVER_SHEET:
+            cells = _formula_cells(sheet, row0, col0)
+            if cells is not None:
+                grid.formulas[canonical] = cells
+    return grid
+
+
+async def grid_from_book_async(book) -> Grid:
+    """``grid_from_book`` plus formula cells fetched with ``await get_formula()`` (xlwings Lite)."""
+    grid = grid_from_book(book)
+    for sheet in book.sheets:
+        canonical = _canonical_sheet(sheet.name)
+        if canonical is None or canonical == model.COVER_SHEET or canonical in grid.formulas:
+            continue
+        rng = sheet.used_range
+        try:
+            formulas = await rng.get_formula()
+        except (NotImplementedError, AttributeError):
+            continue
+        grid.formulas[canonical] = _formula_set(formulas, rng.row, rng.column)
+    return grid
+
+
+def read_book(book) -> SchoolBook:
+    """The live workbook as the reader makes it: ``parse_grid(grid_from_book(book))``."""
+    from baoxue.reader import parse_grid
+    return parse_grid(grid_from_book(book))
+
+
+async def read_book_async(book) -> SchoolBook:
+    from baoxue.reader import parse_grid
+    return parse_grid(await grid_from_book_async(book))
+
+
+def _book_path(book) -> str | None:
+    try:
+        full = book.fullname
+    except Exception:
+        return None
+    return full if isinstance(full, str) and ("/" in full or "\\" in full) else None
+
+
+def is_remote(book) -> bool:
+    """True for xlwings Lite / Server books (the JSON engine): nothing is saved to the clerk's disk from Python."""
+    return isinstance(getattr(book.impl if hasattr(book, "impl") else book, "api", None), dict)
+
+
+# ============================================================================================== previous marks
+def sheet_rows(book, name: str) -> list[list[Any]] | None:
+    """All values of one sheet (anchored at A1), or None when the book has no such sheet."""
+    sheet = find_sheet(book, name)
+    if sheet is None:
+        return None
+    row0, col0, block = _used_block(sheet)
+    return _anchored(row0, col0, block)
+
+
+def find_sheet(book, name: str):
+    for sheet in book.sheets:
+        if sheet.name == name or normalize.clean_header(sheet.name) == normalize.clean_header(name):
+            return sheet
+    return None
+
+
+def previous_marks(book, parsed: SchoolBook) -> dict[str, set[tuple[int, int]]]:
+    """The cells baoxue marked at the last validation: those named in the current 校验结果 sheet."""
+    rows = sheet_rows(book, model.FINDINGS_SHEET)
+    out: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    if not rows:
+        return out
+    header = _header_map(rows, model.FINDINGS_COLUMNS)
+    if header is None:
+        return out
+    hrow, cols = header
+    for r in rows[hrow + 1:]:
+        def get(name):
+            j = cols[name]
+            return r[j] if j < len(r) else None
+        sheet, row, column = get("工作表"), get("行号"), get("列名")
+        if not isinstance(sheet, str) or not sheet.strip() or row in (None, ""):
+            continue
+        try:
+            row = int(row)
+        except (TypeError, ValueError):
+            continue
+        f = Finding("", "warning", sheet.strip(), row, (column or "").strip() or None, None, "")
+        where = E.cell_of(parsed, f)
+        if where is not None:
+            out[f.sheet].add(where)
+    return out
+
+
+def _header_map(rows: list[list[Any]], names: Iterable[str], scan_rows: int = 10):
+    wanted = {normalize.clean_header(n): n for n in names}
+    for i, row in enumerate(rows[:scan_rows]):
+        found = {}
+        for j, v in enumerate(row):
+            if isinstance(v, str) and normalize.clean_header(v) in wanted:
+                found.setdefault(wanted[normalize.clean_header(v)], j)
+        if len(found) == len(wanted):
+            return i, found
+    return None
+
+
+# ============================================================================================== writing
+def xl_value(value: Any) -> Any:
+    """A typed value as it must be sent to Excel: text stays text (apostrophe prefix where Excel would convert it)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        if value and (value[0] in "=+-@'" or not _NUMERIC_LOOKING.isdisjoint(value)):
+            return TEXT_PREFIX + value
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _hex(argb: str) -> str:
+    argb = argb.lstrip("#")
+    return "#" + (argb[2:] if len(argb) == 8 else argb)
+
+
+class _Applier:
+    def __init__(self, book, marks: dict[str, set[tuple[int, int]]] | None,
+                 header_columns: dict[str, dict[str, int]] | None = None):
+        self.book = book
+        self.header_columns = header_columns or {}
+        self.marks = marks or {}
+        self.remote = is_remote(book)
+        self.noted: dict[str, set[tuple[int, int]]] = defaultdict(set)   # notes baoxue removed in this run
+        self._sheets: dict[str, Any] = {}
+
+    def sheet(self, name: str):
+        if name not in self._sheets:
+            self._sheets[name] = find_sheet(self.book, name)
+        return self._sheets[name]
+
+    # ------------------------------------------------------------------ cells
+    def set_value(self, e: E.SetValue) -> None:
+        rng = self.sheet(e.sheet).range((e.row, e.col))
+        rng.value = xl_value(e.value)
+        if isinstance(e.value, (dt.date, dt.datetime)):
+            rng.number_format = e.number_format or E.DATE_FORMAT
+
+    def set_fill(self, e: E.SetFill) -> None:
+        self.sheet(e.sheet).range((e.row, e.col)).color = _hex(e.color)
+
+    def set_comment(self, e: E.SetComment) -> None:
+        rng = self.sheet(e.sheet).range((e.row, e.col))
+        try:
+            note = rng.note
+        except (NotImplementedError, AttributeError):
+            return
+        if note is not None:
+            if (e.row, e.col) not in self.noted[e.sheet]:
+                return  # the clerk's own note: keep it (the finding is listed in 校验结果)
+            note.delete()
+        try:
+            rng.add_note(e.text)
+        except (NotImplementedError, ValueError):
+            pass  # a client without notes (ExcelApi < 1.18): the fill and 校验结果 still show the finding
+
+    def clear_marks(self, e: E.ClearMarks) -> None:
+        sheet = self.sheet(e.sheet)
+        cells = self.marks.get(e.sheet) or set()
+        if sheet is None or not cells:
+            return
+        computed_cols = self._computed_columns(e.sheet)
+        mark_colors = {_hex(c).upper() for c in E.MARK_FILLS.values()}
+        for row, col in sorted(cells):
+            rng = sheet.range((row, col))
+            if not self.remote:
+                try:
+                    current = rng.color
+                except NotImplementedError:
+                    current = None
+                if current is not None and _rgb_hex(current) not in mark_colors:
+                    continue  # the clerk recoloured it since: keep theirs
+            rng.color = COMPUTED_FILL if col in computed_cols else None
+            try:
+                note = rng.note
+            except (NotImplementedError, AttributeError):
+                note = None
+            if note is not None:
+                note.delete()
+                self.noted[e.sheet].add((row, col))
+
+    def _computed_columns(self, sheet: str) -> set[int]:
+        model_sheet = model.SHEETS.get(sheet)
+        if model_sheet is None:
+            return set()
+        cols = self.header_columns.get(sheet, {})
+        return {cols[c.name] for c in model_sheet.columns if getattr(c, "computed", False) and c.name in cols}
+
+    # ------------------------------------------------------------------ sheets
+    def ensure_sheet(self, e: E.EnsureSheet) -> None:
+        if self.sheet(e.sheet) is not None:
+            return
+        sheets = self.book.sheets
+        new = sheets.add(e.sheet, after=sheets[len(sheets) - 1])
+        self._sheets[e.sheet] = new
+        if e.sheet == model.CODES_SHEET:
+            lists = list(model.CODE_LISTS.items())
+            height = max(len(v) for _, v in lists) + 1
+            block = [[name for name, _ in lists]]
+            for i in range(height - 1):
+                block.append([values[i] if i < len(values) else "" for _, values in lists])
+            new.range((1, 1)).value = [[xl_value(v) if v != "" else "" for v in r] for r in block]
+            try:
+                new.visible = False
+            except Exception:
+                pass
+        elif e.sheet == model.SUMMARY_SHEET:
+            from baoxue.template import SUMMARY_HEADER
+            new.range((1, 1)).value = [list(SUMMARY_HEADER)]
+
+    def replace_table(self, e: E.ReplaceTable) -> None:
+        sheet = self.sheet(e.sheet)
+        if sheet is None:
+            return
+        row0, col0, block = _used_block(sheet)
+        rows = _anchored(row0, col0, block)
+        found = _header_map(rows, e.header)
+        if found is None:
+            header_row, cols = 0, {name: j for j, name in enumerate(e.header)}
+            sheet.range((1, 1)).value = [list(e.header)]
+        else:
+            header_row, cols = found
+        order = [cols[name] for name in e.header]
+        first, last = min(order), max(order)
+        old_last = len(rows)
+        if old_last > header_row + 1:   # clear the old rows under the header (table columns only)
+            sheet.range((header_row + 2, first + 1), (old_last, last + 1)).clear_contents()
+        if not e.rows:
+            return
+        width = last - first + 1
+        out = []
+        for values in e.rows:
+            line: list[Any] = [""] * width
+            for j, v in zip(order, values):
+                line[j - first] = xl_value(v)
+            out.append(line)
+        sheet.range((header_row + 2, first + 1)).value = out
+
+    def set_keyed_values(self, e: E.SetKeyedValues) -> None:
+        sheet = self.sheet(e.sheet)
+        if sheet is None:
+            return
+        row0, col0, block = _used_block(sheet)
+        rows = _anchored(row0, col0, block)
+        keys = {key for key, _label, _v in e.items}
+        key_rows: dict[str, int] = {}
+        key_cols: dict[int, int] = defaultdict(int)
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                if isinstance(v, str) and v.strip() in keys and v.strip() not in key_rows:
+                    key_rows[v.strip()] = i + 1
+                    key_cols[j + 1] += 1
+        key_col = max(key_cols, key=key_cols.get) if key_cols else 2
+        first_key_row = min(key_rows.values()) if key_rows else 2
+        header_row = max(first_key_row - 1, 1)
+        value_col = None
+        for i in range(min(header_row, len(rows))):
+            for j, v in enumerate(rows[i]):
+                if isinstance(v, str) and v.strip() == e.value_header:
+                    value_col = j + 1
+        if value_col is None:
+            used = [j + 1 for i in range(header_row - 1, len(rows)) for j, v in enumerate(rows[i])
+                    if v not in (None, "")]
+            value_col = max(used + [key_col]) + 1
+            sheet.range((header_row, value_col)).value = e.value_header
+        next_row = max(len(rows), header_row) + 1
+        for key, label, value in e.items:
+            r = key_rows.get(key)
+            if r is None:
+                r = next_row
+                next_row += 1
+                if key_col > 1:
+                    sheet.range((r, key_col - 1)).value = xl_value(label)
+                sheet.range((r, key_col)).value = xl_value(key)
+            sheet.range((r, value_col)).value = xl_value(value)
+
+    def apply(self, edits: Iterable[E.Edit]) -> None:
+        for e in edits:
+            if isinstance(e, E.EnsureSheet):
+                self.ensure_sheet(e)
+                continue
+            if self.sheet(e.sheet) is None:
+                continue
+            if isinstance(e, E.SetValue):
+                self.set_value(e)
+            elif isinstance(e, E.SetFill):
+                self.set_fill(e)
+            elif isinstance(e, E.SetComment):
+                self.set_comment(e)
+            elif isinstance(e, E.ClearMarks):
+                self.clear_marks(e)
+            elif isinstance(e, E.ReplaceTable):
+                self.replace_table(e)
+            elif isinstance(e, E.SetKeyedValues):
+                self.set_keyed_values(e)
+            else:  # pragma: no cover - a new Edit type without an applier is a programming error
+                raise TypeError(f"unknown edit {e!r}")
+
+
+def _rgb_hex(color: Any) -> str:
+    if isinstance(color, str):
+        return color.upper() if color.startswith("#") else "#" + color.upper()
+    if isinstance(color, tuple):
+        return "#" + "".join(f"{int(c):02X}" for c in color[:3])
+    return str(color).upper()
+
+
+def apply_xlwings(book, edits: Iterable[E.Edit], parsed: SchoolBook | None = None,
+                  marks: dict[str, set[tuple[int, int]]] | None = None) -> None:
+    """Apply edits to a live xlwings Book, in order (the Excel client performs them; nothing is saved here).
+
+    ``parsed`` is the SchoolBook read from this book before the edits (its header columns tell which columns are
+    computed); ``marks`` the cells baoxue marked last time (default: ``previous_marks(book, parsed)``)."""
+    if parsed is None:
+        parsed = read_book(book)
+    if marks is None:
+        marks = previous_marks(book, parsed)
+    _Applier(book, marks, parsed.header_columns).apply(edits)
+
+
+# ============================================================================================== stamp and next month
+def write_stamp(book, stamp) -> None:
+    """The submission stamp in the live book: the hidden sheet ``model.STAMP_SHEET`` (key, value, 说明), all text.
+    (``stamp.read_stamp`` accepts the sheet alone; document properties cannot be written from Office.js.)"""
+    sheet = find_sheet(book, model.STAMP_SHEET)
+    if sheet is None:
+        sheets = book.sheets
+        sheet = sheets.add(model.STAMP_SHEET, after=sheets[len(sheets) - 1])
+    else:
+        sheet.clear_contents()
+    rows = [["键", "值", "说明"], *[[key, value, label] for key, value, label in stamp.items()]]
+    sheet.range((1, 1)).value = [[xl_value(v) for v in r] for r in rows]
+    try:
+        sheet.visible = False
+    except Exception:
+        pass
+
+
+def rewrite_for_month(book, parsed: SchoolBook, carried) -> None:
+    """Turn the live book into next month's (xlwings Lite: in the copy the clerk saved): cover values advanced, each
+    data sheet's rows replaced by the carried rows (under the same header, in the same columns), marks, 校验结果 and any
+    stamp removed."""
+    cover = find_sheet(book, model.COVER_SHEET)
+    if cover is not None:
+        for label, value in carried.cover.items():
+            row = parsed.cover_rows.get(label)
+            if row is not None:
+                rng = cover.range((row, 2))
+                rng.value = xl_value(value)
+    for sheet_def in model.DATA_SHEETS:
+        name = sheet_def.name
+        cols = parsed.header_columns.get(name)
+        sheet = find_sheet(book, name)
+        if sheet is None or not cols or name in parsed.missing_sheets:
+            continue
+        header_row = parsed.header_rows[name]
+        first, last = min(cols.values()), max(cols.values())
+        row0, _col0, block = _used_block(sheet)
+        used_last = row0 + len(block) - 1
+        if used_last > header_row:
+            sheet.range((header_row + 1, first), (used_last, last)).clear_contents()
+        records = carried.rows.get(name) or []
+        if not records:
+            continue
+        out = []
+        date_cols = set()
+        for rec in records:
+            line: list[Any] = [""] * (last - first + 1)
+            for column, j in cols.items():
+                v = rec.get(column)
+                line[j - first] = xl_value(v)
+                if isinstance(v, dt.date):
+                    date_cols.add(j)
+            out.append(line)
+        sheet.range((header_row + 1, first)).value = out
+        for j in sorted(date_cols):
+            sheet.range((header_row + 1, j), (header_row + len(out), j)).number_format = E.DATE_FORMAT
+    stamp_sheet = find_sheet(book, model.STAMP_SHEET)
+    if stamp_sheet is not None:
+        stamp_sheet.delete()
+    clear = [E.ClearMarks(s) for s in model.CLERK_SHEETS]
+    if find_sheet(book, model.FINDINGS_SHEET) is not None:
+        clear.append(E.ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, ()))
+    apply_xlwings(book, clear, parsed)

@@ -1,0 +1,45 @@
+"""The four buttons as xlwings scripts (xlwings Lite and xlwings Server): ``bx_validate``, ``bx_update``,
+``bx_submit``, ``bx_next_month``. Thin glue: the runtime injects the open workbook (``book: xw.Book``), ``actions``
+does the work. The scripts are ``async`` so that in xlwings Lite the formula cells (rule F013) can be fetched with
+``await get_formula()`` — the same findings as ``baoxue validate`` on the saved file.
+
+The classic desktop add-in calls ``baoxue.addin.desktop`` instead (VBA ``RunPython`` with ``xw.Book.caller()``).
+"""
+from __future__ import annotations
+
+import xlwings as xw
+
+from . import actions, bridge
+from .runtime import script
+
+
+async def _parsed(book):
+    try:
+        return await bridge.read_book_async(book)
+    except Exception:  # the synchronous read below reports the problem as an alert
+        return None
+
+
+@script
+async def bx_validate(book: xw.Book):
+    """校验：检查本工作簿，写“校验结果”，给问题单元格着色并加批注。"""
+    parsed = await _parsed(book)
+    actions.safe(lambda b: actions.validate_book(b, None, parsed), book)
+
+
+@script
+async def bx_update(book: xw.Book):
+    """更新：补填派生值、本月送教次数/课时、月报汇总，并校验。"""
+    actions.safe(actions.update_book, book)
+
+
+@script
+async def bx_submit(book: xw.Book):
+    """报送：校验无错误后盖报送戳记，并提示如何保存报送副本。"""
+    actions.safe(actions.submit_book, book)
+
+
+@script
+async def bx_next_month(book: xw.Book):
+    """生成下月：把未销号个案、休学/缓学/送教名单和本学年记录带入下月工作簿。"""
+    actions.safe(actions.next_month_book, book)
