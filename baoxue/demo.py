@@ -545,15 +545,6 @@ MISTAKE_KINDS = ("wrong_check_digit", "missing_required", "odd_date", "full_widt
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
-def _replace_id(rows: dict[str, list[dict]], old: str, new: Any) -> None:
-    for sheet_rows in rows.values():
-        for r in sheet_rows:
-            if r.get("身份证号") == old:
-                r["身份证号"] = new
-                if "学籍号" in r and r["学籍号"] == "G" + old and isinstance(new, str):
-                    r["学籍号"] = "G" + new
-
-
 def plant_mistake(rng: random.Random, code: str, month: str, rows: dict[str, list[dict]], kind: str,
                   touched: set[tuple[str, int]] | None = None) -> Mistake | None:
     """Change one value the way clerks get it wrong; return what was planted (None when no suitable row).
@@ -561,9 +552,13 @@ def plant_mistake(rng: random.Random, code: str, month: str, rows: dict[str, lis
     from .template import FIRST_INPUT_ROW
     touched = touched if touched is not None else set()
 
-    def pick(*sheets: str):
+    logged = {r.get("身份证号") for s in (model.VISITS.name, model.PERSUASION.name) for r in rows.get(s, [])}
+
+    def pick(*sheets: str, unlinked: bool = False):
+        """A row not yet touched; ``unlinked``: whose ID is in no log (a mistyped ID there would add P001/T005)."""
         choices = [(s, i) for s in sheets for i in range(len(rows.get(s, [])))
-                   if (s, i) not in touched and isinstance(rows[s][i].get("身份证号"), str)]
+                   if (s, i) not in touched and isinstance(rows[s][i].get("身份证号"), str)
+                   and not (unlinked and rows[s][i]["身份证号"] in logged)]
         if not choices:
             return None
         at = rng.choice(choices)
@@ -571,13 +566,15 @@ def plant_mistake(rng: random.Random, code: str, month: str, rows: dict[str, lis
         return at
 
     if kind == "wrong_check_digit":
-        at = pick(model.LEAVE.name, model.DEFER.name, model.DROPOUT.name, model.HOME.name)
+        at = pick(model.LEAVE.name, model.DEFER.name, model.DROPOUT.name, model.HOME.name, unlinked=True)
         if at is None:
             return None
         sheet, i = at
         old = rows[sheet][i]["身份证号"]
         wrong = old[:17] + next(c for c in "0123456789X" if c != old[17] and c != idcard.check_digit(old[:17]))
-        _replace_id(rows, old, wrong)
+        rows[sheet][i]["身份证号"] = wrong
+        if "学籍号" in rows[sheet][i]:   # the 学籍号 copied from the same (mistyped) ID: one mistake, one finding
+            rows[sheet][i]["学籍号"] = "G" + wrong
         return Mistake(code, month, sheet, FIRST_INPUT_ROW + i, "身份证号", "F005", kind, wrong)
     if kind == "id_as_number":
         at = pick(model.LEAVE.name, model.DEFER.name)
