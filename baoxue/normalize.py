@@ -18,8 +18,11 @@ _SPACES = re.compile(r"\s+")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+
 def halfwidth(s: str) -> str:
-    return s.translate(_FULLWIDTH)
+    return s.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(s) else s
 
 
 def clean_header(s: Any) -> str:
@@ -48,6 +51,9 @@ def raw_text(v: Any) -> str | None:
 
 def text(v: Any) -> str | None:
     """Free text: half-width digits/letters, trimmed. Text that starts with '=' stays text."""
+    if v.__class__ is str:  # the common case, kept fast
+        s = halfwidth(v).strip()
+        return s or None
     if is_empty(v):
         return None
     if isinstance(v, bool):
