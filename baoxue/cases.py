@@ -42,36 +42,64 @@ def open_mask(sheet: str, df: pd.DataFrame) -> pd.Series:
     return df["状态"].isin(statuses)
 
 
+_DATE_TYPES = (dt.date, dt.datetime)
+
+
+def _values(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype=object, na_value=None) if len(series) else np.empty(0, dtype=object)
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min   # the bit pattern of NaT
+
+
+def _day(v: Any) -> int:
+    c = v.__class__
+    if c is dt.date:
+        return v.toordinal() - _EPOCH
+    if c is dt.datetime:
+        return v.date().toordinal() - _EPOCH
+    return _NAT
+
+
 def dates(series: pd.Series) -> pd.Series:
     """datetime64 Series: the ``datetime.date`` values, NaT for empty / Invalid / anything else."""
-    if series.empty:
-        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    kept = series.map(lambda v: v if isinstance(v, dt.date) else None)
-    return pd.to_datetime(kept, errors="coerce").astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.astype("datetime64[ns]")
+    days = np.array([_day(v) for v in _values(series)], dtype="int64").view("datetime64[D]")
+    return pd.Series(days.astype("datetime64[ns]"), index=series.index)
 
 
 def numbers(series: pd.Series) -> pd.Series:
     """float Series: int/float values, NaN for empty / Invalid / booleans / text."""
-    kept = series.map(lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan)
-    return kept.astype("float64")
+    kept = [float(v) if v.__class__ in (int, float) else np.nan for v in _values(series)]
+    return pd.Series(np.array(kept, dtype="float64"), index=series.index)
 
 
 def texts(series: pd.Series) -> pd.Series:
     """object Series: the non-empty ``str`` values, None elsewhere (Invalid counts as missing)."""
-    return series.map(lambda v: v if isinstance(v, str) and v else None)
+    kept = np.array([v if v.__class__ is str and v else None for v in _values(series)], dtype=object)
+    return pd.Series(kept, index=series.index, dtype=object)
 
 
 def present(series: pd.Series) -> pd.Series:
     """Bool per row: a usable (typed, non-empty) value."""
-    return series.map(_present).astype(bool)
+    return pd.Series(np.array([_present(v) for v in _values(series)], dtype=bool), index=series.index)
+
+
+def filled(series: pd.Series) -> pd.Series:
+    """Bool per row: something was typed (an untypable ``Invalid`` value counts, unlike ``present``)."""
+    kept = [v is not None and not (v.__class__ is str and not v.strip()) and not (v.__class__ is float and v != v)
+            for v in _values(series)]
+    return pd.Series(np.array(kept, dtype=bool), index=series.index)
 
 
 def _present(v: Any) -> bool:
-    if v is None or isinstance(v, Invalid):
+    if v is None or v.__class__ is Invalid:
         return False
-    if isinstance(v, str):
+    if v.__class__ is str:
         return bool(v.strip())
-    if isinstance(v, float):
+    if v.__class__ is float:
         return v == v
     return v is not pd.NA and v is not pd.NaT
 
@@ -92,9 +120,11 @@ def as_of_series(df: pd.DataFrame, as_of: Any) -> pd.Series:
 def month_bounds(df: pd.DataFrame, month: Any) -> tuple[pd.Series, pd.Series]:
     """(first day, last day) of the report month per row; NaT where the month is unknown."""
     def convert(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-        start = s.map(lambda m: month_start(m) if isinstance(m, str) and m else None)
-        end = s.map(lambda m: month_end(m) if isinstance(m, str) and m else None)
-        return dates(start), dates(end)
+        values = _values(s)
+        bounds = {m: (month_start(m), month_end(m)) for m in set(values.tolist()) if isinstance(m, str) and m}
+        start = np.array([bounds[m][0] if m in bounds else None for m in values], dtype="datetime64[ns]")
+        end = np.array([bounds[m][1] if m in bounds else None for m in values], dtype="datetime64[ns]")
+        return pd.Series(start, index=s.index), pd.Series(end, index=s.index)
     if isinstance(month, pd.Series):
         return convert(month.reindex(df.index))
     if not isinstance(month, str) or not month:
@@ -206,11 +236,17 @@ def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Se
     return pd.Series(1, index=ids[keep].index).groupby(by).sum().astype(int)
 
 
+def roster_qualifying(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
+    """Int per roster row: the student's qualifying visits this month. In a batch, ``month`` is a Series aligned with
+    ``visits_df`` (each visit row its book's month)."""
+    counts = qualifying_counts(visits_df, month, policy)
+    got = counts.reindex(_keys(home_df)).fillna(0).astype(int).to_numpy() if len(home_df) else []
+    return pd.Series(got, index=home_df.index, dtype="int64")
+
+
 def below_visit_minimum(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
     """T001: bool per roster row — 送教中 with fewer qualifying visits this month than the policy minimum.
     In a batch, ``month`` is a Series aligned with ``visits_df`` (each visit row its book's month)."""
     policy = _policy(policy)
-    counts = qualifying_counts(visits_df, month, policy)
-    got = pd.Series(_keys(home_df).map(lambda k: counts.get(k, 0)) if len(home_df) else [], index=home_df.index)
-    need = int(policy["home_teaching.visits_per_month"])
-    return (open_mask(model.HOME.name, home_df) & (got.astype(int) < need)).astype(bool)
+    got = roster_qualifying(home_df, visits_df, month, policy)
+    return (open_mask(model.HOME.name, home_df) & (got < int(policy["home_teaching.visits_per_month"]))).astype(bool)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from baoxue.book import SchoolBook, UnreadableWorkbook
-from baoxue.findings import Finding, sort_key
+from baoxue import model
+from baoxue.findings import Finding
 from baoxue.policy import Policy, load_policy
 
 from . import (rules_age, rules_cases, rules_cross, rules_dates, rules_format,  # noqa: F401  (registration)
@@ -20,6 +21,17 @@ from .batch import Batch
 from .catalogue import CHECKS, RULES, info, rule
 
 __all__ = ["validate", "validate_file", "validate_books", "unreadable_finding", "RULES", "CHECKS", "info", "rule"]
+
+
+_SHEET_ORDER = {name: i for i, name in enumerate(model.ALL_SHEETS)}
+_COLUMN_ORDER = {(s.name, c): j for s in model.DATA_SHEETS for j, c in enumerate(s.column_names)}
+_COLUMN_ORDER.update({(model.COVER_SHEET, f.label): j for j, f in enumerate(model.COVER_FIELDS)})
+
+
+def sort_key(f: Finding):
+    """Sheet order (workbook-level first), Excel row (sheet-level first), column order in the sheet, rule."""
+    return (_SHEET_ORDER.get(f.sheet, -1 if f.sheet is None else 99), f.row or 0,
+            _COLUMN_ORDER.get((f.sheet, f.column), -1 if f.column is None else 999), f.column or "", f.rule)
 
 
 def _checks():

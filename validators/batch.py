@@ -8,19 +8,23 @@ message template from the catalogue.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cached_property
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
 from baoxue import model
 from baoxue.book import Invalid, SchoolBook, empty_frame
+from baoxue import cases
 from baoxue.cases import BOOK_KEY
 from baoxue.findings import Finding
 from baoxue.policy import Policy
 
 from . import catalogue
 
+ID_RE = re.compile(r"^\d{17}[\dX]$")
 AS_OF = "_as_of"
 MONTH = "_month"
 EMPTY = "（空）"
@@ -57,6 +61,7 @@ class Batch:
         self.books = books
         self.policy = policy
         self._frames: dict[str, pd.DataFrame] = {}
+        self._cache: dict = {}
 
     # ----------------------------------------------------------------- frames
     def frame(self, sheet: str) -> pd.DataFrame:
@@ -82,6 +87,38 @@ class Batch:
             out[AS_OF] = out[AS_OF].astype("datetime64[ns]")
             self._frames[sheet] = out
         return self._frames[sheet]
+
+    # ----------------------------------------------------------------- typed columns (computed once per batch)
+    def _memo(self, key, make):
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = make()
+            return value
+
+    def dates(self, sheet: str, column: str) -> pd.Series:
+        """datetime64 view of a date column (NaT for empty / Invalid)."""
+        return self._memo(("dates", sheet, column), lambda: cases.dates(self.frame(sheet)[column]))
+
+    def texts(self, sheet: str, column: str) -> pd.Series:
+        return self._memo(("texts", sheet, column), lambda: cases.texts(self.frame(sheet)[column]))
+
+    def numbers(self, sheet: str, column: str) -> pd.Series:
+        return self._memo(("numbers", sheet, column), lambda: cases.numbers(self.frame(sheet)[column]))
+
+    def filled(self, sheet: str, column: str) -> pd.Series:
+        return self._memo(("filled", sheet, column), lambda: cases.filled(self.frame(sheet)[column]))
+
+    def ids(self, sheet: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """(ID text, well-formed (17 digits + digit/X), birth date from digits 7–14 as datetime64) of a sheet."""
+        def make():
+            ids = self.texts(sheet, "身份证号")
+            well = pd.Series(np.array([v is not None and ID_RE.match(v) is not None for v in ids.tolist()], dtype=bool),
+                             index=ids.index)
+            days = np.array([_id_day(v) if ok else cases._NAT for v, ok in zip(ids.tolist(), well.tolist())],
+                            dtype="int64").view("datetime64[D]").astype("datetime64[ns]")
+            return ids, well, pd.Series(days, index=ids.index)
+        return self._memo(("ids", sheet), make)
 
     @cached_property
     def missing_sheets(self) -> list[set[str]]:
@@ -132,6 +169,14 @@ class Batch:
         fields["value"] = EMPTY if shown in (None, "") else shown
         return book, Finding(rule, severity or catalogue.severity(rule), sheet, row, column, shown,
                              catalogue.message(rule, **fields))
+
+
+def _id_day(v: str) -> int:
+    """Days since 1970 of an ID's digits 7–14, or the NaT pattern when they are not a real date."""
+    try:
+        return dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14])).toordinal() - cases._EPOCH
+    except ValueError:
+        return cases._NAT
 
 
 def _per_row(value: Any, df: pd.DataFrame) -> list:

@@ -1,14 +1,13 @@
 """A rules: age on 31 August before the school year (SPEC §3: a school year runs September–August)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from baoxue import model
-from baoxue.cases import dates, texts
 
 from .batch import AS_OF, Batch
 from .catalogue import rule
-from .rules_format import ID_RE, id_births
 
 
 def cutoffs(as_of: pd.Series) -> pd.Series:
@@ -17,30 +16,32 @@ def cutoffs(as_of: pd.Series) -> pd.Series:
     return pd.to_datetime(year.astype("string") + "-08-31", errors="coerce").astype("datetime64[ns]")
 
 
-def ages(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(age in whole years at the cut-off (float, NaN unknown), cut-off date, source of the birth date)."""
-    if "身份证号" in df.columns:
-        ids = texts(df["身份证号"])
-        well = ids.str.fullmatch(ID_RE).fillna(False).astype(bool)
-        born = id_births(ids, well)
-    else:
-        born = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    source = pd.Series("身份证号", index=df.index, dtype=object)
-    if "出生日期" in df.columns:
-        stated = dates(df["出生日期"])
-        use_stated = born.isna() & stated.notna()
-        born = born.where(~use_stated, stated)
-        source[use_stated] = "出生日期"
-    cut = cutoffs(df[AS_OF])
-    age = (cut.dt.year - born.dt.year - (born.dt.month >= 9).astype("Int64")).astype("float64")
-    return age, cut, source
+def ages(batch: Batch, sheet: model.Sheet) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(age in whole years at the cut-off (float, NaN unknown), cut-off date, column the birth date came from).
+    The ID's birth date wins; 出生日期 is used where the ID gives none."""
+    def make():
+        df = batch.frame(sheet.name)
+        if sheet.has("身份证号"):
+            born = batch.ids(sheet.name)[2]
+        else:
+            born = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+        source = pd.Series("身份证号", index=df.index, dtype=object)
+        if sheet.has("出生日期"):
+            stated = batch.dates(sheet.name, "出生日期")
+            use_stated = born.isna() & stated.notna()
+            born = born.where(~use_stated, stated)
+            source[use_stated] = "出生日期"
+        cut = cutoffs(df[AS_OF])
+        age = (cut.dt.year - born.dt.year - (born.dt.month >= 9).astype("float64")).astype("float64")
+        return age, cut, source
+    return batch._memo(("ages", sheet.name), make)
 
 
 def _person_sheets(batch: Batch):
     for sheet in model.PERSON_SHEETS:
         df = batch.frame(sheet.name)
         if len(df):
-            yield sheet, df, *ages(df)
+            yield sheet, df, *ages(batch, sheet)
 
 
 @rule("A001")
@@ -52,10 +53,12 @@ def school_age(batch: Batch):
         if sheet.name != model.DEFER.name:   # a too-young 缓学 child is A003, not A001
             bad = bad | (age < low)
         bad = bad.fillna(False).astype(bool)
-        column = pd.Series(source[bad].map(lambda s: "身份证号" if s == "身份证号" else "出生日期"))
-        for col, part in df[bad].groupby(column, sort=False):
-            out += batch.hits("A001", sheet.name, part, col, source=col, cutoff=cut[part.index],
-                              age=age[part.index].astype(int), min=low, max=high)
+        if not bad.any():
+            continue
+        for col in ("身份证号", "出生日期"):
+            sel = bad & (source == col)
+            out += batch.hits("A001", sheet.name, df[sel], col, source=col, cutoff=cut[sel],
+                              age=age[sel].astype(int), min=low, max=high)
     return out
 
 
@@ -66,8 +69,9 @@ def grade_for_age(batch: Batch):
         df = batch.frame(sheet.name)
         if len(df) == 0:
             continue
-        age, cut, _ = ages(df)
-        grade = df["年级"].map(lambda g: model.grade_number(g) if g in model.GRADES else None).astype("float64")
+        age, cut, _ = ages(batch, sheet)
+        grade = pd.Series([model.grade_number(g) if g in model.GRADES else np.nan for g in df["年级"].tolist()],
+                          index=df.index, dtype="float64")
         expected = age - 5
         bad = ((grade - expected).abs() > 2).fillna(False).astype(bool)
         hint = expected[bad].map(lambda e: model.GRADES[int(min(max(e, 1), 9)) - 1] if e == e else "")
@@ -81,10 +85,10 @@ def deferral_too_young(batch: Batch):
     df = batch.frame(model.DEFER.name)
     if len(df) == 0:
         return []
-    age, cut, source = ages(df)
+    age, cut, source = ages(batch, model.DEFER)
     bad = (age < low).fillna(False).astype(bool)
     out = []
-    for col, part in df[bad].groupby(source[bad], sort=False):
-        out += batch.hits("A003", model.DEFER.name, part, col, cutoff=cut[part.index],
-                          age=age[part.index].astype(int), min=low)
+    for col in ("身份证号", "出生日期") if bad.any() else ():
+        sel = bad & (source == col)
+        out += batch.hits("A003", model.DEFER.name, df[sel], col, cutoff=cut[sel], age=age[sel].astype(int), min=low)
     return out

@@ -13,11 +13,6 @@ DROP = model.DROPOUT.name
 STEPS = ("劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期")
 
 
-def filled(s: pd.Series) -> pd.Series:
-    """Something was typed (an untypable value counts: F003 reports it)."""
-    return s.map(lambda v: v is not None and not (isinstance(v, str) and not v.strip())).astype(bool)
-
-
 @rule("C001")
 def closing(batch: Batch):
     out = []
@@ -26,7 +21,7 @@ def closing(batch: Batch):
         if len(df) == 0:
             continue
         status = df["状态"]
-        has_date = filled(df["销号日期"])
+        has_date = batch.filled(sheet.name, "销号日期")
         closing_status = status.isin(model.DROPOUT_CLOSING_STATUSES)
         open_status = status.isin(model.DROPOUT_OPEN_STATUSES)
         missing = closing_status & ~has_date
@@ -51,7 +46,7 @@ def return_date(batch: Batch):
             df = batch.frame(sheet.name)
             if len(df) == 0:
                 continue
-            bad = (df["状态"] == status) & ~filled(df[column])
+            bad = (df["状态"] == status) & ~batch.filled(sheet.name, column)
             out += batch.hits("C002", sheet.name, df[bad], column, status=status)
     return out
 
@@ -101,7 +96,7 @@ def skipped_step(batch: Batch):
     df = batch.frame(DROP)
     if len(df) == 0:
         return []
-    dated = {c: filled(df[c]) for c in STEPS}
+    dated = {c: batch.filled(DROP, c) for c in STEPS}
     reported = pd.Series(False, index=df.index)
     out = []
     for k, earlier in enumerate(STEPS[:-1]):
@@ -130,7 +125,7 @@ def whereabouts(batch: Batch):
         df = batch.frame(sheet.name)
         if len(df) == 0:
             continue
-        bad = df["状态"].isin(model.NEEDS_WHEREABOUTS) & ~filled(df["去向说明"])
+        bad = df["状态"].isin(model.NEEDS_WHEREABOUTS) & ~batch.filled(sheet.name, "去向说明")
         out += batch.hits("C008", sheet.name, df[bad], "去向说明", status=df.loc[bad, "状态"],
                           what=df.loc[bad, "状态"].map(WHEREABOUTS))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from baoxue import cases, model
-from baoxue.cases import BOOK_KEY, dates, texts
+from baoxue.cases import BOOK_KEY
 
 from .batch import AS_OF, Batch
 from .catalogue import rule
@@ -15,12 +15,16 @@ OPEN_SHEETS = tuple(cases.OPEN_STATUSES)   # 辍学, 休学, 缓学, 送教上�
 
 def open_rows(batch: Batch) -> pd.DataFrame:
     """Every open row of the person sheets: sheet, order, index, book, ID, _row, status."""
+    return batch._memo(("open_rows",), lambda: _open_rows(batch))
+
+
+def _open_rows(batch: Batch) -> pd.DataFrame:
     parts = []
     for order, sheet in enumerate(OPEN_SHEETS):
         df = batch.frame(sheet)
         if len(df) == 0:
             continue
-        ids = texts(df["身份证号"])
+        ids = batch.texts(sheet, "身份证号")
         keep = cases.open_mask(sheet, df) & ids.notna()
         if keep.any():
             parts.append(pd.DataFrame({"sheet": sheet, "order": order, "index": df.index[keep], "book": df.loc[keep, BOOK_KEY],
@@ -74,7 +78,7 @@ def zero_report(batch: Batch):
     drop = batch.frame(DROP)
     active = pd.Series(False, index=drop.index)
     if len(drop):
-        found = dates(drop["发现日期"])
+        found = batch.dates(DROP, "发现日期")
         month_start = drop[AS_OF].map(lambda d: d.replace(day=1) if pd.notna(d) else pd.NaT).astype("datetime64[ns]")
         new = ((found >= month_start) & (found <= drop[AS_OF])).fillna(False)
         active = cases.open_mask(DROP, drop) | new

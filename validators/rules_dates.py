@@ -4,7 +4,6 @@ from __future__ import annotations
 import pandas as pd
 
 from baoxue import model
-from baoxue.cases import dates
 
 from .batch import AS_OF, Batch
 from .catalogue import rule
@@ -21,7 +20,7 @@ def after_as_of(batch: Batch):
         for col in sheet.columns:
             if col.kind != "date" or col.planned:
                 continue
-            late = (dates(df[col.name]) > df[AS_OF]).fillna(False).astype(bool)
+            late = (batch.dates(sheet.name, col.name) > df[AS_OF]).fillna(False).astype(bool)
             out += batch.hits("D001", sheet.name, df[late], col.name, as_of=df.loc[late, AS_OF])
     return out
 
@@ -42,7 +41,7 @@ def out_of_order(batch: Batch):
         df = batch.frame(sheet_name)
         if len(df) == 0:
             continue
-        parsed = {c: dates(df[c]) for chain in chains for c in chain}
+        parsed = {c: batch.dates(sheet_name, c) for chain in chains for c in chain}
         for chain in chains:
             order = " ≤ ".join(chain)
             latest = parsed[chain[0]].copy()          # latest filled date so far
@@ -64,7 +63,7 @@ def not_same_day(batch: Batch):
     if len(df) == 0:
         return []
     tolerance = int(batch.policy["deadlines.report_tolerance_days"])
-    found, reported = dates(df["发现日期"]), dates(df["上报日期"])
+    found, reported = batch.dates(model.DROPOUT.name, "发现日期"), batch.dates(model.DROPOUT.name, "上报日期")
     gap = (reported - found).dt.days
     bad = (gap > tolerance).fillna(False).astype(bool)
     return batch.hits("D003", model.DROPOUT.name, df[bad], "上报日期", found=found[bad], days=gap[bad].astype(int),
@@ -76,7 +75,7 @@ def _too_long(batch: Batch, rule_id: str, sheet: str, start_col: str, end_col: s
     if len(df) == 0:
         return []
     months = int(batch.policy[months_key])
-    start, end = dates(df[start_col]), dates(df[end_col])
+    start, end = batch.dates(sheet, start_col), batch.dates(sheet, end_col)
     limit = start + pd.DateOffset(months=months)
     bad = (end > limit).fillna(False).astype(bool)
     return batch.hits(rule_id, sheet, df[bad], end_col, start=start[bad], months=months)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from baoxue import idcard, model
 from baoxue.book import Invalid
-from baoxue.cases import dates, texts
 
 from . import schemas
 from .batch import AS_OF, Batch
@@ -44,7 +44,8 @@ NUMBER_PROBLEMS = {"int": "不是整数。请只填写数字，如 2。", "numbe
 
 
 def invalid_mask(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: isinstance(v, Invalid))
+    values = s.to_numpy(dtype=object) if len(s) else []
+    return pd.Series(np.array([v.__class__ is Invalid for v in values], dtype=bool), index=s.index)
 
 
 @rule("F003", "F004", "F011", "F013", "F014")
@@ -60,7 +61,7 @@ def type_stage(batch: Batch):
             if not bad.any():
                 continue
             rows = df[bad]
-            reasons = rows[column].map(lambda v: v.reason)
+            reasons = pd.Series([v.reason for v in rows[column].tolist()], index=rows.index)
             for reason, part in rows.groupby(reasons, sort=False):
                 rule_id = TYPE_RULES.get(reason, "F003")
                 fields = {}
@@ -89,23 +90,20 @@ def number_ranges(batch: Batch):
             df = batch.frame(sheet.name)
             if len(df) == 0:
                 continue
-            n = df[column].map(lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None)
-            n = n.astype("float64")
+            n = batch.numbers(sheet.name, column)
             bad = (n < low) if inclusive else (n <= low)
             out += batch.hits("F014", sheet.name, df[bad.fillna(False)], column, problem=problem)
     return out
 
 
 # ---------------------------------------------------------------------------------------------- ID numbers
-ID_RE = r"^\d{17}[\dX]$"
+ID_RE = r"^\d{17}[\dX]$"   # also batch.ID_RE (compiled)
 MALFORMED = "格式不对：应为17位数字加1位数字或X（共18位），当前为{n}位。请对照证件重新录入（该列须为文本格式）。"
 
 
 def _id_frame(batch: Batch, sheet: model.Sheet) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    df = batch.frame(sheet.name)
-    ids = texts(df["身份证号"]) if len(df) else pd.Series([], dtype=object)
-    well = ids.str.fullmatch(ID_RE).fillna(False).astype(bool) if len(df) else pd.Series([], dtype=bool)
-    return df, ids, well
+    ids, well, _ = batch.ids(sheet.name)
+    return batch.frame(sheet.name), ids, well
 
 
 @rule("F004")
@@ -135,12 +133,6 @@ def id_checksum(batch: Batch):
     return out
 
 
-def id_births(ids: pd.Series, well: pd.Series) -> pd.Series:
-    """datetime64 birth date from well-formed IDs (NaT for malformed IDs or impossible dates)."""
-    digits = ids.where(well).str[6:14]
-    return pd.to_datetime(digits, format="%Y%m%d", errors="coerce").astype("datetime64[ns]")
-
-
 @rule("F006")
 def id_birth(batch: Batch):
     out = []
@@ -148,7 +140,7 @@ def id_birth(batch: Batch):
         df, ids, well = _id_frame(batch, sheet)
         if not well.any():
             continue
-        born = id_births(ids, well)
+        born = batch.ids(sheet.name)[2]
         impossible = well & born.isna()
         future = well & (born > df[AS_OF])
         out += batch.hits("F006", sheet.name, df[impossible], "身份证号", problem="不是真实存在的日期")
@@ -179,14 +171,17 @@ def birth_matches_id(batch: Batch):
         df, ids, well = _id_frame(batch, sheet)
         if not well.any():
             continue
-        born = id_births(ids, well)
-        stated = dates(df["出生日期"])
+        born = batch.ids(sheet.name)[2]
+        stated = batch.dates(sheet.name, "出生日期")
         bad = (born.notna() & stated.notna() & (born != stated)).fillna(False)
         out += batch.hits("F008", sheet.name, df[bad], "出生日期", expected=born[bad])
     return out
 
 
 # ---------------------------------------------------------------------------------------------- 学籍号
+TEMP_XJH = re.compile(r"^L[0-9A-Z]{18}$")
+G_XJH = re.compile(r"^G\d{17}[\dX]$")
+
 @rule("F009")
 def xjh_format(batch: Batch):
     out = []
@@ -194,15 +189,17 @@ def xjh_format(batch: Batch):
         df = batch.frame(sheet.name)
         if len(df) == 0:
             continue
-        xjh = texts(df["学籍号"])
-        ids = texts(df["身份证号"]) if "身份证号" in df.columns else pd.Series(None, index=df.index, dtype=object)
-        temporary = xjh.str.fullmatch(r"^L[0-9A-Z]{18}$").fillna(False).astype(bool)
-        g_ok = xjh.str.fullmatch(r"^G" + ID_RE[1:]).fillna(False).astype(bool)
-        same = (xjh.str[1:] == ids) | ids.isna()
-        ok = (g_ok & same.fillna(False)) | temporary
+        xjh = batch.texts(sheet.name, "学籍号")
+        ids = batch.texts(sheet.name, "身份证号") if sheet.has("身份证号") else pd.Series(None, index=df.index, dtype=object)
+        values, id_values = xjh.tolist(), ids.tolist()
+        temporary = pd.Series([v is not None and TEMP_XJH.match(v) is not None for v in values], index=df.index, dtype=bool)
+        g_ok = pd.Series([v is not None and G_XJH.match(v) is not None for v in values], index=df.index, dtype=bool)
+        same = pd.Series([i is None or (v is not None and v[1:] == i) for v, i in zip(values, id_values)],
+                         index=df.index, dtype=bool)
+        ok = (g_ok & same) | temporary
         bad = xjh.notna() & ~ok
         problem = pd.Series("格式不对：全国学籍号应为“G”加本人18位身份证号。请按学籍系统核对。", index=df.index)
-        problem[g_ok & ~same.fillna(False)] = "与本行身份证号不一致（学籍号应为“G”加本人身份证号）。请核对学籍号或身份证号。"
+        problem[g_ok & ~same] = "与本行身份证号不一致（学籍号应为“G”加本人身份证号）。请核对学籍号或身份证号。"
         out += batch.hits("F009", sheet.name, df[bad], "学籍号", problem=problem[bad])
         out += batch.hits("F009", sheet.name, df[temporary], "学籍号", severity="warning",
                           problem="是临时学籍号（L开头）。请尽快在学籍系统中办理正式学籍号并替换。")
@@ -228,8 +225,8 @@ def phones(batch: Batch):
         if not columns or len(df) == 0:
             continue
         for column in columns:
-            s = df[column]
-            bad = s.map(lambda v: isinstance(v, str) and bool(v) and not phone_ok(v))
+            bad = pd.Series([v is not None and not phone_ok(v) for v in batch.texts(sheet.name, column).tolist()],
+                            index=df.index, dtype=bool)
             out += batch.hits("F010", sheet.name, df[bad], column)
     for i, book in enumerate(batch.books):
         for field in model.COVER_FIELDS:

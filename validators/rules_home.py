@@ -4,18 +4,17 @@ from __future__ import annotations
 import pandas as pd
 
 from baoxue import cases, model
-from baoxue.cases import BOOK_KEY, numbers, texts
+from baoxue.cases import BOOK_KEY
 
 from .batch import MONTH, Batch
 from .catalogue import rule
-from .rules_cases import filled
 
 HOME, VISITS = model.HOME.name, model.VISITS.name
 
 
-def keys(df: pd.DataFrame, column: str = "身份证号") -> pd.MultiIndex:
-    """(book, ID) per row: IDs are compared within one book only."""
-    return pd.MultiIndex.from_arrays([df[BOOK_KEY], texts(df[column])])
+def keys(batch: Batch, sheet: str, column: str = "身份证号") -> pd.MultiIndex:
+    """(book, ID) per row of a sheet: IDs are compared within one book only."""
+    return pd.MultiIndex.from_arrays([batch.frame(sheet)[BOOK_KEY], batch.texts(sheet, column)])
 
 
 @rule("T001")
@@ -24,10 +23,9 @@ def too_few_visits(batch: Batch):
     if len(home) == 0:
         return []
     visits = batch.frame(VISITS)
-    bad = cases.below_visit_minimum(home, visits, visits[MONTH], batch.policy)
-    bad &= home[MONTH].notna()
-    counts = cases.qualifying_counts(visits, visits[MONTH], batch.policy)
-    got = pd.Series([counts.get(k, 0) for k in keys(home[bad])], index=home.index[bad], dtype=object)
+    got = cases.roster_qualifying(home, visits, visits[MONTH], batch.policy)
+    need = int(batch.policy["home_teaching.visits_per_month"])
+    bad = cases.open_mask(HOME, home) & (got < need) & home[MONTH].notna()
     return batch.hits("T001", HOME, home[bad], "本月送教次数", value=got,
                       hours=batch.policy["home_teaching.hours_per_visit"],
                       need=batch.policy["home_teaching.visits_per_month"])
@@ -47,7 +45,7 @@ def short_visit(batch: Batch):
     if len(df) == 0:
         return []
     hours = batch.policy["home_teaching.hours_per_visit"]
-    bad = (numbers(df["课时"]) < float(hours)).fillna(False).astype(bool)
+    bad = (batch.numbers(VISITS, "课时")[df.index] < float(hours)).fillna(False).astype(bool)
     return batch.hits("T002", VISITS, df[bad], "课时", hours=hours)
 
 
@@ -57,7 +55,7 @@ def too_few_teachers(batch: Batch):
     if len(df) == 0:
         return []
     need = batch.policy["home_teaching.teachers_per_visit"]
-    bad = (numbers(df["同行人数"]) < float(need)).fillna(False).astype(bool)
+    bad = (batch.numbers(VISITS, "同行人数")[df.index] < float(need)).fillna(False).astype(bool)
     return batch.hits("T003", VISITS, df[bad], "同行人数", need=need)
 
 
@@ -76,9 +74,9 @@ def visit_not_on_roster(batch: Batch):
     df = batch.frame(VISITS)
     if len(df) == 0:
         return []
-    roster = keys(batch.frame(HOME))
-    k = keys(df)
-    bad = pd.Series(~k.isin(roster), index=df.index) & texts(df["身份证号"]).notna()
+    roster = keys(batch, HOME)
+    k = keys(batch, VISITS)
+    bad = pd.Series(~k.isin(roster), index=df.index) & batch.texts(VISITS, "身份证号").notna()
     bad &= ~df[BOOK_KEY].isin(batch.books_lacking(HOME))
     return batch.hits("T005", VISITS, df[bad], "身份证号")
 
@@ -88,7 +86,7 @@ def teaching_without_xjh(batch: Batch):
     df = batch.frame(HOME)
     if len(df) == 0:
         return []
-    bad = cases.open_mask(HOME, df) & ~filled(df["学籍号"])
+    bad = cases.open_mask(HOME, df) & ~batch.filled(HOME, "学籍号")
     return batch.hits("T006", HOME, df[bad], "学籍号")
 
 
@@ -100,6 +98,6 @@ def teaching_without_plan(batch: Batch):
     teaching = cases.open_mask(HOME, df)
     out = []
     for column in ("送教协议日期", "个别化教育计划日期"):
-        bad = teaching & ~filled(df[column])
+        bad = teaching & ~batch.filled(HOME, column)
         out += batch.hits("T007", HOME, df[bad], column)
     return out

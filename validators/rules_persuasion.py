@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from baoxue import model
-from baoxue.cases import BOOK_KEY, dates, texts
+from baoxue.cases import BOOK_KEY
 
 from .batch import Batch
 from .catalogue import rule
@@ -18,8 +18,8 @@ def not_a_case(batch: Batch):
     df = batch.frame(LOG)
     if len(df) == 0:
         return []
-    known = keys(batch.frame(DROP))
-    bad = pd.Series(~keys(df).isin(known), index=df.index) & texts(df["身份证号"]).notna()
+    known = keys(batch, DROP)
+    bad = pd.Series(~keys(batch, LOG).isin(known), index=df.index) & batch.texts(LOG, "身份证号").notna()
     bad &= ~df[BOOK_KEY].isin(batch.books_lacking(DROP))
     return batch.hits("P001", LOG, df[bad], "身份证号")
 
@@ -30,9 +30,9 @@ def before_discovery(batch: Batch):
     drop = batch.frame(DROP)
     if len(df) == 0 or len(drop) == 0:
         return []
-    found = pd.Series(dates(drop["发现日期"]).to_numpy(), index=keys(drop))
+    found = pd.Series(batch.dates(DROP, "发现日期").to_numpy(), index=keys(batch, DROP))
     found = found[found.notna() & found.index.get_level_values(1).notna()]
     earliest = found.groupby(level=[0, 1]).min()
-    when = pd.Series(earliest.reindex(keys(df)).to_numpy(), index=df.index).astype("datetime64[ns]")
-    bad = (dates(df["劝返日期"]) < when).fillna(False).astype(bool)
+    when = pd.Series(earliest.reindex(keys(batch, LOG)).to_numpy(), index=df.index).astype("datetime64[ns]")
+    bad = (batch.dates(LOG, "劝返日期") < when).fillna(False).astype(bool)
     return batch.hits("P002", LOG, df[bad], "劝返日期", found=when[bad])

@@ -34,18 +34,22 @@ def name_problem(v) -> str | None:
     return None
 
 
-def _not_invalid(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: isinstance(v, Invalid))
+def _values(s: pd.Series) -> list:
+    return s.to_numpy(dtype=object).tolist()
 
 
 def _in_list(allowed: frozenset):
     def check(s: pd.Series) -> pd.Series:
-        return s.isin(allowed) | _not_invalid(s)
+        return pd.Series([v in allowed or v.__class__ is Invalid for v in _values(s)], index=s.index, dtype=bool)
     return check
 
 
+_NAME_OK = re.compile(_NAME_CHARS.pattern[:-2] + "{1,%d}$" % MAX_NAME)
+
+
 def _plausible_name(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: name_problem(v) is None)
+    return pd.Series([v.__class__ is not str or _NAME_OK.match(v) is not None for v in _values(s)], index=s.index,
+                     dtype=bool)
 
 
 def name_checked(column: model.Column) -> bool:
@@ -63,13 +67,14 @@ def schema(sheet_name: str) -> pa.DataFrameSchema:
             checks.append(pa.Check(_in_list(frozenset(model.CODE_LISTS[c.codes])), name="F002"))
         if name_checked(c):
             checks.append(pa.Check(_plausible_name, name="F012"))
-        columns[c.name] = pa.Column(None, checks=checks, nullable=not c.required, required=False)
+        if checks or c.required:   # a nullable column without checks has nothing to validate
+            columns[c.name] = pa.Column(None, checks=checks, nullable=not c.required, required=False)
     return pa.DataFrameSchema(columns, strict=False, name=sheet.name)
 
 
 def failures(sheet_name: str, df: pd.DataFrame) -> pd.DataFrame:
     """Deduplicated failure cases: columns ``rule``, ``column``, ``index`` (the frame's index label)."""
-    cols = [c for c in model.SHEETS[sheet_name].column_names if c in df.columns]
+    cols = [c for c in schema(sheet_name).columns if c in df.columns]
     try:
         schema(sheet_name).validate(df[cols], lazy=True)
     except pa.errors.SchemaErrors as e:

@@ -1,0 +1,145 @@
+"""Benchmark: validating a 5,000-row school workbook against the bare python-calamine read of the same file.
+
+    .venv/bin/python benchmarks/bench_validate.py [--rows 5000] [--repeat 3]
+
+Prints the best time of each and the ratio validate_file / bare read (goal: ≤ 3×). The bare read opens the file with
+python-calamine and converts every sheet to Python lists — the floor any reader of this file pays. ``validate_file``
+is the whole path a clerk's click takes: sniff + zip scan + parse + type + every rule.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import python_calamine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from baoxue import idcard, model  # noqa: E402
+from baoxue.fill import write_school_workbook  # noqa: E402
+from baoxue.reader import read_workbook  # noqa: E402
+from baoxue.validators import validate, validate_file  # noqa: E402
+
+D = dt.date
+SHARES = {"辍学": 0.35, "休学": 0.12, "缓学": 0.08, "送教上门": 0.1, "送教记录": 0.25, "劝返记录": 0.10}
+
+
+def person(rng: random.Random, n: int) -> dict:
+    born = D(2011, 9, 1) + dt.timedelta(days=rng.randrange(0, 365 * 8))
+    male = rng.random() < 0.5
+    pid = idcard.make("530123", born, n, male)
+    if rng.random() < 0.02:
+        pid = pid[:17] + ("0" if pid[17] != "0" else "1")   # a few typos for the rules to find
+    age = 2026 - born.year - (born.month >= 9)
+    grade = model.GRADES[min(max(age - 5, 1), 9) - 1]
+    return {"姓名": rng.choice("张王李赵刘陈杨黄") + rng.choice(["小明", "小红", "伟", "芳", "建国", "秀英"]),
+            "性别": "男" if male else "女", "身份证号": pid, "学籍号": "G" + pid, "年级": grade, "出生日期": born}
+
+
+def rows(total: int, seed: int = 7) -> dict:
+    rng = random.Random(seed)
+    out = {name: [] for name in SHARES}
+    n = 0
+    counts = {name: int(total * share) for name, share in SHARES.items()}
+    drop_ids, home_ids = [], []
+    for _ in range(counts["辍学"]):
+        n += 1
+        p = person(rng, n)
+        found = D(2026, 9, 1) + dt.timedelta(days=rng.randrange(0, 29))
+        status = rng.choice(["核查中", "劝返中", "劝返中", "已复学", "去向不明"])
+        row = {**p, "户籍乡镇": "城关镇", "户籍村(社区)": "东村", "监护人姓名": "张大山", "监护人电话": "13912345678",
+               "类型": rng.choice(["疑似辍学", "辍学"]), "发现日期": found, "上报日期": found, "辍学原因": "厌学或学习困难",
+               "脱贫家庭或监测户": "否", "残疾": "否", "留守儿童": "是", "随迁子女": "否", "包保责任人": "赵老师",
+               "劝返动员日期": found + dt.timedelta(days=1), "状态": status}
+        if status == "已复学":
+            row |= {"复学日期": found + dt.timedelta(days=2), "销号日期": found + dt.timedelta(days=2)}
+        if status == "去向不明":
+            row["去向说明"] = "多次走访未见本人"
+        out["辍学"].append(row)
+        drop_ids.append(p["身份证号"])
+    for _ in range(counts["休学"]):
+        n += 1
+        out["休学"].append({**person(rng, n), "休学原因": "身体疾病", "申请日期": D(2026, 8, 20), "批准日期": D(2026, 8, 25),
+                           "休学起始日期": D(2026, 9, 1), "预计复学日期": D(2027, 2, 28), "证明材料": "有",
+                           "教育局备案": "是", "状态": "休学中"})
+    for _ in range(counts["缓学"]):
+        n += 1
+        p = person(rng, n)
+        p.pop("学籍号"), p.pop("年级")
+        out["缓学"].append({**p, "户籍乡镇": "城关镇", "户籍村(社区)": "西村", "监护人姓名": "陈大勇",
+                           "监护人电话": "0871-65123456", "缓学原因": "身体疾病", "申请日期": D(2026, 8, 10),
+                           "批准日期": D(2026, 8, 15), "批准机关": "乡镇人民政府", "缓学起始日期": D(2026, 9, 1),
+                           "缓学截止日期": D(2027, 8, 31), "证明材料": "有", "残疾": "否", "脱贫家庭或监测户": "否",
+                           "状态": "缓学中"})
+    for _ in range(counts["送教上门"]):
+        n += 1
+        p = person(rng, n)
+        out["送教上门"].append({**p, "残疾类别": "智力残疾", "残疾等级": "二级", "户籍乡镇": "城关镇", "户籍村(社区)": "南村",
+                             "监护人姓名": "刘大海", "监护人电话": "13712345678", "送教协议日期": D(2026, 9, 1),
+                             "个别化教育计划日期": D(2026, 9, 2), "负责教师": "李明", "状态": "送教中"})
+        home_ids.append(p["身份证号"])
+    for k in range(counts["送教记录"]):
+        out["送教记录"].append({"身份证号": home_ids[k % len(home_ids)], "送教日期": D(2026, 9, 1 + k % 28),
+                             "课时": 1.5 if rng.random() < 0.03 else 2, "送教教师": "李明、王芳", "同行人数": 1 if rng.random() < 0.03 else 2,
+                             "有男教师": "是", "家长签字": "是"})
+    for k in range(counts["劝返记录"]):
+        out["劝返记录"].append({"身份证号": drop_ids[k % len(drop_ids)], "劝返日期": D(2026, 9, 28),
+                             "劝返方式": "入户走访", "劝返人员": "赵老师", "劝返结果": "拒绝"})
+    return out
+
+
+COVER = {"学校标识码": "5301230001", "学校名称": "示例县第一中学", "所属乡镇": "城关镇", "学校类型": "九年一贯制学校",
+         "城乡类别": "镇区", "报送月份": "2026-09", **{label: 400 for label in model.ENROLMENT_LABELS}, "零报告": "否",
+         "填报人": "王敏", "联系电话": "13812345678", "审核人": "李强", "填报日期": D(2026, 9, 30),
+         "模板版本": model.TEMPLATE_VERSION}
+
+
+def bare_read(path: Path) -> int:
+    wb = python_calamine.CalamineWorkbook.from_path(str(path))
+    cells = 0
+    for name in wb.sheet_names:
+        data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        cells += sum(len(r) for r in data)
+    wb.close()
+    return cells
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=5000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_school_workbook(Path(tmp) / "big.xlsx", COVER, rows(args.rows), backup=False)
+        bare_read(path), validate_file(path)                      # warm caches and imports
+        t_bare = best(lambda: bare_read(path), args.repeat)
+        t_read = best(lambda: read_workbook(path), args.repeat)
+        book = read_workbook(path)
+        t_rules = best(lambda: validate(book), args.repeat)
+        t_all = best(lambda: validate_file(path), args.repeat)
+        n_rows = sum(len(df) for df in book.sheets.values())
+        n_findings = len(validate(book))
+    print(f"rows: {n_rows}   findings: {n_findings}")
+    print(f"bare calamine read : {t_bare * 1000:8.1f} ms   (baseline 1.00×)")
+    print(f"read_workbook      : {t_read * 1000:8.1f} ms   ({t_read / t_bare:.2f}×)")
+    print(f"rules only         : {t_rules * 1000:8.1f} ms   ({t_rules / t_bare:.2f}×)")
+    print(f"validate_file      : {t_all * 1000:8.1f} ms   ({t_all / t_bare:.2f}×, goal ≤ 3×)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
