@@ -763,3 +763,42 @@ def generate_many_schools(out_dir: str | Path, n_schools: int = 2000, month: str
             _write_one(job)
     county.register_path = write_register(out / "学校名录.xlsx", county.schools)
     return county
+
+
+# ============================================================================================== checked-in samples
+SAMPLE_NAMES = {
+    "clean": "示例_学校月报_正常.xlsx",
+    "mistakes": "示例_学校月报_有错误.xlsx",
+    "zero": "示例_学校月报_零报告.xlsx",
+    "register": "示例_学校名录.xlsx",
+}
+
+
+def sample_books(seed: int = 2026) -> tuple[DemoCounty, dict[str, SchoolMonth], list[Mistake]]:
+    """The school-months behind the checked-in ``workbooks/`` samples: the busiest school of a small county (clean, and
+    again with one mistake of every kind), and a zero-report school."""
+    county = plan_county(2, 4, ("2026-09", "2026-10"), seed=seed, mistakes=False)
+    month = county.months[-1]
+    books = [county.book(s.code, month) for s in county.schools]
+    busiest = max(books, key=lambda b: (sum(len(r) for r in b.rows.values()), b.school.code))
+    zero = next(b for b in books if b.cover["零报告"] == "是" and not b.rows[model.DROPOUT.name])
+    import copy
+    wrong = copy.deepcopy(busiest)
+    rng = random.Random(seed + 3)
+    touched: set = set()
+    planted = [m for kind in MISTAKE_KINDS
+               if (m := plant_mistake(rng, wrong.school.code, month, wrong.rows, kind, touched)) is not None]
+    return county, {"clean": busiest, "mistakes": wrong, "zero": zero}, planted
+
+
+def write_samples(directory: str | Path, seed: int = 2026) -> dict[str, Path]:
+    """Write the small sample workbooks kept in ``workbooks/`` (see ``SAMPLE_NAMES``); returns kind -> path."""
+    from .fill import write_school_workbook
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    county, books, _planted = sample_books(seed)
+    out = {}
+    for kind, book in books.items():
+        out[kind] = write_school_workbook(directory / SAMPLE_NAMES[kind], book.cover, book.rows, backup=False)
+    out["register"] = write_register(directory / SAMPLE_NAMES["register"], county.schools)
+    return out

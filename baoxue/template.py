@@ -17,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from copy import copy
+
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.packaging.custom import CustomPropertyList, StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -224,10 +227,11 @@ def add_data_sheet(wb, sheet: model.Sheet, columns: tuple[model.Column, ...] | N
                 ws.add_data_validation(date_dv)
             date_dv.add(rng)
         if column.is_text_format:
-            for r in range(FIRST_INPUT_ROW, FIRST_INPUT_ROW + TEXT_FORMAT_ROWS):
-                cell = ws.cell(r, j)
-                cell.number_format = TEXT_FORMAT
-                cell.protection = UNLOCKED
+            first = ws.cell(FIRST_INPUT_ROW, j)
+            first.number_format = TEXT_FORMAT
+            first.protection = UNLOCKED
+            for r in range(FIRST_INPUT_ROW + 1, FIRST_INPUT_ROW + TEXT_FORMAT_ROWS):
+                ws._cells[(r, j)] = Cell(ws, row=r, column=j, style_array=copy(first._style))
     ws.row_dimensions[HEADER_ROW].height = 32
     ws.freeze_panes = ws.cell(FIRST_INPUT_ROW, 1).coordinate
     _print_setup(ws, f"{TITLE_ROW}:{HEADER_ROW}")

@@ -336,3 +336,35 @@ def test_cli_demo(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "baoxue", "demo", "--out", str(out), "--months", "2026-9x"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "月份" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# ============================================================================================== checked-in samples
+def test_checked_in_samples_equal_a_fresh_generation(tmp_path):
+    from baoxue.demo import SAMPLE_NAMES, write_samples
+    fresh = write_samples(tmp_path)
+    kept = Path(__file__).resolve().parents[1] / "workbooks"
+    for kind, path in fresh.items():
+        old = kept / SAMPLE_NAMES[kind]
+        assert old.exists(), f"{old} missing: regenerate with baoxue.demo.write_samples('workbooks')"
+        if kind == "register":
+            assert read_register(old) == read_register(path)
+            continue
+        a, b = read_workbook(old), read_workbook(path)
+        assert a.cover == b.cover
+        for sheet in model.SHEETS:
+            assert a.frame(sheet).astype(str).equals(b.frame(sheet).astype(str)), (kind, sheet)
+
+
+def test_samples_validate_as_described():
+    from baoxue.demo import SAMPLE_NAMES, sample_books
+    from baoxue.validators import validate_file
+    kept = Path(__file__).resolve().parents[1] / "workbooks"
+    _county, books, planted = sample_books()
+    for kind in ("clean", "zero"):
+        _b, findings = validate_file(kept / SAMPLE_NAMES[kind])
+        assert [f for f in findings if f.severity == "error"] == [], kind
+    _b, findings = validate_file(kept / SAMPLE_NAMES["mistakes"])
+    errors = {(f.rule, f.sheet, f.row, f.column) for f in findings if f.severity == "error"}
+    assert errors == {(m.rule, m.sheet, m.row, m.column) for m in planted if m.rule}
+    assert {m.kind for m in planted} == set(MISTAKE_KINDS)
+    assert books["zero"].cover["零报告"] == "是"
