@@ -71,6 +71,18 @@ def build_county(root: Path, months: tuple[str, ...] = MONTHS, seed: int = 7) ->
     return county
 
 
+_BUILT: dict[str, County] = {}
+
+
+def shared_county(tmp_path_factory) -> County:
+    """One county per test session, shared by the notebook, headless and browser tests (building it takes seconds).
+    Tests only read it; the roll-ups they run write the history store beside the inbox, never the inbox."""
+    key = str(tmp_path_factory.getbasetemp())
+    if key not in _BUILT:
+        _BUILT[key] = build_county(tmp_path_factory.mktemp("county"))
+    return _BUILT[key]
+
+
 class _Tables(HTMLParser):
     def __init__(self):
         super().__init__()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from notebook_helpers import build_county
+from notebook_helpers import shared_county
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "月度汇总.ipynb"
 CHROMIUM = "/usr/bin/chromium"
@@ -62,8 +62,8 @@ def voila(tmp_path):
         log.close()
 
 
-def test_rollup_notebook_in_a_real_browser(tmp_path, voila):
-    county = build_county(tmp_path / "county")
+def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
+    county = shared_county(tmp_path_factory)
     shot = tmp_path / "月度汇总.png"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -13,14 +13,14 @@ import pytest
 from baoxue import idcard
 from baoxue.book import month_end
 from baoxue.notebook import ALL, FollowupApp, RollupApp, month_options
-from notebook_helpers import build_county, html_rows
+from notebook_helpers import html_rows, shared_county
 
 REPORT_SHEETS = ["报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势"]
 
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
-    return build_county(tmp_path_factory.mktemp("county"))
+    return shared_county(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ import openpyxl
 import papermill
 import pytest
 
-from notebook_helpers import build_county
+from notebook_helpers import shared_county
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
-    return build_county(tmp_path_factory.mktemp("county"))
+    return shared_county(tmp_path_factory)
 
 
 def _execute(name: str, tmp_path: Path, **parameters) -> str:
