@@ -19,7 +19,9 @@ a date or a number.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from baoxue import edits as E
@@ -28,6 +30,7 @@ from baoxue.book import SchoolBook
 from baoxue.findings import Finding
 from baoxue.grid import Grid
 
+KEPT_NOTES_HEADER = "保留了您自己批注的单元格"   # 校验结果, beside the table: cells where baoxue left the clerk's note
 TEXT_PREFIX = "'"                 # Excel's text prefix: stored as text, not shown, not part of the value
 COMPUTED_FILL = "#EDEDED"         # the template's grey on computed columns (restored when a mark is cleared)
 _NUMERIC_LOOKING = set("0123456789")
@@ -46,9 +49,30 @@ def _sheet_visible(sheet) -> bool:
         return True
 
 
+_OFFICE_JS_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+_EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!"})
+
+
+def _remote_value(v: Any) -> Any:
+    """A cell of the JSON the Excel client sends, typed the way the file reader types it: "" is empty; a date cell
+    arrives as ``Date.toISOString()`` (always with milliseconds and Z). Other text — even ISO-looking text such as a
+    stamp time — stays text (xlwings' own ``.value`` would turn any ISO-looking text into a datetime)."""
+    if v == "" or v is None:
+        return None
+    if isinstance(v, str):
+        if _OFFICE_JS_DATE.match(v):
+            return dt.datetime.fromisoformat(v[:-5])
+        if v in _EXCEL_ERRORS:
+            return None
+    return v
+
+
 def _used_block(sheet) -> tuple[int, int, list[list[Any]]]:
     """(first row, first column, 2-D values) of the sheet's used range; empty cells are None."""
     rng = sheet.used_range
+    if is_remote(sheet.book):
+        raw = rng.raw_value
+        return rng.row, rng.column, [[_remote_value(v) for v in r] for r in raw]
     values = rng.options(ndim=2).value
     if values is None:
         values = [[None]]
@@ -176,16 +200,56 @@ def find_sheet(book, name: str):
     return None
 
 
-def previous_marks(book, parsed: SchoolBook) -> dict[str, set[tuple[int, int]]]:
+@dataclass
+class Marks:
+    """What baoxue marked at the last validation. ``cells``: the cells named in the current 校验结果 sheet (their fill
+    and note are baoxue's); ``kept_notes``: those of them whose note is the clerk's own (baoxue did not put its note
+    there, so it must never delete it). The second list lives in 校验结果 itself, beside the table (``KEPT_NOTES_HEADER``),
+    because the remote engine cannot tell who wrote a note."""
+    cells: dict[str, set[tuple[int, int]]] = field(default_factory=lambda: defaultdict(set))
+    kept_notes: set[tuple[str, int, int]] = field(default_factory=set)
+    record_cell: tuple[int, int] | None = None     # (row, col) of the kept-notes list in 校验结果
+
+    def get(self, sheet: str, default=None):
+        return self.cells.get(sheet, default)
+
+
+def _address(row: int, col: int) -> str:
+    from openpyxl.utils import get_column_letter
+    return f"{get_column_letter(col)}{row}"
+
+
+def _parse_address(text: str) -> tuple[int, int] | None:
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+    try:
+        letters, row = coordinate_from_string(text.strip())
+        return row, column_index_from_string(letters)
+    except Exception:
+        return None
+
+
+def previous_marks(book, parsed: SchoolBook) -> Marks:
     """The cells baoxue marked at the last validation: those named in the current 校验结果 sheet."""
     rows = sheet_rows(book, model.FINDINGS_SHEET)
-    out: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    out = Marks()
     if not rows:
         return out
     header = _header_map(rows, model.FINDINGS_COLUMNS)
     if header is None:
         return out
     hrow, cols = header
+    record_col = max(cols.values()) + 2                      # 0-based: one blank column after the table
+    out.record_cell = (hrow + 1, record_col + 1)
+    head = rows[hrow]
+    if record_col < len(head) and head[record_col] == KEPT_NOTES_HEADER and hrow + 1 < len(rows):
+        below = rows[hrow + 1]
+        text = below[record_col] if record_col < len(below) else None
+        for item in str(text or "").split(";"):
+            if "!" in item:
+                sheet, addr = item.rsplit("!", 1)
+                cell = _parse_address(addr)
+                if cell:
+                    out.kept_notes.add((sheet.strip(), *cell))
     for r in rows[hrow + 1:]:
         def get(name):
             j = cols[name]
@@ -200,7 +264,7 @@ def previous_marks(book, parsed: SchoolBook) -> dict[str, set[tuple[int, int]]]:
         f = Finding("", "warning", sheet.strip(), row, (column or "").strip() or None, None, "")
         where = E.cell_of(parsed, f)
         if where is not None:
-            out[f.sheet].add(where)
+            out.cells[f.sheet].add(where)
     return out
 
 
@@ -240,11 +304,12 @@ def _hex(argb: str) -> str:
 
 
 class _Applier:
-    def __init__(self, book, marks: dict[str, set[tuple[int, int]]] | None,
-                 header_columns: dict[str, dict[str, int]] | None = None):
+    def __init__(self, book, marks: Marks | None, header_columns: dict[str, dict[str, int]] | None = None):
         self.book = book
         self.header_columns = header_columns or {}
-        self.marks = marks or {}
+        self.marks = marks or Marks()
+        self.kept_notes: set[tuple[str, int, int]] = set()      # clerk's notes left in place in this run
+        self.touched_marks = False
         self.remote = is_remote(book)
         self.noted: dict[str, set[tuple[int, int]]] = defaultdict(set)   # notes baoxue removed in this run
         self._sheets: dict[str, Any] = {}
@@ -270,8 +335,10 @@ class _Applier:
             note = rng.note
         except (NotImplementedError, AttributeError):
             return
+        self.touched_marks = True
         if note is not None:
             if (e.row, e.col) not in self.noted[e.sheet]:
+                self.kept_notes.add((e.sheet, e.row, e.col))
                 return  # the clerk's own note: keep it (the finding is listed in 校验结果)
             note.delete()
         try:
@@ -280,6 +347,7 @@ class _Applier:
             pass  # a client without notes (ExcelApi < 1.18): the fill and 校验结果 still show the finding
 
     def clear_marks(self, e: E.ClearMarks) -> None:
+        self.touched_marks = True
         sheet = self.sheet(e.sheet)
         cells = self.marks.get(e.sheet) or set()
         if sheet is None or not cells:
@@ -300,7 +368,7 @@ class _Applier:
                 note = rng.note
             except (NotImplementedError, AttributeError):
                 note = None
-            if note is not None:
+            if note is not None and (e.sheet, row, col) not in self.marks.kept_notes:
                 note.delete()
                 self.noted[e.sheet].add((row, col))
 
@@ -420,6 +488,24 @@ class _Applier:
                 self.set_keyed_values(e)
             else:  # pragma: no cover - a new Edit type without an applier is a programming error
                 raise TypeError(f"unknown edit {e!r}")
+        if self.touched_marks:
+            self.record_kept_notes()
+
+    def record_kept_notes(self) -> None:
+        """Write (or clear) the list of cells whose note is the clerk's, beside the 校验结果 table."""
+        sheet = self.sheet(model.FINDINGS_SHEET)
+        if sheet is None:
+            return
+        where = self.marks.record_cell
+        if where is None:
+            rows = _anchored(*_used_block(sheet))
+            found = _header_map(rows, model.FINDINGS_COLUMNS)
+            hrow = found[0] if found else 0
+            where = (hrow + 1, len(model.FINDINGS_COLUMNS) + 2)
+        if not self.kept_notes and not self.marks.kept_notes:
+            return
+        text = ";".join(f"{s}!{_address(r, c)}" for s, r, c in sorted(self.kept_notes))
+        sheet.range(where).value = [[KEPT_NOTES_HEADER], [text]] if text else [[""], [""]]
 
 
 def _rgb_hex(color: Any) -> str:
@@ -431,7 +517,7 @@ def _rgb_hex(color: Any) -> str:
 
 
 def apply_xlwings(book, edits: Iterable[E.Edit], parsed: SchoolBook | None = None,
-                  marks: dict[str, set[tuple[int, int]]] | None = None) -> None:
+                  marks: Marks | None = None) -> None:
     """Apply edits to a live xlwings Book, in order (the Excel client performs them; nothing is saved here).
 
     ``parsed`` is the SchoolBook read from this book before the edits (its header columns tell which columns are

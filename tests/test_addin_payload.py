@@ -197,7 +197,7 @@ def planted(cover, rows):
     rows["辍学"][1]["状态"] = "不知道"                                               # F002
     rows["休学"][0]["批准日期"] = dt.date(2026, 8, 1)                                 # D002 (before 申请日期)
     rows["送教记录"][3]["课时"] = 1                                                   # T002 warning (an October visit)
-    rows["辍学"][0]["出生日期"] = None                                                # update fills it
+    rows["辍学"][2]["出生日期"] = None                                                # update fills it
     cover["零报告"] = "是"                                                            # X003 with open cases
 
 

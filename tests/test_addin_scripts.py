@@ -1,0 +1,256 @@
+"""The four buttons through xlwings' own script call path (``custom_scripts_call``, as xlwings Lite and xlwings Server
+run them) on ``xw.Book(json=payload)`` built from real .xlsx files; assertions on ``book.json()`` actions, and on the
+book as the Excel client would have it after performing them (``apply_actions``).
+
+Test-only: ``XLWINGS_LICENSE_KEY=noncommercial`` (xlwings' own key for noncommercial use) — see test_addin_payload.py.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.comments import Comment
+
+from test_addin_payload import apply_actions, payload_from_xlsx, planted, remote_book, write_book  # noqa: I001
+
+import xlwings as xw  # noqa: E402  (after test_addin_payload set the server runtime)
+from xlwings.server import custom_scripts_call  # noqa: E402
+
+from baoxue import edits, model  # noqa: E402
+from baoxue.carry import carry_forward  # noqa: E402
+from baoxue.reader import parse_grid, read_workbook  # noqa: E402
+from baoxue.stamp import verify  # noqa: E402
+from baoxue.update import update_workbook  # noqa: E402
+from baoxue.validators import validate, validate_file  # noqa: E402
+
+from baoxue.addin import bridge, scripts  # noqa: E402
+
+
+def run_script(name: str, payload: dict):
+    """Run a button as xlwings Lite / Server does; return (book, actions)."""
+    book = remote_book(payload)
+    result = asyncio.run(custom_scripts_call(scripts, name, typehint_to_value={xw.Book: book}))
+    assert result is book
+    return book, book.json()["actions"]
+
+
+def sheet_rows(payload: dict, name: str) -> list[list]:
+    return next(s for s in payload["sheets"] if s["name"] == name)["values"]
+
+
+def findings_table(payload: dict) -> list[tuple]:
+    """The 校验结果 rows as the clerk sees them (header row 1 in a sheet the add-in created; template: under its header)."""
+    rows = sheet_rows(payload, model.FINDINGS_SHEET)
+    header = next(i for i, r in enumerate(rows) if "规则编号" in r)
+    cols = [rows[header].index(c) for c in model.FINDINGS_COLUMNS]
+    out = []
+    for r in rows[header + 1:]:
+        line = tuple(r[j] if j < len(r) else "" for j in cols)
+        if any(v != "" for v in line):
+            out.append(line)
+    return out
+
+
+def expected_table(findings) -> list[tuple]:
+    """The CLI's findings as 校验结果 rows, in the types the Excel client gives back (row numbers as numbers)."""
+    return [tuple("" if v is None else v for v in r) for r in edits.findings_rows(findings)]
+
+
+def reread(payload: dict):
+    return bridge.read_book(remote_book(payload))
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    path = write_book(tmp_path_factory.mktemp("messy") / "messy.xlsx", planted)
+    return path, payload_from_xlsx(path)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    path = write_book(tmp_path_factory.mktemp("clean") / "4401010001_2026-10.xlsx")
+    return path, payload_from_xlsx(path)
+
+
+# ============================================================================================== 校验
+def test_validate_writes_the_cli_findings_and_colours_every_offending_cell(messy):
+    path, payload = messy
+    _, cli = validate_file(path)
+    assert any(f.is_error for f in cli) and any(not f.is_error for f in cli)
+    book, actions = run_script("bx_validate", payload)
+    after, record = apply_actions(payload, actions)
+
+    assert findings_table(after) == expected_table(cli)
+
+    parsed = read_workbook(path)
+    for f in cli:
+        where = edits.cell_of(parsed, f)
+        if where is None:
+            continue
+        key = (f.sheet, *where)
+        worst = "error" if any(g.is_error and edits.cell_of(parsed, g) == where and g.sheet == f.sheet for g in cli) \
+            else "warning"
+        assert record["fills"].get(key) == "#" + edits.MARK_FILLS[worst][2:], key
+        assert f.rule in record["notes"][key] and f.message in record["notes"][key]
+
+    n_err = sum(f.is_error for f in cli)
+    n_warn = len(cli) - n_err
+    assert len(record["alerts"]) == 1
+    alert = record["alerts"][0]
+    assert f"错误 {n_err} 条" in alert and f"警告 {n_warn} 条" in alert and "不能报送" in alert
+    # nothing but marks and the findings table was written: the clerk's data is untouched
+    assert [f.to_dict() for f in validate(reread(after))] == [f.to_dict() for f in cli]
+
+
+def test_validate_clean_book_says_so(clean):
+    path, payload = clean
+    _, cli = validate_file(path)
+    _, actions = run_script("bx_validate", payload)
+    after, record = apply_actions(payload, actions)
+    assert findings_table(after) == expected_table(cli)
+    assert not cli
+    assert not record["fills"] and not record["notes"]
+    assert record["alerts"] == ["校验完成：没有发现问题。可以报送。"]
+
+
+def test_revalidate_clears_old_marks_but_keeps_the_clerks_own(tmp_path):
+    """After a fix, the old mark goes (fill reset, baoxue's note deleted); a clerk's own note on an offending cell stays."""
+    def edit(cover, rows):
+        planted(cover, rows)
+    path = write_book(tmp_path / "b.xlsx", edit)
+    parsed = read_workbook(path)
+    cli = validate(parsed)
+    f_phone = next(f for f in cli if f.rule == "F010")
+    f_status = next(f for f in cli if f.rule == "F002")
+    phone_cell = edits.cell_of(parsed, f_phone)
+    status_cell = edits.cell_of(parsed, f_status)
+    wb = openpyxl.load_workbook(path)
+    wb["辍学"].cell(*status_cell).comment = Comment("家长说下周回来", "王芳")   # the clerk's own note
+    wb.save(path)
+
+    payload = payload_from_xlsx(path)
+    _, actions = run_script("bx_validate", payload)
+    first, record = apply_actions(payload, actions)
+    assert ("辍学", *status_cell) not in record["notes"]                # the clerk's note was not replaced
+    assert ("辍学", *status_cell) not in record["deleted_notes"]
+    assert record["fills"][("辍学", *status_cell)] == "#FFC7CE"          # but the cell is coloured
+    assert ("辍学", *phone_cell) in record["notes"]
+
+    # the clerk fixes the phone number in Excel, then validates again
+    sheet_rows(first, "辍学")[phone_cell[0] - 1][phone_cell[1] - 1] = "13912345678"
+    _, actions = run_script("bx_validate", first)
+    second, record2 = apply_actions(first, actions)
+    assert record2["fills"][("辍学", *phone_cell)] is None              # old mark cleared
+    assert ("辍学", *phone_cell) in record2["deleted_notes"]
+    assert ("辍学", *phone_cell) not in record2["notes"]
+    assert ("辍学", *status_cell) not in record2["deleted_notes"]       # still the clerk's
+    assert all(r[3] != "F010" for r in findings_table(second))
+
+
+# ============================================================================================== 更新
+def test_update_writes_what_baoxue_update_writes(tmp_path):
+    path = write_book(tmp_path / "u.xlsx", planted)
+    file_copy = tmp_path / "u-cli.xlsx"
+    shutil.copy(path, file_copy)
+    payload = payload_from_xlsx(path)
+    _, actions = run_script("bx_update", payload)
+    after, record = apply_actions(payload, actions)
+
+    result = update_workbook(file_copy)       # the command on the same file
+    assert result.filled > 0
+    live = reread(after)
+    on_file = read_workbook(file_copy)
+    for name in model.SHEETS:
+        for column in model.SHEETS[name].column_names:
+            assert live.frame(name)[column].tolist() == on_file.frame(name)[column].tolist(), (name, column)
+    assert findings_table(after) == expected_table(result.findings)
+    # the derived birth date landed in the dropout row that lacked it, as a date
+    row = live.frame("辍学").iloc[2]
+    assert isinstance(row["出生日期"], dt.date)
+    col = live.header_columns["辍学"]["出生日期"]
+    assert record["formats"][("辍学", int(row["_row"]), col)] == edits.DATE_FORMAT
+    assert "补填" in record["alerts"][0] and f"{result.filled} 个单元格" in record["alerts"][0]
+    summary = sheet_rows(after, model.SUMMARY_SHEET)
+    assert any(edits.PYTHON_VALUE_HEADER in r for r in summary)
+
+
+# ============================================================================================== 报送
+def test_submit_refuses_a_book_with_errors(messy):
+    _, payload = messy
+    _, actions = run_script("bx_submit", payload)
+    after, record = apply_actions(payload, actions)
+    assert model.STAMP_SHEET not in [s["name"] for s in after["sheets"]]
+    assert record["alerts"][0].startswith("不能报送") and record["fills"]
+
+
+def test_submit_stamps_the_live_book_and_says_how_to_save_it(clean):
+    path, payload = clean
+    _, actions = run_script("bx_submit", payload)
+    after, record = apply_actions(payload, actions)
+    stamp_sheet = next(s for s in after["sheets"] if s["name"] == model.STAMP_SHEET)
+    assert stamp_sheet["visibility"] == "Hidden"
+    alert = record["alerts"][0]
+    assert "另存为" in alert and "4401010001_2026-10.xlsx" in alert
+
+    saved = reread(after)                       # the copy the clerk saves: exactly this content
+    check = verify(saved)
+    assert check.ok, check.reason_zh
+    # any data edit after stamping breaks it
+    rows = sheet_rows(after, "辍学")
+    header = saved.header_rows["辍学"]
+    col = saved.header_columns["辍学"]["监护人电话"]
+    rows[header][col - 1] = "13800000000"
+    assert not verify(reread(after)).ok
+
+
+# ============================================================================================== 生成下月
+def test_next_month_refuses_to_touch_this_months_book(clean):
+    _, payload = clean
+    _, actions = run_script("bx_next_month", payload)
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "另存为" in actions[0]["args"][0] and "2026-11" in actions[0]["args"][0]
+
+
+def test_next_month_rewrites_the_saved_copy_like_baoxue_next_month(clean, tmp_path):
+    path, payload = clean
+    payload = dict(payload, book=dict(payload["book"], name="4401010001_2026-11.xlsx"))
+    _, actions = run_script("bx_next_month", payload)
+    after, record = apply_actions(payload, actions)
+    live = reread(after)
+    expected = carry_forward(read_workbook(path))
+    assert live.month == "2026-11" and live.cover["零报告"] is None and live.cover["填报日期"] is None
+    for name in model.SHEETS:
+        got = [tuple(r) for r in live.frame(name)[model.SHEETS[name].column_names].itertuples(index=False)]
+        want = [tuple(rec.get(c) for c in model.SHEETS[name].column_names) for rec in expected.rows[name]]
+        assert got == want, name
+    assert "已转为 2026-11 月工作簿" in record["alerts"][0]
+    assert not [f for f in validate(live) if f.rule in ("F003", "F004", "F013")]
+
+
+def test_a_crash_becomes_a_chinese_alert(clean, monkeypatch):
+    _, payload = clean
+    from baoxue.addin import actions as A
+
+    def boom(*a, **k):
+        raise RuntimeError("x")
+    monkeypatch.setattr(A, "update_book", boom)
+    _, actions = run_script("bx_update", payload)
+    assert actions[-1]["func"] == "alert" and "操作未完成" in actions[-1]["args"][0]
+
+
+def test_grid_of_written_payload_round_trips(clean):
+    """The client simulator itself: values written as text keep their text, dates become dates."""
+    _, payload = clean
+    book = remote_book(payload)
+    sheet = book.sheets["辍学"]
+    sheet.range((4, 1)).value = bridge.xl_value("=HYPERLINK(1)")
+    sheet.range((4, 2)).value = bridge.xl_value("2026-10")
+    sheet.range((4, 3)).value = bridge.xl_value(dt.date(2026, 10, 9))
+    after, _ = apply_actions(payload, book.json()["actions"])
+    grid = bridge.grid_from_book(remote_book(after))
+    assert grid.sheets["辍学"][3][:3] == ["=HYPERLINK(1)", "2026-10", dt.datetime(2026, 10, 9)]
+    assert parse_grid(grid).frame("辍学") is not None
