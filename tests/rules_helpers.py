@@ -87,3 +87,107 @@ def check(tmp_path: Path, edit=None, name: str = "book.xlsx", policy=None):
 def where(findings, rule: str) -> list[tuple]:
     """(severity, sheet, row, column) of each finding of ``rule``."""
     return [(f.severity, f.sheet, f.row, f.column) for f in findings if f.rule == rule]
+
+
+# ---------------------------------------------------------------------------------------------- edits
+def person(born: dt.date, male: bool = True, seq: int = 7) -> dict:
+    """ID, 学籍号, 出生日期 and 性别 of a consistent child."""
+    pid = idcard.make("530123", born, seq, male)
+    return {"身份证号": pid, "学籍号": "G" + pid, "出生日期": born, "性别": "男" if male else "女"}
+
+
+def setting(sheet: str, index: int = 0, **values):
+    """An edit that sets values on a data row (``sheet == "封面"`` sets cover fields)."""
+    def edit(cover, rows):
+        if sheet == model.COVER_SHEET:
+            cover.update(values)
+        else:
+            rows[sheet][index].update(values)
+    return edit
+
+
+def dropping(sheet: str, *names: str):
+    """An edit that removes columns' values from the first row of a sheet."""
+    def edit(cover, rows):
+        for n in names:
+            rows[sheet][0].pop(n, None)
+    return edit
+
+
+def both(*edits):
+    def edit(cover, rows):
+        for e in edits:
+            e(cover, rows)
+    return edit
+
+
+def cover_row(path: Path, label: str) -> int:
+    from openpyxl import load_workbook
+    ws = load_workbook(path)[model.COVER_SHEET]
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        if row[0].value == label:
+            return row[0].row
+    raise AssertionError(f"{label} not on the cover")
+
+
+def header_col(ws, name: str) -> int:
+    for row in ws.iter_rows(min_row=1, max_row=10):
+        for cell in row:
+            if cell.value == name:
+                return cell.column
+    raise AssertionError(f"header {name} not found")
+
+
+def rework(path: Path, fn) -> Path:
+    """Open the written file with openpyxl, let ``fn(wb)`` change it (what a clerk's Excel would do), save."""
+    from openpyxl import load_workbook
+    wb = load_workbook(path)
+    fn(wb)
+    wb.save(path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- cases
+class Case:
+    """A rule example: ``bad`` must give exactly the findings ``expect`` of ``rule``; ``good`` must give no finding at all.
+
+    ``expect``: list of (severity, sheet, row, column); row ``"cover"`` means the cover row of that label.
+    ``bad_file`` / ``good_file``: optional ``fn(wb)`` applied with openpyxl after writing (formulas, sheet edits)."""
+
+    def __init__(self, rule, bad, expect, good=None, bad_file=None, good_file=None, label=""):
+        self.rule, self.bad, self.expect, self.good = rule, bad, expect, good
+        self.bad_file, self.good_file, self.label = bad_file, good_file, label
+
+    @property
+    def id(self):
+        return f"{self.rule}{'-' + self.label if self.label else ''}"
+
+
+def _resolve(path, expect):
+    return [(s, sh, cover_row(path, col) if row == "cover" else row, col) for s, sh, row, col in expect]
+
+
+def run_bad(tmp_path: Path, case: Case):
+    cover, rows = clean()
+    if case.bad:
+        case.bad(cover, rows)
+    path = write(tmp_path, cover, rows, "bad.xlsx")
+    if case.bad_file:
+        rework(path, case.bad_file)
+    _, findings = validate_file(path)
+    assert where(findings, case.rule) == _resolve(path, case.expect), [str(f) for f in findings]
+    for f in findings:
+        if f.rule == case.rule:
+            assert f.message and "{" not in f.message, f.message
+    return findings
+
+
+def run_good(tmp_path: Path, case: Case):
+    cover, rows = clean()
+    if case.good:
+        case.good(cover, rows)
+    path = write(tmp_path, cover, rows, "good.xlsx")
+    if case.good_file:
+        rework(path, case.good_file)
+    _, findings = validate_file(path)
+    assert findings == [], [str(f) for f in findings]
