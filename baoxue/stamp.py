@@ -200,3 +200,132 @@ def verify(book: SchoolBook) -> StampCheck:
         return StampCheck(False, "戳记中的学校标识码或报送月份与封面不一致，戳记失效，请重新报送。", stamp)
     when = stamp.stamped_at.strftime("%Y-%m-%d %H:%M UTC")
     return StampCheck(True, f"戳记有效（学校 {stamp.school_code}，{stamp.month}，盖戳于 {when}）", stamp)
+
+
+# ============================================================================================== stamping a copy
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_REL_WORKSHEET = _NS_OFFICE_REL + "/worksheet"
+_REL_CUSTOM = _NS_OFFICE_REL + "/custom-properties"
+_CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_CT_CUSTOM = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+_MACRO_CT = "macroEnabled"
+
+
+def _esc(s: str) -> str:
+    from xml.sax.saxutils import escape
+    return escape(s, {'"': "&quot;"})
+
+
+def _custom_xml(old: bytes | None, stamp: Stamp) -> bytes:
+    """docProps/custom.xml: the workbook's other properties kept (name, type, value), the stamp's replaced."""
+    from xml.etree import ElementTree as ET
+    keys = {key for key, _ in STAMP_KEYS.values()}
+    props: list[tuple[str, str, str]] = []   # (name, vt type, text)
+    if old:
+        for prop in ET.fromstring(old):
+            name = prop.get("name")
+            if name is None or name in keys or not len(prop):
+                continue
+            props.append((name, prop[0].tag.rsplit("}", 1)[-1], prop[0].text or ""))
+    props += [(key, "lpwstr", value) for key, value, _label in stamp.items()]
+    body = "".join(f'<property fmtid="{_FMTID}" pid="{pid}" name="{_esc(name)}"><vt:{kind}>{_esc(text)}</vt:{kind}>'
+                   "</property>" for pid, (name, kind, text) in enumerate(props, start=2))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+            f'docPropsVTypes">{body}</Properties>').encode("utf-8")
+
+
+def _stamp_sheet_xml(stamp: Stamp) -> bytes:
+    rows = [("键", "值", "说明"), *stamp.items()]
+    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           f'<worksheet xmlns="{_NS_MAIN}"><dimension ref="A1:C{len(rows)}"/>'
+           '<cols><col min="1" max="1" width="24" customWidth="1"/><col min="2" max="2" width="68" customWidth="1"/>'
+           '<col min="3" max="3" width="40" customWidth="1"/></cols><sheetData>']
+    for i, row in enumerate(rows, 1):
+        cells = "".join(f'<c r="{col}{i}" t="inlineStr"><is><t>{_esc(str(v))}</t></is></c>' for col, v in zip("ABC", row))
+        out.append(f'<row r="{i}">{cells}</row>')
+    out.append('</sheetData><sheetProtection sheet="1"/></worksheet>')
+    return "".join(out).encode("utf-8")
+
+
+def _resolve(base_dir: str, target: str) -> str:
+    import posixpath
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base_dir, target))
+
+
+def stamp_copy(src, dst, stamp: Stamp) -> None:
+    """Write ``src`` to ``dst`` with the stamp added at the package level (document property part + hidden sheet part);
+    every other part of the clerk's file is copied byte for byte (formats, cached formula values, images, anything).
+    Raises ``ValueError`` for a package this cannot handle (e.g. a macro workbook); callers fall back to openpyxl."""
+    import re as _re
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin:
+        infos = zin.infolist()
+        parts = {i.filename: zin.read(i.filename) for i in infos}
+    ct = parts["[Content_Types].xml"].decode("utf-8")
+    if _MACRO_CT in ct:
+        raise ValueError("macro-enabled workbook")
+    wb_xml = parts["xl/workbook.xml"].decode("utf-8")
+    rels_name = "xl/_rels/workbook.xml.rels"
+    wb_rels = parts[rels_name].decode("utf-8")
+    root_rels = parts["_rels/.rels"].decode("utf-8")
+
+    # the hidden sheet: replace an existing 报送戳记 part, or add a new sheet
+    rel_prefix = _re.search(r'xmlns:(\w+)="' + _re.escape(_NS_OFFICE_REL) + '"', wb_xml)
+    if rel_prefix is None:
+        raise ValueError("workbook.xml without a relationships prefix")
+    rp = rel_prefix.group(1)
+    rel_targets = {m.group("id"): m.group("target") for m in _re.finditer(
+        r'<Relationship\b(?=[^>]*\bId="(?P<id>[^"]+)")(?=[^>]*\bTarget="(?P<target>[^"]+)")[^>]*>', wb_rels)}
+    existing = None
+    for m in _re.finditer(r"<(?:\w+:)?sheet\b[^>]*/>", wb_xml):
+        name = _re.search(r'\bname="([^"]*)"', m.group(0))
+        if name and name.group(1) == _esc(model.STAMP_SHEET):
+            rid = _re.search(rf'\b{rp}:id="([^"]+)"', m.group(0)).group(1)
+            existing = (m.group(0), _resolve("xl", rel_targets[rid]))
+    sheet_xml = _stamp_sheet_xml(stamp)
+    if existing is not None:
+        tag, part = existing
+        parts[part] = sheet_xml
+        if 'state="' in tag:
+            new_tag = _re.sub(r'state="[^"]*"', 'state="hidden"', tag)
+        else:
+            new_tag = tag.replace("/>", ' state="hidden"/>')
+        wb_xml = wb_xml.replace(tag, new_tag)
+    else:
+        n = 1
+        while f"xl/worksheets/sheet{n}.xml" in parts:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        parts[part] = sheet_xml
+        used = {int(x) for x in _re.findall(r'\bId="rId(\d+)"', wb_rels)}
+        rid = f"rId{max(used, default=0) + 1}"
+        wb_rels = wb_rels.replace("</Relationships>", f'<Relationship Id="{rid}" Type="{_REL_WORKSHEET}" '
+                                                       f'Target="/{part}"/></Relationships>')
+        sheet_ids = [int(x) for x in _re.findall(r'<(?:\w+:)?sheet\b[^>]*\bsheetId="(\d+)"', wb_xml)]
+        prefix = _re.search(r"<(\w+:)?sheets\b", wb_xml).group(1) or ""
+        wb_xml = wb_xml.replace(f"</{prefix}sheets>", f'<{prefix}sheet name="{_esc(model.STAMP_SHEET)}" '
+                                f'sheetId="{max(sheet_ids, default=0) + 1}" state="hidden" {rp}:id="{rid}"/>'
+                                f"</{prefix}sheets>")
+        ct = ct.replace("</Types>", f'<Override PartName="/{part}" ContentType="{_CT_WORKSHEET}"/></Types>')
+
+    # the document properties
+    parts["docProps/custom.xml"] = _custom_xml(parts.get("docProps/custom.xml"), stamp)
+    if "/docProps/custom.xml" not in ct:
+        ct = ct.replace("</Types>", f'<Override PartName="/docProps/custom.xml" ContentType="{_CT_CUSTOM}"/></Types>')
+    if _REL_CUSTOM not in root_rels:
+        used = {int(x) for x in _re.findall(r'\bId="rId(\d+)"', root_rels)}
+        root_rels = root_rels.replace("</Relationships>", f'<Relationship Id="rId{max(used, default=0) + 1}" '
+                                      f'Type="{_REL_CUSTOM}" Target="docProps/custom.xml"/></Relationships>')
+    parts.update({"[Content_Types].xml": ct.encode("utf-8"), "xl/workbook.xml": wb_xml.encode("utf-8"),
+                  rels_name: wb_rels.encode("utf-8"), "_rels/.rels": root_rels.encode("utf-8")})
+
+    order = [i.filename for i in infos]
+    order += [name for name in parts if name not in order]
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for name in order:
+            zout.writestr(name, parts[name])

@@ -11,7 +11,7 @@ from .atomic import FileLocked, atomic_save
 from .book import UnreadableWorkbook
 from .findings import Finding, summarize
 from .policy import Policy, load_policy
-from .stamp import Stamp, StampCheck, data_hash, make_stamp, verify, write_stamp
+from .stamp import Stamp, StampCheck, data_hash, make_stamp, stamp_copy, verify, write_stamp
 
 
 @dataclass
@@ -38,9 +38,21 @@ def _refused(path: Path, findings: list[Finding]) -> SubmitResult:
                                  "再重新报送。", findings=findings)
 
 
-def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = None) -> SubmitResult:
+def _write_copy(src: Path, dst: str, stamp: Stamp) -> None:
+    """The stamped copy: the clerk's file byte for byte plus the stamp parts; openpyxl only where that cannot be done
+    (a macro workbook is saved as a plain .xlsx without its macros)."""
+    try:
+        stamp_copy(src, dst, stamp)
+        return
+    except (ValueError, KeyError, AttributeError):
+        pass
     import openpyxl
+    wb = openpyxl.load_workbook(src, keep_links=True, rich_text=True)
+    write_stamp(wb, stamp)
+    wb.save(dst)
 
+
+def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = None) -> SubmitResult:
     from .reader import read_workbook
     from .validators import validate
 
@@ -61,22 +73,23 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = N
         return SubmitResult(path, 2, f"报送副本会覆盖原文件 {path.name}。请用 --out 指定另一个文件夹。", findings=findings)
     stamp = make_stamp(book, policy)
     try:
-        wb = openpyxl.load_workbook(path, keep_links=True, rich_text=True)
-    except Exception as e:
-        return SubmitResult(path, 2, f"无法复制 {path.name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。",
-                            findings=findings)
-    write_stamp(wb, stamp)
-    try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_save(wb.save, out_path)
+        atomic_save(lambda tmp: _write_copy(path, tmp, stamp), out_path)
     except FileLocked as e:
         return SubmitResult(path, 2, str(e), findings=findings)
     except PermissionError:
         return SubmitResult(path, 2, f"无法写入文件夹 {out_dir}（没有写入权限）。", findings=findings)
+    except Exception as e:
+        return SubmitResult(path, 2, f"无法复制 {path.name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。",
+                            findings=findings)
     # the copy must carry exactly the data that was validated: re-read it and check the stamp
-    copy = read_workbook(out_path)
-    check = verify(copy)
-    if not check.ok or data_hash(copy) != stamp.data_hash:
+    try:
+        copy = read_workbook(out_path)
+        check = verify(copy)
+        same = data_hash(copy) == stamp.data_hash
+    except UnreadableWorkbook as e:
+        check, same = StampCheck(False, e.message), False
+    if not check.ok or not same:
         out_path.unlink(missing_ok=True)
         return SubmitResult(path, 2, f"{path.name} 的报送副本写出后校验不一致（{check.reason_zh}），已删除该副本。"
                                      "请在 Excel/WPS 中另存为 .xlsx 后重新报送。", findings=findings)

@@ -139,3 +139,41 @@ def test_verify_exit_codes_and_messages(submitted, tmp_path, capsys):
     junk.write_bytes(b"")
     assert cli.main(["verify", str(junk)]) == 1
     assert "空的" in capsys.readouterr().out
+
+
+def test_the_copy_is_the_clerks_file_plus_the_stamp(submitted):
+    """Every part of the original package is carried unchanged (formats, cached formula values, anything a clerk or
+    another program put there); only the package index, the sheet list and the properties gain the stamp."""
+    import zipfile
+    original, copy = submitted
+    with zipfile.ZipFile(original) as a, zipfile.ZipFile(copy) as b:
+        before = {n: a.read(n) for n in a.namelist()}
+        after = {n: b.read(n) for n in b.namelist()}
+    index_parts = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "_rels/.rels",
+                   "docProps/custom.xml"}
+    assert set(before) <= set(after)
+    assert {n for n in before if before[n] != after[n]} <= index_parts
+    assert len(set(after) - set(before)) == 1      # the hidden 报送戳记 sheet
+
+
+def test_resubmitting_replaces_the_stamp_and_a_macro_workbook_falls_back(tmp_path):
+    import zipfile
+    path = school_book(tmp_path / "a.xlsx")
+    [first] = submit_files([path], tmp_path / "out1", POLICY)
+    [again] = submit_files([first.out_path], tmp_path / "out2", POLICY)   # a stamped copy submitted again
+    assert again.exit_code == 0 and stamp.verify(read_workbook(again.out_path)).ok
+    assert openpyxl.load_workbook(again.out_path).sheetnames.count(model.STAMP_SHEET) == 1
+    # a macro-enabled package (.xlsm) cannot be copied as .xlsx part by part: saved through openpyxl instead
+    xlsm = tmp_path / "m.xlsm"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(xlsm, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            if name == "[Content_Types].xml":
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+            zout.writestr(name, data)
+    [macro] = submit_files([xlsm], tmp_path / "out3", POLICY)
+    assert macro.exit_code == 0, macro.message
+    assert macro.out_path.suffix == ".xlsx"
+    assert b"macroEnabled" not in zipfile.ZipFile(macro.out_path).read("[Content_Types].xml")
+    assert stamp.verify(read_workbook(macro.out_path)).ok
