@@ -454,8 +454,9 @@ class RollupApp(_Inputs):
         """One line for the officer: completeness, findings, open and overdue cases (from ``RollupResult.summary``)."""
         r = self.result
         s = r.summary()
-        extra = "".join(f"，{label} {s[key]} 所" for key, label in
-                        (("stamp_invalid", "戳记无效"), ("late", "逾期报送"), ("unreadable", "文件无法读取"))
+        extra = "".join(f"，{label} {s[key]} {unit}" for key, label, unit in
+                        (("stamp_invalid", "戳记无效", "所"), ("late", "逾期报送", "所"),
+                         ("unreadable", "无法读取的文件", "个"))
                         if s.get(key))
         return (f"汇总完成：{r.month}，应报 {s['schools_expected']} 所，有效报送 {s['schools_submitted']} 所，"
                 f"未报送 {s['missing']} 所{extra}；问题 {s['errors'] + s['warnings']} 条（错误 {s['errors']}，"
