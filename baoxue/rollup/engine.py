@@ -240,11 +240,8 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
             parts = []
             for code, files in prev_by_school.items():
                 best = sorted(files, key=rules.stamp_order)[-1]
-                if best.open_rows is not None and len(best.open_rows):
-                    df = best.open_rows[best.open_rows["sheet"] == model.DROPOUT.name].copy()
-                    df["school"] = code
-                    parts.append(df)
-            previous_open = pd.concat(parts, ignore_index=True) if parts else None
+                parts += [{**rec, "school": code} for rec in best.open_rows or () if rec["sheet"] == model.DROPOUT.name]
+            previous_open = pd.DataFrame(parts) if parts else None
             previous_source = "收件箱"
     findings += rules.lost_cases(previous_open, counted, month, f"{prev}，来自{previous_source}" if previous_source else prev)
 
@@ -298,37 +295,23 @@ def by_township_name(schools: list[dict]) -> dict[str, str]:
 
 
 def _all(counted: dict[str, FileResult], attr: str) -> pd.DataFrame:
+    """One frame of the counted schools' records (``cases`` or ``open_rows``) with their school and file."""
     from .worker import CASE_COLUMNS, OPEN_ROW_COLUMNS
     columns = ["school", "file", *(CASE_COLUMNS + ("row",) if attr == "cases" else OPEN_ROW_COLUMNS)]
-    parts = []
-    for code, r in counted.items():
-        df = getattr(r, attr)
-        if df is not None and len(df):
-            df = df.copy()
-            df.insert(0, "school", code)
-            df.insert(1, "file", r.file)
-            parts.append(df)
-    if not parts:
+    rows = [{"school": code, "file": r.file, **rec} for code, r in counted.items() for rec in getattr(r, attr) or ()]
+    if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return pd.concat(parts, ignore_index=True)
+    return pd.DataFrame.from_records(rows, columns=columns)
 
 
 def _open_cases(counted: dict[str, FileResult], names: dict[str, str], townships: dict[str, str]) -> pd.DataFrame:
-    parts = []
-    for code, r in counted.items():
-        if r.cases is None or not len(r.cases):
-            continue
-        df = r.cases[r.cases["状态"].isin(model.DROPOUT_OPEN_STATUSES)].copy()
-        if len(df):
-            df.insert(0, "学校标识码", code)
-            df.insert(1, "学校名称", names.get(code, code))
-            df.insert(2, "所属乡镇", townships.get(code))
-            df["file"] = r.file
-            parts.append(df)
-    if not parts:
-        from .worker import CASE_COLUMNS
-        return pd.DataFrame(columns=["学校标识码", "学校名称", "所属乡镇", *CASE_COLUMNS, "row", "file"])
-    return pd.concat(parts, ignore_index=True)
+    from .worker import CASE_COLUMNS
+    columns = ["学校标识码", "学校名称", "所属乡镇", *CASE_COLUMNS, "row", "file"]
+    rows = [{"学校标识码": code, "学校名称": names.get(code, code), "所属乡镇": townships.get(code), **rec, "file": r.file}
+            for code, r in counted.items() for rec in r.cases or () if rec["状态"] in model.DROPOUT_OPEN_STATUSES]
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    return pd.DataFrame.from_records(rows, columns=columns)
 
 
 OVERDUE_COLUMNS = ("所属乡镇", "学校标识码", "学校名称", "类别", "姓名", "身份证号", "年级", "状态", "起算日期", "逾期天数",

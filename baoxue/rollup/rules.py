@@ -25,10 +25,9 @@ from ..findings import Finding
 from ..policy import Policy
 from .register import RegisteredSchool
 from .worker import FileResult
+from ..validators import catalogue
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
-SEVERITY = {"R001": "error", "R002": "warning", "R003": "error", "R004": "error", "R005": "error",
-            "R006": "warning", "R007": "warning", "R008": "warning"}
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -38,7 +37,12 @@ def valid_month(month: str) -> bool:
 
 def _f(rule: str, message: str, school: str | None = None, file: str | None = None, sheet: str | None = None,
        row: int | None = None, column: str | None = None, value=None) -> Finding:
-    return Finding(rule, SEVERITY[rule], sheet, row, column, value, message, school=school, file=file)
+    return Finding(rule, catalogue.severity(rule), sheet, row, column, value, message, school=school, file=file)
+
+
+def _m(rule: str, **fields) -> str:
+    """The rule's message template from the rule catalogue (``baoxue.validators.catalogue``), filled in."""
+    return catalogue.message(rule, **fields)
 
 
 def stamp_order(r: FileResult):
@@ -57,7 +61,7 @@ def pick(by_school: dict[str, list[FileResult]]) -> tuple[dict[str, FileResult],
     for code, files in by_school.items():
         for r in files:
             if not r.stamp_ok:
-                findings.append(_f("R003", f"报送戳记无效：{r.stamp_reason} 此文件已列出，但不计入本月汇总。",
+                findings.append(_f("R003", _m("R003", file=r.file, problem=f"报送戳记无效：{r.stamp_reason}"),
                                    school=code, file=r.file))
         ordered = sorted(files, key=stamp_order)
         winner = ordered[-1]
@@ -66,25 +70,19 @@ def pick(by_school: dict[str, list[FileResult]]) -> tuple[dict[str, FileResult],
             others = [r for r in ordered[:-1]]
             for r in others:
                 when = r.stamped_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if r.stamped_at else "无戳记"
-                findings.append(_f(
-                    "R002",
-                    f"学校 {code} 本月有 {len(files)} 份报送。本文件（盖戳时间 {when}）已被“{winner.file}”取代"
-                    f"（以有效且盖戳较晚者为准），仅列出，不计入汇总。如需以本文件为准，请学校重新报送。",
-                    school=code, file=r.file))
+                findings.append(_f("R002", _m("R002", school=code, file=winner.file)
+                                   + f"（本文件盖戳时间 {when}，已被取代，不计入汇总。）", school=code, file=r.file))
     return winners, findings
 
 
 # ---------------------------------------------------------------------------------------------- R001
 def missing(register: Iterable[RegisteredSchool], submitted: set[str], month: str) -> list[Finding]:
-    return [_f("R001", f"{s.township} {s.name}（{s.code}）未报送 {month} 月报。"
-                       "请督促学校报送（无辍学也须零报告）。", school=s.code)
+    return [_f("R001", _m("R001", school_name=f"{s.township} {s.name}", school=s.code, month=month), school=s.code)
             for s in register if s.code not in submitted]
 
 
 def unregistered(winners: dict[str, FileResult], register: dict[str, RegisteredSchool]) -> list[Finding]:
-    return [_f("R008", f"学校标识码 {code}（{r.cover.get('学校名称') or '名称未填'}）不在学校名录中。"
-                       "如是新设学校，请补入学校名录；如是封面学校标识码填错，请学校更正后重新报送。",
-               school=code, file=r.file, column="学校标识码", value=code)
+    return [_f("R008", _m("R008", school=code, file=r.file), school=code, file=r.file, column="学校标识码", value=code)
             for code, r in winners.items() if code not in register]
 
 
@@ -106,24 +104,18 @@ def late(winners: dict[str, FileResult], month: str, policy: Policy) -> list[Fin
         if r.stamp_ok and r.stamped_at is not None:
             local = r.stamped_at.astimezone(CHINA)
             if local.date() > due:
-                out.append(_f("R007", f"逾期报送：盖戳时间 {local:%Y-%m-%d %H:%M}（北京时间），截止日期为 {due:%Y-%m-%d}，"
-                                      f"晚了 {(local.date() - due).days} 天。", school=code, file=r.file,
+                out.append(_f("R007", _m("R007", file=r.file, stamped=f"{local:%Y-%m-%d %H:%M}（北京时间）", due=f"{due:%Y-%m-%d}")
+                              + f"晚了 {(local.date() - due).days} 天。", school=code, file=r.file,
                               value=f"{local:%Y-%m-%d %H:%M}"))
     return out
 
 
 # ---------------------------------------------------------------------------------------------- R004
 def open_in_two(counted: dict[str, FileResult], names: dict[str, str]) -> list[Finding]:
-    parts = []
-    for code, r in counted.items():
-        if r.open_rows is not None and len(r.open_rows):
-            df = r.open_rows.copy()
-            df["school"] = code
-            df["file"] = r.file
-            parts.append(df)
-    if not parts:
+    records = [{**rec, "school": code, "file": r.file} for code, r in counted.items() for rec in r.open_rows or ()]
+    if not records:
         return []
-    rows = pd.concat(parts, ignore_index=True)
+    rows = pd.DataFrame.from_records(records)
     rows = rows[rows["身份证号"].notna() & (rows["身份证号"] != "")]
     n = rows.groupby("身份证号")["school"].nunique()
     clash = n[n > 1].index
@@ -132,9 +124,8 @@ def open_in_two(counted: dict[str, FileResult], names: dict[str, str]) -> list[F
         where = "；".join(f"{names.get(c, c)}（{c}）{s}表第{r}行（{st}）"
                          for c, s, r, st in zip(group["school"], group["sheet"], group["row"], group["状态"]))
         for c, s, r, f in zip(group["school"], group["sheet"], group["row"], group["file"]):
-            out.append(_f("R004", f"同一身份证号同时在多所学校在册未销号：{where}。请相关学校核实学生实际就读情况，"
-                                  f"只保留一处在册记录。", school=c, file=f, sheet=s, row=int(r), column="身份证号",
-                          value=pid))
+            out.append(_f("R004", _m("R004", value=pid, schools=where), school=c, file=f, sheet=s, row=int(r),
+                          column="身份证号", value=pid))
     return out
 
 
@@ -148,12 +139,10 @@ def lost_cases(previous_open: pd.DataFrame, counted: dict[str, FileResult], mont
         r = counted.get(code)
         if r is None or r.cases is None:
             continue  # the school did not (validly) report this month: R001/R003 already say so
-        present = set(r.cases["身份证号"].dropna())
+        present = {rec["身份证号"] for rec in r.cases if rec["身份证号"]}
         for pid, name in zip(prev["身份证号"], prev["姓名"]):
             if pid and pid not in present:
-                out.append(_f("R005", f"上月（{source}）在册未销号的辍学个案（{name or '姓名未填'}）本月台账中没有了，"
-                                      f"也没有销号记录。个案不得直接删除：请在“辍学”表中保留该生，"
-                                      f"劝返复学或按规定销号（填写状态与销号日期）。",
+                out.append(_f("R005", _m("R005", value=pid) + f"（上月数据来源：{source}）",
                               school=code, file=r.file, sheet=model.DROPOUT.name, column="身份证号", value=pid))
     return out
 
@@ -178,17 +167,17 @@ def over_target(schools: list[dict], county_groups: dict[str, dict], policy: Pol
         for key, label, target, group in checks:
             rate = s.get(key)
             if rate is not None and rate > target:
-                out.append(_f("R006", f"{s['name']}{label} {rate:.2f}% 高于{group}控制目标 {target:g}%。"
-                                      "请加大劝返力度并逐一核实在册辍学学生。",
+                out.append(_f("R006", _m("R006", scope=s["name"], which=group, rate=f"{rate:.2f}", target=f"{target:g}"),
                               school=s["code"], file=s.get("file"), column=label, value=rate))
-    labels = {"primary": ("dropout_rate_primary", "全县小学辍学率", t["primary"]),
-              "junior_urban": ("dropout_rate_junior", "全县城区初中辍学率", t["junior_urban"]),
-              "junior_rural": ("dropout_rate_junior", "全县农村（镇区、乡村）初中辍学率", t["junior_rural"])}
+    labels = {"primary": ("dropout_rate_primary", "小学辍学率", "全县", "小学", t["primary"]),
+              "junior_urban": ("dropout_rate_junior", "初中辍学率", "全县城区学校", "初中", t["junior_urban"]),
+              "junior_rural": ("dropout_rate_junior", "初中辍学率", "全县农村（镇区、乡村）学校", "初中", t["junior_rural"])}
     for group, figures in county_groups.items():
-        key, label, target = labels[group]
+        key, label, scope, which, target = labels[group]
         rate = figures.get(key)
         if rate is not None and rate > target:
-            out.append(_f("R006", f"{label} {rate:.2f}% 高于控制目标 {target:g}%。", column=label, value=rate))
+            out.append(_f("R006", _m("R006", scope=scope, which=which, rate=f"{rate:.2f}", target=f"{target:g}"),
+                          column=label, value=rate))
     return out
 
 

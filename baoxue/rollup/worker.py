@@ -49,8 +49,8 @@ class FileResult:
     stamped_at: dt.datetime | None = None
     findings: list[Finding] = field(default_factory=list)
     indicators: dict[str, Any] | None = None
-    cases: pd.DataFrame | None = None          # every 辍学 row (plain values) + "row"
-    open_rows: pd.DataFrame | None = None      # open rows of the four person sheets (OPEN_ROW_COLUMNS)
+    cases: list[dict[str, Any]] | None = None      # every 辍学 row as a plain record (CASE_COLUMNS + "row")
+    open_rows: list[dict[str, Any]] | None = None  # open rows of the four person sheets (OPEN_ROW_COLUMNS)
     overdue: list[dict[str, Any]] = field(default_factory=list)
     names: set[str] = field(default_factory=set)  # full names of children and guardians (to scrub from messages)
 
@@ -77,34 +77,34 @@ def plain(v: Any, date_column: bool = False) -> Any:
 _DATE_COLUMNS = {c.name for c in model.DROPOUT.columns if c.kind == "date"}
 
 
-def _cases(book: SchoolBook) -> pd.DataFrame:
+def _column_lists(df: pd.DataFrame, columns) -> dict[str, list]:
+    return {c: df[c].tolist() for c in columns if c in df.columns}
+
+
+def _cases(book: SchoolBook) -> list[dict[str, Any]]:
+    """Every 辍学 row as a plain record (+ "row"): plain lists, no per-book DataFrame (cheap to build and to pickle)."""
     df = book.frame(model.DROPOUT.name)
-    data = {c: [plain(v, c in _DATE_COLUMNS) for v in df[c].tolist()] for c in CASE_COLUMNS}
-    data["row"] = df["_row"].astype("int64").tolist()
-    return pd.DataFrame(data, columns=[*CASE_COLUMNS, "row"])
+    if not len(df):
+        return []
+    cols = _column_lists(df, CASE_COLUMNS)
+    rows = df["_row"].tolist()
+    plains = {c: [plain(v, c in _DATE_COLUMNS) for v in values] for c, values in cols.items()}
+    return [{**{c: plains[c][i] for c in CASE_COLUMNS}, "row": int(rows[i])} for i in range(len(rows))]
 
 
-def _open_rows(book: SchoolBook) -> pd.DataFrame:
-    parts = []
+def _open_rows(book: SchoolBook) -> list[dict[str, Any]]:
+    out = []
     for sheet, statuses in OPEN_STATUS.items():
         df = book.frame(sheet)
         if not len(df):
             continue
-        m = df["状态"].isin(statuses)
-        if not m.any():
-            continue
-        sub = df[m]
-        parts.append(pd.DataFrame({
-            "sheet": sheet,
-            "row": sub["_row"].astype("int64").tolist(),
-            "身份证号": [plain(v) for v in sub["身份证号"]],
-            "姓名": [plain(v) for v in sub["姓名"]],
-            "年级": [plain(v) for v in sub["年级"]] if "年级" in sub else None,
-            "状态": [plain(v) for v in sub["状态"]],
-        }))
-    if not parts:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in OPEN_ROW_COLUMNS})
-    return pd.concat(parts, ignore_index=True)[list(OPEN_ROW_COLUMNS)]
+        cols = _column_lists(df, ("身份证号", "姓名", "年级", "状态", "_row"))
+        for i, status in enumerate(cols["状态"]):
+            if status in statuses:
+                out.append({"sheet": sheet, "row": int(cols["_row"][i]), "身份证号": plain(cols["身份证号"][i]),
+                            "姓名": plain(cols["姓名"][i]),
+                            "年级": plain(cols["年级"][i]) if "年级" in cols else None, "状态": status})
+    return out
 
 
 def _names(book: SchoolBook) -> set[str]:
@@ -116,35 +116,40 @@ def _names(book: SchoolBook) -> set[str]:
     return out
 
 
-def _overdue(book: SchoolBook, policy: Policy) -> list[dict[str, Any]]:
-    """The overdue list (逾期预警) from the same case logic the rules C003–C006 use (``baoxue.cases``)."""
-    from .. import cases
-
+def _overdue(book: SchoolBook, findings: list[Finding], policy: Policy) -> list[dict[str, Any]]:
+    """The overdue list (逾期预警): the rows the case rules C003–C006 flagged, with what the officer needs to act."""
+    wanted = [f for f in findings if f.rule in OVERDUE_RULES and f.row is not None and f.sheet == OVERDUE_RULES[f.rule][1]]
+    if not wanted:
+        return []
     as_of = book.as_of
-    drop, leave, defer = (book.frame(s) for s in (model.DROPOUT.name, model.LEAVE.name, model.DEFER.name))
-    masks = {
-        "C003": (drop, cases.escalation_overdue(drop, as_of, policy)),
-        "C004": (drop, cases.no_persuasion_overdue(drop, book.frame(model.PERSUASION.name), as_of, policy)),
-        "C005": (leave, cases.leave_overdue(leave, as_of)),
-        "C006": (defer, cases.deferral_expired(defer, as_of)),
-    }
     allowance = {"C003": policy["deadlines.notice_to_next_step_days"],
                  "C004": policy["deadlines.first_persuasion_days"]}
-    out = []
-    for rule, (df, mask) in masks.items():
-        what, sheet, date_col = OVERDUE_RULES[rule]
-        if not len(df) or not mask.any():
+    lookups: dict[str, tuple[dict[int, int], dict[str, list]]] = {}
+    out, seen = [], set()
+    for f in wanted:
+        if (f.rule, f.row) in seen:
             continue
-        for rec in df[mask.to_numpy()].to_dict("records"):
-            since = rec.get(date_col)
-            since = since if isinstance(since, dt.date) else None
-            days = (as_of - since).days - allowance.get(rule, 0) if since else None
-            out.append({
-                "rule": rule, "类别": what, "sheet": sheet, "row": int(rec["_row"]),
-                "姓名": plain(rec.get("姓名")), "身份证号": plain(rec.get("身份证号")), "年级": plain(rec.get("年级")),
-                "状态": plain(rec.get("状态")), "起算日期": since, "逾期天数": days,
-                "说明": NEXT_STEP[rule].format(date=since.isoformat() if since else "", days=days, limit=allowance.get(rule, 0)),
-            })
+        seen.add((f.rule, f.row))
+        what, sheet, date_col = OVERDUE_RULES[f.rule]
+        if sheet not in lookups:
+            df = book.frame(sheet)
+            cols = _column_lists(df, ("姓名", "身份证号", "年级", "状态", date_col, "_row"))
+            lookups[sheet] = ({int(r): i for i, r in enumerate(cols["_row"])}, cols)
+        index, cols = lookups[sheet]
+        i = index.get(int(f.row))
+        if i is None:
+            continue
+        since = cols[date_col][i] if date_col in cols else None
+        since = since if isinstance(since, dt.date) else None
+        days = (as_of - since).days - allowance.get(f.rule, 0) if (since and as_of) else None
+        out.append({
+            "rule": f.rule, "类别": what, "sheet": sheet, "row": int(f.row),
+            "姓名": plain(cols["姓名"][i]), "身份证号": plain(cols["身份证号"][i]),
+            "年级": plain(cols["年级"][i]) if "年级" in cols else None, "状态": plain(cols["状态"][i]),
+            "起算日期": since, "逾期天数": days,
+            "说明": NEXT_STEP[f.rule].format(date=since.isoformat() if since else "（未填）", days=days,
+                                           limit=allowance.get(f.rule, 0)),
+        })
     return out
 
 
@@ -216,7 +221,7 @@ def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> l
             r.indicators = school_indicators(book, policy) if book.month else None
             r.cases = _cases(book)
             r.open_rows = _open_rows(book)
-            r.overdue = _overdue(book, policy) if book.as_of else []
+            r.overdue = _overdue(book, r.findings, policy) if book.as_of else []
             r.names = _names(book)
     for r in results:
         if r.role == UNREADABLE:
