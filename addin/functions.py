@@ -14,7 +14,7 @@ from typing import Any
 from baoxue import idcard, model, normalize
 from baoxue.book import Invalid
 
-from .runtime import func
+from .runtime import arg, func
 
 # Rules that read a second sheet or the cover: BX_VALIDATE sees one sheet only, so it leaves them to the 校验 button.
 CROSS_SHEET_RULES = frozenset({"S001", "S003", "S004", "P001", "P002", "T001", "T005", "X002", "X003", "C004"})
@@ -176,6 +176,7 @@ def BX_NEXT_STEP(found_date, persuasion_date=None, notice_date=None, penalty_dat
 
 
 @func
+@arg("cells", ndim=2)
 def BX_VALIDATE(cells, sheet, month=None, first_row=1):
     """校验一张数据表的单元格区域（从A列、第 first_row 行起选，如 辍学!A1:AE300），以动态数组返回问题清单。
     sheet：数据表名称；month：报送月份（可引用封面的报送月份单元格，用于日期和逾期检查）。"""
