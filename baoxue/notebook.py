@@ -559,10 +559,11 @@ class FollowupApp(_Inputs):
                                    tooltip="汇总本月报送并列出未销号个案 (load cases)")
         self.export_button = W.Button(description="导出名单", icon="download", disabled=True,
                                       tooltip="导出当前筛选的个案名单 .xlsx (export list)")
+        self.by_school = W.HTML()
         self.cases = W.HTML()
         self.overdue = W.HTML()
-        self.tabs = W.Tab(children=[self.cases, self.overdue])
-        self.tabs.titles = ("在册未销号", "逾期待升级")
+        self.tabs = W.Tab(children=[self.by_school, self.cases, self.overdue])
+        self.tabs.titles = ("按学校统计", "在册未销号", "逾期待升级")
         self.run_button.on_click(lambda _b: self.run())
         self.export_button.on_click(lambda _b: self.export())
         self.township.observe(lambda _c: self._on_township(), names="value")
@@ -650,6 +651,8 @@ class FollowupApp(_Inputs):
         if self.result is None:
             return
         cases, over = self.tables()
+        self.by_school.value = html_table(per_school_counts(self.result.schools, cases, over, self.township.value,
+                                                            self.school.value), "（无学校）")
         self.cases.value = html_table(cases, "（无在册未销号个案）")
         self.overdue.value = html_table(over, "（无逾期个案）")
 
@@ -684,6 +687,24 @@ class FollowupApp(_Inputs):
         note = "已脱敏" if self.masked else "未脱敏，仅限内部使用，请勿外传"
         self.status.value = _status("ok" if self.masked else "warn", f"名单已导出（{note}）：{target}")
         return target
+
+
+def per_school_counts(schools: list[dict], cases: pd.DataFrame | None, overdue: pd.DataFrame | None,
+                      township: str = ALL, school: str = ALL) -> pd.DataFrame:
+    """按学校统计: the schools under the filters with how many of the listed cases / overdue rows each has."""
+    def count(df: pd.DataFrame | None) -> dict[str, int]:
+        if df is None or df.empty or "学校标识码" not in df.columns:
+            return {}
+        return df["学校标识码"].value_counts().to_dict()
+
+    n_cases, n_over = count(cases), count(overdue)
+    rows = [{"所属乡镇": s.get("township"), "学校标识码": s.get("code"), "学校名称": s.get("name"),
+             "计入汇总": "是" if s.get("counted") else "否",
+             "在册未销号": n_cases.get(s.get("code"), 0), "逾期待升级": n_over.get(s.get("code"), 0)}
+            for s in schools
+            if (township == ALL or s.get("township") == township) and (school == ALL or s.get("code") == school)]
+    df = pd.DataFrame(rows, columns=["所属乡镇", "学校标识码", "学校名称", "计入汇总", "在册未销号", "逾期待升级"])
+    return df.sort_values(["所属乡镇", "学校标识码"], kind="stable") if len(df) else df
 
 
 def _cell_value(v: Any) -> Any:

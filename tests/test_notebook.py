@@ -174,6 +174,11 @@ def test_followup_run_filters_and_export(county, tmp_path):
     assert "在册未销号" in app.status.value, app.status.value
     cases = county.open_cases()
     assert len(html_rows(app.cases.value)) == len(cases)
+    per_school = {r["学校标识码"]: r for r in html_rows(app.by_school.value)}
+    assert set(per_school) == {s.code for s in county.demo.schools}
+    for s in county.demo.schools:
+        assert int(per_school[s.code]["在册未销号"]) == sum(1 for r in cases if r["_school"] == s.code)
+    assert per_school[county.missing.code]["计入汇总"] == "否"
 
     school = cases[0]["_school"]
     app.township.value = county.township_of(school)

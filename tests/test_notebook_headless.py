@@ -1,6 +1,7 @@
 """The two notebooks executed headless by papermill with a real kernel, as a scheduled job would run them."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import openpyxl
@@ -32,12 +33,19 @@ def _header_row(ws, first: str) -> tuple[int, list]:
     raise AssertionError(f"no header starting with {first!r} in {ws.title}")
 
 
+def _checksums(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_rollup_notebook_headless_writes_the_report(county, tmp_path):
     out = tmp_path / "月报表" / f"月报表_{county.month}.xlsx"
+    before = _checksums(county.inbox)
     text = _execute("月度汇总.ipynb", tmp_path, inbox=str(county.inbox), register=str(county.register),
                     month=county.month, out=str(out))
     assert out.exists()
     assert "汇总完成" in text and "月报表：" in text
+    assert _checksums(county.inbox) == before, "a roll-up must never modify its inputs"
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势"]
     ws = wb["乡镇汇总"]
