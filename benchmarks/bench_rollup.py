@@ -26,35 +26,43 @@ from pathlib import Path
 MONTH = "2026-09"
 
 
-def _stamp_one(path: str) -> None:
-    import openpyxl
-
+def _write_stamped(job: tuple[str, dict, dict]) -> None:
+    """Write one school workbook from the template and stamp it as `baoxue submit` would (without re-loading it)."""
+    from baoxue import template
+    from baoxue.fill import fill_workbook
     from baoxue.policy import DEFAULT
     from baoxue.reader import read_workbook
     from baoxue.stamp import make_stamp, write_stamp
-    stamp = make_stamp(read_workbook(path), DEFAULT, now=dt.datetime(2026, 9, 29, 8, tzinfo=dt.timezone.utc))
-    wb = openpyxl.load_workbook(path)
-    write_stamp(wb, stamp)
+    path, cover, rows = job
+    wb = template.build_school_workbook()
+    fill_workbook(wb, cover, rows)
+    wb.save(path)
+    write_stamp(wb, make_stamp(read_workbook(path), DEFAULT, now=dt.datetime(2026, 9, 29, 8, tzinfo=dt.timezone.utc)))
     wb.save(path)
 
 
-def prepare(workdir: Path, n: int) -> tuple[Path, Path, list[Path]]:
+def prepare(workdir: Path, n: int, workers: int) -> tuple[Path, Path, list[Path]]:
     """Generate and stamp the county once (cached by school count)."""
-    from baoxue.demo import generate_many_schools
+    from baoxue.demo import plan_county, write_register
     marker = workdir / f".ready-{n}"
-    inbox, register = workdir / "inbox", workdir / "inbox-register" / "学校名录.xlsx"
+    inbox, register = workdir / "inbox", workdir / "学校名录.xlsx"
     if not marker.exists():
         shutil.rmtree(workdir, ignore_errors=True)
         t = time.perf_counter()
-        county = generate_many_schools(workdir / "gen", n_schools=n, month=MONTH, workers=os.cpu_count() or 2)
-        (workdir / "gen" / MONTH).rename(inbox)
-        register.parent.mkdir(parents=True)
-        Path(county.register_path).rename(register)
-        files = sorted(str(p) for p in inbox.rglob("*.xlsx"))
-        with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            list(pool.map(_stamp_one, files, chunksize=16))
+        county = plan_county(townships=max(1, -(-n // 50)), schools_per_township=50, months=(MONTH,), seed=2026,
+                             mistakes=True)
+        schools = county.schools[:n]
+        jobs = []
+        for school in schools:
+            book = county.book(school.code, MONTH)
+            path = inbox / school.township / school.file_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            jobs.append((str(path), book.cover, book.rows))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_write_stamped, jobs, chunksize=8))
+        write_register(register, schools)
         marker.write_text("ok")
-        print(f"准备：生成并盖戳 {len(files)} 个学校工作簿，用时 {time.perf_counter() - t:.0f} 秒（已缓存于 {workdir}）",
+        print(f"准备：生成并盖戳 {len(jobs)} 个学校工作簿，用时 {time.perf_counter() - t:.0f} 秒（已缓存于 {workdir}）",
               file=sys.stderr)
     files = sorted(inbox.rglob("*.xlsx"))
     return inbox, register, files
@@ -84,12 +92,16 @@ def main() -> None:
     ap.add_argument("--schools", type=int, default=2000)
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "baoxue-bench-rollup")
     ap.add_argument("--naive-sample", type=int, default=60, help="files timed for the naive pandas loop")
-    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--workers", type=int, default=None, help="roll-up processes (default: all cores)")
+    ap.add_argument("--setup-workers", type=int, default=os.cpu_count() or 2, help="processes generating the county")
+    ap.add_argument("--setup-only", action="store_true", help="only generate and stamp the county (cached)")
     args = ap.parse_args()
 
     from baoxue.rollup import run_rollup, write_report
 
-    inbox, register, files = prepare(args.workdir, args.schools)
+    inbox, register, files = prepare(args.workdir, args.schools, args.setup_workers)
+    if args.setup_only:
+        return
     n = len(files)
     calamine_floor(files[: min(n, 50)])                      # warm the page cache and the imports
     floor = calamine_floor(files)
