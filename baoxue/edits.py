@@ -48,6 +48,7 @@ class SetFill:
 
 @dataclass(frozen=True)
 class SetComment:
+    """A comment carrying the findings' messages. A cell that already holds someone else's comment keeps it."""
     sheet: str
     row: int
     col: int
@@ -290,6 +291,9 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
         elif isinstance(e, SetFill):
             _cell(ws, e.row, e.col).fill = PatternFill(fill_type="solid", fgColor=e.color, bgColor=e.color)
         elif isinstance(e, SetComment):
+            existing = _cell(ws, e.row, e.col).comment
+            if existing is not None and (existing.author or "") != MARK_AUTHOR:
+                continue  # the clerk's own comment is never replaced; the fill and 校验结果 still show the problem
             comment = Comment(e.text, e.author)
             comment.width = 320
             comment.height = min(60 + 18 * e.text.count("\n") + len(e.text) // 2, 400)

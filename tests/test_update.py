@@ -241,6 +241,8 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
     wb["缓学"]["B4"].comment = Comment("家长已提交医院证明", "王芳")
+    clerk_note_cell = openpyxl.utils.get_column_letter(model.LEAVE.column_names.index("批准日期") + 1) + "4"
+    wb["休学"][clerk_note_cell].comment = Comment("批准文件在档案室", "王芳")   # on a cell baoxue will flag
     wb["缓学"]["C4"].fill = PatternFill("solid", fgColor="FF00B050")
     wb.save(path)
 
@@ -253,14 +255,21 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
     marks = _marks(path)
     assert marks[("辍学", id_cell)][0] == edits.MARK_FILLS["error"]
     assert "F005" in marks[("辍学", id_cell)][1]
-    assert marks[("休学", date_cell)][0] == edits.MARK_FILLS["error"]
-    assert "F003" in marks[("休学", date_cell)][1]
+    assert date_cell == clerk_note_cell
+    wb = openpyxl.load_workbook(path)
+    assert wb["休学"][date_cell].fill.fgColor.rgb == edits.MARK_FILLS["error"]      # flagged by its colour …
+    assert wb["休学"][date_cell].comment.text == "批准文件在档案室"                 # … the clerk's comment kept
     # every finding with a cell is marked, and 校验结果 lists every finding once
+    worst: dict[tuple[str, str], str] = {}
     for f in result.findings:
         where = edits.cell_of(book, f)
         if where:
             coord = openpyxl.utils.get_column_letter(where[1]) + str(where[0])
-            assert f.rule in marks[(f.sheet, coord)][1]
+            worst[(f.sheet, coord)] = "error" if f.is_error else worst.get((f.sheet, coord), "warning")
+            assert (f.sheet, coord) == ("休学", clerk_note_cell) or f.rule in marks[(f.sheet, coord)][1]
+    assert len(worst) >= 3
+    for (sheet, coord), severity in worst.items():
+        assert wb[sheet][coord].fill.fgColor.rgb == edits.MARK_FILLS[severity], (sheet, coord)
     wb = openpyxl.load_workbook(path)
     ws = wb[model.FINDINGS_SHEET]
     header_row = next(r for r in range(1, 11) if ws.cell(r, 4).value == "规则编号")
@@ -278,7 +287,8 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
     assert not any(f.is_error for f in result.findings)
     assert ("辍学", id_cell) not in _marks(path) and ("休学", date_cell) not in _marks(path)
     wb = openpyxl.load_workbook(path)
-    assert wb["辍学"][id_cell].fill.fill_type is None
+    assert wb["辍学"][id_cell].fill.fill_type is None and wb["休学"][date_cell].fill.fill_type is None
+    assert wb["休学"][date_cell].comment.text == "批准文件在档案室"
     assert wb["缓学"]["B4"].comment.text == "家长已提交医院证明"
     assert wb["缓学"]["C4"].fill.fgColor.rgb == "FF00B050"
     ws = wb[model.FINDINGS_SHEET]
