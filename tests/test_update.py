@@ -236,6 +236,7 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
     bad_id = CASE_OPEN[:-1] + ("0" if CASE_OPEN[-1] != "0" else "1")
     rows["辍学"][0].update(身份证号=bad_id, 学籍号="G" + bad_id)
     rows["休学"][0]["批准日期"] = "2026年13月1日"   # not a date
+    cover["联系电话"] = "12345"                     # implausible phone on the cover (a warning)
     path = write_book(tmp_path / "c.xlsx", cover, rows)
     wb = openpyxl.load_workbook(path)   # the clerk's own comment and colour, which baoxue must never touch
     from openpyxl.comments import Comment
@@ -268,6 +269,7 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
             worst[(f.sheet, coord)] = "error" if f.is_error else worst.get((f.sheet, coord), "warning")
             assert (f.sheet, coord) == ("休学", clerk_note_cell) or f.rule in marks[(f.sheet, coord)][1]
     assert len(worst) >= 3
+    assert worst[("封面", f"B{book.cover_rows['联系电话']}")] == "warning"   # cover values sit in column B
     for (sheet, coord), severity in worst.items():
         assert wb[sheet][coord].fill.fgColor.rgb == edits.MARK_FILLS[severity], (sheet, coord)
     wb = openpyxl.load_workbook(path)
