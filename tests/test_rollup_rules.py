@@ -67,6 +67,7 @@ def county(tmp_path_factory):
     stamp(write_book(inbox / "G.xlsx", cover("4310000099", "新建学校", "白沙镇", M)), IN_TIME)
     # noise: an unreadable file, an Office lock file, a baoxue backup, another month's workbook
     (inbox / "坏文件.xlsx").write_bytes(b"not a workbook")
+    (inbox / "旧格式.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     (inbox / "~$B.xlsx").write_bytes(b"lock")
     shutil.copy(inbox / "F.xlsx", inbox / "F.备份-20261030-101010.xlsx")
     stamp(write_book(inbox / "old" / "F-2026-08.xlsx", cover("4310000006", "青山小学", "白沙镇", "2026-08")), IN_TIME)
@@ -89,6 +90,21 @@ def test_inputs_unmodified(county):
     assert before == after
 
 
+def test_validation_crash_on_one_book_does_not_stop_the_rollup():
+    from baoxue.rollup import worker
+    calls = []
+
+    def fragile(books, policy):
+        calls.append(len(books))
+        if any(b.school_code == "4310000006" for b in books):
+            raise RuntimeError("rule bug")
+        return [[] for _ in books]
+
+    out = worker._validate_safely(fragile, [type("B", (), {"school_code": c})() for c in ("4310000001", "4310000006")],
+                                  None)
+    assert out == [[], None] and calls == [2, 1, 1]
+
+
 def test_every_file_listed_and_skips(county):
     result, _, _ = county
     files = {f["file"]: f["status"] for f in result.files}
@@ -97,8 +113,10 @@ def test_every_file_listed_and_skips(county):
     assert files["old/F-2026-08.xlsx"].startswith("其他月份")
     assert files["九月/4310000001_2026-09.xlsx"].startswith("上月")
     assert files["sub/deeper/D-second.xlsx"] == "计入汇总"
+    assert files["旧格式.xls"] == "无法读取"
     s005 = by_rule(result, "S005")
-    assert [f.file for f in s005] == ["坏文件.xlsx"] and s005[0].severity == "error"
+    assert sorted(f.file for f in s005) == ["坏文件.xlsx", "旧格式.xls"] and s005[0].severity == "error"
+    assert any(".xls" in f.message and "另存为" in f.message for f in s005)
 
 
 def test_r001_missing(county):

@@ -181,6 +181,20 @@ def _role(book_month: str | None, month: str) -> str:
     return OTHER
 
 
+def _validate_safely(validate_books, books: list[SchoolBook], policy: Policy) -> list[list[Finding] | None]:
+    """Validate a batch; should a rule trip over one odd book, validate one by one so only that book is affected."""
+    try:
+        return validate_books(books, policy)
+    except Exception:  # noqa: BLE001 — a roll-up never stops on one bad file
+        out: list[list[Finding] | None] = []
+        for book in books:
+            try:
+                out.append(validate_books([book], policy)[0])
+            except Exception:  # noqa: BLE001
+                out.append(None)
+        return out
+
+
 def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> list[FileResult]:
     """Read, classify, batch-validate and summarise a chunk of files (order preserved)."""
     from ..indicators import school_indicators
@@ -212,13 +226,20 @@ def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> l
             continue
         current.append((r, book))
     if current:
-        batches = validate_books([b for _, b in current], policy)
+        batches = _validate_safely(validate_books, [b for _, b in current], policy)
         for (r, book), found in zip(current, batches):
+            if found is None:
+                found = [Finding("S005", "error", None, None, None, None,
+                                 f"文件“{Path(r.path).name}”校验时出错，无法完成检查。请让学校在 Excel/WPS 中打开后重新保存并报送；"
+                                 "如仍出错请联系县教育局。")]
             for f in found:
                 f.school = r.school_code
                 f.file = r.file
             r.findings = list(found)
-            r.indicators = school_indicators(book, policy) if book.month else None
+            try:
+                r.indicators = school_indicators(book, policy) if book.month else None
+            except Exception:  # noqa: BLE001 — listed with its findings; left out of the sums
+                r.indicators = None
             r.cases = _cases(book)
             r.open_rows = _open_rows(book)
             r.overdue = _overdue(book, r.findings, policy) if book.as_of else []
