@@ -67,6 +67,7 @@ def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
     shot = tmp_path / "月度汇总.png"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = None
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
             page.goto(voila, timeout=60_000)
@@ -83,6 +84,11 @@ def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
             page.get_by_text("全县合计").wait_for(timeout=10_000)
             town_table = page.locator(".bx-table").filter(has_text="全县合计").inner_text()
             page.screenshot(path=str(shot), full_page=True)
+        except Exception:
+            if page is not None:  # keep what the browser showed, and say where it is
+                page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            log = (tmp_path / "voila.log").read_text(encoding="utf-8")[-3000:]
+            raise AssertionError(f"browser test failed; screenshot {tmp_path / 'failure.png'}; Voilà log:\n{log}")
         finally:
             browser.close()
     assert f"汇总完成：{county.month}" in text
