@@ -72,9 +72,10 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = N
     if out_path.resolve() == path.resolve():
         return SubmitResult(path, 2, f"报送副本会覆盖原文件 {path.name}。请用 --out 指定另一个文件夹。", findings=findings)
     stamp = make_stamp(book, policy)
+    replaced = out_path.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_save(lambda tmp: _write_copy(path, tmp, stamp), out_path)
+        backup = atomic_save(lambda tmp: _write_copy(path, tmp, stamp), out_path)
     except FileLocked as e:
         return SubmitResult(path, 2, str(e), findings=findings)
     except PermissionError:
@@ -95,6 +96,8 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = N
                                      "请在 Excel/WPS 中另存为 .xlsx 后重新报送。", findings=findings)
     n = summarize(findings)
     warn = f"（另有 {n['warnings']} 条警告，请留意）" if n["warnings"] else ""
+    if replaced:
+        warn += f"；已替换此前的同名报送副本（旧副本备份为 {backup.name}）" if backup else "；已替换此前的同名报送副本"
     return SubmitResult(path, 0, f"{path.name} 校验通过，已盖戳报送：{out_path}{warn}", out_path, findings, stamp)
 
 

@@ -163,6 +163,9 @@ def test_resubmitting_replaces_the_stamp_and_a_macro_workbook_falls_back(tmp_pat
     [again] = submit_files([first.out_path], tmp_path / "out2", POLICY)   # a stamped copy submitted again
     assert again.exit_code == 0 and stamp.verify(read_workbook(again.out_path)).ok
     assert openpyxl.load_workbook(again.out_path).sheetnames.count(model.STAMP_SHEET) == 1
+    [replaced] = submit_files([path], tmp_path / "out1", POLICY)          # the school re-submits into the same inbox
+    assert replaced.exit_code == 0 and "已替换" in replaced.message
+    assert len([p for p in (tmp_path / "out1").iterdir() if "备份" in p.name]) == 1
     # a macro-enabled package (.xlsm) cannot be copied as .xlsx part by part: saved through openpyxl instead
     xlsm = tmp_path / "m.xlsm"
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(xlsm, "w", zipfile.ZIP_DEFLATED) as zout:
