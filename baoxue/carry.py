@@ -48,7 +48,13 @@ def school_year_start(month: str) -> dt.date:
 
 
 def _plain(v: Any) -> Any:
-    return v.raw if isinstance(v, Invalid) else v
+    """A typed value as it goes back into a cell. An ID that Excel stored as a number stays a number (its lost digits
+    cannot be recovered: F004 keeps telling the clerk to retype it); other invalid values go back as the text found."""
+    if isinstance(v, Invalid):
+        if v.reason == "id_number" and v.raw.isdigit():
+            return int(v.raw)
+        return v.raw
+    return v
 
 
 def _records(book: SchoolBook, sheet: str) -> list[dict[str, Any]]:

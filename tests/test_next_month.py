@@ -111,3 +111,17 @@ def test_existing_target_is_backed_up_and_source_never_overwritten(tmp_path, cap
     junk = tmp_path / "junk.xlsx"
     junk.write_text("<html></html>")
     assert cli.main(["next-month", str(junk), "--out", str(tmp_path / "x.xlsx")]) == 2
+
+
+def test_uncorrected_mistakes_are_carried_as_found_not_repaired(tmp_path):
+    cover, rows = school_data()
+    leave = rows["休学"][0]
+    leave["身份证号"] = int(LEAVE_ON[:15] + "000")      # an ID Excel stored as a number: digits already lost
+    leave["批准日期"] = "八月底"                          # not a date
+    src = write_book(tmp_path / "十月.xlsx", cover, rows)
+    out = tmp_path / "十一月.xlsx"
+    next_month_workbook(src, out)
+    errors = lambda path: {(f.rule, f.sheet, f.column) for f in validate(read_workbook(path), POLICY)
+                           if f.is_error and f.sheet != model.COVER_SHEET}
+    assert {("F004", "休学", "身份证号"), ("F003", "休学", "批准日期")} <= errors(src)
+    assert errors(out) == errors(src)
