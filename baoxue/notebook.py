@@ -37,6 +37,8 @@ SCHOOL_LABELS = {"code": "学校标识码", "name": "学校名称", "township": 
 TOWNSHIP_LABELS = {"name": "乡镇", "schools_expected": "应报学校数", "schools_submitted": "有效报送数",
                    "zero_report_schools": "零报告学校数"}
 FINDING_LABELS = {"school": "学校标识码", "file": "文件"}
+FILE_LABELS = {"file": "文件", "status": "处理结果", "school": "学校标识码", "name": "学校名称", "month": "报送月份",
+               "stamped_at": "报送时间", "stamp_reason": "戳记说明", "errors": "错误", "warnings": "警告"}
 # Free text that may name a child or quote an ID: scrubbed when masked. Guardians' phones are not shown masked.
 FREE_TEXT_COLUMNS = ("说明", "去向说明", "备注", "值")
 HIDDEN_WHEN_MASKED = ("监护人电话",)
@@ -148,6 +150,13 @@ def _whole_numbers(df: pd.DataFrame, columns) -> pd.DataFrame:
         if c in df.columns:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
     return df
+
+
+def files_frame(files: list[dict]) -> pd.DataFrame:
+    """收到的文件: every file found in the inbox and what the roll-up did with it (counted, duplicate, unreadable …)."""
+    df = pd.DataFrame([{label: f.get(key) for key, label in FILE_LABELS.items()} for f in files],
+                      columns=list(FILE_LABELS.values()))
+    return _whole_numbers(df, [FILE_LABELS["errors"], FILE_LABELS["warnings"]])
 
 
 def townships_frame(townships: list[dict], county: dict | None = None) -> pd.DataFrame:
@@ -404,12 +413,14 @@ class RollupApp(_Inputs):
                                       tooltip="导出脱敏的月报表 .xlsx (export monthly report, masked)")
         self.summary = W.HTML(value="")
         self.completeness = W.HTML()
+        self.files = W.HTML()
         self.findings = W.HTML()
         self.township_table = W.HTML()
         self.overdue = W.HTML()
         self.trend_note = W.HTML()
         self.trend_image = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self.tabs = W.Tab(children=[self.completeness, self.findings, self.township_table, self.overdue,
+        self.tabs = W.Tab(children=[W.VBox([self.completeness, W.HTML("<b>收到的文件</b>"), self.files]),
+                                    self.findings, self.township_table, self.overdue,
                                     W.VBox([self.trend_note, self.trend_image])])
         self.tabs.titles = self.TABS
         self.run_button.on_click(lambda _b: self.run())
@@ -471,6 +482,7 @@ class RollupApp(_Inputs):
         towns = self.school_townships()
         schools = schools_frame(r.schools)
         self.completeness.value = html_table(filter_frame(schools, town, school_townships=towns), "（无学校）")
+        self.files.value = html_table(filter_frame(files_frame(r.files), town, school_townships=towns), "（收件夹中没有文件）")
         self.findings.value = html_table(
             filter_frame(findings_frame(r.finding_dicts(self.masked)), town, school_townships=towns), "（无问题）")
         ttable = townships_frame(r.townships, r.county)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import shutil
+
 import openpyxl
 import pytest
 
@@ -132,6 +134,26 @@ def test_export_writes_the_masked_monthly_report(county, rolled, tmp_path):
     cells = "\n".join(_cells(out))
     assert not [i for i in county.all_ids() if i in cells]
     assert county.missing.name in cells  # the missing school is listed in 报送情况
+
+
+def test_files_list_says_what_happened_to_each_file(county, tmp_path):
+    """A junk file and an unstamped copy in the inbox are listed with what the roll-up did with them."""
+    inbox = tmp_path / "收件夹"
+    shutil.copytree(county.inbox, inbox)
+    (inbox / "坏文件.xlsx").write_bytes(b"this is not a workbook")
+    raw = county.demo.books[(county.missing.code, county.month)].path  # never submitted: no stamp
+    shutil.copy(raw, inbox / "未盖戳.xlsx")
+    app = RollupApp(inbox=str(inbox), register=str(county.register), month=county.month,
+                    store=str(tmp_path / "历史库"))
+    assert app.run() is not None, app.status.value
+    files = {r["文件"]: r for r in html_rows(app.files.value)}
+    assert len(files) == len(list(inbox.rglob("*.xlsx")))
+    assert files["坏文件.xlsx"]["处理结果"] == "无法读取"
+    assert "戳记无效" in files["未盖戳.xlsx"]["处理结果"]
+    assert sum(r["处理结果"] == "计入汇总" for r in files.values()) == len(county.sent[county.month])
+    assert "无法读取的文件 1 个" in app.status.value
+    rules = {(r["文件"], r["规则编号"]) for r in html_rows(app.findings.value)}
+    assert ("坏文件.xlsx", "S005") in rules and ("未盖戳.xlsx", "R003") in rules
 
 
 def test_bad_inputs_end_as_chinese_messages(tmp_path, county):
