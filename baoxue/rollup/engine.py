@@ -110,8 +110,13 @@ def _extra_keys(area: dict, keys: list[str]) -> list[str]:
 
 
 # ============================================================================================== running files
+MIN_CHUNK = 24   # below this a batch's fixed cost dominates
+MAX_CHUNK = 160  # books validated together: larger batches amortise the rules' fixed cost (≈ 27 → 7 ms per book)
+
+
 def _chunks(paths: list[str], workers: int) -> list[list[str]]:
-    size = max(1, min(40, math.ceil(len(paths) / max(1, workers * 4))))
+    """About six chunks per worker (load balance, progress), each of MIN_CHUNK to MAX_CHUNK files."""
+    size = min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(len(paths) / max(1, workers * 6))))
     return [paths[i:i + size] for i in range(0, len(paths), size)]
 
 
