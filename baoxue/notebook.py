@@ -173,7 +173,6 @@ def html_table(df: pd.DataFrame | None, empty: str = "（无）", limit: int = M
         return f'<div class="bx-note">{html.escape(empty)}</div>'
     shown = df.head(limit).astype(object).map(lambda v: "" if _blank(v) else v)
     body = shown.to_html(index=False, escape=True, border=0)
-    note = ""
     if len(df) > limit:
         note = f'<div class="bx-note">共 {len(df)} 行，仅显示前 {limit} 行；完整内容请导出。</div>'
     else:
