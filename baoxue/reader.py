@@ -17,7 +17,6 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pandas as pd
-import python_calamine
 
 from . import model, normalize
 from .book import Invalid, SchoolBook, UnreadableWorkbook
@@ -148,6 +147,7 @@ _SHEET_KEYS = {normalize.clean_header(n): n for n in model.CLERK_SHEETS + (model
 
 def load_grid(path: str | Path) -> Grid:
     """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only)."""
+    import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
     _sniff(path)
     try:
