@@ -35,8 +35,9 @@ def _progress_bar():
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, desc="读取与校验", unit="个文件", file=sys.stderr, dynamic_ncols=True)
+        if label:
+            bar.set_postfix_str(label[-30:], refresh=False)
         bar.update(done - bar.n)
-        bar.set_postfix_str(label[-30:], refresh=False)
         if done >= total:
             bar.close()
 
@@ -48,9 +49,9 @@ def summary_lines(result, report: Path | None, masked: bool) -> list[str]:
     c = result.county
     lines = [f"{result.month} 月汇总完成：应报 {c['schools_expected']} 所，有效报送 {c['schools_submitted']} 所。"]
     if report is not None:
-        lines.append(f"月报表：{report}" + ("" if masked else "（未脱敏，仅限内部使用）"))
+        lines.append(f"月报表：{Path(report).resolve()}" + ("" if masked else "（未脱敏，仅限内部使用）"))
     if result.store_dir:
-        lines.append(f"历史库：{result.store_dir}")
+        lines.append(f"历史库：{Path(result.store_dir).resolve()}")
     attention = []
     for key, text in (("missing", "所学校未报送（R001）"), ("stamp_invalid", "份报送戳记无效，未计入（R003）"),
                       ("duplicates", "份重复报送已被取代（R002）"), ("late", "所学校逾期报送（R007）"),

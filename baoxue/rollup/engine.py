@@ -138,6 +138,8 @@ def process_files(paths: list[str], inbox: str, month: str, policy: Policy, prog
         if progress:
             progress(done, total, label)
 
+    if progress:
+        progress(0, total, "")
     if dask:
         from .distributed import process_on_dask
         return process_on_dask(paths, inbox, month, policy, address=dask, progress=tick)
