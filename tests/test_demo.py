@@ -368,3 +368,38 @@ def test_samples_validate_as_described():
     assert errors == {(m.rule, m.sheet, m.row, m.column) for m in planted if m.rule}
     assert {m.kind for m in planted} == set(MISTAKE_KINDS)
     assert books["zero"].cover["零报告"] == "是"
+
+
+# ============================================================================================== fast bulk writer
+def test_template_copier_files_read_like_filled_ones(tmp_path):
+    """The bulk path (template saved once, sheets regenerated) gives the same SchoolBook as fill.write_school_workbook,
+    including planted mistakes (an ID stored as a number, text dates, full-width digits, = at the start of text)."""
+    from openpyxl import load_workbook
+    from baoxue.fill import TemplateCopier, write_school_workbook
+    plan = plan_county(2, 4, ("2026-10",), seed=9, mistakes=True)
+    copier = TemplateCopier()
+    books = list(plan.books.values())
+    books[0].rows[model.DROPOUT.name].append({"姓名": "测试", "备注": "=HYPERLINK(\"x\")", "身份证号": "+123"})
+    for i, book in enumerate(books):
+        slow = write_school_workbook(tmp_path / f"slow{i}.xlsx", book.cover, book.rows)
+        fast = copier.write(tmp_path / f"fast{i}.xlsx", book.cover, book.rows)
+        a, b = read_workbook(slow), read_workbook(fast)
+        assert a.cover == b.cover and a.properties == b.properties
+        for sheet in model.SHEETS:
+            assert a.frame(sheet).astype(str).equals(b.frame(sheet).astype(str)), (i, sheet)
+        assert not any(load_grid(fast).formulas.get(s) for s in model.SHEETS)
+    wb = load_workbook(tmp_path / "fast0.xlsx")           # a valid package for openpyxl too
+    assert wb.sheetnames == list(model.ALL_SHEETS)
+    assert wb[model.DROPOUT.name].cell(4, 5).number_format == "@"
+    assert plan.mistakes, "the comparison above covered planted mistakes"
+
+
+def test_generate_many_schools(tmp_path):
+    from baoxue.demo import generate_many_schools
+    county = generate_many_schools(tmp_path, n_schools=60, month="2026-09")
+    files = county.files()
+    assert len(files) == 60 == len(county.schools)
+    assert len(read_register(county.register_path)) == 60
+    sample = read_workbook(files[7])
+    truth = county.book(sample.school_code, "2026-09")
+    assert len(sample.frame(model.DROPOUT.name)) == len(truth.rows[model.DROPOUT.name])

@@ -13,7 +13,7 @@ from python_calamine import CalamineWorkbook
 
 from baoxue import model, template
 from baoxue.demo import generate_county
-from baoxue.fill import write_school_workbook
+from baoxue.fill import TemplateCopier, write_school_workbook
 from baoxue.indicators import COUNT_KEYS, KEYS, school_indicators
 from baoxue.policy import load_policy
 from baoxue.reader import read_workbook
@@ -85,6 +85,7 @@ def recalculated(tmp_path_factory, lo_profile):
     sources = [(p, None) for p in county.files()]
     cover, rows = edge_rows()
     sources.append((write_school_workbook(root / "edge.xlsx", cover, rows), None))
+    sources.append((TemplateCopier().write(root / "edge-bulk-writer.xlsx", cover, rows), None))
     policy_file = root / "county.toml"
     policy_file.write_text(COUNTY_POLICY, encoding="utf-8")
     policy = load_policy(policy_file)
