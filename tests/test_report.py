@@ -78,6 +78,15 @@ def test_masked_report_holds_no_full_id_or_name(reports):
     assert idcard.mask(CHILDREN[0][0]) in everything and "欧**明" in everything   # the masked forms are there
 
 
+def test_masked_case_list_leaves_out_circumstances(reports):
+    _, masked, unmasked = reports
+    head = lambda path: [c.value for c in openpyxl.load_workbook(path)["在册辍学名单"][3]]
+    assert "辍学原因" not in head(masked) and "重点群体" not in head(masked)
+    assert "辍学原因" in head(unmasked) and "重点群体" in head(unmasked)
+    cases = openpyxl.load_workbook(unmasked)["在册辍学名单"]
+    assert any(row[9] and "留守" in row[9] for row in cases.iter_rows(min_row=4, values_only=True))
+
+
 def test_unmasked_report_is_marked_internal(reports):
     _, _, unmasked = reports
     texts = "\n".join(str(c.value) for _, c in cells(unmasked))

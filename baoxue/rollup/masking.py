@@ -1,6 +1,7 @@
 """Masking of minors' personal data in anything that leaves the county (SPEC §6): ID numbers show the first 6 and
 last 4 characters, names keep the first (and last) character (张*明). Messages are scrubbed too: any run of 15–18 ID
-characters and every known full name found in the month's workbooks is replaced by its masked form."""
+characters and every known full name found in the month's workbooks is replaced by its masked form. A child's health
+and family circumstances (disability, poverty, the reasons for dropping out or leave) are hidden outright."""
 from __future__ import annotations
 
 import re
@@ -8,8 +9,11 @@ from typing import Any, Iterable
 
 from ..idcard import mask, mask_name
 
-ID_COLUMNS = frozenset({"身份证号", "学籍号", "残疾证号"})
+ID_COLUMNS = frozenset({"身份证号", "学籍号"})
 NAME_COLUMNS = frozenset({"姓名", "监护人姓名"})
+# Health and family circumstances of a child: hidden outright in masked output (SPEC: disability, poverty).
+SENSITIVE_COLUMNS = frozenset({"残疾", "残疾类别", "残疾等级", "残疾证号", "脱贫家庭或监测户", "辍学原因", "休学原因", "缓学原因"})
+HIDDEN = "（已隐去）"
 _ID_RUN = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx])(?![0-9Xx])")
 _SCIENTIFIC = re.compile(r"(?<![0-9])[0-9]\.[0-9]{6,}[eE]\+?[0-9]{1,3}")
 
@@ -24,6 +28,8 @@ def mask_value(column: str | None, value: Any) -> Any:
         return mask(s)
     if column in NAME_COLUMNS:
         return mask_name(str(value))
+    if column in SENSITIVE_COLUMNS:
+        return HIDDEN
     return value
 
 

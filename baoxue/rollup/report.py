@@ -202,17 +202,27 @@ KEY_GROUPS = (("脱贫家庭或监测户", "脱贫/监测户"), ("残疾", "残�
 
 
 def _cases(wb, result: RollupResult, masked: bool) -> None:
-    s = _Sheet(wb, "在册辍学名单", f"{result.month} 月末在册未销号辍学学生名单", _note(result, masked), CASE_HEADER,
-               [10, 20, 9, 6, 21, 9, 10, 11, 14, 14, 10, 11, 11, 11, 11, 9, 24])
+    """Open cases. Masked: names and IDs masked, and the child's circumstances (辍学原因, 重点群体) left out."""
+    hidden = {"辍学原因", "重点群体"} if masked else set()
+    header = [h for h in CASE_HEADER if h not in hidden]
+    widths = [w for h, w in zip(CASE_HEADER, [10, 20, 9, 6, 21, 9, 10, 11, 14, 14, 10, 11, 11, 11, 11, 9, 24])
+              if h not in hidden]
+    s = _Sheet(wb, "在册辍学名单", f"{result.month} 月末在册未销号辍学学生名单",
+               _note(result, masked, " 脱敏版不含辍学原因和重点群体（残疾、脱贫等）信息。" if masked else ""), header, widths)
     scrub = result.scrubber() if masked else (lambda x: x)
     m = (lambda col, v: mask_value(col, v)) if masked else (lambda col, v: v)
     df = result.open_cases.sort_values(["所属乡镇", "学校标识码", "row"], kind="stable") if len(result.open_cases) else result.open_cases
     for rec in df.to_dict("records"):
-        groups = "、".join(label for col, label in KEY_GROUPS if rec.get(col) == "是")
-        s.add([rec["所属乡镇"], rec["学校名称"], m("姓名", rec.get("姓名")), rec.get("性别"), m("身份证号", rec.get("身份证号")),
-               rec.get("年级"), rec.get("类型"), rec.get("发现日期"), rec.get("辍学原因"), groups, rec.get("包保责任人"),
-               rec.get("劝返动员日期"), rec.get("限期复学通知日期"), rec.get("行政处罚日期"), rec.get("司法程序日期"),
-               rec.get("状态"), scrub(rec.get("去向说明"))])
+        values = {
+            "所属乡镇": rec["所属乡镇"], "学校名称": rec["学校名称"], "姓名": m("姓名", rec.get("姓名")),
+            "性别": rec.get("性别"), "身份证号": m("身份证号", rec.get("身份证号")), "年级": rec.get("年级"),
+            "类型": rec.get("类型"), "发现日期": rec.get("发现日期"), "辍学原因": rec.get("辍学原因"),
+            "重点群体": "、".join(label for col, label in KEY_GROUPS if rec.get(col) == "是"),
+            "包保责任人": rec.get("包保责任人"), "劝返动员日期": rec.get("劝返动员日期"),
+            "限期复学通知日期": rec.get("限期复学通知日期"), "行政处罚日期": rec.get("行政处罚日期"),
+            "司法程序日期": rec.get("司法程序日期"), "状态": rec.get("状态"), "去向说明": scrub(rec.get("去向说明")),
+        }
+        s.add([values[h] for h in header])
     s.finish()
 
 
