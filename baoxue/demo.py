@@ -455,61 +455,75 @@ def _plan_school(rng: random.Random, people: People, school: School, months: tup
             n = sum(1 for _ in range(4) if rng.random() < rate / 4)
             for _ in range(n):
                 plan.cases.append(_plan_case(rng, people, school, _day(rng, start, end), year_start))
-    # 休学
     for _ in range(rng.choice((0, 0, 1, 1, 2))):
-        grade = rng.choice(school.grades)
-        child = people.child(grade, year_start)
-        start = _day(rng, first - dt.timedelta(days=90), last - dt.timedelta(days=10))
-        approved = start - dt.timedelta(days=rng.randint(0, 5))
-        applied = approved - dt.timedelta(days=rng.randint(2, 10))
-        months_away = rng.choice((1, 2, 3, 6, 12))
-        planned = start + dt.timedelta(days=30 * months_away)
-        actual = None
-        if rng.random() < 0.35:
-            actual = planned + dt.timedelta(days=rng.randint(-5, 3))
-        plan.leaves.append(Leave(child, grade, f"{grade}（{rng.randint(1, 3)}）班", rng.choice(model.CODE_LISTS["休学原因"]),
-                                 applied, approved, start, planned, actual))
-    # 缓学 (children of entry age, primary schools)
-    if 1 in school.grades:
+        plan.leaves.append(_plan_leave(rng, people, school, first, last, year_start))
+    if 1 in school.grades:      # 缓学: children of entry age, schools with a first grade
         for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
-            birth = dt.date(year_start - 7, 9, 1) + dt.timedelta(days=rng.randrange(365))   # 6 on 31 August
-            child = people.child(None, year_start, birth=birth)
-            reason = rng.choice(model.CODE_LISTS["缓学原因"])
-            approved = dt.date(year_start, 8, rng.randint(10, 28))
-            applied = approved - dt.timedelta(days=rng.randint(3, 15))
-            short = rng.random() < 0.35
-            until = dt.date(year_start, 10, 31) if short else dt.date(year_start + 1, 8, 31)
-            entered = None
-            if short and rng.random() < 0.5:
-                entered = dt.date(year_start, 10, rng.randint(20, 31))
-            plan.deferrals.append(Deferral(child, rng.choice(school.villages), reason, applied, approved,
-                                           rng.choice(model.CODE_LISTS["批准机关"]), dt.date(year_start, 9, 1), until,
-                                           entered, reason == "残疾", rng.random() < 0.3))
-    # 送教上门
+            plan.deferrals.append(_plan_deferral(rng, people, school, year_start))
     for _ in range(rng.choice((0, 0, 1, 1, 2)) if school.kind != "教学点" else 0):
-        grade = rng.choice(school.grades)
-        child = people.child(grade, year_start)
-        male_teacher, female_teacher = people.teacher(True), people.teacher(False)
-        h = HomeChild(child, grade, rng.choice(school.villages), rng.choice(DISABILITY),
-                      rng.choice(model.CODE_LISTS["残疾等级"]), dt.date(year_start, 9, rng.randint(1, 6)),
-                      dt.date(year_start, 9, rng.randint(6, 12)), (male_teacher, female_teacher), female_teacher)
-        for m in months:
-            start, end = month_start(m), month_end(m)
-            n = rng.choices((1, 2, 3, 4), weights=(12, 70, 12, 6))[0]
-            days = sorted(rng.sample(range(start.day, end.day + 1), n))
-            for d in days:
-                hours = rng.choices((2, 3, 1.5, 1), weights=(80, 8, 8, 4))[0]
-                alone = rng.random() < 0.05
-                no_male = not alone and rng.random() < 0.05
-                teachers = (female_teacher,) if alone else ((female_teacher, people.teacher(False)) if no_male
-                                                            else (male_teacher, female_teacher))
-                h.visits.append({"身份证号": child["身份证号"], "姓名": child["姓名"],
-                                 "送教日期": dt.date(start.year, start.month, d), "课时": hours,
-                                 "送教教师": "、".join(teachers), "同行人数": len(teachers),
-                                 "有男教师": "是" if male_teacher in teachers else "否",
-                                 "送教内容": rng.choice(TEACH_CONTENT), "家长签字": "是"})
-        plan.home.append(h)
+        plan.home.append(_plan_home(rng, people, school, months, year_start))
     return plan
+
+
+def _plan_leave(rng: random.Random, people: People, school: School, first: dt.date, last: dt.date,
+                year_start: int) -> Leave:
+    """休学: applied, approved, started; back on time, late (C005 meanwhile) or not yet."""
+    grade = rng.choice(school.grades)
+    child = people.child(grade, year_start)
+    start = _day(rng, first - dt.timedelta(days=90), last - dt.timedelta(days=10))
+    approved = start - dt.timedelta(days=rng.randint(0, 5))
+    applied = approved - dt.timedelta(days=rng.randint(2, 10))
+    months_away = rng.choice((1, 2, 3, 6, 12))
+    planned = start + dt.timedelta(days=30 * months_away)
+    actual = None
+    if rng.random() < 0.35:
+        actual = planned + dt.timedelta(days=rng.randint(-5, 3))
+    return Leave(child, grade, f"{grade}（{rng.randint(1, 3)}）班", rng.choice(model.CODE_LISTS["休学原因"]),
+                 applied, approved, start, planned, actual)
+
+
+def _plan_deferral(rng: random.Random, people: People, school: School, year_start: int) -> Deferral:
+    """缓学 of a six-year-old, approved in August for the school year (some only until October: C006 if not entered)."""
+    birth = dt.date(year_start - 7, 9, 1) + dt.timedelta(days=rng.randrange(365))   # 6 on 31 August
+    child = people.child(None, year_start, birth=birth)
+    reason = rng.choice(model.CODE_LISTS["缓学原因"])
+    approved = dt.date(year_start, 8, rng.randint(10, 28))
+    applied = approved - dt.timedelta(days=rng.randint(3, 15))
+    short = rng.random() < 0.35
+    until = dt.date(year_start, 10, 31) if short else dt.date(year_start + 1, 8, 31)
+    entered = None
+    if short and rng.random() < 0.5:
+        entered = dt.date(year_start, 10, rng.randint(20, 31))
+    return Deferral(child, rng.choice(school.villages), reason, applied, approved,
+                    rng.choice(model.CODE_LISTS["批准机关"]), dt.date(year_start, 9, 1), until,
+                    entered, reason == "残疾", rng.random() < 0.3)
+
+
+def _plan_home(rng: random.Random, people: People, school: School, months: tuple[str, ...],
+               year_start: int) -> HomeChild:
+    """A home-taught child and every visit of the months: mostly 2 visits of 2 hours by a male and a female teacher."""
+    grade = rng.choice(school.grades)
+    child = people.child(grade, year_start)
+    male_teacher, female_teacher = people.teacher(True), people.teacher(False)
+    h = HomeChild(child, grade, rng.choice(school.villages), rng.choice(DISABILITY),
+                  rng.choice(model.CODE_LISTS["残疾等级"]), dt.date(year_start, 9, rng.randint(1, 6)),
+                  dt.date(year_start, 9, rng.randint(6, 12)), (male_teacher, female_teacher), female_teacher)
+    for m in months:
+        start, end = month_start(m), month_end(m)
+        n = rng.choices((1, 2, 3, 4), weights=(12, 70, 12, 6))[0]
+        days = sorted(rng.sample(range(start.day, end.day + 1), n))
+        for d in days:
+            hours = rng.choices((2, 3, 1.5, 1), weights=(80, 8, 8, 4))[0]
+            alone = rng.random() < 0.05
+            no_male = not alone and rng.random() < 0.05
+            teachers = (female_teacher,) if alone else ((female_teacher, people.teacher(False)) if no_male
+                                                        else (male_teacher, female_teacher))
+            h.visits.append({"身份证号": child["身份证号"], "姓名": child["姓名"],
+                             "送教日期": dt.date(start.year, start.month, d), "课时": hours,
+                             "送教教师": "、".join(teachers), "同行人数": len(teachers),
+                             "有男教师": "是" if male_teacher in teachers else "否",
+                             "送教内容": rng.choice(TEACH_CONTENT), "家长签字": "是"})
+    return h
 
 
 def month_rows(plan: SchoolPlan, month: str) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
@@ -722,14 +736,28 @@ def generate_school_rows(n_rows: int = 5000, month: str = "2026-11", seed: int =
     plan = SchoolPlan(school, people.teacher(), people.phone(), people.teacher())
     year_start = dt.date(school_year_start(month), 9, 1)
     rows_so_far = 0
-    while rows_so_far < n_rows:
+    while rows_so_far < int(n_rows * 0.95):   # the rest: leaves, deferrals, home teaching below
         found = _day(rng, year_start, end)
         case = _plan_case(rng, people, school, found, year_start.year)
         if case.visible(start, end):
             plan.cases.append(case)
             rows_so_far += 1 + len(case.log_rows(year_start, end))
+    months = tuple(m for m in _months_between(f"{year_start.year}-09", month))
+    for _ in range(max(1, n_rows // 100)):
+        plan.leaves.append(_plan_leave(rng, people, school, year_start, end, year_start.year))
+        plan.deferrals.append(_plan_deferral(rng, people, school, year_start.year))
+    for _ in range(max(1, n_rows // 200)):
+        plan.home.append(_plan_home(rng, people, school, months, year_start.year))
     cover, rows = month_rows(plan, month)
     return cover, rows
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    from .book import next_month
+    out = [first]
+    while out[-1] < last:
+        out.append(next_month(out[-1]))
+    return out
 
 
 def write_large_workbook(path: str | Path, n_rows: int = 5000, month: str = "2026-11", seed: int = 7) -> Path:
