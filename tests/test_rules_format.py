@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from baoxue import idcard
-from rules_helpers import DROP_ID, HOME_ID, ROW1, Case, both, header_col, run_bad, run_good, setting
+from rules_helpers import DROP_ID, HOME_ID, ROW1, Case, both, header_col, person, run_bad, run_good, setting
 
 D = dt.date
 E, W = "error", "warning"
@@ -36,6 +36,7 @@ def drop_sheet(name):
 BAD_BIRTH_17 = "530123" + "20131332" + "013"
 BAD_BIRTH = BAD_BIRTH_17 + idcard.check_digit(BAD_BIRTH_17)
 FUTURE = idcard.make("530123", D(2027, 1, 5), 3, True)
+LEAP = person(D(2012, 2, 29))   # a real 29 February
 X_ID = next(i for i in (idcard.make("530123", D(2013, 5, 10), s, True) for s in range(100)) if i.endswith("X"))
 
 CASES = [
@@ -67,6 +68,7 @@ CASES = [
          [(E, DROP, ROW1, "身份证号")],
          good=both(setting(DROP, 身份证号=X_ID.lower(), 学籍号="G" + X_ID), setting("劝返记录", 身份证号=X_ID))),
     Case("F006", setting(DROP, 身份证号=BAD_BIRTH, 学籍号="G" + BAD_BIRTH), [(E, DROP, ROW1, "身份证号")],
+         good=both(setting(DROP, **LEAP, 年级="九年级"), setting("劝返记录", 身份证号=LEAP["身份证号"])),
          label="impossible"),
     Case("F006", setting(DROP, 身份证号=FUTURE, 学籍号="G" + FUTURE, 出生日期=None), [(E, DROP, ROW1, "身份证号")],
          label="future"),
