@@ -11,7 +11,7 @@ import pytest
 from rollup_helpers import child_id, cover, dropout, leave, register, stamp, write_book
 
 from baoxue import idcard
-from baoxue.rollup import Store, run_rollup, write_report
+from baoxue.rollup import run_rollup, write_report
 from baoxue.rollup.report import SHEETS
 
 UTC = dt.timezone.utc

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from ..atomic import atomic_save
 from .engine import RollupResult
-from .masking import Scrubber, mask_value
+from .masking import mask_value
 from .rules import CHINA
 from .store import Store
 
