@@ -114,3 +114,12 @@ def test_interrupted_write_leaves_previous_version(tmp_path, monkeypatch):
     store.save_month("2026-10", tables("2026-10", 3, ["Q"]), {"run": 3})
     assert store.load_month("2026-10").meta["run"] == 3
     assert len([p for p in store.months_dir.iterdir() if p.is_dir()]) == 1
+
+
+def test_rollup_fails_fast_while_the_store_is_locked(tmp_path):
+    from baoxue.rollup import run_rollup
+    store = Store(tmp_path / "s")
+    (tmp_path / "inbox").mkdir()
+    with store.lock():
+        with pytest.raises(StoreLocked):
+            run_rollup(tmp_path / "inbox", "2026-10", tmp_path / "no-register-needed.xlsx", store_dir=store.dir)

@@ -180,10 +180,11 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         raise RollupError(f"汇总月份格式不对：{month!r}，应为 YYYY-MM（如 2026-09）。")
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
-    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
     store = None
     if store_dir is not False:
         store = Store(Path(store_dir) if store_dir else inbox.resolve().parent / DEFAULT_STORE_NAME)
+        store.check_unlocked()
+    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     paths = [str(p) for p in discover(inbox, exclude=exclude)]

@@ -160,6 +160,16 @@ class Store:
         finally:
             self.lock_path.unlink(missing_ok=True)
 
+    def check_unlocked(self) -> None:
+        """Fail fast (``StoreLocked``) when another live roll-up holds the store, before spending time on the files."""
+        held = self._lock_holder() if self.lock_path.exists() else None
+        if held is None:
+            return
+        if held.get("host") == socket.gethostname() and not _pid_alive(int(held.get("pid", 0))):
+            return  # stale: ``lock()`` takes it over
+        raise StoreLocked(f"历史库“{self.dir}”正被进程 {held.get('pid')}（{held.get('host')}，开始于 {held.get('started')}）"
+                          f"写入。请等该汇总结束后再运行；如确认没有其他汇总在运行，可删除锁文件“{self.lock_path}”后重试。")
+
     def _lock_holder(self) -> dict | None:
         try:
             return json.loads(self.lock_path.read_text(encoding="utf-8"))
