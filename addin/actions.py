@@ -81,11 +81,11 @@ def validate_book(book, pol: Policy | None = None, parsed: SchoolBook | None = N
     return out
 
 
-def update_book(book, pol: Policy | None = None) -> Outcome:
+def update_book(book, pol: Policy | None = None, parsed: SchoolBook | None = None) -> Outcome:
     """更新: what ``baoxue update`` writes (derived values, 本月送教次数/课时, 月报汇总, 校验结果, marks) — in the live book."""
     from baoxue.update import plan
     pol = pol or policy()
-    parsed = bridge.read_book(book)
+    parsed = parsed or bridge.read_book(book)
     p = plan(parsed, pol)
     bridge.apply_xlwings(book, p.edits, parsed)
     msg = f"已更新：补填 {p.filled} 个单元格（出生日期、性别、本月送教次数/课时、劝返动员日期），刷新“月报汇总”。" \
@@ -95,7 +95,8 @@ def update_book(book, pol: Policy | None = None) -> Outcome:
     return out
 
 
-def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = None) -> Outcome:
+def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = None,
+                parsed: SchoolBook | None = None) -> Outcome:
     """报送: validate; with any error refuse (and mark). Otherwise stamp — desktop: save the workbook and write the
     stamped copy <学校标识码>_<YYYY-MM>.xlsx (exactly ``baoxue submit``); Lite/Server: stamp the live workbook and tell the
     clerk how to save the copy."""
@@ -103,7 +104,7 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
     from baoxue.submit import submission_name
     from baoxue.validators import validate
     pol = pol or policy()
-    parsed = bridge.read_book(book)
+    parsed = parsed or bridge.read_book(book)
     findings = validate(parsed, pol)
     if any(f.is_error for f in findings) or not parsed.school_code or not parsed.month:
         bridge.apply_xlwings(book, validation_edits(parsed, findings), parsed)
@@ -141,7 +142,7 @@ def _submit_desktop(book, path: Path, pol: Policy, out_dir, findings) -> Outcome
     return out
 
 
-def next_month_book(book, pol: Policy | None = None) -> Outcome:
+def next_month_book(book, pol: Policy | None = None, parsed: SchoolBook | None = None) -> Outcome:
     """生成下月: next month's workbook with open cases, rosters and the visit log carried forward (``baoxue.carry``).
 
     Desktop: a new file beside this one, opened in Excel; this month's workbook is untouched.
@@ -149,7 +150,7 @@ def next_month_book(book, pol: Policy | None = None) -> Outcome:
     the button in that copy, which is rewritten in place; in any other workbook nothing is changed."""
     from baoxue.carry import CarryError, carry_forward
     pol = pol or policy()
-    parsed = bridge.read_book(book)
+    parsed = parsed or bridge.read_book(book)
     try:
         carried = carry_forward(parsed)
     except CarryError as e:

@@ -99,6 +99,8 @@ def _formula_cells(sheet, row0: int, col0: int) -> set[tuple[int, int]] | None:
 def _formula_set(formulas, row0: int, col0: int) -> set[tuple[int, int]]:
     if isinstance(formulas, str):
         formulas = ((formulas,),)
+    elif formulas and not isinstance(formulas[0], (list, tuple)):
+        formulas = (tuple(formulas),)     # one row
     out = set()
     for i, row in enumerate(formulas or ()):
         for j, f in enumerate(row):
@@ -152,7 +154,7 @@ async def grid_from_book_async(book) -> Grid:
             continue
         rng = sheet.used_range
         try:
-            formulas = await rng.get_formula()
+            formulas = await rng.options(ndim=2).get_formula()
         except (NotImplementedError, AttributeError):
             continue
         grid.formulas[canonical] = _formula_set(formulas, rng.row, rng.column)

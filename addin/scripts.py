@@ -30,16 +30,19 @@ async def bx_validate(book: xw.Book):
 @script
 async def bx_update(book: xw.Book):
     """更新：补填派生值、本月送教次数/课时、月报汇总，并校验。"""
-    actions.safe(actions.update_book, book)
+    parsed = await _parsed(book)
+    actions.safe(lambda b: actions.update_book(b, None, parsed), book)
 
 
 @script
 async def bx_submit(book: xw.Book):
     """报送：校验无错误后盖报送戳记，并提示如何保存报送副本。"""
-    actions.safe(actions.submit_book, book)
+    parsed = await _parsed(book)
+    actions.safe(lambda b: actions.submit_book(b, None, None, parsed), book)
 
 
 @script
 async def bx_next_month(book: xw.Book):
     """生成下月：把未销号个案、休学/缓学/送教名单和本学年记录带入下月工作簿。"""
-    actions.safe(actions.next_month_book, book)
+    parsed = await _parsed(book)
+    actions.safe(lambda b: actions.next_month_book(b, None, parsed), book)
