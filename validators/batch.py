@@ -17,7 +17,7 @@ import pandas as pd
 
 from baoxue import model
 from baoxue.book import Invalid, SchoolBook, empty_frame
-from baoxue import cases
+from baoxue import cases, idcard
 from baoxue.cases import BOOK_KEY
 from baoxue.findings import Finding
 from baoxue.policy import Policy
@@ -85,6 +85,7 @@ class Batch:
                 out[MONTH] = pd.Series([], dtype=object)
                 out[AS_OF] = pd.Series([], dtype="datetime64[ns]")
             out[AS_OF] = out[AS_OF].astype("datetime64[ns]")
+            out[MONTH] = out[MONTH].astype(object)
             self._frames[sheet] = out
         return self._frames[sheet]
 
@@ -120,6 +121,19 @@ class Batch:
             return ids, well, pd.Series(days, index=ids.index)
         return self._memo(("ids", sheet), make)
 
+    def expected_check_digits(self, sheet: str) -> pd.Series:
+        """The GB 11643 check digit computed from the first 17 digits of every well-formed ID (vectorized)."""
+        def make():
+            ids, well, _ = self.ids(sheet)
+            good = ids[well]
+            if good.empty:
+                return pd.Series([], dtype=object)
+            digits = np.frombuffer("".join(v[:17] for v in good.tolist()).encode("ascii"), dtype=np.uint8)
+            sums = ((digits.reshape(-1, 17).astype(np.int64) - 48) @ np.array(idcard.WEIGHTS)) % 11
+            chars = np.array(list(idcard.CHECK_CHARS), dtype=object)[sums]
+            return pd.Series(chars, index=good.index, dtype=object)
+        return self._memo(("check", sheet), make)
+
     @cached_property
     def missing_sheets(self) -> list[set[str]]:
         return [set(b.missing_sheets) for b in self.books]
@@ -141,6 +155,11 @@ class Batch:
              severity: str | None = None, **fields: Any) -> list[tuple[int, Finding]]:
         """One finding per row of ``df`` (a subset of ``frame(sheet)``). ``value`` defaults to ``df[column]``; any field
         may be a Series aligned with ``df`` (a value per row) or a scalar."""
+        if isinstance(df, pd.Series):      # a bool mask over (part of) frame(sheet): select only what is needed
+            mask = df.fillna(False).astype(bool) if df.dtype != bool else df
+            if not mask.any():
+                return []
+            df = self.frame(sheet).loc[mask.index[mask.to_numpy()]]
         if len(df) == 0:
             return []
         if value is None:

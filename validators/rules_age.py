@@ -6,14 +6,23 @@ import pandas as pd
 
 from baoxue import model
 
-from .batch import AS_OF, Batch
+from baoxue.cases import BOOK_KEY
+
+from .batch import Batch
 from .catalogue import rule
 
 
-def cutoffs(as_of: pd.Series) -> pd.Series:
+def cutoff(as_of) -> pd.Timestamp:
     """31 August before the school year holding the as-of date (Sep–Dec → this year, Jan–Aug → last year)."""
-    year = as_of.dt.year - (as_of.dt.month < 9).astype("Int64")
-    return pd.to_datetime(year.astype("string") + "-08-31", errors="coerce").astype("datetime64[ns]")
+    if as_of is None or pd.isna(as_of):
+        return pd.NaT
+    return pd.Timestamp(as_of.year - (as_of.month < 9), 8, 31)
+
+
+def cutoffs(batch: Batch, df: pd.DataFrame) -> pd.Series:
+    """The cut-off date per row (each book its own, from its report month)."""
+    per_book = np.array([cutoff(b.as_of) for b in batch.books], dtype="datetime64[ns]")
+    return pd.Series(per_book[df[BOOK_KEY].to_numpy()], index=df.index)
 
 
 def ages(batch: Batch, sheet: model.Sheet) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -31,7 +40,7 @@ def ages(batch: Batch, sheet: model.Sheet) -> tuple[pd.Series, pd.Series, pd.Ser
             use_stated = born.isna() & stated.notna()
             born = born.where(~use_stated, stated)
             source[use_stated] = "出生日期"
-        cut = cutoffs(df[AS_OF])
+        cut = cutoffs(batch, df)
         age = (cut.dt.year - born.dt.year - (born.dt.month >= 9).astype("float64")).astype("float64")
         return age, cut, source
     return batch._memo(("ages", sheet.name), make)
@@ -57,7 +66,7 @@ def school_age(batch: Batch):
             continue
         for col in ("身份证号", "出生日期"):
             sel = bad & (source == col)
-            out += batch.hits("A001", sheet.name, df[sel], col, source=col, cutoff=cut[sel],
+            out += batch.hits("A001", sheet.name, sel, col, source=col, cutoff=cut[sel],
                               age=age[sel].astype(int), min=low, max=high)
     return out
 
@@ -75,7 +84,7 @@ def grade_for_age(batch: Batch):
         expected = age - 5
         bad = ((grade - expected).abs() > 2).fillna(False).astype(bool)
         hint = expected[bad].map(lambda e: model.GRADES[int(min(max(e, 1), 9)) - 1] if e == e else "")
-        out += batch.hits("A002", sheet.name, df[bad], "年级", cutoff=cut[bad], age=age[bad].astype(int), expected=hint)
+        out += batch.hits("A002", sheet.name, bad, "年级", cutoff=cut[bad], age=age[bad].astype(int), expected=hint)
     return out
 
 
@@ -90,5 +99,5 @@ def deferral_too_young(batch: Batch):
     out = []
     for col in ("身份证号", "出生日期") if bad.any() else ():
         sel = bad & (source == col)
-        out += batch.hits("A003", model.DEFER.name, df[sel], col, cutoff=cut[sel], age=age[sel].astype(int), min=low)
+        out += batch.hits("A003", model.DEFER.name, sel, col, cutoff=cut[sel], age=age[sel].astype(int), min=low)
     return out

@@ -26,10 +26,10 @@ def closing(batch: Batch):
         open_status = status.isin(model.DROPOUT_OPEN_STATUSES)
         missing = closing_status & ~has_date
         stray = open_status & has_date
-        out += batch.hits("C001", sheet.name, df[missing], "销号日期",
+        out += batch.hits("C001", sheet.name, missing, "销号日期",
                           problem=status[missing].map(lambda s: f"状态为“{s}”（销号状态），但未填写销号日期。"
                                                                 f"请填写销号日期；若个案尚未办结，请把状态改为核查中/劝返中/去向不明。"))
-        out += batch.hits("C001", sheet.name, df[stray], "销号日期",
+        out += batch.hits("C001", sheet.name, stray, "销号日期",
                           problem=status[stray].map(lambda s: f"状态“{s}”表示个案未销号，却填写了销号日期。"
                                                               f"已办结的请把状态改为实际结果（如已复学），未办结的请清空销号日期。"))
     return out
@@ -47,7 +47,7 @@ def return_date(batch: Batch):
             if len(df) == 0:
                 continue
             bad = (df["状态"] == status) & ~batch.filled(sheet.name, column)
-            out += batch.hits("C002", sheet.name, df[bad], column, status=status)
+            out += batch.hits("C002", sheet.name, bad, column, status=status)
     return out
 
 
@@ -58,7 +58,7 @@ def escalation_overdue(batch: Batch):
         return []
     days = batch.policy["deadlines.notice_to_next_step_days"]
     bad = cases.escalation_overdue(df, df[AS_OF], batch.policy)
-    return batch.hits("C003", DROP, df[bad], "限期复学通知日期", days=days, as_of=df.loc[bad, AS_OF])
+    return batch.hits("C003", DROP, bad, "限期复学通知日期", days=days, as_of=df.loc[bad, AS_OF])
 
 
 @rule("C004")
@@ -69,7 +69,7 @@ def no_persuasion(batch: Batch):
     days = batch.policy["deadlines.first_persuasion_days"]
     bad = cases.no_persuasion_overdue(df, batch.frame(model.PERSUASION.name), df[AS_OF], batch.policy)
     bad &= ~df[cases.BOOK_KEY].isin(batch.books_lacking(model.PERSUASION.name))
-    return batch.hits("C004", DROP, df[bad], "发现日期", days=days, as_of=df.loc[bad, AS_OF])
+    return batch.hits("C004", DROP, bad, "发现日期", days=days, as_of=df.loc[bad, AS_OF])
 
 
 @rule("C005")
@@ -78,7 +78,7 @@ def leave_overdue(batch: Batch):
     if len(df) == 0:
         return []
     bad = cases.leave_overdue(df, df[AS_OF])
-    return batch.hits("C005", model.LEAVE.name, df[bad], "预计复学日期", as_of=df.loc[bad, AS_OF])
+    return batch.hits("C005", model.LEAVE.name, bad, "预计复学日期", as_of=df.loc[bad, AS_OF])
 
 
 @rule("C006")
@@ -87,7 +87,7 @@ def deferral_expired(batch: Batch):
     if len(df) == 0:
         return []
     bad = cases.deferral_expired(df, df[AS_OF])
-    return batch.hits("C006", model.DEFER.name, df[bad], "缓学截止日期", as_of=df.loc[bad, AS_OF])
+    return batch.hits("C006", model.DEFER.name, bad, "缓学截止日期", as_of=df.loc[bad, AS_OF])
 
 
 @rule("C007")
@@ -110,7 +110,7 @@ def skipped_step(batch: Batch):
             later_filled |= f
         bad = ~dated[earlier] & later_filled & ~reported
         reported |= bad
-        out += batch.hits("C007", DROP, df[bad], earlier, later=later_col[bad], later_value=later_val[bad])
+        out += batch.hits("C007", DROP, bad, earlier, later=later_col[bad], later_value=later_val[bad])
     return out
 
 
@@ -126,6 +126,6 @@ def whereabouts(batch: Batch):
         if len(df) == 0:
             continue
         bad = df["状态"].isin(model.NEEDS_WHEREABOUTS) & ~batch.filled(sheet.name, "去向说明")
-        out += batch.hits("C008", sheet.name, df[bad], "去向说明", status=df.loc[bad, "状态"],
+        out += batch.hits("C008", sheet.name, bad, "去向说明", status=df.loc[bad, "状态"],
                           what=df.loc[bad, "状态"].map(WHEREABOUTS))
     return out

@@ -21,7 +21,7 @@ def after_as_of(batch: Batch):
             if col.kind != "date" or col.planned:
                 continue
             late = (batch.dates(sheet.name, col.name) > df[AS_OF]).fillna(False).astype(bool)
-            out += batch.hits("D001", sheet.name, df[late], col.name, as_of=df.loc[late, AS_OF])
+            out += batch.hits("D001", sheet.name, late, col.name, as_of=df.loc[late, AS_OF])
     return out
 
 
@@ -49,7 +49,7 @@ def out_of_order(batch: Batch):
             for col in chain[1:]:
                 d = parsed[col]
                 bad = (d < latest).fillna(False).astype(bool)
-                out += batch.hits("D002", sheet_name, df[bad], col, earlier=latest_col[bad],
+                out += batch.hits("D002", sheet_name, bad, col, earlier=latest_col[bad],
                                   earlier_value=latest[bad], order=order)
                 newer = d.notna() & (latest.isna() | (d > latest))
                 latest = latest.where(~newer, d)
@@ -66,7 +66,7 @@ def not_same_day(batch: Batch):
     found, reported = batch.dates(model.DROPOUT.name, "发现日期"), batch.dates(model.DROPOUT.name, "上报日期")
     gap = (reported - found).dt.days
     bad = (gap > tolerance).fillna(False).astype(bool)
-    return batch.hits("D003", model.DROPOUT.name, df[bad], "上报日期", found=found[bad], days=gap[bad].astype(int),
+    return batch.hits("D003", model.DROPOUT.name, bad, "上报日期", found=found[bad], days=gap[bad].astype(int),
                       tolerance=tolerance)
 
 
@@ -78,7 +78,7 @@ def _too_long(batch: Batch, rule_id: str, sheet: str, start_col: str, end_col: s
     start, end = batch.dates(sheet, start_col), batch.dates(sheet, end_col)
     limit = start + pd.DateOffset(months=months)
     bad = (end > limit).fillna(False).astype(bool)
-    return batch.hits(rule_id, sheet, df[bad], end_col, start=start[bad], months=months)
+    return batch.hits(rule_id, sheet, bad, end_col, start=start[bad], months=months)
 
 
 @rule("D004")

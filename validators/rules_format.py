@@ -92,7 +92,7 @@ def number_ranges(batch: Batch):
                 continue
             n = batch.numbers(sheet.name, column)
             bad = (n < low) if inclusive else (n <= low)
-            out += batch.hits("F014", sheet.name, df[bad.fillna(False)], column, problem=problem)
+            out += batch.hits("F014", sheet.name, bad.fillna(False), column, problem=problem)
     return out
 
 
@@ -126,8 +126,8 @@ def id_checksum(batch: Batch):
         df, ids, well = _id_frame(batch, sheet)
         if not well.any():
             continue
-        expected = ids[well].map(lambda s: idcard.check_digit(s[:17]))
-        bad = expected != ids[well].str[17]
+        expected = batch.expected_check_digits(sheet.name)
+        bad = expected != pd.Series([v[17] for v in ids[well].tolist()], index=expected.index, dtype=object)
         rows = df.loc[bad[bad].index]
         out += batch.hits("F005", sheet.name, rows, "身份证号", expected=expected[bad])
     return out
@@ -143,8 +143,8 @@ def id_birth(batch: Batch):
         born = batch.ids(sheet.name)[2]
         impossible = well & born.isna()
         future = well & (born > df[AS_OF])
-        out += batch.hits("F006", sheet.name, df[impossible], "身份证号", problem="不是真实存在的日期")
-        out += batch.hits("F006", sheet.name, df[future.fillna(False)], "身份证号",
+        out += batch.hits("F006", sheet.name, impossible, "身份证号", problem="不是真实存在的日期")
+        out += batch.hits("F006", sheet.name, future.fillna(False), "身份证号",
                           problem=df.loc[future.fillna(False), AS_OF].map(lambda d: f"晚于报送月末 {d.date()}"))
     return out
 
@@ -156,11 +156,13 @@ def id_sex(batch: Batch):
         df, ids, well = _id_frame(batch, sheet)
         if not well.any():
             continue
-        digit = ids.where(well).str[16]
-        implied = digit.map(lambda d: ("男" if int(d) % 2 else "女") if isinstance(d, str) else None)
+        digit = pd.Series([v[16] if ok else None for v, ok in zip(ids.tolist(), well.tolist())], index=df.index,
+                          dtype=object)
+        implied = pd.Series([None if d is None else ("男" if int(d) % 2 else "女") for d in digit.tolist()],
+                            index=df.index, dtype=object)
         stated = df["性别"]
         bad = well & stated.isin(model.CODE_LISTS["性别"]) & (stated != implied)
-        out += batch.hits("F007", sheet.name, df[bad], "性别", digit=digit[bad], expected=implied[bad])
+        out += batch.hits("F007", sheet.name, bad, "性别", digit=digit[bad], expected=implied[bad])
     return out
 
 
@@ -174,7 +176,7 @@ def birth_matches_id(batch: Batch):
         born = batch.ids(sheet.name)[2]
         stated = batch.dates(sheet.name, "出生日期")
         bad = (born.notna() & stated.notna() & (born != stated)).fillna(False)
-        out += batch.hits("F008", sheet.name, df[bad], "出生日期", expected=born[bad])
+        out += batch.hits("F008", sheet.name, bad, "出生日期", expected=born[bad])
     return out
 
 
@@ -200,8 +202,8 @@ def xjh_format(batch: Batch):
         bad = xjh.notna() & ~ok
         problem = pd.Series("格式不对：全国学籍号应为“G”加本人18位身份证号。请按学籍系统核对。", index=df.index)
         problem[g_ok & ~same] = "与本行身份证号不一致（学籍号应为“G”加本人身份证号）。请核对学籍号或身份证号。"
-        out += batch.hits("F009", sheet.name, df[bad], "学籍号", problem=problem[bad])
-        out += batch.hits("F009", sheet.name, df[temporary], "学籍号", severity="warning",
+        out += batch.hits("F009", sheet.name, bad, "学籍号", problem=problem[bad])
+        out += batch.hits("F009", sheet.name, temporary, "学籍号", severity="warning",
                           problem="是临时学籍号（L开头）。请尽快在学籍系统中办理正式学籍号并替换。")
     return out
 
@@ -227,7 +229,7 @@ def phones(batch: Batch):
         for column in columns:
             bad = pd.Series([v is not None and not phone_ok(v) for v in batch.texts(sheet.name, column).tolist()],
                             index=df.index, dtype=bool)
-            out += batch.hits("F010", sheet.name, df[bad], column)
+            out += batch.hits("F010", sheet.name, bad, column)
     for i, book in enumerate(batch.books):
         for field in model.COVER_FIELDS:
             v = book.cover.get(field.label)

@@ -26,7 +26,7 @@ def too_few_visits(batch: Batch):
     got = cases.roster_qualifying(home, visits, visits[MONTH], batch.policy)
     need = int(batch.policy["home_teaching.visits_per_month"])
     bad = cases.open_mask(HOME, home) & (got < need) & home[MONTH].notna()
-    return batch.hits("T001", HOME, home[bad], "本月送教次数", value=got,
+    return batch.hits("T001", HOME, bad, "本月送教次数", value=got,
                       hours=batch.policy["home_teaching.hours_per_visit"],
                       need=batch.policy["home_teaching.visits_per_month"])
 
@@ -46,7 +46,7 @@ def short_visit(batch: Batch):
         return []
     hours = batch.policy["home_teaching.hours_per_visit"]
     bad = (batch.numbers(VISITS, "课时")[df.index] < float(hours)).fillna(False).astype(bool)
-    return batch.hits("T002", VISITS, df[bad], "课时", hours=hours)
+    return batch.hits("T002", VISITS, bad, "课时", hours=hours)
 
 
 @rule("T003")
@@ -56,7 +56,7 @@ def too_few_teachers(batch: Batch):
         return []
     need = batch.policy["home_teaching.teachers_per_visit"]
     bad = (batch.numbers(VISITS, "同行人数")[df.index] < float(need)).fillna(False).astype(bool)
-    return batch.hits("T003", VISITS, df[bad], "同行人数", need=need)
+    return batch.hits("T003", VISITS, bad, "同行人数", need=need)
 
 
 @rule("T004")
@@ -66,7 +66,7 @@ def no_male_teacher(batch: Batch):
     df = _this_month(batch)
     if len(df) == 0:
         return []
-    return batch.hits("T004", VISITS, df[df["有男教师"] == "否"], "有男教师")
+    return batch.hits("T004", VISITS, df["有男教师"] == "否", "有男教师")
 
 
 @rule("T005")
@@ -78,7 +78,7 @@ def visit_not_on_roster(batch: Batch):
     k = keys(batch, VISITS)
     bad = pd.Series(~k.isin(roster), index=df.index) & batch.texts(VISITS, "身份证号").notna()
     bad &= ~df[BOOK_KEY].isin(batch.books_lacking(HOME))
-    return batch.hits("T005", VISITS, df[bad], "身份证号")
+    return batch.hits("T005", VISITS, bad, "身份证号")
 
 
 @rule("T006")
@@ -87,7 +87,7 @@ def teaching_without_xjh(batch: Batch):
     if len(df) == 0:
         return []
     bad = cases.open_mask(HOME, df) & ~batch.filled(HOME, "学籍号")
-    return batch.hits("T006", HOME, df[bad], "学籍号")
+    return batch.hits("T006", HOME, bad, "学籍号")
 
 
 @rule("T007")
@@ -99,5 +99,5 @@ def teaching_without_plan(batch: Batch):
     out = []
     for column in ("送教协议日期", "个别化教育计划日期"):
         bad = teaching & ~batch.filled(HOME, column)
-        out += batch.hits("T007", HOME, df[bad], column)
+        out += batch.hits("T007", HOME, bad, column)
     return out

@@ -21,7 +21,7 @@ def not_a_case(batch: Batch):
     known = keys(batch, DROP)
     bad = pd.Series(~keys(batch, LOG).isin(known), index=df.index) & batch.texts(LOG, "身份证号").notna()
     bad &= ~df[BOOK_KEY].isin(batch.books_lacking(DROP))
-    return batch.hits("P001", LOG, df[bad], "身份证号")
+    return batch.hits("P001", LOG, bad, "身份证号")
 
 
 @rule("P002")
@@ -35,4 +35,4 @@ def before_discovery(batch: Batch):
     earliest = found.groupby(level=[0, 1]).min()
     when = pd.Series(earliest.reindex(keys(batch, LOG)).to_numpy(), index=df.index).astype("datetime64[ns]")
     bad = (batch.dates(LOG, "劝返日期") < when).fillna(False).astype(bool)
-    return batch.hits("P002", LOG, df[bad], "劝返日期", found=when[bad])
+    return batch.hits("P002", LOG, bad, "劝返日期", found=when[bad])
