@@ -321,6 +321,10 @@ def test_template_opens_in_libreoffice(school_path, lo_convert):
                for dv in ws.data_validations.dataValidation)
     assert [ws.cell(template.HEADER_ROW, k + 1).value for k in range(len(model.DROPOUT.columns))] \
         == model.DROPOUT.column_names
+    assert ws.protection.sheet and ws.cell(template.HEADER_ROW, 1).protection.locked
+    for j, column in enumerate(model.DROPOUT.columns, start=1):   # the text format survives as the column style
+        if column.is_text_format:
+            assert ws.column_dimensions[get_column_letter(j)].number_format == "@", column.name
     # the blank book's figures, computed by LibreOffice: counts 0, rates empty (no denominator)
     values = load_workbook(converted, data_only=True)[model.SUMMARY_SHEET]
     got = {values.cell(r, 2).value: values.cell(r, 3).value for r in range(template.FIRST_INPUT_ROW, values.max_row + 1)}
