@@ -254,3 +254,95 @@ def test_grid_of_written_payload_round_trips(clean):
     grid = bridge.grid_from_book(remote_book(after))
     assert grid.sheets["辍学"][3][:3] == ["=HYPERLINK(1)", "2026-10", dt.datetime(2026, 10, 9)]
     assert parse_grid(grid).frame("辍学") is not None
+
+
+# ============================================================================================== formulas (Lite) and desktop
+def test_lite_finds_formula_cells_like_the_file_reader(tmp_path, monkeypatch, lo_convert):
+    """xlwings Lite fetches formulas on demand (``await get_formula()``); with the client's answer simulated from the
+    file, the button reports the same F013 findings as ``baoxue validate``."""
+    from xlwings.pro import _xlremote
+    src = write_book(tmp_path / "src.xlsx")
+    wb = openpyxl.load_workbook(src)
+    ws = wb["辍学"]
+    parsed = read_workbook(src)
+    cols = parsed.header_columns["辍学"]
+    ws.cell(4, cols["监护人电话"]).value = "=13900001111+0"
+    ws.cell(5, cols["姓名"]).value = '="李"&"小红"'
+    wb.save(src)
+    path = lo_convert(src, "xlsx", tmp_path / "lo")            # cached values, as Excel would have them
+    formulas = {ws.title: [[c.value if isinstance(c.value, str) and c.value.startswith("=") else "" for c in row]
+                           for row in ws.iter_rows()] for ws in openpyxl.load_workbook(path).worksheets}
+
+    async def get_formula(self):                                 # the Lite client's getRangeData("formulas")
+        rows, cols_ = self.shape
+        grid = formulas[self.sheet.name]
+        return [[grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+                 for c in range(self.column - 1, self.column - 1 + cols_)]
+                for r in range(self.row - 1, self.row - 1 + rows)]
+    monkeypatch.setattr(_xlremote.Range, "get_formula", get_formula)
+
+    _, cli = validate_file(path)
+    assert sorted((f.row, f.column) for f in cli if f.rule == "F013") == [(4, "监护人电话"), (5, "姓名")]
+    payload = payload_from_xlsx(path)
+    _, actions = run_script("bx_validate", payload)
+    after, _ = apply_actions(payload, actions)
+    assert findings_table(after) == expected_table(cli)
+
+
+class DesktopLike:
+    """A workbook as the classic desktop add-in sees it: saved on disk (``fullname`` is a path), not the JSON engine.
+    Cell access goes to a remote book built from the same file (no Excel on Linux)."""
+
+    def __init__(self, path: Path):
+        self._book = remote_book(payload_from_xlsx(path))
+        self.fullname = str(path)
+        self.name = path.name
+        self.saves = 0
+
+        class _Impl:
+            api = None
+        self.impl = _Impl()
+
+    @property
+    def sheets(self):
+        return self._book.sheets
+
+    @property
+    def app(self):
+        return self._book.app
+
+    def save(self):
+        self.saves += 1
+
+    def alerts(self):
+        return [a["args"][0] for a in self._book.json()["actions"] if a["func"] == "alert"]
+
+
+def test_desktop_submit_saves_and_writes_the_stamped_copy_like_baoxue_submit(tmp_path):
+    from baoxue.addin import actions
+    from baoxue.submit import verify_file
+    path = write_book(tmp_path / "4401010001_2026-10.xlsx")
+    book = DesktopLike(path)
+    out = actions.submit_book(book)
+    assert out.ok and book.saves == 1
+    copy = tmp_path / "报送" / "4401010001_2026-10.xlsx"
+    assert out.details["out_path"] == copy and verify_file(copy).ok
+    assert book.alerts() == [out.message] and str(copy) in out.message
+
+
+def test_desktop_next_month_writes_a_new_file_and_never_overwrites(tmp_path):
+    from baoxue.addin import actions
+    path = write_book(tmp_path / "本月.xlsx")
+    book = DesktopLike(path)
+    out = actions.next_month_book(book)
+    target = tmp_path / "4401010001_2026-11.xlsx"
+    assert out.ok and out.details["out_path"] == target
+    new = read_workbook(target)
+    expected = carry_forward(read_workbook(path))
+    assert new.month == "2026-11"
+    for name in model.SHEETS:
+        got = [tuple(r) for r in new.frame(name)[model.SHEETS[name].column_names].itertuples(index=False)]
+        assert got == [tuple(rec.get(c) for c in model.SHEETS[name].column_names) for rec in expected.rows[name]]
+    before = target.read_bytes()
+    again = actions.next_month_book(DesktopLike(path))
+    assert not again.ok and "已存在" in again.message and target.read_bytes() == before
