@@ -66,7 +66,9 @@ def dates(series: pd.Series) -> pd.Series:
     """datetime64 Series: the ``datetime.date`` values, NaT for empty / Invalid / anything else."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.astype("datetime64[ns]")
-    days = np.array([_day(v) for v in _values(series)], dtype="int64").view("datetime64[D]")
+    seen: dict = {}
+    days = np.array([seen[v] if v in seen else seen.setdefault(v, _day(v)) for v in _values(series)],
+                    dtype="int64").view("datetime64[D]")
     return pd.Series(days.astype("datetime64[ns]"), index=series.index)
 
 

@@ -72,10 +72,11 @@ class Batch:
                 df = book.frame(sheet)
                 if len(df) == 0:
                     continue
-                df = df.copy()
-                df[BOOK_KEY] = i
-                df[MONTH] = book.month
-                df[AS_OF] = pd.Timestamp(book.as_of) if book.as_of else pd.NaT
+                n = len(df)
+                df = df.assign(**{BOOK_KEY: np.full(n, i, dtype="int64"),
+                                  MONTH: np.full(n, book.month, dtype=object),
+                                  AS_OF: np.full(n, np.datetime64(book.as_of, "ns") if book.as_of else np.datetime64("NaT"),
+                                                 dtype="datetime64[ns]")})
                 parts.append(df)
             if parts:
                 out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
