@@ -346,3 +346,23 @@ def test_desktop_next_month_writes_a_new_file_and_never_overwrites(tmp_path):
     before = target.read_bytes()
     again = actions.next_month_book(DesktopLike(path))
     assert not again.ok and "已存在" in again.message and target.read_bytes() == before
+
+
+def test_findings_table_equals_baoxue_validate_json(messy):
+    """The 校验结果 rows the button writes are the findings `baoxue validate --json` prints for the same file."""
+    import json
+    import subprocess
+    import sys
+    path, payload = messy
+    done = subprocess.run([sys.executable, "-m", "baoxue", "validate", str(path), "--json"], capture_output=True,
+                          text=True, encoding="utf-8", timeout=300)
+    assert done.returncode == 1, done.stderr            # errors present
+    printed = json.loads(done.stdout)
+    _, actions = run_script("bx_validate", payload)
+    after, record = apply_actions(payload, actions)
+    as_rows = sorted((f["sheet"] or "", "" if f["row"] is None else f["row"], f["column"] or "", f["rule"],
+                      model.SEVERITY_LABELS[f["severity"]], "" if f["value"] is None else f["value"], f["message"])
+                     for f in printed["findings"])
+    assert sorted(findings_table(after)) == as_rows
+    s = printed["summary"]
+    assert f"错误 {s['errors']} 条，警告 {s['warnings']} 条" in record["alerts"][0]
