@@ -32,7 +32,6 @@ from baoxue.grid import Grid
 
 KEPT_NOTES_HEADER = "保留了您自己批注的单元格"   # 校验结果, beside the table: cells where baoxue left the clerk's note
 TEXT_PREFIX = "'"                 # Excel's text prefix: stored as text, not shown, not part of the value
-COMPUTED_FILL = "#EDEDED"         # the template's grey on computed columns (restored when a mark is cleared)
 _NUMERIC_LOOKING = set("0123456789")
 
 
@@ -365,7 +364,7 @@ class _Applier:
                     current = None
                 if current is not None and _rgb_hex(current) not in mark_colors:
                     continue  # the clerk recoloured it since: keep theirs
-            rng.color = COMPUTED_FILL if col in computed_cols else None
+            rng.color = _computed_fill() if col in computed_cols else None
             try:
                 note = rng.note
             except (NotImplementedError, AttributeError):
@@ -508,6 +507,12 @@ class _Applier:
             return
         text = ";".join(f"{s}!{_address(r, c)}" for s, r, c in sorted(self.kept_notes))
         sheet.range(where).value = [[KEPT_NOTES_HEADER], [text]] if text else [[""], [""]]
+
+
+def _computed_fill() -> str:
+    """The template's grey on computed columns (restored when a mark is cleared)."""
+    from baoxue.template import COMPUTED_FILL
+    return _hex(str(COMPUTED_FILL.fgColor.rgb))
 
 
 def _rgb_hex(color: Any) -> str:

@@ -366,3 +366,19 @@ def test_findings_table_equals_baoxue_validate_json(messy):
     assert sorted(findings_table(after)) == as_rows
     s = printed["summary"]
     assert f"错误 {s['errors']} 条，警告 {s['warnings']} 条" in record["alerts"][0]
+
+
+def test_cleared_mark_on_a_computed_column_gets_its_grey_back(tmp_path):
+    def edit(cover, rows):
+        rows["送教上门"][0]["本月送教次数"] = -1                   # F014 on a computed (grey) column
+    path = write_book(tmp_path / "c.xlsx", edit)
+    parsed = read_workbook(path)
+    f014 = next(f for f in validate(parsed) if f.rule == "F014" and f.column == "本月送教次数")
+    cell = ("送教上门", *edits.cell_of(parsed, f014))
+    payload = payload_from_xlsx(path)
+    first, record = apply_actions(payload, run_script("bx_validate", payload)[1])
+    assert record["fills"][cell] == "#FFC7CE"
+    sheet_rows(first, "送教上门")[cell[1] - 1][cell[2] - 1] = 2
+    _, record2 = apply_actions(first, run_script("bx_validate", first)[1])
+    from baoxue.template import COMPUTED_FILL
+    assert record2["fills"][cell] == "#" + str(COMPUTED_FILL.fgColor.rgb)[2:]
