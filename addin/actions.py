@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,14 @@ class Outcome:
 
 
 def policy() -> Policy:
-    return load_policy(os.environ.get(POLICY_ENV) or None)
+    """The county policy named by ``BAOXUE_POLICY`` (default policy otherwise); loaded once per file, since worksheet
+    functions ask for it on every recalculation."""
+    return _load_policy(os.environ.get(POLICY_ENV) or None)
+
+
+@lru_cache(maxsize=8)
+def _load_policy(path: str | None) -> Policy:
+    return load_policy(path)
 
 
 def alert(book, message: str, title: str = TITLE) -> None:
@@ -207,8 +215,13 @@ def _next_month_desktop(book, path: Path, parsed: SchoolBook, carried, pol: Poli
 
 def safe(fn, book, *args) -> Outcome:
     """Run a button; anything unexpected becomes a Chinese alert, never a traceback in the clerk's face."""
+    from baoxue.policy import PolicyError
     try:
         return fn(book, *args)
+    except PolicyError as e:
+        out = Outcome(False, f"县级策略文件（{POLICY_ENV}）有误，没有进行任何操作：{e}")
+        alert(book, out.message)
+        return out
     except Exception as e:  # last line of defence for a button click
         out = Outcome(False, f"操作未完成：程序遇到意外情况（{type(e).__name__}）。工作簿没有被保存。"
                              "请把工作簿另存一份后用命令 baoxue validate 检查，或联系县教育局数据管理员。")

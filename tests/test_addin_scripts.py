@@ -382,3 +382,12 @@ def test_cleared_mark_on_a_computed_column_gets_its_grey_back(tmp_path):
     _, record2 = apply_actions(first, run_script("bx_validate", first)[1])
     from baoxue.template import COMPUTED_FILL
     assert record2["fills"][cell] == "#" + str(COMPUTED_FILL.fgColor.rgb)[2:]
+
+
+def test_a_broken_county_policy_is_named_not_a_crash(clean, monkeypatch, tmp_path):
+    bad = tmp_path / "county.toml"
+    bad.write_text("[deadlines\nnotice_to_next_step_days = ", encoding="utf-8")
+    monkeypatch.setenv("BAOXUE_POLICY", str(bad))
+    _, payload = clean
+    _, actions = run_script("bx_validate", payload)
+    assert [a["func"] for a in actions] == ["alert"] and "策略文件" in actions[0]["args"][0]
