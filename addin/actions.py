@@ -105,9 +105,9 @@ def update_book(book, pol: Policy | None = None, parsed: SchoolBook | None = Non
 
 def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = None,
                 parsed: SchoolBook | None = None) -> Outcome:
-    """报送: validate; with any error refuse (and mark). Otherwise stamp — desktop: save the workbook and write the
-    stamped copy <学校标识码>_<YYYY-MM>.xlsx (exactly ``baoxue submit``); Lite/Server: stamp the live workbook and tell the
-    clerk how to save the copy."""
+    """报送: validate; with any error refuse (and mark). Otherwise stamp — desktop: save the workbook, write the stamped
+    copy <学校标识码>_<YYYY-MM>.xlsx (exactly ``baoxue submit``) and put the same stamp in the open workbook; Lite/Server:
+    stamp the live workbook and tell the clerk how to save the copy."""
     from baoxue.stamp import make_stamp
     from baoxue.submit import submission_name
     from baoxue.validators import validate
@@ -145,6 +145,12 @@ def _submit_desktop(book, path: Path, pol: Policy, out_dir, findings) -> Outcome
         return out
     out_dir = Path(out_dir) if out_dir else path.parent / "报送"
     r = submit_file(path, out_dir, pol)
+    if r.ok and r.stamp is not None:   # the open workbook carries the same stamp (hidden sheet) as its copy
+        bridge.write_stamp(book, r.stamp)
+        try:
+            book.save()
+        except Exception:
+            pass
     out = Outcome(r.ok, r.message, r.findings, {"out_path": r.out_path, "stamp": r.stamp})
     alert(book, out.message)
     return out

@@ -324,7 +324,9 @@ def test_desktop_submit_saves_and_writes_the_stamped_copy_like_baoxue_submit(tmp
     path = write_book(tmp_path / "4401010001_2026-10.xlsx")
     book = DesktopLike(path)
     out = actions.submit_book(book)
-    assert out.ok and book.saves == 1
+    assert out.ok and book.saves == 2                      # saved before the copy, and with the stamp after it
+    added = [a["args"][1] for a in book._book.json()["actions"] if a["func"] == "addSheet"]
+    assert added == [model.STAMP_SHEET]
     copy = tmp_path / "报送" / "4401010001_2026-10.xlsx"
     assert out.details["out_path"] == copy and verify_file(copy).ok
     assert book.alerts() == [out.message] and str(copy) in out.message
