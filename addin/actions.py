@@ -120,7 +120,7 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
         alert(book, out.message)
         return out
     name = submission_name(parsed.school_code, parsed.month)
-    path = bridge._book_path(book)
+    path = bridge.book_path(book)
     if not bridge.is_remote(book) and path:
         return _submit_desktop(book, Path(path), pol, out_dir, findings)
     stamp = make_stamp(parsed, pol)
@@ -171,7 +171,7 @@ def next_month_book(book, pol: Policy | None = None, parsed: SchoolBook | None =
         out = Outcome(False, str(e))
         alert(book, out.message)
         return out
-    path = bridge._book_path(book)
+    path = bridge.book_path(book)
     if not bridge.is_remote(book) and path:
         return _next_month_desktop(book, Path(path), parsed, carried, pol)
     new_month = carried.month

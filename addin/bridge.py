@@ -126,7 +126,7 @@ def _properties(book) -> dict[str, str]:
 
 def grid_from_book(book) -> Grid:
     """A live workbook as a Grid: the same structure ``reader.load_grid`` makes of a file."""
-    grid = Grid(path=_book_path(book), properties=_properties(book))
+    grid = Grid(path=book_path(book), properties=_properties(book))
     for sheet in book.sheets:
         name = sheet.name
         grid.sheet_names.append(name)
@@ -171,7 +171,7 @@ async def read_book_async(book) -> SchoolBook:
     return parse_grid(await grid_from_book_async(book))
 
 
-def _book_path(book) -> str | None:
+def book_path(book) -> str | None:
     try:
         full = book.fullname
     except Exception:
