@@ -393,3 +393,14 @@ def test_a_broken_county_policy_is_named_not_a_crash(clean, monkeypatch, tmp_pat
     _, payload = clean
     _, actions = run_script("bx_validate", payload)
     assert [a["func"] for a in actions] == ["alert"] and "策略文件" in actions[0]["args"][0]
+
+
+def test_validate_creates_the_findings_sheet_when_the_clerk_deleted_it(messy):
+    path, payload = messy
+    payload = dict(payload, sheets=[s for s in payload["sheets"] if s["name"] not in (model.FINDINGS_SHEET, "劝返记录")])
+    _, actions = run_script("bx_validate", payload)
+    after, _ = apply_actions(payload, actions)
+    assert [s["name"] for s in after["sheets"]][-1] == model.FINDINGS_SHEET
+    assert sheet_rows(after, model.FINDINGS_SHEET)[0][:7] == list(model.FINDINGS_COLUMNS)
+    rules = {r[3] for r in findings_table(after)}
+    assert "S001" in rules                                   # 劝返记录 missing, reported, not a crash
