@@ -87,6 +87,7 @@ class Batch:
                 out[AS_OF] = pd.Series([], dtype="datetime64[ns]")
             out[AS_OF] = out[AS_OF].astype("datetime64[ns]")
             out[MONTH] = out[MONTH].astype(object)
+            out.columns = pd.Index(list(out.columns), dtype=object)   # plain labels: column lookups stay cheap
             self._frames[sheet] = out
         return self._frames[sheet]
 

@@ -21,7 +21,8 @@ def cutoff(as_of) -> pd.Timestamp:
 
 def cutoffs(batch: Batch, df: pd.DataFrame) -> pd.Series:
     """The cut-off date per row (each book its own, from its report month)."""
-    per_book = np.array([cutoff(b.as_of) for b in batch.books], dtype="datetime64[ns]")
+    per_book = np.array([None if pd.isna(c) else c.to_datetime64() for c in (cutoff(b.as_of) for b in batch.books)],
+                        dtype="datetime64[ns]")
     return pd.Series(per_book[df[BOOK_KEY].to_numpy()], index=df.index)
 
 

@@ -79,7 +79,7 @@ def zero_report(batch: Batch):
     active = pd.Series(False, index=drop.index)
     if len(drop):
         found = batch.dates(DROP, "发现日期")
-        month_start = drop[AS_OF].map(lambda d: d.replace(day=1) if pd.notna(d) else pd.NaT).astype("datetime64[ns]")
+        month_start = drop[AS_OF].dt.to_period("M").dt.start_time.astype("datetime64[ns]")
         new = ((found >= month_start) & (found <= drop[AS_OF])).fillna(False)
         active = cases.open_mask(DROP, drop) | new
     per_book = active.groupby(drop[BOOK_KEY]).sum() if len(drop) else pd.Series(dtype=int)

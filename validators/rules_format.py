@@ -43,11 +43,6 @@ ID_AS_NUMBER = ("以数字形式保存，Excel 只保留15位有效数字，后�
 NUMBER_PROBLEMS = {"int": "不是整数。请只填写数字，如 2。", "number": "不是数字。请只填写数字，如 2 或 1.5。"}
 
 
-def invalid_mask(s: pd.Series) -> pd.Series:
-    values = s.to_numpy(dtype=object) if len(s) else []
-    return pd.Series(np.array([v.__class__ is Invalid for v in values], dtype=bool), index=s.index)
-
-
 @rule("F003", "F004", "F011", "F013", "F014")
 def type_stage(batch: Batch):
     """Cells the reader could not type (or that hold a formula): reported by their reason."""
@@ -56,11 +51,12 @@ def type_stage(batch: Batch):
         df = batch.frame(sheet.name)
         if len(df) == 0:
             continue
-        for column in sheet.column_names:
-            bad = invalid_mask(df[column])
-            if not bad.any():
-                continue
-            rows = df[bad]
+        cells = df[sheet.column_names].to_numpy(dtype=object)
+        flat = cells.ravel()
+        hit = np.fromiter((v.__class__ is Invalid for v in flat), dtype=bool, count=flat.size).reshape(cells.shape)
+        for j in np.flatnonzero(hit.any(axis=0)):
+            column = sheet.column_names[j]
+            rows = df[hit[:, j]]
             reasons = pd.Series([v.reason for v in rows[column].tolist()], index=rows.index)
             for reason, part in rows.groupby(reasons, sort=False):
                 rule_id = TYPE_RULES.get(reason, "F003")

@@ -1,0 +1,75 @@
+"""Anything a clerk can type ends as findings, never an exception: every cell of every sheet filled with odd values."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from baoxue import model
+from baoxue.reader import read_workbook
+from baoxue.validators import validate_books
+from rules_helpers import clean, write
+
+ODD = [True, False, -1, 0, 3.7, 1e20, 46000, " ", "=1+1", "+86 138", "😀" * 30, "张" * 40, dt.date(1900, 1, 1),
+       dt.datetime(2026, 9, 3, 10, 5), "2026-09-03", "2026-02-30", "abc", "N/A", "是", "否", "X", "0" * 18,
+       "G" + "1" * 18, "L" + "A" * 18, "初三", "13", None]
+
+
+def odd_rows(rng: random.Random, sheet: model.Sheet, n: int) -> list[dict]:
+    return [{c.name: rng.choice(ODD) for c in sheet.columns} for _ in range(n)]
+
+
+def test_odd_values_everywhere_never_crash(tmp_path):
+    rng = random.Random(20260903)
+    paths = []
+    for k in range(3):
+        cover, rows = clean()
+        for sheet in model.DATA_SHEETS:
+            rows[sheet.name] = rows[sheet.name] + odd_rows(rng, sheet, 15)
+        for label in list(cover)[: 6 + 4 * k]:
+            cover[label] = rng.choice(ODD)
+        paths.append(write(tmp_path, cover, rows, f"odd{k}.xlsx"))
+    books = [read_workbook(p) for p in paths]
+    results = validate_books(books)
+    assert len(results) == 3
+    for findings in results:
+        assert any(f.is_error for f in findings)
+        for f in findings:
+            assert f.severity in ("error", "warning")
+            assert f.message and "{" not in f.message and "Invalid(" not in f.message
+            assert f.sheet is None or f.sheet in model.ALL_SHEETS
+            if f.sheet in model.SHEETS and f.row is not None:
+                assert f.row >= 4 and (f.column is None or f.column in model.SHEETS[f.sheet].column_names)
+            assert f.value is None or isinstance(f.value, str)
+
+
+def test_empty_workbook_is_a_zero_report(tmp_path):
+    """The blank template with only a cover filled: structurally fine, a zero report needs 零报告 = 是."""
+    cover, _ = clean()
+    cover["零报告"] = "是"
+    book = read_workbook(write(tmp_path, cover, {}, "blank.xlsx"))
+    assert validate_books([book]) == [[]]
+
+
+def test_missing_cover_sheets_and_headers_never_crash(tmp_path):
+    from rules_helpers import rework
+
+    def damage(wb):
+        del wb["封面"]
+        del wb["送教上门"]
+        ws = wb["辍学"]
+        for cell in ws[3]:
+            if cell.value in ("状态", "发现日期", "身份证号"):
+                cell.value = None
+        for cell in wb["劝返记录"][3]:
+            cell.value = None
+    cover, rows = clean()
+    path = rework(write(tmp_path, cover, rows, "damaged.xlsx"), damage)
+    book = read_workbook(path)
+    findings = validate_books([book])[0]
+    s001 = {f.sheet for f in findings if f.rule == "S001"}
+    assert s001 == {"封面", "送教上门"}
+    s002 = {(f.sheet, f.column) for f in findings if f.rule == "S002"}
+    assert {("辍学", "状态"), ("辍学", "发现日期"), ("辍学", "身份证号"), ("劝返记录", "身份证号")} <= s002
+    # no row-level finding on a column whose header is missing, no T005 without the roster
+    assert not [f for f in findings if f.row and (f.sheet, f.column) in s002]
+    assert not [f for f in findings if f.rule == "T005"]
