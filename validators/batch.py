@@ -99,9 +99,26 @@ class Batch:
             value = self._cache[key] = make()
             return value
 
+    def date_matrix(self, sheet: str) -> tuple[list[str], np.ndarray]:
+        """Every date column of a sheet typed at once: (column names, rows × columns datetime64[ns], NaT = none)."""
+        def make():
+            df = self.frame(sheet)
+            cols = [c.name for c in model.SHEETS[sheet].columns if c.kind == "date"]
+            cells = df[cols].to_numpy(dtype=object).ravel() if len(df) else np.empty(0, dtype=object)
+            seen: dict = {}
+            days = np.fromiter((seen[v] if v in seen else seen.setdefault(v, cases._day(v)) for v in cells),
+                               dtype=np.int64, count=cells.size)
+            return cols, days.reshape(len(df), len(cols)).view("datetime64[D]").astype("datetime64[ns]")
+        return self._memo(("date_matrix", sheet), make)
+
     def dates(self, sheet: str, column: str) -> pd.Series:
         """datetime64 view of a date column (NaT for empty / Invalid)."""
-        return self._memo(("dates", sheet, column), lambda: cases.dates(self.frame(sheet)[column]))
+        def make():
+            if sheet in model.SHEETS and model.SHEETS[sheet].has(column) and model.SHEETS[sheet].col(column).kind == "date":
+                cols, matrix = self.date_matrix(sheet)
+                return pd.Series(matrix[:, cols.index(column)], index=self.frame(sheet).index)
+            return cases.dates(self.frame(sheet)[column])
+        return self._memo(("dates", sheet, column), make)
 
     def texts(self, sheet: str, column: str) -> pd.Series:
         return self._memo(("texts", sheet, column), lambda: cases.texts(self.frame(sheet)[column]))

@@ -1,6 +1,7 @@
 """X rules: one child across rows and sheets of a book, and the cover's 零报告 against the case ledger."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from baoxue import cases, model
@@ -18,25 +19,35 @@ def open_rows(batch: Batch) -> pd.DataFrame:
     return batch._memo(("open_rows",), lambda: _open_rows(batch))
 
 
+COLUMNS = ["sheet", "order", "index", "book", "id", "row", "status"]
+
+
 def _open_rows(batch: Batch) -> pd.DataFrame:
-    parts = []
+    data: dict[str, list] = {c: [] for c in COLUMNS}
     for order, sheet in enumerate(OPEN_SHEETS):
         df = batch.frame(sheet)
         if len(df) == 0:
             continue
-        ids = batch.texts(sheet, "身份证号")
-        keep = cases.open_mask(sheet, df) & ids.notna()
-        if keep.any():
-            parts.append(pd.DataFrame({"sheet": sheet, "order": order, "index": df.index[keep], "book": df.loc[keep, BOOK_KEY],
-                                       "id": ids[keep], "row": df.loc[keep, "_row"], "status": df.loc[keep, "状态"]}))
-    if not parts:
-        return pd.DataFrame(columns=["sheet", "order", "index", "book", "id", "row", "status"])
-    return pd.concat(parts, ignore_index=True).sort_values(["book", "order", "row"], kind="stable")
+        ids = batch.texts(sheet, "身份证号").to_numpy()
+        keep = np.flatnonzero(cases.open_mask(sheet, df).to_numpy() & (ids != None))  # noqa: E711 (elementwise)
+        if keep.size:
+            data["sheet"] += [sheet] * keep.size
+            data["order"] += [order] * keep.size
+            data["index"] += df.index[keep].tolist()
+            data["book"] += df[BOOK_KEY].to_numpy()[keep].tolist()
+            data["id"] += ids[keep].tolist()
+            data["row"] += df["_row"].to_numpy()[keep].tolist()
+            data["status"] += df["状态"].to_numpy()[keep].tolist()
+    rows = pd.DataFrame(data, columns=COLUMNS)
+    rows.attrs["repeats"] = bool(len(rows)) and len(set(zip(data["book"], data["id"]))) < len(rows)
+    return rows.sort_values(["book", "order", "row"], kind="stable") if rows.attrs["repeats"] else rows
 
 
 @rule("X001")
 def duplicate_open(batch: Batch):
     rows = open_rows(batch)
+    if not rows.attrs.get("repeats"):      # no child is open twice anywhere: nothing to compare
+        return []
     out = []
     for sheet, part in rows.groupby("sheet", sort=False):
         dup = part.duplicated(["book", "id"], keep="first")
@@ -56,7 +67,7 @@ STATE_WORDS = {DROP: "辍学在册", model.LEAVE.name: "休学", model.DEFER.nam
 @rule("X002")
 def open_in_two_sheets(batch: Batch):
     rows = open_rows(batch)
-    if rows.empty:
+    if not rows.attrs.get("repeats"):
         return []
     first_sheet = rows.groupby(["book", "id"])["order"].transform("min")
     spread = rows.groupby(["book", "id"])["order"].transform("nunique")

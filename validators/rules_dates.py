@@ -1,6 +1,7 @@
 """D rules: dates against the as-of date (report month end), against each other, and against policy periods."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from baoxue import model
@@ -17,11 +18,13 @@ def after_as_of(batch: Batch):
         df = batch.frame(sheet.name)
         if len(df) == 0:
             continue
-        for col in sheet.columns:
-            if col.kind != "date" or col.planned:
+        cols, matrix = batch.date_matrix(sheet.name)
+        late = matrix > df[AS_OF].to_numpy()[:, None]          # NaT compares False
+        for j in np.flatnonzero(late.any(axis=0)):
+            if sheet.col(cols[j]).planned:
                 continue
-            late = (batch.dates(sheet.name, col.name) > df[AS_OF]).fillna(False).astype(bool)
-            out += batch.hits("D001", sheet.name, late, col.name, as_of=df.loc[late, AS_OF])
+            mask = pd.Series(late[:, j], index=df.index)
+            out += batch.hits("D001", sheet.name, mask, cols[j], as_of=df[AS_OF])
     return out
 
 
@@ -41,19 +44,21 @@ def out_of_order(batch: Batch):
         df = batch.frame(sheet_name)
         if len(df) == 0:
             continue
-        parsed = {c: batch.dates(sheet_name, c) for chain in chains for c in chain}
+        cols, matrix = batch.date_matrix(sheet_name)
         for chain in chains:
             order = " ≤ ".join(chain)
-            latest = parsed[chain[0]].copy()          # latest filled date so far
-            latest_col = pd.Series(chain[0], index=df.index, dtype=object)
+            latest = matrix[:, cols.index(chain[0])].copy()        # latest filled date so far
+            latest_col = np.full(len(df), chain[0], dtype=object)
             for col in chain[1:]:
-                d = parsed[col]
-                bad = (d < latest).fillna(False).astype(bool)
-                out += batch.hits("D002", sheet_name, bad, col, earlier=latest_col[bad],
-                                  earlier_value=latest[bad], order=order)
-                newer = d.notna() & (latest.isna() | (d > latest))
-                latest = latest.where(~newer, d)
-                latest_col = latest_col.where(~newer, col)
+                d = matrix[:, cols.index(col)]
+                bad = d < latest                                   # NaT on either side compares False
+                if bad.any():
+                    out += batch.hits("D002", sheet_name, pd.Series(bad, index=df.index), col,
+                                      earlier=pd.Series(latest_col, index=df.index),
+                                      earlier_value=pd.Series(latest, index=df.index), order=order)
+                newer = ~np.isnat(d) & (np.isnat(latest) | (d > latest))
+                latest = np.where(newer, d, latest)
+                latest_col = np.where(newer, col, latest_col)
     return out
 
 
