@@ -31,19 +31,22 @@ def ages(batch: Batch, sheet: model.Sheet) -> tuple[pd.Series, pd.Series, pd.Ser
     The ID's birth date wins; 出生日期 is used where the ID gives none."""
     def make():
         df = batch.frame(sheet.name)
-        if sheet.has("身份证号"):
-            born = batch.ids(sheet.name)[2]
-        else:
-            born = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-        source = pd.Series("身份证号", index=df.index, dtype=object)
+        n = len(df)
+        born = batch.ids(sheet.name)[2].to_numpy() if sheet.has("身份证号") else np.full(n, np.datetime64("NaT"), "M8[ns]")
+        source = np.full(n, "身份证号", dtype=object)
         if sheet.has("出生日期"):
-            stated = batch.dates(sheet.name, "出生日期")
-            use_stated = born.isna() & stated.notna()
-            born = born.where(~use_stated, stated)
+            stated = batch.dates(sheet.name, "出生日期").to_numpy()
+            use_stated = np.isnat(born) & ~np.isnat(stated)
+            born = np.where(use_stated, stated, born)
             source[use_stated] = "出生日期"
         cut = cutoffs(batch, df)
-        age = (cut.dt.year - born.dt.year - (born.dt.month >= 9).astype("float64")).astype("float64")
-        return age, cut, source
+        cut_np = cut.to_numpy()
+        unknown = np.isnat(born) | np.isnat(cut_np)
+        years = born.astype("datetime64[Y]").astype(np.int64)
+        months = born.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        cut_years = cut_np.astype("datetime64[Y]").astype(np.int64)
+        age = np.where(unknown, np.nan, (cut_years - years - (months >= 9)).astype("float64"))
+        return pd.Series(age, index=df.index), cut, pd.Series(source, index=df.index)
     return batch._memo(("ages", sheet.name), make)
 
 

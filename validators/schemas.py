@@ -38,18 +38,24 @@ def _values(s: pd.Series) -> list:
     return s.to_numpy(dtype=object).tolist()
 
 
-def _in_list(allowed: frozenset):
-    def check(s: pd.Series) -> pd.Series:
-        return pd.Series([v in allowed or v.__class__ is Invalid for v in _values(s)], index=s.index, dtype=bool)
-    return check
+def _code_ok(allowed: frozenset):
+    """Element predicate of F002: a listed value (an untypable ``Invalid`` is reported by its own rule)."""
+    return lambda v: v in allowed or v.__class__ is Invalid
 
 
 _NAME_OK = re.compile(_NAME_CHARS.pattern[:-2] + "{1,%d}$" % MAX_NAME)
 
 
-def _plausible_name(s: pd.Series) -> pd.Series:
-    return pd.Series([v.__class__ is not str or _NAME_OK.match(v) is not None for v in _values(s)], index=s.index,
-                     dtype=bool)
+def _name_ok(v) -> bool:
+    """Element predicate of F012."""
+    return v.__class__ is not str or _NAME_OK.match(v) is not None
+
+
+def _as_check(ok):
+    """An element predicate as a vectorised pandera check function (Series -> bool Series)."""
+    def check(s: pd.Series) -> pd.Series:
+        return pd.Series([ok(v) for v in _values(s)], index=s.index, dtype=bool)
+    return check
 
 
 def name_checked(column: model.Column) -> bool:
@@ -58,29 +64,55 @@ def name_checked(column: model.Column) -> bool:
 
 
 @lru_cache(maxsize=None)
+def _column_checks(c: model.Column) -> tuple:
+    """The element checks of a column: (rule, predicate on one non-empty value)."""
+    checks = []
+    if c.codes:
+        checks.append(("F002", _code_ok(frozenset(model.CODE_LISTS[c.codes]))))
+    if name_checked(c):
+        checks.append(("F012", _name_ok))
+    return tuple(checks)
+
+
+@lru_cache(maxsize=None)
 def schema(sheet_name: str) -> pa.DataFrameSchema:
     sheet = model.SHEETS[sheet_name]
     columns = {}
     for c in sheet.columns:
-        checks = []
-        if c.codes:
-            checks.append(pa.Check(_in_list(frozenset(model.CODE_LISTS[c.codes])), name="F002"))
-        if name_checked(c):
-            checks.append(pa.Check(_plausible_name, name="F012"))
+        checks = [pa.Check(_as_check(ok), name=rule) for rule, ok in _column_checks(c)]
         if checks or c.required:   # a nullable column without checks has nothing to validate
             columns[c.name] = pa.Column(None, checks=checks, nullable=not c.required, required=False)
     return pa.DataFrameSchema(columns, strict=False, name=sheet.name)
 
 
+def _suspect(column: model.Column, values: pd.Series) -> bool:
+    """A fast screen with the very same checks: could pandera find anything in this column?"""
+    cells = values.to_numpy(dtype=object)
+    empty = pd.isna(cells)
+    if column.required and empty.any():
+        return True
+    checks = _column_checks(column)
+    if not checks:
+        return False
+    present = cells[~empty].tolist() if empty.any() else cells.tolist()
+    return any(not all(ok(v) for v in present) for _, ok in checks)
+
+
 def failures(sheet_name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Deduplicated failure cases: columns ``rule``, ``column``, ``index`` (the frame's index label)."""
-    cols = [c for c in schema(sheet_name).columns if c in df.columns]
-    try:
-        schema(sheet_name).validate(df[cols], lazy=True)
-    except pa.errors.SchemaErrors as e:
-        fc = e.failure_cases
-        fc = fc[fc["check"].isin(CHECK_RULES) & fc["index"].notna()]
-        out = pd.DataFrame({"rule": fc["check"].map(CHECK_RULES), "column": fc["column"],
-                            "index": fc["index"].astype("int64")})
-        return out.drop_duplicates().reset_index(drop=True)
+    """Deduplicated failure cases: columns ``rule``, ``column``, ``index`` (the frame's index label).
+
+    pandera validates (lazily, collecting every failure) the columns that the same checks flag in a fast screen; a
+    clean column is not handed to pandera at all, which keeps a clean workbook cheap."""
+    sheet = model.SHEETS[sheet_name]
+    full = schema(sheet_name)
+    cols = [c for c in full.columns if c in df.columns and _suspect(sheet.col(c), df[c])]
+    if cols:
+        try:
+            full.select_columns(cols).validate(df[cols], lazy=True)
+        except pa.errors.SchemaErrors as e:
+            fc = e.failure_cases
+            fc = fc[fc["check"].isin(CHECK_RULES) & fc["index"].notna()]
+            out = pd.DataFrame({"rule": fc["check"].map(CHECK_RULES), "column": fc["column"],
+                                "index": fc["index"].astype("int64")})
+            return out.drop_duplicates().reset_index(drop=True)
     return pd.DataFrame({"rule": [], "column": [], "index": pd.Series([], dtype="int64")})
