@@ -157,20 +157,25 @@ def escalation_overdue(dropout_df: pd.DataFrame, as_of: Any, policy=None) -> pd.
     return (open_mask(model.DROPOUT.name, dropout_df) & penalty_missing & (notice < limit)).fillna(False).astype(bool)
 
 
-def persuaded_ids(persuasion_df: pd.DataFrame) -> pd.Index:
-    """Keys of the persuasion log: ID, or (book, ID) in a batch."""
-    ids = texts(persuasion_df["身份证号"])
-    keep = ids.notna() & present(persuasion_df["劝返日期"])
-    if BOOK_KEY in persuasion_df.columns:
-        return pd.MultiIndex.from_arrays([persuasion_df.loc[keep, BOOK_KEY], ids[keep]])
-    return pd.Index(ids[keep])
+def person_keys(df: pd.DataFrame, column: str = "身份证号") -> pd.Series:
+    """Per row, the key that identifies a child: the ID, or "book␟ID" in a batch (IDs compare within one book only);
+    None where the ID is missing or untypable."""
+    ids = texts(df[column]) if len(df) else pd.Series([], dtype=object)
+    if BOOK_KEY not in df.columns:
+        return ids
+    keys = [None if i is None else f"{b}\x1f{i}" for b, i in zip(df[BOOK_KEY].tolist(), ids.tolist())]
+    return pd.Series(keys, index=df.index, dtype=object)
 
 
-def _keys(df: pd.DataFrame, column: str = "身份证号"):
-    ids = texts(df[column])
-    if BOOK_KEY in df.columns:
-        return pd.MultiIndex.from_arrays([df[BOOK_KEY], ids])
-    return pd.Index(ids)
+def persuaded_ids(persuasion_df: pd.DataFrame) -> set:
+    """Keys (see ``person_keys``) of the children with a dated persuasion-log row."""
+    keys = person_keys(persuasion_df)
+    keep = keys.notna() & present(persuasion_df["劝返日期"])
+    return set(keys[keep].tolist())
+
+
+def _keys(df: pd.DataFrame, column: str = "身份证号") -> pd.Series:
+    return person_keys(df, column)
 
 
 def no_persuasion_overdue(dropout_df: pd.DataFrame, persuasion_df: pd.DataFrame, as_of: Any, policy=None) -> pd.Series:
@@ -178,7 +183,7 @@ def no_persuasion_overdue(dropout_df: pd.DataFrame, persuasion_df: pd.DataFrame,
     policy = _policy(policy)
     found = dates(dropout_df["发现日期"])
     limit = as_of_series(dropout_df, as_of) - _days(policy, "deadlines.first_persuasion_days")
-    logged = pd.Series(_keys(dropout_df).isin(persuaded_ids(persuasion_df)), index=dropout_df.index)
+    logged = _keys(dropout_df).isin(persuaded_ids(persuasion_df))
     no_step1 = ~present(dropout_df["劝返动员日期"])
     return (open_mask(model.DROPOUT.name, dropout_df) & no_step1 & ~logged & (found < limit)).fillna(False).astype(bool)
 
@@ -228,14 +233,11 @@ def visit_counts(visits_df: pd.DataFrame, month: Any) -> pd.DataFrame:
 
 
 def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
-    """Per ID (per (book, ID) in a batch): the number of qualifying visits in the month."""
+    """Per key (ID, or "book␟ID" in a batch — see ``person_keys``): the number of qualifying visits in the month."""
     ok = qualifying_visits(visits_df, month, policy)
-    ids = texts(visits_df["身份证号"])
-    keep = ok & ids.notna()
-    by = [ids[keep].rename("身份证号")]
-    if BOOK_KEY in visits_df.columns:
-        by = [visits_df.loc[keep, BOOK_KEY]] + by
-    return pd.Series(1, index=ids[keep].index).groupby(by).sum().astype(int)
+    keys = person_keys(visits_df)
+    keep = ok & keys.notna()
+    return keys[keep].value_counts().astype(int)
 
 
 def roster_qualifying(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:

@@ -12,9 +12,9 @@ from .catalogue import rule
 HOME, VISITS = model.HOME.name, model.VISITS.name
 
 
-def keys(batch: Batch, sheet: str, column: str = "身份证号") -> pd.MultiIndex:
-    """(book, ID) per row of a sheet: IDs are compared within one book only."""
-    return pd.MultiIndex.from_arrays([batch.frame(sheet)[BOOK_KEY], batch.texts(sheet, column)])
+def keys(batch: Batch, sheet: str, column: str = "身份证号") -> pd.Series:
+    """"book␟ID" per row of a sheet (None without an ID): IDs are compared within one book only."""
+    return batch._memo(("keys", sheet, column), lambda: cases.person_keys(batch.frame(sheet), column))
 
 
 @rule("T001")
@@ -76,7 +76,7 @@ def visit_not_on_roster(batch: Batch):
         return []
     roster = keys(batch, HOME)
     k = keys(batch, VISITS)
-    bad = pd.Series(~k.isin(roster), index=df.index) & batch.texts(VISITS, "身份证号").notna()
+    bad = ~k.isin(set(roster.dropna())) & k.notna()
     bad &= ~df[BOOK_KEY].isin(batch.books_lacking(HOME))
     return batch.hits("T005", VISITS, bad, "身份证号")
 

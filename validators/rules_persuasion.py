@@ -19,7 +19,8 @@ def not_a_case(batch: Batch):
     if len(df) == 0:
         return []
     known = keys(batch, DROP)
-    bad = pd.Series(~keys(batch, LOG).isin(known), index=df.index) & batch.texts(LOG, "身份证号").notna()
+    mine = keys(batch, LOG)
+    bad = ~mine.isin(set(known.dropna())) & mine.notna()
     bad &= ~df[BOOK_KEY].isin(batch.books_lacking(DROP))
     return batch.hits("P001", LOG, bad, "身份证号")
 
@@ -30,9 +31,9 @@ def before_discovery(batch: Batch):
     drop = batch.frame(DROP)
     if len(df) == 0 or len(drop) == 0:
         return []
-    found = pd.Series(batch.dates(DROP, "发现日期").to_numpy(), index=keys(batch, DROP))
-    found = found[found.notna() & found.index.get_level_values(1).notna()]
-    earliest = found.groupby(level=[0, 1]).min()
-    when = pd.Series(earliest.reindex(keys(batch, LOG)).to_numpy(), index=df.index).astype("datetime64[ns]")
+    found = pd.Series(batch.dates(DROP, "发现日期").to_numpy(), index=keys(batch, DROP).to_numpy())
+    found = found[found.notna() & found.index.notna()]
+    earliest = found.groupby(level=0).min()
+    when = pd.Series(earliest.reindex(keys(batch, LOG).to_numpy()).to_numpy(), index=df.index).astype("datetime64[ns]")
     bad = (batch.dates(LOG, "劝返日期") < when).fillna(False).astype(bool)
     return batch.hits("P002", LOG, bad, "劝返日期", found=when[bad])
