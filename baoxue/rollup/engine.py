@@ -23,7 +23,7 @@ from . import rules
 from .inbox import discover
 from .masking import Scrubber, mask_value
 from .register import RegisteredSchool, read_register
-from .store import Store
+from .store import Store, StoreError
 from .worker import CURRENT, OTHER, PREVIOUS, UNREADABLE, FileResult, process_chunk
 
 Progress = Callable[[int, int, str], None]
@@ -163,14 +163,45 @@ def process_files(paths: list[str], inbox: str, month: str, policy: Policy, prog
 
 
 # ============================================================================================== the roll-up
+def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
+                        workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
+    """``process_files`` for the files the store's result cache does not already hold (all of them without a store)."""
+    if store is None or not use_cache:
+        return process_files(paths, str(inbox), month, policy, progress, workers, dask)
+    from .cache import ResultCache
+    from .inbox import relative_name
+    cache = ResultCache(store, month, policy)
+    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]
+    todo = [p for p, k in zip(paths, keys) if k not in cache.entries]
+    hits = len(paths) - len(todo)
+
+    def shifted(done: int, total: int, label: str) -> None:
+        if progress:
+            progress(done + hits, total + hits, label)
+
+    fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask))
+    results = []
+    for p, k in zip(paths, keys):
+        r = cache.entries.get(k) or next(fresh)
+        r.path = p
+        results.append(r)
+    try:
+        cache.save(dict(zip(keys, results)))
+    except (OSError, StoreError):
+        pass  # a cache that cannot be written only costs time next run (a locked store is reported when saving)
+    return results
+
+
 def run_rollup(inbox: str | Path, month: str, register: str | Path | list[RegisteredSchool],
                store_dir: str | Path | None | bool = None, policy: Policy | str | Path | None = None,
-               progress: Progress | None = None, workers: int | None = None, dask: Any = None) -> RollupResult:
+               progress: Progress | None = None, workers: int | None = None, dask: Any = None,
+               cache: bool = True) -> RollupResult:
     """Roll up month ``month`` (YYYY-MM) over every workbook under ``inbox``.
 
     ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none).
     ``progress(done, total, label)`` is called as files are processed. ``workers``: processes (default: all cores).
-    ``dask``: True for a local Dask cluster, or a scheduler address. Inputs are only read, never modified."""
+    ``dask``: True for a local Dask cluster, or a scheduler address. ``cache``: reuse the store's per-file results for
+    files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified."""
     from ..indicators import aggregate
 
     inbox = Path(inbox)
@@ -188,7 +219,7 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     paths = [str(p) for p in discover(inbox, exclude=exclude)]
-    results = process_files(paths, str(inbox), month, policy, progress, workers, dask)
+    results = _process_with_cache(paths, inbox, month, policy, progress, workers, dask, store, cache)
 
     # ---- who sent what
     reg = {s.code: s for s in schools_in_register}

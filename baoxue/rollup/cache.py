@@ -1,0 +1,67 @@
+"""Per-file result cache kept in the history store, so re-running a month (a late school's file has arrived) only
+reads and validates the files that are new or changed.
+
+An entry is keyed by the SHA-256 of the file's bytes, its name in the inbox, the month, the policy fingerprint and a
+fingerprint of the installed baoxue code (version + the size and time of every module), so a changed file, policy,
+rule or reader never reuses an old result. The cache lives in ``<store>/cache/<month>.pickle`` (county-internal, like
+the rest of the store), is written atomically under the store lock, and a damaged cache is simply ignored.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from functools import lru_cache
+from pathlib import Path
+
+from .. import __version__
+from ..policy import Policy
+from .store import Store
+from .worker import FileResult
+
+FORMAT = 1
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    import baoxue
+    import baoxue.validators
+    h = hashlib.sha256(f"{FORMAT}|{__version__}".encode())
+    for root in sorted({Path(baoxue.__file__).parent, Path(baoxue.validators.__file__).parent}):
+        for p in sorted(root.rglob("*.py")):
+            st = p.stat()
+            h.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+class ResultCache:
+    def __init__(self, store: Store, month: str, policy: Policy):
+        self.path = store.dir / "cache" / f"{month}.pickle"
+        self.store = store
+        self.salt = f"{month}|{policy.fingerprint}|{code_fingerprint()}".encode()
+        self.entries: dict[str, FileResult] = {}
+        try:
+            with open(self.path, "rb") as fh:
+                data = pickle.load(fh)
+            if isinstance(data, dict) and data.get("salt") == self.salt:
+                self.entries = data["entries"]
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError, ValueError):
+            self.entries = {}
+
+    def key(self, path: str, name: str) -> str:
+        h = hashlib.sha256(self.salt + b"|" + name.encode() + b"|")
+        with open(path, "rb") as fh:
+            h.update(fh.read())
+        return h.hexdigest()
+
+    def save(self, entries: dict[str, FileResult]) -> None:
+        """Replace the cache with ``entries`` (this run's files only)."""
+        with self.store.lock():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".tmp-{os.getpid()}-{self.path.name}")
+            try:
+                with open(tmp, "wb") as fh:
+                    pickle.dump({"salt": self.salt, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
