@@ -145,3 +145,20 @@ def test_messy_but_valid_input_gives_no_error(tmp_path):
     c.update(报送月份="2026/09", 学校标识码="５３０１２３０００１", 联系电话="138-1234-5678")
     _, findings = validate_file(write(tmp_path, c, r))
     assert [f for f in findings if f.is_error] == [], [str(f) for f in findings]
+
+
+def test_messages_never_carry_a_full_id_or_name(tmp_path):
+    """Messages travel (reports, e-mails, logs): IDs and names in them are masked; ``value`` keeps the cell as found."""
+    c, r = clean()
+    wrong = DROP_ID[:17] + ("0" if DROP_ID[17] != "0" else "1")
+    r["辍学"][0].update(身份证号=wrong, 姓名="张三3")
+    r["辍学"].append({**r["辍学"][0]})
+    r["送教记录"][0]["身份证号"] = wrong
+    _, findings = validate_file(write(tmp_path, c, r))
+    by_rule = {f.rule: f for f in findings}
+    assert {"F005", "F012", "X001", "T005", "P001"} <= set(by_rule)
+    for f in findings:
+        assert not re.search(r"\d{15}", f.message), f.message
+        assert "张三3" not in f.message
+    assert by_rule["F005"].value == wrong and by_rule["F012"].value == "张三3"
+    assert "530123********" in by_rule["F005"].message

@@ -28,6 +28,10 @@ ID_RE = re.compile(r"^\d{17}[\dX]$")
 AS_OF = "_as_of"
 MONTH = "_month"
 EMPTY = "（空）"
+# Columns holding a child's identity number or a person's name: messages show them masked (110101********1234), so a message that is copied
+# into a report, a log or an e-mail never carries a full ID; the finding's ``value`` keeps what is in the cell.
+PRIVATE_COLUMNS = {c.name: (idcard.mask if c.kind in ("id", "xjh") else idcard.mask_name)
+                   for s in model.DATA_SHEETS for c in s.columns if c.kind in ("id", "xjh", "name")}
 
 
 def show(v: Any) -> Any:
@@ -186,6 +190,7 @@ class Batch:
         values = _per_row(value, df)
         per_row = {k: _per_row(v, df) for k, v in fields.items()}
         sev = severity or catalogue.severity(rule)
+        private = PRIVATE_COLUMNS.get(column)   # IDs and names are masked inside messages (``value`` keeps them)
         template = catalogue.info(rule).message
         out = []
         for k, (book, row) in enumerate(zip(df[BOOK_KEY].tolist(), df["_row"].tolist())):
@@ -193,7 +198,7 @@ class Batch:
             msg_fields = {name: _text(vals[k]) for name, vals in per_row.items()}
             msg_fields.setdefault("column", column or "")
             msg_fields.setdefault("sheet", sheet)
-            msg_fields["value"] = EMPTY if shown in (None, "") else shown
+            msg_fields["value"] = EMPTY if shown in (None, "") else (private(shown) if private else shown)
             out.append((int(book), Finding(rule, sev, sheet, int(row), column, shown,
                                            template.format_map(catalogue._Blank(msg_fields)))))
         return out
@@ -204,7 +209,7 @@ class Batch:
         fields = {k: _text(v) if not isinstance(v, str) else v for k, v in fields.items()}
         fields.setdefault("column", column or "")
         fields.setdefault("sheet", sheet or "")
-        fields["value"] = EMPTY if shown in (None, "") else shown
+        fields["value"] = EMPTY if shown in (None, "") else shown   # book-level: cover values, never an ID
         return book, Finding(rule, severity or catalogue.severity(rule), sheet, row, column, shown,
                              catalogue.message(rule, **fields))
 
