@@ -73,3 +73,24 @@ def test_missing_cover_sheets_and_headers_never_crash(tmp_path):
     # no row-level finding on a column whose header is missing, no T005 without the roster
     assert not [f for f in findings if f.row and (f.sheet, f.column) in s002]
     assert not [f for f in findings if f.rule == "T005"]
+
+
+def test_libreoffice_resave_gives_the_same_findings(tmp_path, lo_convert):
+    """A second spreadsheet client (LibreOffice) re-saving the books changes no finding: clean stays clean, and a
+    book with problems keeps exactly its findings (same rule, sheet, row, column, value)."""
+    from baoxue.validators import validate_file
+
+    c, r = clean()
+    clean_path = write(tmp_path, c, r, "clean.xlsx")
+    c, r = clean()
+    r["辍学"][0].update(性别="女", 发现日期="2026-13-01", 状态="已复学")
+    r["送教记录"][1].update(课时=1, 有男教师="否")
+    c["零报告"] = "是"
+    bad_path = write(tmp_path, c, r, "bad.xlsx")
+    for path in (clean_path, bad_path):
+        resaved = lo_convert(path, "xlsx", tmp_path / ("lo-" + path.stem))
+        _, before = validate_file(path)
+        _, after = validate_file(resaved)
+        key = [(f.rule, f.sheet, f.row, f.column, f.value) for f in before]
+        assert key == [(f.rule, f.sheet, f.row, f.column, f.value) for f in after]
+    assert validate_file(clean_path)[1] == []
