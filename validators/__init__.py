@@ -13,7 +13,7 @@ from pathlib import Path
 from baoxue.book import SchoolBook, UnreadableWorkbook
 from baoxue import model
 from baoxue.findings import Finding
-from baoxue.policy import Policy, load_policy
+from baoxue.policy import DEFAULT, Policy, load_policy
 
 from . import (rules_age, rules_cases, rules_cross, rules_dates, rules_format,  # noqa: F401  (registration)
                rules_home, rules_persuasion, rules_structure)
@@ -46,7 +46,7 @@ def _checks():
 
 def _policy(policy) -> Policy:
     if policy is None:
-        return load_policy()
+        return DEFAULT
     if isinstance(policy, Policy):
         return policy
     return load_policy(policy)
