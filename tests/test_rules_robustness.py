@@ -72,7 +72,7 @@ def test_missing_cover_sheets_and_headers_never_crash(tmp_path):
     assert {("辍学", "状态"), ("辍学", "发现日期"), ("辍学", "身份证号"), ("劝返记录", "身份证号")} <= s002
     # no row-level finding on a column whose header is missing, no T005 without the roster
     assert not [f for f in findings if f.row and (f.sheet, f.column) in s002]
-    assert not [f for f in findings if f.rule == "T005"]
+    assert not [f for f in findings if f.rule in ("T001", "T005")]
 
 
 def test_libreoffice_resave_gives_the_same_findings(tmp_path, lo_convert):
@@ -94,3 +94,11 @@ def test_libreoffice_resave_gives_the_same_findings(tmp_path, lo_convert):
         key = [(f.rule, f.sheet, f.row, f.column, f.value) for f in before]
         assert key == [(f.rule, f.sheet, f.row, f.column, f.value) for f in after]
     assert validate_file(clean_path)[1] == []
+
+
+def test_missing_visit_log_is_one_s001_not_a_t001_per_child(tmp_path):
+    from rules_helpers import rework
+    cover, rows = clean()
+    path = rework(write(tmp_path, cover, rows, "nolog.xlsx"), lambda wb: wb.remove(wb["送教记录"]))
+    findings = validate_books([read_workbook(path)])[0]
+    assert [(f.rule, f.sheet) for f in findings] == [("S001", "送教记录")]

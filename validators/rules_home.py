@@ -26,6 +26,7 @@ def too_few_visits(batch: Batch):
     got = cases.roster_qualifying(home, visits, visits[MONTH], batch.policy)
     need = int(batch.policy["home_teaching.visits_per_month"])
     bad = cases.open_mask(HOME, home) & (got < need) & home[MONTH].notna()
+    bad &= ~home[BOOK_KEY].isin(batch.books_lacking(VISITS))   # no visit log at all is S001, not one T001 per child
     return batch.hits("T001", HOME, bad, "本月送教次数", value=got,
                       hours=batch.policy["home_teaching.hours_per_visit"],
                       need=batch.policy["home_teaching.visits_per_month"])
