@@ -14,7 +14,12 @@ class FileLocked(Exception):
 
 def backup_path(path: Path) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return path.with_name(f"{path.stem}.备份-{stamp}{path.suffix}")
+    candidate = path.with_name(f"{path.stem}.备份-{stamp}{path.suffix}")
+    n = 1
+    while candidate.exists():  # two saves within one second must not overwrite the older backup
+        n += 1
+        candidate = path.with_name(f"{path.stem}.备份-{stamp}-{n}{path.suffix}")
+    return candidate
 
 
 def is_locked(path: Path) -> bool:
