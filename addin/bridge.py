@@ -37,8 +37,8 @@ _NUMERIC_LOOKING = set("0123456789")
 
 # ============================================================================================== reading
 def _canonical_sheet(name: str) -> str | None:
-    from baoxue.reader import _wanted  # the reader's sheet-name matching (spaces, full-width characters)
-    return _wanted(name)
+    from baoxue.reader import canonical_sheet_name  # the reader's sheet-name matching (spaces, full-width characters)
+    return canonical_sheet_name(name)
 
 
 def _sheet_visible(sheet) -> bool:

@@ -44,17 +44,17 @@ def id_problem(value: Any, today: dt.date | None = None) -> str:
     if pid is None:
         return ""
     if isinstance(pid, Invalid):
-        return message("F004", value=pid.raw, problem=as_number)
+        return message("F004", value=idcard.mask(pid.raw), problem=as_number)
     if not idcard.format_ok(pid):
-        return message("F004", value=pid, problem=malformed.format(n=len(pid)))
+        return message("F004", value=idcard.mask(pid), problem=malformed.format(n=len(pid)))
     if not idcard.checksum_ok(pid):
-        return message("F005", value=pid, expected=idcard.check_digit(pid[:17]))
+        return message("F005", value=idcard.mask(pid), expected=idcard.check_digit(pid[:17]))
     born = idcard.birth_date(pid)
     if born is None:
-        return message("F006", value=pid, problem="不是真实存在的日期")
+        return message("F006", value=idcard.mask(pid), problem="不是真实存在的日期")
     today = today or dt.date.today()
     if born > today:
-        return message("F006", value=pid, problem=f"晚于今天 {today.isoformat()}")
+        return message("F006", value=idcard.mask(pid), problem=f"晚于今天 {today.isoformat()}")
     return ""
 
 
@@ -106,10 +106,10 @@ def validate_range(values: list[list[Any]] | Any, sheet: str, month: Any = None,
     """Findings of one sheet's cells (values from column A, row ``first_row`` on) as a table with a header row."""
     from baoxue.edits import findings_rows
     from baoxue.grid import Grid
-    from baoxue.reader import _wanted, parse_grid
+    from baoxue.reader import canonical_sheet_name, parse_grid
     from baoxue.validators import validate
 
-    canonical = _wanted(str(sheet or ""))
+    canonical = canonical_sheet_name(str(sheet or ""))
     if canonical is None or canonical == model.COVER_SHEET:
         names = "、".join(model.SHEETS)
         return [[f"第2个参数应为数据表名称之一：{names}"]]

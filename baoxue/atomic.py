@@ -40,6 +40,7 @@ def atomic_save(save, path: str | Path, backup: bool = True) -> Path | None:
     kept = None
     try:
         save(tmp)
+        os.chmod(tmp, (os.stat(path).st_mode & 0o777) if path.exists() else 0o644)  # mkstemp makes 0600
         if backup and path.exists():
             kept = backup_path(path)
             shutil.copy2(path, kept)

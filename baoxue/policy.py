@@ -25,7 +25,11 @@ def _merge(base: dict, override: dict, where: str = "") -> dict:
                 raise PolicyError(f"策略文件中的 “{where}{k}” 应为一个分节（[{where}{k}]）。")
             out[k] = _merge(base[k], v, f"{where}{k}.")
         else:
-            if type(v) is not type(base[k]) and not (isinstance(base[k], float) and isinstance(v, int)):
+            numbers = (int, float)
+            same_kind = type(v) is type(base[k]) or (
+                isinstance(v, numbers) and isinstance(base[k], numbers) and not isinstance(v, bool)
+                and not isinstance(base[k], bool))
+            if not same_kind:
                 raise PolicyError(f"策略文件中的 “{where}{k}” 类型不对：应为 {type(base[k]).__name__}，实际为 {v!r}。")
             out[k] = v
     return out

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import numpy as np
 import pandas as pd
 
 from . import model, normalize
@@ -136,7 +137,7 @@ def _custom_properties(zf: zipfile.ZipFile, infos) -> dict[str, str]:
     return props
 
 
-def _wanted(name: str) -> str | None:
+def canonical_sheet_name(name: str) -> str | None:
     """The model sheet a workbook sheet name stands for (tolerating spaces and full-width characters)."""
     key = normalize.clean_header(name)
     return _SHEET_KEYS.get(key)
@@ -156,7 +157,7 @@ def load_grid(path: str | Path) -> Grid:
             sheet_paths = _sheet_paths(zf)
             formulas = {}
             for name, member in sheet_paths.items():
-                canonical = _wanted(name)
+                canonical = canonical_sheet_name(name)
                 if canonical and canonical != model.COVER_SHEET and member in infos:
                     formulas[canonical] = _formula_cells(zf.read(member))
             properties = _custom_properties(zf, infos)
@@ -171,7 +172,7 @@ def load_grid(path: str | Path) -> Grid:
         try:
             for meta in wb.sheets_metadata:
                 grid.sheet_names.append(meta.name)
-                canonical = _wanted(meta.name)
+                canonical = canonical_sheet_name(meta.name)
                 if canonical is None:
                     continue
                 if str(meta.visible) != "SheetVisibleEnum.Visible":
@@ -193,7 +194,7 @@ def load_grid(path: str | Path) -> Grid:
 
 
 # ============================================================================================== Grid → SchoolBook
-def _header_keys(sheet: model.Sheet) -> dict[str, str]:
+def header_keys(sheet: model.Sheet) -> dict[str, str]:
     keys = {}
     for col in sheet.columns:
         for label in (col.name, *col.aliases):
@@ -201,7 +202,7 @@ def _header_keys(sheet: model.Sheet) -> dict[str, str]:
     return keys
 
 
-_HEADER_KEYS = {s.name: _header_keys(s) for s in model.DATA_SHEETS}
+_HEADER_KEYS = {s.name: header_keys(s) for s in model.DATA_SHEETS}
 _COVER_KEYS = {normalize.clean_header(f.label): f.label for f in model.COVER_FIELDS}
 
 
@@ -213,7 +214,7 @@ def _cell(row: list, j: int) -> Any:
     return row[j] if j < len(row) else None
 
 
-def _find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
+def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
     """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
     best = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
@@ -253,7 +254,7 @@ def _typed_column(column: model.Column, values) -> list:
 
 def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet) -> None:
     rows = grid.sheets[sheet.name]
-    header = _find_header(rows, _HEADER_KEYS[sheet.name])
+    header = find_header(rows, _HEADER_KEYS[sheet.name])
     if header is None:
         book.missing_columns[sheet.name] = sheet.column_names
         book.header_rows[sheet.name] = 0
@@ -294,9 +295,15 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet) -> None:
 
 
 def _frame(sheet: model.Sheet, excel_rows: list[int], columns: dict[str, list]) -> pd.DataFrame:
-    data = {c: pd.Series(columns.get(c, [None] * len(excel_rows)), dtype=object) for c in sheet.column_names}
-    data["_row"] = pd.Series(excel_rows, dtype="int64")
-    return pd.DataFrame(data)
+    names = sheet.column_names
+    n = len(excel_rows)
+    block = np.empty((n, len(names)), dtype=object)  # one 2-D object block: far cheaper than a Series per column
+    for j, c in enumerate(names):
+        values = columns.get(c)
+        block[:, j] = values if values is not None else None
+    df = pd.DataFrame(block, columns=names, dtype=object, copy=False)
+    df["_row"] = np.asarray(excel_rows, dtype="int64")
+    return df
 
 
 def _parse_cover(book: SchoolBook, rows: list[list]) -> None:
@@ -315,7 +322,7 @@ def _parse_cover(book: SchoolBook, rows: list[list]) -> None:
 
 def parse_grid(grid: Grid) -> SchoolBook:
     book = SchoolBook(path=grid.path, properties=dict(grid.properties))
-    book.other_sheets = [n for n in grid.sheet_names if _wanted(n) is None]
+    book.other_sheets = [n for n in grid.sheet_names if canonical_sheet_name(n) is None]
     if model.COVER_SHEET in grid.sheets:
         _parse_cover(book, grid.sheets[model.COVER_SHEET])
     else:

@@ -12,7 +12,7 @@ from pathlib import Path
 import python_calamine
 
 from .. import model, normalize
-from ..reader import _find_header, _header_keys
+from ..reader import find_header, header_keys
 
 
 class RegisterError(Exception):
@@ -53,7 +53,7 @@ def read_register(path: str | Path) -> list[RegisteredSchool]:
     except Exception as e:  # calamine raises several error types for non-workbooks
         raise RegisterError(f"学校名录“{path.name}”无法作为 .xlsx 工作簿读取（{type(e).__name__}）。"
                             "请使用学校名录模板（templates/学校名录模板.xlsx）填写后另存为 .xlsx。") from None
-    header = _find_header(rows, _header_keys(model.REGISTER))
+    header = find_header(rows, header_keys(model.REGISTER))
     if header is None:
         raise RegisterError(f"学校名录“{path.name}”中找不到表头（应有列：{'、'.join(model.REGISTER.column_names)}）。")
     hi, found, _extras = header
