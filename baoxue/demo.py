@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -825,3 +826,50 @@ def write_samples(directory: str | Path, seed: int = 2026) -> dict[str, Path]:
         out[kind] = write_school_workbook(directory / SAMPLE_NAMES[kind], book.cover, book.rows, backup=False)
     out["register"] = write_register(directory / SAMPLE_NAMES["register"], county.schools)
     return out
+
+
+# ============================================================================================== end to end
+@dataclass
+class MonthRun:
+    """What the end-to-end demo did for one month."""
+    month: str
+    validated: int
+    with_errors: int
+    submitted: list[Path]
+    refused: list[Path]
+    result: Any            # RollupResult
+    report: Path
+
+
+def run_end_to_end(county: DemoCounty, out_dir: str | Path, policy=None, progress=None) -> list[MonthRun]:
+    """The whole monthly job on a generated county, the way a county runs it:
+    each school validates and submits (books with errors are refused and stay home) → the county rolls up every month
+    over its inbox (store beside it, so continuity and trends build up) → one 月报表 per month (masked).
+
+    ``progress(text)`` is called before each step. Returns one ``MonthRun`` a month, oldest first."""
+    from .policy import load_policy
+    from .rollup import run_rollup, write_report
+    from .submit import submit_files
+
+    policy = policy or load_policy()
+    out = Path(out_dir)
+    inbox = out / "收件箱"
+    if inbox.exists():
+        shutil.rmtree(inbox)
+    store = out / "baoxue-store"
+    if store.exists():
+        shutil.rmtree(store)
+    runs = []
+    for month in county.months:
+        files = county.files(month)
+        if progress:
+            progress(f"{month}：{len(files)} 所学校校验并报送 …")
+        results = submit_files(files, inbox / month, policy)
+        submitted = [r.out_path for r in results if r.ok]
+        refused = [r.path for r in results if not r.ok]
+        if progress:
+            progress(f"{month}：县级汇总 …")
+        result = run_rollup(inbox, month, county.register_path, store_dir=store, policy=policy)
+        report = write_report(result, out / f"月报表_{month}.xlsx", masked=True)
+        runs.append(MonthRun(month, len(results), len(refused), submitted, refused, result, report))
+    return runs

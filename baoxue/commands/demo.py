@@ -1,6 +1,5 @@
-"""`baoxue demo [--out DIR]`: generate a synthetic county, read every workbook back, print a short Chinese summary.
-
-The generation step is ``run_generation(out, ...)`` so the end-to-end demo (validate → submit → roll-up) can call it."""
+"""`baoxue demo [--out DIR]`: the whole job on a synthetic county — generate the schools' workbooks, read them back,
+then every month: validate and submit (books with errors are refused), roll up, write the 月报表; print where it all is."""
 from __future__ import annotations
 
 import shutil
@@ -20,6 +19,7 @@ def register(subparsers) -> None:
     p.add_argument("--months", default="2026-09,2026-10,2026-11", help="月份，逗号分隔（默认 2026-09,2026-10,2026-11）")
     p.add_argument("--seed", type=int, default=2026, help="随机种子（相同种子生成相同数据）")
     p.add_argument("--no-mistakes", action="store_true", help="不植入常见填报错误")
+    p.add_argument("--generate-only", action="store_true", help="只生成工作簿，不做校验、报送和汇总")
     p.set_defaults(func=run)
 
 
@@ -86,4 +86,21 @@ def run(args) -> int:
         for p in problems:
             print("  " + p, file=sys.stderr)
         return 1
+    if args.generate_only:
+        return 0
+    return end_to_end(county, out)
+
+
+def end_to_end(county, out: Path) -> int:
+    from ..demo import run_end_to_end
+    from .rollup import summary_lines
+    print("\n== 校验 → 报送 → 汇总（每月）", flush=True)
+    runs = run_end_to_end(county, out, progress=lambda text: print("  " + text, file=sys.stderr, flush=True))
+    for run in runs:
+        print(f"\n【{run.month}】校验 {run.validated} 份，{run.with_errors} 份有错误被退回学校修改"
+              f"（未报送），{len(run.submitted)} 份已加戳报送到 {out / '收件箱' / run.month}")
+        for line in summary_lines(run.result, run.report, masked=True):
+            print("  " + line)
+    print(f"\n历史库：{out / 'baoxue-store'}（趋势与月度连续性核查用，含完整身份证号，仅限县内）")
+    print(f"月报表：{'、'.join(str(r.report) for r in runs)}")
     return 0
