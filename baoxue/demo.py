@@ -864,6 +864,7 @@ def run_end_to_end(county: DemoCounty, out_dir: str | Path, policy=None, progres
         files = county.files(month)
         if progress:
             progress(f"{month}：{len(files)} 所学校校验并报送 …")
+        (inbox / month).mkdir(parents=True, exist_ok=True)  # a month where every book was refused still rolls up
         results = submit_files(files, inbox / month, policy)
         submitted = [r.out_path for r in results if r.ok]
         refused = [r.path for r in results if not r.ok]
