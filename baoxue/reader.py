@@ -235,21 +235,15 @@ def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, 
 
 
 def _typed_column(column: model.Column, values) -> list:
-    """Normalise one column; values repeat a lot (codes, dates), so each distinct raw value is typed once."""
+    """Normalise one column. Values repeat a lot (codes, dates), so each distinct raw value is typed once and the
+    column is then mapped through that table at C speed."""
     fn = normalize.cell
-    cache: dict = {"": None, None: None}
-    out = []
-    append = out.append
-    for v in values:
-        if v.__class__ is bool:  # True == 1.0 as a dict key: never share a cache entry with numbers
-            append(fn(column, v))
-            continue
-        try:
-            append(cache[v])
-        except KeyError:
-            t = cache[v] = fn(column, v)
-            append(t)
-    return out
+    table = dict.fromkeys(values)
+    if any(k.__class__ is bool for k in table):  # True == 1.0 as a dict key: type cell by cell
+        return [None if v is None or v == "" else fn(column, v) for v in values]
+    for k in table:
+        table[k] = None if k is None or k == "" else fn(column, k)
+    return list(map(table.__getitem__, values))
 
 
 def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet) -> None:
