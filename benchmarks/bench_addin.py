@@ -23,6 +23,7 @@ from pathlib import Path
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 os.environ["XLWINGS_ON_SERVER"] = "true"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import xlwings as xw  # noqa: E402
 from xlwings.server import custom_scripts_call  # noqa: E402
@@ -31,15 +32,7 @@ from baoxue.addin import bridge, scripts  # noqa: E402
 from baoxue.addin.simulate import payload_from_xlsx  # noqa: E402
 from baoxue.demo import write_large_workbook  # noqa: E402
 from baoxue.validators import validate, validate_file  # noqa: E402
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from common import best  # noqa: E402
 
 
 def main() -> int:

@@ -14,28 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import python_calamine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baoxue.demo import write_large_workbook  # noqa: E402
 from baoxue.reader import read_workbook  # noqa: E402
-
-
-def bare_read(path: Path) -> int:
-    wb = python_calamine.CalamineWorkbook.from_path(str(path))
-    cells = sum(len(r) for name in wb.sheet_names for r in wb.get_sheet_by_name(name).to_python())
-    wb.close()
-    return cells
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from common import bare_read, best  # noqa: E402
 
 
 def main() -> int:

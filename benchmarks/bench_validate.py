@@ -16,14 +16,19 @@ import tempfile
 import time
 from pathlib import Path
 
-import python_calamine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baoxue import idcard, model  # noqa: E402
 from baoxue.fill import write_school_workbook  # noqa: E402
 from baoxue.reader import read_workbook  # noqa: E402
 from baoxue.validators import validate, validate_books, validate_file  # noqa: E402
+from common import bare_read, best  # noqa: E402
+
+
+def best_cpu(fn, repeat: int) -> float:
+    return best(fn, repeat, clock=time.process_time)
 
 D = dt.date
 SHARES = {"辍学": 0.35, "休学": 0.12, "缓学": 0.08, "送教上门": 0.1, "送教记录": 0.25, "劝返记录": 0.10}
@@ -99,26 +104,6 @@ COVER = {"学校标识码": "5301230001", "学校名称": "示例县第一中学
          "模板版本": model.TEMPLATE_VERSION}
 
 
-def bare_read(path: Path) -> int:
-    wb = python_calamine.CalamineWorkbook.from_path(str(path))
-    cells = 0
-    for name in wb.sheet_names:
-        data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        cells += sum(len(r) for r in data)
-    wb.close()
-    return cells
-
-
-def best(fn, repeat: int) -> float:
-    """Best CPU time of this process over ``repeat`` runs (CPU time, so other jobs on a shared machine matter less)."""
-    times = []
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        times.append(time.process_time() - t)
-    return min(times)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=5000)
@@ -128,17 +113,17 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_school_workbook(Path(tmp) / "big.xlsx", COVER, rows(args.rows), backup=False)
         bare_read(path), validate_file(path)                      # warm caches and imports
-        t_bare = best(lambda: bare_read(path), args.repeat)
-        t_read = best(lambda: read_workbook(path), args.repeat)
+        t_bare = best_cpu(lambda: bare_read(path), args.repeat)
+        t_read = best_cpu(lambda: read_workbook(path), args.repeat)
         book = read_workbook(path)
-        t_rules = best(lambda: validate(book), args.repeat)
-        t_all = best(lambda: validate_file(path), args.repeat)
+        t_rules = best_cpu(lambda: validate(book), args.repeat)
+        t_all = best_cpu(lambda: validate_file(path), args.repeat)
         n_rows = sum(len(df) for df in book.sheets.values())
         n_findings = len(validate(book))
         small = read_workbook(write_school_workbook(Path(tmp) / "small.xlsx", COVER, rows(60, seed=11), backup=False))
         books = [small] * args.books
-        t_batch = best(lambda: validate_books(books), 1)
-        t_single = best(lambda: validate(small), args.repeat) * args.books
+        t_batch = best_cpu(lambda: validate_books(books), 1)
+        t_single = best_cpu(lambda: validate(small), args.repeat) * args.books
     print(f"rows: {n_rows}   findings: {n_findings}")
     print(f"bare calamine read : {t_bare * 1000:8.1f} ms   (baseline 1.00×)")
     print(f"read_workbook      : {t_read * 1000:8.1f} ms   ({t_read / t_bare:.2f}×)")
