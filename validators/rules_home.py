@@ -70,16 +70,21 @@ def no_male_teacher(batch: Batch):
     return batch.hits("T004", VISITS, df["有男教师"] == "否", "有男教师")
 
 
-@rule("T005")
-def visit_not_on_roster(batch: Batch):
-    df = batch.frame(VISITS)
+def log_rows_without_a_person(batch: Batch, rule_id: str, log: str, reference: str):
+    """Findings for rows of a log sheet whose 身份证号 is not in the reference sheet of the same book (T005, P001);
+    a book that lacks the reference sheet is left alone (S001 already says so)."""
+    df = batch.frame(log)
     if len(df) == 0:
         return []
-    roster = keys(batch, HOME)
-    k = keys(batch, VISITS)
-    bad = ~k.isin(set(roster.dropna())) & k.notna()
-    bad &= ~df[BOOK_KEY].isin(batch.books_lacking(HOME))
-    return batch.hits("T005", VISITS, bad, "身份证号")
+    mine = keys(batch, log)
+    bad = ~mine.isin(set(keys(batch, reference).dropna())) & mine.notna()
+    bad &= ~df[BOOK_KEY].isin(batch.books_lacking(reference))
+    return batch.hits(rule_id, log, bad, "身份证号")
+
+
+@rule("T005")
+def visit_not_on_roster(batch: Batch):
+    return log_rows_without_a_person(batch, "T005", VISITS, HOME)
 
 
 @rule("T006")

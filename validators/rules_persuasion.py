@@ -4,25 +4,17 @@ from __future__ import annotations
 import pandas as pd
 
 from baoxue import model
-from baoxue.cases import BOOK_KEY
 
 from .batch import Batch
 from .catalogue import rule
-from .rules_home import keys
+from .rules_home import keys, log_rows_without_a_person
 
 LOG, DROP = model.PERSUASION.name, model.DROPOUT.name
 
 
 @rule("P001")
 def not_a_case(batch: Batch):
-    df = batch.frame(LOG)
-    if len(df) == 0:
-        return []
-    known = keys(batch, DROP)
-    mine = keys(batch, LOG)
-    bad = ~mine.isin(set(known.dropna())) & mine.notna()
-    bad &= ~df[BOOK_KEY].isin(batch.books_lacking(DROP))
-    return batch.hits("P001", LOG, bad, "身份证号")
+    return log_rows_without_a_person(batch, "P001", LOG, DROP)
 
 
 @rule("P002")
