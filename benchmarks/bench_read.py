@@ -19,20 +19,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baoxue.demo import write_large_workbook  # noqa: E402
 from baoxue.reader import read_workbook  # noqa: E402
-from common import bare_read, best  # noqa: E402
+from common import bare_read, best_interleaved  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=5000)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = write_large_workbook(Path(tmp) / "big.xlsx", n_rows=args.rows)
         book = read_workbook(path)
         rows = sum(len(df) for df in book.sheets.values())
-        base = best(lambda: bare_read(path), args.repeat)
-        ours = best(lambda: read_workbook(path), args.repeat)
+        bare_read(path), read_workbook(path)  # warm imports and the OS file cache
+        timed = best_interleaved({"bare": lambda: bare_read(path), "ours": lambda: read_workbook(path)}, args.repeat)
+        base, ours = timed["bare"], timed["ours"]
     print(f"rows read            {rows}")
     print(f"bare calamine read   {base * 1000:8.1f} ms")
     print(f"baoxue read_workbook {ours * 1000:8.1f} ms")

@@ -25,3 +25,15 @@ def best(fn, repeat: int, clock=time.perf_counter) -> float:
         fn()
         times.append(clock() - t)
     return min(times)
+
+
+def best_interleaved(fns: dict, repeat: int, clock=time.perf_counter) -> dict:
+    """Best time of each function, the functions taking turns in every round, so that a machine that speeds up or
+    slows down during the run (other jobs, CPU frequency) affects baseline and candidate alike."""
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t = clock()
+            fn()
+            times[name].append(clock() - t)
+    return {name: min(ts) for name, ts in times.items()}
