@@ -100,30 +100,33 @@ def school_indicators(book: SchoolBook, policy=None) -> dict[str, Any]:
     out["open_unknown"] = _count(s == "去向不明" for s in statuses)
     for key, (num, enrolled) in RATES.items():
         out[key] = rate(out[num], out[enrolled])
-    out["escalation_overdue"] = _count(cases.escalation_overdue(drop, as_of, policy))
+    out["escalation_overdue"] = _count(cases.escalation_overdue(drop, as_of, policy)) if len(drop) else 0
 
     leave = book.frame(model.LEAVE.name)
     out["on_leave"] = _count(cases.open_mask(model.LEAVE.name, leave))
     out["new_leave"] = _count(_in(d, start, as_of) for d in leave["休学起始日期"].tolist())
-    out["leave_overdue"] = _count(cases.leave_overdue(leave, as_of))
+    out["leave_overdue"] = _count(cases.leave_overdue(leave, as_of)) if len(leave) else 0
 
     defer = book.frame(model.DEFER.name)
     out["deferred"] = _count(cases.open_mask(model.DEFER.name, defer))
-    out["deferred_expired"] = _count(cases.deferral_expired(defer, as_of))
+    out["deferred_expired"] = _count(cases.deferral_expired(defer, as_of)) if len(defer) else 0
 
     home = book.frame(model.HOME.name)
     visits = book.frame(model.VISITS.name)
     roster_ids = {v for v in home["身份证号"].tolist() if isinstance(v, str) and v}
     teaching_ids = [v for v, o in zip(home["身份证号"].tolist(), cases.open_mask(model.HOME.name, home).tolist()) if o]
     out["home_taught"] = len(teaching_ids)
-    counts = cases.visit_counts(visits, book.month)
-    on_roster = counts[counts.index.isin(list(roster_ids))]
-    out["home_visits"] = int(on_roster["visits"].sum())
-    hours = float(sum(on_roster["hours"].tolist()))
-    out["home_hours"] = int(hours) if hours.is_integer() else round(hours, 2)
-    qualifying = cases.qualifying_counts(visits, book.month, policy)
-    need = int(policy["home_teaching.visits_per_month"])
-    out["home_meeting_min"] = sum(1 for pid in teaching_ids if isinstance(pid, str) and qualifying.get(pid, 0) >= need)
+    out["home_visits"], out["home_hours"], out["home_meeting_min"] = 0, 0, 0
+    if len(visits):  # the pandas work below is the bulk of this function: skip it for schools with no visit log
+        counts = cases.visit_counts(visits, book.month)
+        on_roster = counts[counts.index.isin(list(roster_ids))]
+        out["home_visits"] = int(on_roster["visits"].sum())
+        hours = float(sum(on_roster["hours"].tolist()))
+        out["home_hours"] = int(hours) if hours.is_integer() else round(hours, 2)
+        qualifying = cases.qualifying_counts(visits, book.month, policy)
+        need = int(policy["home_teaching.visits_per_month"])
+        out["home_meeting_min"] = sum(1 for pid in teaching_ids
+                                      if isinstance(pid, str) and qualifying.get(pid, 0) >= need)
 
     zero = book.cover.get("零报告")
     out["zero_report"] = zero if zero in model.CODE_LISTS["是否"] else None
