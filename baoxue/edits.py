@@ -70,10 +70,12 @@ class EnsureSheet:
 
 @dataclass(frozen=True)
 class ReplaceTable:
-    """Replace the rows under a sheet's header (found by its names within the first 10 rows) with ``rows``."""
+    """Replace the rows under a sheet's header (found by its names within the first 10 rows) with ``rows``; a
+    ``caption`` goes into column A of the row just above the header (the template's note row)."""
     sheet: str
     header: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
+    caption: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,18 @@ Edit = SetValue | SetFill | SetComment | ClearMarks | EnsureSheet | ReplaceTable
 
 
 # ============================================================================================== planning (pure)
+def findings_caption(policy) -> str:
+    """The 校验结果 note row: what to do, and what the findings were checked with (program version, policy fingerprint)."""
+    from . import __version__
+    from .template import FINDINGS_NOTE
+    return f"{FINDINGS_NOTE}校验依据：baoxue {__version__}，策略指纹 {policy.fingerprint}。"
+
+
+def findings_table(findings: Iterable[Finding], policy) -> ReplaceTable:
+    """The whole 校验结果 write: one row per finding, and the caption naming the policy in effect."""
+    return ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, findings_rows(findings), findings_caption(policy))
+
+
 def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
     """The 校验结果 rows (``model.FINDINGS_COLUMNS``), one per finding, in sheet/row/column order."""
     out = []
@@ -211,15 +225,17 @@ def _clear_marks(ws) -> None:
             cell.fill = copy.copy(column_fills[cell.column])
 
 
-def _replace_table(ws, header: tuple[str, ...], rows) -> None:
+def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None) -> None:
     found = _find_header(ws, header)
     if found is None:
-        header_row = 1
+        header_row = 2 if caption else 1
         for j, name in enumerate(header, 1):
             _write(_cell(ws, header_row, j), name)
         cols = {name: j for j, name in enumerate(header, 1)}
     else:
         header_row, cols = found
+    if caption and header_row > 1:
+        _write(_cell(ws, header_row - 1, 1), caption)
     if ws.max_row > header_row:
         for r in range(header_row + 1, ws.max_row + 1):
             for c in cols.values():
@@ -301,7 +317,7 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
         elif isinstance(e, ClearMarks):
             _clear_marks(ws)
         elif isinstance(e, ReplaceTable):
-            _replace_table(ws, e.header, e.rows)
+            _replace_table(ws, e.header, e.rows, e.caption)
         elif isinstance(e, SetKeyedValues):
             _set_keyed_values(ws, e.value_header, e.items)
         else:  # pragma: no cover - a new Edit type without an applier is a programming error
@@ -417,7 +433,7 @@ def plan_update(book, findings: Iterable[Finding], policy) -> list[Edit]:
     edits: list[Edit] = list(derived)
     edits += plan_marks(book, findings)
     edits += [EnsureSheet(model.SUMMARY_SHEET), EnsureSheet(model.FINDINGS_SHEET), EnsureSheet(model.CODES_SHEET)]
-    edits.append(ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, findings_rows(findings)))
+    edits.append(findings_table(findings, policy))
     figures = school_indicators(after, policy) if after.month else {}
     edits.append(SetKeyedValues(model.SUMMARY_SHEET, PYTHON_VALUE_HEADER,
                                 tuple((key, label, figures.get(key)) for key, label in INDICATORS)))

@@ -33,6 +33,7 @@ from .indicators import INDICATORS
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3
 FIRST_INPUT_ROW = 4
+FINDINGS_NOTE = "级别为“错误”的问题必须改正后才能报送；“警告”请核实。"
 INPUT_ROWS = 5000                       # rows covered by validations and the 月报汇总 formulas
 LAST_INPUT_ROW = FIRST_INPUT_ROW + INPUT_ROWS - 1
 TEXT_FORMAT_ROWS = 500                  # explicit "@" cells in ID-like columns (the column style covers the rest)
@@ -434,7 +435,7 @@ def ensure_findings_sheet(wb):
     if index != wanted:
         wb.move_sheet(ws, offset=wanted - index)
     ws.cell(TITLE_ROW, 1, "校验结果（由 baoxue 校验生成，请按说明修改原表）").font = TITLE_FONT
-    ws.cell(NOTE_ROW, 1, "级别为“错误”的问题必须改正后才能报送；“警告”请核实。").font = NOTE_FONT
+    ws.cell(NOTE_ROW, 1, FINDINGS_NOTE).font = NOTE_FONT
     widths = {"工作表": 10, "行号": 6, "列名": 14, "规则编号": 8, "级别": 6, "值": 22, "说明": 70}
     for j, name in enumerate(model.FINDINGS_COLUMNS, start=1):
         _header_cell(ws, HEADER_ROW, j, name)

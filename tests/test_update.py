@@ -324,6 +324,20 @@ def test_update_recreates_missing_computed_sheets_and_writes_python_figures(tmp_
     assert figures["on_leave"] == sum(r["状态"] == "休学中" for r in rows["休学"])
 
 
+def test_findings_sheet_names_the_policy_in_effect(tmp_path):
+    path = school_book(tmp_path / "p.xlsx")
+    county = tmp_path / "县策略.toml"
+    county.write_text("[home_teaching]\nvisits_per_month = 4\n", encoding="utf-8")
+    results = {}
+    for name, policy in (("default", POLICY), ("county", load_policy(county))):
+        update_workbook(path, policy)
+        ws = openpyxl.load_workbook(path)[model.FINDINGS_SHEET]
+        header_row = next(r for r in range(1, 11) if ws.cell(r, 4).value == "规则编号")
+        results[name] = ws.cell(header_row - 1, 1).value
+        assert policy.fingerprint in results[name]
+    assert results["default"] != results["county"]
+
+
 def test_update_keeps_live_formulas_validations_protection_and_names(tmp_path):
     path = school_book(tmp_path / "e.xlsx")
     before = openpyxl.load_workbook(path)
