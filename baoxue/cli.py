@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -49,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 — the last net: a clerk never sees a traceback (nor values from their file)
+        if os.environ.get("BAOXUE_DEBUG"):
+            raise
+        print(f"错误：baoxue 内部出错（{type(e).__name__}），操作没有完成，原文件未被改动。"
+              "请把出问题的工作簿和所用命令发给县教育局数据管理员。", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

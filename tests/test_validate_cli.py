@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+
+import pytest
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +107,22 @@ def test_policy_file(tmp_path):
     bad_policy.write_text("[home_teaching]\nvisits = 3\n", encoding="utf-8")
     p = baoxue(good, "--policy", bad_policy)
     assert p.returncode == 2 and "策略文件" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_an_internal_error_gives_a_chinese_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from baoxue import cli
+
+    good, *_ = _books(tmp_path)
+    before = good.read_bytes()
+
+    def buggy_plan(*_a, **_k):
+        raise ZeroDivisionError("a bug, with a value 110101201001011234 from the file")
+    monkeypatch.setattr("baoxue.update.plan", buggy_plan)
+    code = cli.main(["update", str(good)])
+    err = capsys.readouterr().err
+    assert code == 2 and "内部出错" in err and "ZeroDivisionError" in err
+    assert "110101201001011234" not in err and "Traceback" not in err
+    assert good.read_bytes() == before
+    monkeypatch.setenv("BAOXUE_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["update", str(good)])
