@@ -53,9 +53,21 @@ def test_every_book_rule_is_implemented_and_exemplified():
 
 def test_rule_reference_is_up_to_date():
     assert docs.DOC.read_text(encoding="utf-8") == docs.render(), "run: python -m baoxue.validators.docs"
+    assert docs.WORKBOOK_DOC.read_text(encoding="utf-8") == docs.render_workbook(), "run: make docs"
     text = docs.DOC.read_text(encoding="utf-8")
     for rid, r in RULES.items():
         assert f"### {rid}" in text and r.title_en in text
+
+
+def test_workbook_reference_lists_every_sheet_column_and_code():
+    from baoxue import model
+    text = docs.render_workbook()
+    for sheet in model.DATA_SHEETS:
+        section = text.split(f"## {sheet.name} — ", 1)[1].split("\n## ", 1)[0]
+        rows = [line.split(" | ")[0].strip("| ") for line in section.splitlines() if line.startswith("| ")][1:]
+        assert rows == sheet.column_names
+    for name, values in model.CODE_LISTS.items():
+        assert f"| {name} | {'、'.join(values)} |" in text
 
 
 # ---------------------------------------------------------------------------------------------- S005

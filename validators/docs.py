@@ -1,7 +1,10 @@
-"""Generate ``docs/rules.md`` (the rule reference, Chinese with English titles) from the catalogue.
+"""Generate the reference docs from the code that defines them, so nothing is kept by hand twice:
 
-    python -m baoxue.validators.docs            # writes docs/rules.md
-    python -m baoxue.validators.docs --check    # exit 1 when the checked-in file is out of date
+- ``docs/rules.md``: the rule reference (Chinese with English titles), from the catalogue;
+- ``docs/workbook.md``: the standard workbook (sheets, columns, cover fields, code lists, 月报汇总), from ``baoxue.model``.
+
+    python -m baoxue.validators.docs            # writes both
+    python -m baoxue.validators.docs --check    # exit 1 when a checked-in file is out of date
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from baoxue.policy import default_data
 from .catalogue import CHECKS, FAMILIES, RULES
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+WORKBOOK_DOC = DOC.with_name("workbook.md")
 
 INTRO = f"""# 校验规则目录 Validation rule reference
 
@@ -95,19 +99,71 @@ def render() -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
+KIND_LABELS = {"text": "文本", "name": "姓名", "id": "身份证号（文本格式）", "xjh": "学籍号（文本格式）",
+               "phone": "电话（文本格式）", "cert": "证件号（文本格式）", "date": "日期", "int": "整数", "number": "数值",
+               "code": "下拉选项", "grade": "年级（下拉选项）", "schoolcode": "10位数字", "month": "YYYY-MM",
+               "version": "模板版本"}
+
+
+def _column_rows(sheet: model.Sheet) -> list[str]:
+    lines = ["| 列名 column | 也接受 aliases | 类型 kind | 必填 required | 代码表 code list | 说明 |", "|---|---|---|---|---|---|"]
+    for c in sheet.columns:
+        required = "是" if c.required else ""
+        note = "程序计算，无需填写" if c.computed else c.note
+        note = (note + ("；" if note else "") + "计划日期，可晚于截止日") if c.planned else note
+        lines.append(f"| {c.name} | {'、'.join(c.aliases)} | {KIND_LABELS.get(c.kind, c.kind)} | {required} | "
+                     f"{c.codes or ''} | {note} |")
+    return lines
+
+
+def render_workbook() -> str:
+    """The standard workbook as ``baoxue.model`` defines it (the same data the template, reader and rules use)."""
+    from baoxue.indicators import INDICATORS
+    parts = ["# 标准工作簿 The standard workbook", "",
+             "> 本文件由 `python -m baoxue.validators.docs` 根据 `baoxue/model.py` 自动生成，请勿手工修改。",
+             "> Generated from the workbook model; do not edit by hand.", "",
+             f"模板版本 template version: `{model.TEMPLATE_VERSION}`。工作表按此顺序 sheets, in this order: "
+             + "、".join(f"`{n}`" for n in model.ALL_SHEETS) + "。", "",
+             "表头行按列名查找（前 10 行内），列的顺序不限；别名只在读入时接受，写出一律用标准列名。", "",
+             f"## {model.COVER_SHEET} — cover", "", "A 列为项目名称，B 列填写。", "",
+             "| 项目 label | 类型 kind | 必填 required | 代码表 | 说明 |", "|---|---|---|---|---|"]
+    for f in model.COVER_FIELDS:
+        parts.append(f"| {f.label} | {KIND_LABELS.get(f.kind, f.kind)} | {'是' if f.required else ''} | "
+                     f"{f.codes or ''} | {f.hint} |")
+    for sheet in model.DATA_SHEETS:
+        parts += ["", f"## {sheet.name} — {sheet.english}", "", f"{sheet.title}。{sheet.note}", "",
+                  *_column_rows(sheet)]
+    parts += ["", f"## {model.SUMMARY_SHEET} — monthly indicators", "",
+              "打开即由公式计算；`baoxue update` 另写一列“程序计算值”。JSON 键名 key 用于 `--json` 输出。", "",
+              "| 指标 label | key |", "|---|---|", *(f"| {label} | `{key}` |" for key, label in INDICATORS)]
+    parts += ["", f"## {model.FINDINGS_SHEET} — findings", "",
+              "由校验生成，一条问题一行：" + "、".join(model.FINDINGS_COLUMNS) + "。", "",
+              f"## {model.CODES_SHEET} — code lists (hidden)", "", "| 代码表 list | 值 values |", "|---|---|",
+              *(f"| {name} | {'、'.join(values)} |" for name, values in model.CODE_LISTS.items())]
+    aliases = [f"| {name} | {'、'.join(f'{k}→{v}' for k, v in table.items())} |"
+               for name, table in model.CODE_ALIASES.items()]
+    parts += ["", "录入时也接受 accepted on input:", "", "| 代码表 | 写法 → 标准值 |", "|---|---|", *aliases, "",
+              f"## {model.REGISTER.name} — register of schools", "", *_column_rows(model.REGISTER)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+GENERATED = {DOC: render, WORKBOOK_DOC: render_workbook}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    text = render()
-    if "--check" in argv:
-        current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-        if current != text:
-            print(f"{DOC} 已过期，请运行 python -m baoxue.validators.docs", file=sys.stderr)
-            return 1
-        return 0
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-    print(f"已写入 {DOC}")
-    return 0
+    stale = 0
+    for path, make in GENERATED.items():
+        text = make()
+        if "--check" in argv:
+            if (path.read_text(encoding="utf-8") if path.exists() else "") != text:
+                print(f"{path} 已过期，请运行 python -m baoxue.validators.docs", file=sys.stderr)
+                stale = 1
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"已写入 {path}")
+    return stale
 
 
 if __name__ == "__main__":
