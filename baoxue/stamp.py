@@ -93,7 +93,8 @@ def _canonical(v: Any) -> str | None:
 
 
 def data_hash(book: SchoolBook) -> str:
-    """SHA-256 over the normalised clerk data: cover fields, then each data sheet's non-empty rows (sorted)."""
+    """SHA-256 over the normalised clerk data: cover fields, then each data sheet's non-empty rows (sorted), then any
+    columns the clerk added beside the standard ones."""
     h = hashlib.sha256()
     h.update(f"baoxue-data-hash-1|{model.TEMPLATE_VERSION}\n".encode())
     cover = [[f.label, _canonical(book.cover.get(f.label))] for f in model.COVER_FIELDS]
@@ -109,6 +110,12 @@ def data_hash(book: SchoolBook) -> str:
         rows.sort()
         h.update(f"\n#{sheet.name}:{len(rows)}\n".encode())
         h.update("\n".join(rows).encode())
+    for name, extra in sorted(book.extras.items()):   # columns the clerk added are data too (absent: hash unchanged)
+        names = [c for c in extra.columns if c != "_row"]
+        rows = sorted(json.dumps([[c, t] for c, t in zip(names, map(_canonical, values)) if t is not None],
+                                 ensure_ascii=False) for values in zip(*(extra[c].tolist() for c in names)))
+        h.update(f"\n#+{name}:{json.dumps(names, ensure_ascii=False)}\n".encode())
+        h.update("\n".join(r for r in rows if r != "[]").encode())
     return h.hexdigest()
 
 

@@ -118,6 +118,26 @@ def test_hash_ignores_row_positions_and_empty_rows_but_not_content(tmp_path):
     assert stamp.data_hash(read_workbook(a)) != stamp.data_hash(read_workbook(c))
 
 
+def test_a_column_the_clerk_added_is_covered_by_the_stamp(tmp_path):
+    cover, rows = school_data()
+    path = write_book(tmp_path / "extra.xlsx", cover, rows)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["辍学"]
+    book = read_workbook(path)
+    col = max(book.header_columns["辍学"].values()) + 1
+    ws.cell(book.header_rows["辍学"], col).value = "联系干部"
+    first = int(book.frame("辍学")["_row"].iloc[0])
+    ws.cell(first, col).value = "李书记"
+    wb.save(path)
+    before = stamp.data_hash(read_workbook(path))
+    ws.cell(first, col).value = "王书记"
+    wb.save(path)
+    assert stamp.data_hash(read_workbook(path)) != before
+    ws.cell(first, col).value = "李书记"
+    wb.save(path)
+    assert stamp.data_hash(read_workbook(path)) == before
+
+
 def test_verify_exit_codes_and_messages(submitted, tmp_path, capsys):
     original, copy = submitted
     assert cli.main(["verify", str(copy)]) == 0
