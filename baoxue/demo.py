@@ -841,6 +841,25 @@ class MonthRun:
     report: Path
 
 
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def late_school(county: DemoCounty, month: str) -> str:
+    """The one school that submits late in ``month`` (deterministic by the county's seed)."""
+    return random.Random(f"{county.seed}|late|{month}").choice(sorted(s.code for s in county.schools))
+
+
+def submission_time(county: DemoCounty, code: str, month: str) -> dt.datetime:
+    """When the demo's clerk stamps the book: on its 填报日期 at 17:00 Beijing time; the month's late school two days
+    after the month end (so R007 shows one late submission a month, as it would in a real county)."""
+    day = county.book(code, month).cover.get("填报日期")
+    if not isinstance(day, dt.date):
+        day = month_end(month)
+    if code == late_school(county, month):
+        day = month_end(month) + dt.timedelta(days=2)
+    return dt.datetime.combine(day, dt.time(17, 0), BEIJING)
+
+
 def run_end_to_end(county: DemoCounty, out_dir: str | Path, policy=None, progress=None) -> list[MonthRun]:
     """The whole monthly job on a generated county, the way a county runs it:
     each school validates and submits (books with errors are refused and stay home) → the county rolls up every month
@@ -865,7 +884,8 @@ def run_end_to_end(county: DemoCounty, out_dir: str | Path, policy=None, progres
         if progress:
             progress(f"{month}：{len(files)} 所学校校验并报送 …")
         (inbox / month).mkdir(parents=True, exist_ok=True)  # a month where every book was refused still rolls up
-        results = submit_files(files, inbox / month, policy)
+        code_of = {b.path: c for (c, m), b in county.books.items() if m == month}
+        results = submit_files(files, inbox / month, policy, now=lambda p: submission_time(county, code_of[p], month))
         submitted = [r.out_path for r in results if r.ok]
         refused = [r.path for r in results if not r.ok]
         if progress:

@@ -4,6 +4,8 @@ and save it as ``<学校标识码>_<YYYY-MM>.xlsx`` in DIR. The clerk's original
 ``verify_files(paths)`` re-checks stamps (``baoxue verify``)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +54,9 @@ def _write_copy(src: Path, dst: str, stamp: Stamp) -> None:
     wb.save(dst)
 
 
-def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = None) -> SubmitResult:
+def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = None,
+                now: dt.datetime | None = None) -> SubmitResult:
+    """Validate, refuse or stamp a copy. ``now`` is the stamp time (default: the current time; the demo simulates)."""
     from .reader import read_workbook
     from .validators import validate
 
@@ -71,7 +75,7 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = N
     out_path = out_dir / submission_name(book.school_code, book.month)
     if out_path.resolve() == path.resolve():
         return SubmitResult(path, 2, f"报送副本会覆盖原文件 {path.name}。请用 --out 指定另一个文件夹。", findings=findings)
-    stamp = make_stamp(book, policy)
+    stamp = make_stamp(book, policy, now)
     replaced = out_path.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -101,9 +105,10 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = N
     return SubmitResult(path, 0, f"{path.name} 校验通过，已盖戳报送：{out_path}{warn}", out_path, findings, stamp)
 
 
-def submit_files(paths, out_dir: str | Path, policy: Policy | None = None) -> list[SubmitResult]:
+def submit_files(paths, out_dir: str | Path, policy: Policy | None = None, now=None) -> list[SubmitResult]:
+    """``now``: one stamp time for all, or a function path -> time (default: the current time)."""
     policy = policy or load_policy()
-    return [submit_file(p, out_dir, policy) for p in paths]
+    return [submit_file(p, out_dir, policy, now(p) if callable(now) else now) for p in paths]
 
 
 @dataclass

@@ -47,6 +47,15 @@ def test_roll_up_counts_what_was_submitted_and_flags_the_missing(county_run):
         assert run.result.county["schools_submitted"] == len(run.submitted)
 
 
+def test_one_simulated_late_submission_a_month(county_run):
+    from baoxue.demo import late_school
+    county, runs, _, _ = county_run
+    for run in runs:
+        refused = {m.school for m in county.mistakes if m.month == run.month and m.rule}
+        late = {f.school for f in run.result.findings if f.rule == "R007"}
+        assert late == {late_school(county, run.month)} - refused
+
+
 def test_reports_are_masked_and_inputs_untouched(county_run):
     county, runs, before, _ = county_run
     ids = {r["身份证号"] for b in county.books.values() for rows in b.rows.values() for r in rows
