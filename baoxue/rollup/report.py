@@ -91,6 +91,7 @@ class _Sheet:
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         for j, w in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(j)].width = w
+        self.ws.row_dimensions[3].height = 32   # two lines of wrapped header text
         self.ws.freeze_panes = f"A{FIRST_DATA_ROW}"
         self.row = FIRST_DATA_ROW
         ws = self.ws
@@ -297,6 +298,8 @@ def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
     bars.set_categories(cats)
     bars.height, bars.width = 8, 18
     ws.add_chart(bars, f"A{last + 3}")
+    # the two charts one under the other (about 16 rows of 0.5 cm each), both inside the printed area
+    chart_rows = 17
 
     lines = LineChart()
     lines.title = "辍学率（%）"
@@ -306,7 +309,8 @@ def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
         lines.add_data(Reference(ws, min_col=col[key], min_row=3, max_row=last), titles_from_data=True)
     lines.set_categories(cats)
     lines.height, lines.width = 8, 18
-    ws.add_chart(lines, f"H{last + 3}")
+    ws.add_chart(lines, f"A{last + 3 + chart_rows}")
+    ws.print_area = f"A1:{get_column_letter(max(len(header), 10))}{last + 3 + 2 * chart_rows}"
 
 
 # ============================================================================================== entry point
