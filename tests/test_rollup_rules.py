@@ -211,3 +211,76 @@ def test_register_and_store_inside_inbox_are_not_submissions(tmp_path):
     result = run_rollup(inbox, M, reg, store_dir=inbox / "store", workers=1)
     run_rollup(inbox, M, reg, store_dir=inbox / "store", workers=1)   # the store's files are not read as workbooks
     assert [f["file"] for f in result.files] == ["a.xlsx"]
+
+
+# ---------------------------------------------------------------------------------------------- R006 with a county policy
+R006_SCHOOLS = [
+    ("4310000011", "城关中学", "城关镇", "初中", "城区"),     # 1 open of 75 + 1 junior: 1.32 % > urban 1 %
+    ("4310000012", "河口中学", "河口乡", "初中", "乡村"),     # 0 open of 30: 0 %
+    ("4310000013", "白沙中学", "白沙镇", "初中", "镇区"),     # 3 open of 300 + 3: 0.99 %, under the default 3 %
+]
+
+
+@pytest.fixture(scope="module")
+def r006_inbox(tmp_path_factory):
+    root = tmp_path_factory.mktemp("r006")
+    reg = register(root / "名录.xlsx", R006_SCHOOLS)
+    found = dt.date(2026, 10, 5)
+    opened = {"4310000011": [dropout(child_id(31, "八年级", M), "周小亮", "八年级", found)],
+              "4310000013": [dropout(child_id(32 + i, "九年级", M), f"吴小{n}", "九年级", found)
+                             for i, n in enumerate("甲乙丙")]}
+    enrol = {"4310000011": 25, "4310000012": 10, "4310000013": 100}
+    for code, name, town, _kind, urban in R006_SCHOOLS:
+        stamp(write_book(root / "inbox" / f"{code}.xlsx", cover(code, name, town, M, urban=urban, enrol=enrol[code]),
+                         {"辍学": opened.get(code, [])}), IN_TIME)
+    # the county lowers the rural junior target; the other targets keep their defaults
+    policy = root / "县策略.toml"
+    policy.write_text("[targets]\njunior_rural = 0.6\n", encoding="utf-8")
+    return root, reg, policy
+
+
+def r006(result):
+    return sorted(((f.school, f.column, f.value) for f in by_rule(result, "R006")), key=str)
+
+
+def test_r006_default_targets(r006_inbox):
+    root, reg, _ = r006_inbox
+    result = run_rollup(root / "inbox", M, reg, store_dir=False, workers=1)
+    rates = {s["code"]: s["dropout_rate_junior"] for s in result.schools}
+    assert rates == {"4310000011": 1.32, "4310000012": 0.0, "4310000013": 0.99}
+    # urban school over 1 %, and the county's urban group (that school alone); rural schools under 3 %: nothing
+    assert r006(result) == sorted([("4310000011", "初中辍学率", 1.32), (None, "初中辍学率", 1.32)], key=str)
+    county_urban = next(f for f in by_rule(result, "R006") if f.school is None)
+    assert "全县城区学校" in county_urban.message and "1.32%，高于目标1%" in county_urban.message
+
+
+def test_r006_county_policy_lowers_rural_target(r006_inbox):
+    root, reg, policy = r006_inbox
+    result = run_rollup(root / "inbox", M, reg, store_dir=False, workers=1, policy=policy)
+    found = by_rule(result, "R006")
+    assert r006(result) == sorted([("4310000011", "初中辍学率", 1.32), (None, "初中辍学率", 1.32),
+                                   ("4310000013", "初中辍学率", 0.99), (None, "初中辍学率", 0.9)], key=str)
+    school = next(f for f in found if f.school == "4310000013")
+    assert school.severity == "warning" and "白沙中学" in school.message and "0.99%，高于目标0.6%" in school.message
+    assert school.file == "4310000013.xlsx"
+    # the county's rural group: its rate is recomputed from the summed counts (3 / (330 + 3) = 0.90 %), never the
+    # average of the two rural schools' rates ((0 + 0.99) / 2 = 0.495 %, which would be under the 0.6 % target)
+    group = next(f for f in found if f.school is None and f.value == 0.9)
+    assert "全县农村（镇区、乡村）学校" in group.message and "0.90%，高于目标0.6%" in group.message
+    assert "4310000012" not in {f.school for f in found}
+    assert result.policy_fingerprint != run_rollup(root / "inbox", M, reg, store_dir=False, workers=1).policy_fingerprint
+
+
+def test_r006_policy_file_on_the_command_line(r006_inbox):
+    import json
+    import subprocess
+    import sys
+    root, reg, policy = r006_inbox
+    p = subprocess.run([sys.executable, "-m", "baoxue", "rollup", str(root / "inbox"), "--month", M, "--register",
+                        str(reg), "--policy", str(policy), "--store", str(root / "store"), "--out",
+                        str(root / "r.xlsx"), "--json"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    got = sorted(((f["school"], f["value"]) for f in doc["findings"] if f["rule"] == "R006"), key=str)
+    assert got == sorted([("4310000011", 1.32), (None, 1.32), ("4310000013", 0.99), (None, 0.9)], key=str)
+    assert doc["county"]["dropout_rate_junior"] == round(100 * 4 / (405 + 4), 2)

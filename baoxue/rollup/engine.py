@@ -23,7 +23,7 @@ from . import rules
 from .inbox import discover
 from .masking import Scrubber, mask_value
 from .register import RegisteredSchool, read_register
-from .store import Store, StoreError
+from .store import SHEET_TABLES, Store, StoreError
 from .worker import CURRENT, OTHER, PREVIOUS, UNREADABLE, FileResult, process_chunk
 
 Progress = Callable[[int, int, str], None]
@@ -54,6 +54,7 @@ class RollupResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     cases: pd.DataFrame | None = None          # every 辍学 row of the counted schools
     open_rows: pd.DataFrame | None = None      # open rows of the four person sheets, counted schools
+    sheet_rows: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # 封面, 休学 … 劝返记录, counted
     inbox: str | None = None
     register: str | None = None
     store_dir: str | None = None
@@ -188,7 +189,7 @@ def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Polic
     try:
         cache.save(dict(zip(keys, results)))
     except (OSError, StoreError):
-        pass  # a cache that cannot be written only costs time next run (a locked store is reported when saving)
+        pass  # a cache that cannot be written only costs time next run
     return results
 
 
@@ -201,9 +202,11 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none).
     ``progress(done, total, label)`` is called as files are processed. ``workers``: processes (default: all cores).
     ``dask``: True for a local Dask cluster, or a scheduler address. ``cache``: reuse the store's per-file results for
-    files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified."""
-    from ..indicators import aggregate
+    files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified.
 
+    With a store, the store's writer lock is held for the whole run, taken before anything is read: while another
+    roll-up uses the store this raises ``StoreLocked`` at once (Chinese message); the lock is released at the end,
+    also when the run fails."""
     inbox = Path(inbox)
     if not inbox.is_dir():
         raise RollupError(f"找不到收件文件夹：{inbox}")
@@ -211,11 +214,18 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         raise RollupError(f"汇总月份格式不对：{month!r}，应为 YYYY-MM（如 2026-09）。")
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
-    store = None
-    if store_dir is not False:
-        store = Store(Path(store_dir) if store_dir else inbox.resolve().parent / DEFAULT_STORE_NAME)
-        store.check_unlocked()
-    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
+    if store_dir is False:
+        schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
+        return _rollup(inbox, month, register, schools_in_register, None, policy, progress, workers, dask, cache)
+    store = Store(Path(store_dir) if store_dir else inbox.resolve().parent / DEFAULT_STORE_NAME)
+    with store.lock():
+        schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
+        return _rollup(inbox, month, register, schools_in_register, store, policy, progress, workers, dask, cache)
+
+
+def _rollup(inbox: Path, month: str, register, schools_in_register: list[RegisteredSchool], store: Store | None,
+            policy: Policy, progress: Progress | None, workers: int | None, dask: Any, cache: bool) -> RollupResult:
+    from ..indicators import aggregate
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     paths = [str(p) for p in discover(inbox, exclude=exclude)]
@@ -318,7 +328,7 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         open_cases=_open_cases(counted, names, by_township_name(schools)),
         overdue=_overdue(counted, names, by_township_name(schools)),
         files=_file_list(results, winners, counted, month),
-        cases=_all(counted, "cases"), open_rows=_all(counted, "open_rows"),
+        cases=_all(counted, "cases"), open_rows=_all(counted, "open_rows"), sheet_rows=_sheet_frames(counted),
         inbox=str(inbox), register=None if isinstance(register, (list, tuple)) else str(register),
         store_dir=str(store.dir) if store else None, policy_fingerprint=policy.fingerprint,
         previous_source=previous_source, created_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
@@ -341,6 +351,34 @@ def _all(counted: dict[str, FileResult], attr: str) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _sheet_frames(counted: dict[str, FileResult]) -> dict[str, pd.DataFrame]:
+    """封面 and the row sheets (休学 … 劝返记录) of the counted schools: one frame per sheet, every column of the sheet
+    (empty sheets give an empty frame with the columns), with school, file and Excel row."""
+    from .worker import COLUMN_KINDS, COVER_KINDS
+    kinds_by_sheet = {model.COVER_SHEET: {k: ("date" if v == "date" else "int" if v == "int" else "text")
+                                          for k, v in COVER_KINDS.items()}, **COLUMN_KINDS}
+    out = {}
+    for sheet, kinds in kinds_by_sheet.items():
+        row_col = [] if sheet == model.COVER_SHEET else ["row"]
+        data: dict[str, list] = {c: [] for c in ["school", "file", *kinds, *row_col]}
+        for code, r in counted.items():
+            part = (r.sheet_rows or {}).get(sheet)
+            if not part:
+                continue
+            n = len(next(iter(part.values())))
+            data["school"].extend([code] * n)
+            data["file"].extend([r.file] * n)
+            for c in (*kinds, *row_col):
+                data[c].extend(part.get(c) or [None] * n)
+        frame = {}
+        for c, values in data.items():
+            kind = kinds.get(c, "int" if c == "row" else "text")
+            dtype = "Int64" if kind == "int" else "Float64" if kind == "number" else object
+            frame[c] = pd.Series(values, dtype=dtype)
+        out[sheet] = pd.DataFrame(frame)
+    return out
 
 
 def _open_cases(counted: dict[str, FileResult], names: dict[str, str], townships: dict[str, str]) -> pd.DataFrame:
@@ -430,6 +468,7 @@ def save_result(store: Store, result: RollupResult) -> None:
         "county": _stringify(pd.DataFrame([result.county])),
         "cases": _stringify(result.cases if result.cases is not None else pd.DataFrame()),
         "open_rows": _stringify(result.open_rows if result.open_rows is not None else pd.DataFrame()),
+        **{SHEET_TABLES[sheet]: _stringify(df) for sheet, df in result.sheet_rows.items() if sheet in SHEET_TABLES},
         "findings": _findings_frame(result.findings),
     }
     meta = {"inbox": result.inbox, "register": result.register, "policy_fingerprint": result.policy_fingerprint,

@@ -51,6 +51,9 @@ class FileResult:
     indicators: dict[str, Any] | None = None
     cases: list[dict[str, Any]] | None = None      # every 辍学 row as a plain record (CASE_COLUMNS + "row")
     open_rows: list[dict[str, Any]] | None = None  # open rows of the four person sheets (OPEN_ROW_COLUMNS)
+    # validated rows of the other clerk sheets, column-wise: sheet -> {column: values, "row": Excel rows};
+    # 封面 as one row of every cover field (ROW_SHEETS)
+    sheet_rows: dict[str, dict[str, list]] | None = None
     overdue: list[dict[str, Any]] = field(default_factory=list)
     names: set[str] = field(default_factory=set)  # full names of children and guardians (to scrub from messages)
 
@@ -90,6 +93,53 @@ def _cases(book: SchoolBook) -> list[dict[str, Any]]:
     rows = df["_row"].tolist()
     plains = {c: [plain(v, c in _DATE_COLUMNS) for v in values] for c, values in cols.items()}
     return [{**{c: plains[c][i] for c in CASE_COLUMNS}, "row": int(rows[i])} for i in range(len(rows))]
+
+
+# Clerk sheets stored row by row besides 辍学 (which is ``cases``): all their columns, typed by the column's kind.
+ROW_SHEETS = (model.LEAVE, model.DEFER, model.HOME, model.VISITS, model.PERSUASION)
+COLUMN_KINDS = {s.name: {c.name: c.kind for c in s.columns} for s in ROW_SHEETS}
+COVER_KINDS = {f.label: f.kind for f in model.COVER_FIELDS}
+
+
+def typed(v: Any, kind: str) -> Any:
+    """A validated cell as a storable value of one type per column kind: dates (date), whole numbers (int), numbers
+    (float), text otherwise. A value that failed its type (``Invalid``) is kept as typed text in text columns and
+    left empty in date and number columns (the finding names it with the value as found)."""
+    if v is None:
+        return None
+    if kind == "date":
+        if isinstance(v, dt.datetime):
+            return v.date()
+        return v if isinstance(v, dt.date) else None
+    if kind in ("int", "number"):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return None
+        if kind == "number":
+            return float(v)
+        return int(v) if float(v).is_integer() else None
+    return v if type(v) is str else plain(v)
+
+
+def _typed_list(values: list, kind: str) -> list:
+    if kind not in ("date", "int", "number"):
+        return [v if v is None or type(v) is str else plain(v) for v in values]   # the common case, fast
+    return [typed(v, kind) for v in values]
+
+
+def _sheet_rows(book: SchoolBook) -> dict[str, dict[str, list]]:
+    """The validated rows of 休学, 缓学, 送教上门, 送教记录, 劝返记录 (column-wise, with the Excel row) and the cover."""
+    out: dict[str, dict[str, list]] = {}
+    for sheet in ROW_SHEETS:
+        df = book.sheets.get(sheet.name)
+        if df is None or not len(df):
+            continue
+        kinds = COLUMN_KINDS[sheet.name]
+        cols = {c: _typed_list(df[c].tolist(), kinds[c]) for c in kinds if c in df.columns}
+        cols["row"] = [int(r) for r in df["_row"].tolist()]
+        out[sheet.name] = cols
+    out[model.COVER_SHEET] = {label: [typed(book.cover.get(label), "date" if kind == "date" else
+                                            "int" if kind == "int" else "text")] for label, kind in COVER_KINDS.items()}
+    return out
 
 
 def _open_rows(book: SchoolBook) -> list[dict[str, Any]]:
@@ -242,6 +292,7 @@ def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> l
                 r.indicators = None
             r.cases = _cases(book)
             r.open_rows = _open_rows(book)
+            r.sheet_rows = _sheet_rows(book)
             r.overdue = _overdue(book, r.findings, policy) if book.as_of else []
             r.names = _names(book)
     for r in results:
