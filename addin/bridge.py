@@ -7,7 +7,9 @@ sends and every write becomes an action in ``book.json()``).
 Reading (``grid_from_book``): each sheet's used range is read with its offset, so a Grid row is exactly an Excel row
 and ``reader.parse_grid`` types it exactly as ``baoxue validate`` does a file. Formula cells come from ``.formula``
 where the engine gives them synchronously (desktop) or from ``await get_formula()`` in xlwings Lite
-(``grid_from_book_async``); custom document properties from the COM object where there is one.
+(``grid_from_book_async``); a sheet whose formulas the engine did not give (xlwings Server never sends them; a failed
+Lite read) is named in ``LiveRead.formulas_unread``, so the buttons can say that F013 was not checked there. Custom
+document properties come from the COM object where there is one.
 
 Writing (``apply_xlwings``): the same Edit types the openpyxl applier takes. What a live engine cannot read (fills and
 note authors on the remote engine) is settled with ``previous_marks``: the cells baoxue marked last time are exactly
@@ -137,38 +139,84 @@ def grid_from_book(book) -> Grid:
         grid.sheets[canonical] = _anchored(row0, col0, block)
         if not _sheet_visible(sheet):
             grid.hidden.add(canonical)
-        if canonical != model.COVER_SHEET:
-            cells = _formula_cells(sheet, row0, col0)
-            if cells is not None:
-                grid.formulas[canonical] = cells
+        cells = _formula_cells(sheet, row0, col0)      # the cover's too: a formula there is F013 as well
+        if cells is not None:
+            grid.formulas[canonical] = cells
     return grid
 
 
+def _formula_read_errors() -> tuple[type[BaseException], ...]:
+    """What a failed on-demand formula read raises: NotImplementedError on an engine without on-demand reads (xlwings
+    Server; xlwings Lite's engine outside the browser), pyodide's JsException when the Excel client fails the read
+    (xlwings Lite). Anything else is a bug and is not swallowed."""
+    errors: list[type[BaseException]] = [NotImplementedError]
+    try:
+        from pyodide.ffi import JsException   # only inside xlwings Lite (Pyodide)
+    except ImportError:
+        pass
+    else:
+        errors.append(JsException)
+    return tuple(errors)
+
+
+FORMULA_READ_ERRORS = _formula_read_errors()
+
+
 async def grid_from_book_async(book) -> Grid:
-    """``grid_from_book`` plus formula cells fetched with ``await get_formula()`` (xlwings Lite)."""
+    """``grid_from_book`` plus formula cells fetched with ``await get_formula()`` (xlwings Lite). A sheet whose read
+    fails the expected way (``FORMULA_READ_ERRORS``) stays out of ``grid.formulas`` (see ``formulas_unread``)."""
     grid = grid_from_book(book)
     for sheet in book.sheets:
         canonical = _canonical_sheet(sheet.name)
-        if canonical is None or canonical == model.COVER_SHEET or canonical in grid.formulas:
+        if canonical is None or canonical in grid.formulas:
             continue
         rng = sheet.used_range
         try:
             formulas = await rng.options(ndim=2).get_formula()
-        except (NotImplementedError, AttributeError):
+        except FORMULA_READ_ERRORS:
             continue
         grid.formulas[canonical] = _formula_set(formulas, rng.row, rng.column)
     return grid
 
 
+def formulas_unread(grid: Grid) -> tuple[str, ...]:
+    """The clerk's sheets (封面 and the data sheets) of ``grid`` whose formula cells the engine did not give: rule F013
+    was not checked there."""
+    return tuple(name for name in model.CLERK_SHEETS if name in grid.sheets and name not in grid.formulas)
+
+
+@dataclass(frozen=True)
+class LiveRead:
+    """A live workbook as read for a button: the SchoolBook, and the sheets whose formulas could not be read."""
+    book: SchoolBook
+    formulas_unread: tuple[str, ...] = ()
+
+
+def read_live(book) -> LiveRead:
+    from baoxue.reader import parse_grid
+    grid = grid_from_book(book)
+    return LiveRead(parse_grid(grid), formulas_unread(grid))
+
+
+async def read_live_async(book) -> LiveRead:
+    from baoxue.reader import parse_grid
+    grid = await grid_from_book_async(book)
+    return LiveRead(parse_grid(grid), formulas_unread(grid))
+
+
 def read_book(book) -> SchoolBook:
     """The live workbook as the reader makes it: ``parse_grid(grid_from_book(book))``."""
-    from baoxue.reader import parse_grid
-    return parse_grid(grid_from_book(book))
+    return read_live(book).book
 
 
 async def read_book_async(book) -> SchoolBook:
-    from baoxue.reader import parse_grid
-    return parse_grid(await grid_from_book_async(book))
+    return (await read_live_async(book)).book
+
+
+def open_book(path):
+    """Open a workbook file in the running Excel (classic desktop add-in)."""
+    import xlwings as xw
+    return xw.Book(str(path))
 
 
 def book_path(book) -> str | None:

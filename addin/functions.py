@@ -1,24 +1,34 @@
-"""Worksheet functions (UDFs) for the clerk: =BX_ID_CHECK(C5), =BX_AGE(E5, 封面!B7), =BX_VALIDATE(辍学!A1:AE300, "辍学") …
+"""Worksheet functions (UDFs) for the clerk: =BX_ID_CHECK(E5, 封面!B7), =BX_AGE(E5), =BX_VALIDATE(辍学!A1:AE300, "辍学") …
 
 One module serves every route: the classic desktop add-in imports it as its UDF module (``UDF Modules`` =
 ``baoxue.addin.functions``), xlwings Lite / Server register the same functions from ``main.py``. Arguments arrive as
 Excel gives them (text, numbers, Excel date serials or dates, empty cells) and are normalised with the reader's own
-rules (SPEC §2.9); the words come from the rule catalogue, so a function and ``baoxue validate`` say the same thing.
-Functions never raise into a cell: bad input gives a Chinese message or an empty cell.
+rules (SPEC §2.9); the checks and their words are the core's (``idcard.problems``, ``cases.next_step``, the rule
+catalogue), so a function and ``baoxue validate`` say the same thing. No rule lives here: this module only adapts cell
+arguments and return values. Functions never raise into a cell: bad input gives a Chinese message or an empty cell.
 """
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
-from baoxue import idcard, model, normalize
-from baoxue.book import Invalid
+from baoxue import cases, idcard, model, normalize
+from baoxue.book import Invalid, month_end
 
 from .runtime import arg, func
 
-# Rules that read a second sheet or the cover: BX_VALIDATE sees one sheet only, so it leaves them to the 校验 button.
-CROSS_SHEET_RULES = frozenset({"S001", "S003", "S004", "P001", "P002", "T001", "T005", "X002", "X003", "C004"})
 NO_FINDINGS = "未发现问题（本函数只做本表内的检查；跨表检查请点“校验”按钮）"
+TODAY_LABEL = "今天"          # BX_ID_CHECK without an as-of date measures the birth date against today
+NEXT_STEP_ARGS = ("发现日期", *cases.FOUR_STEPS, "状态")   # BX_NEXT_STEP's arguments: 辍学 columns, in order
+
+
+@lru_cache(maxsize=1)
+def cross_sheet_rules() -> frozenset[str]:
+    """Rules that read a second sheet or the cover (the rule catalogue's ``cross_sheet``): BX_VALIDATE sees one sheet
+    only, so it leaves them to the 校验 button."""
+    from baoxue.validators.catalogue import RULES
+    return frozenset(i for i, r in RULES.items() if r.cross_sheet)
 
 
 # ============================================================================================== helpers (plain)
@@ -31,74 +41,57 @@ def _date(value: Any) -> dt.date | None:
     return d if isinstance(d, dt.date) else None
 
 
-def _words():
+def _excel_date(d: dt.date | None) -> dt.datetime | str:
+    return dt.datetime(d.year, d.month, d.day) if d else ""
+
+
+def as_of_date(value: Any) -> dt.date | Invalid | None:
+    """The as-of date a sheet passes: a date (cell, serial or typed), or a report month (2026-10 → its last day, the
+    validator's as-of date); None when omitted."""
+    if normalize.is_empty(value):
+        return None
+    d = normalize.date(value)
+    if isinstance(d, dt.date):
+        return d
+    m = normalize.month(value)
+    return month_end(m) if isinstance(m, str) else Invalid(normalize.raw_text(value) or "", "date")
+
+
+def id_problem(value: Any, as_of: dt.date | None = None, as_of_label: str = idcard.AS_OF_LABEL) -> str:
+    """"" for a valid ID number (or an empty cell), otherwise the messages of F004/F005/F006 exactly as the validator
+    writes them for the same cell with ``as_of`` as the report month end (one per line when there are two)."""
     from baoxue.validators.catalogue import message
     from baoxue.validators.rules_format import ID_AS_NUMBER, MALFORMED
-    return message, MALFORMED, ID_AS_NUMBER
-
-
-def id_problem(value: Any, today: dt.date | None = None) -> str:
-    """"" for a valid ID number (or an empty cell), otherwise the Chinese message of F004/F005/F006."""
-    message, malformed, as_number = _words()
     pid = _id(value)
     if pid is None:
         return ""
     if isinstance(pid, Invalid):
-        return message("F004", value=idcard.mask(pid.raw), problem=as_number)
-    if not idcard.format_ok(pid):
-        return message("F004", value=idcard.mask(pid), problem=malformed.format(n=len(pid)))
-    if not idcard.checksum_ok(pid):
-        return message("F005", value=idcard.mask(pid), expected=idcard.check_digit(pid[:17]))
-    born = idcard.birth_date(pid)
-    if born is None:
-        return message("F006", value=idcard.mask(pid), problem="不是真实存在的日期")
-    today = today or dt.date.today()
-    if born > today:
-        return message("F006", value=idcard.mask(pid), problem=f"晚于今天 {today.isoformat()}")
-    return ""
+        return message("F004", value=idcard.mask(pid.raw), problem=ID_AS_NUMBER)
+    out = []
+    for rule, fields in idcard.problems(pid, as_of, as_of_label):
+        if rule == "F004":
+            fields = {"problem": MALFORMED.format(n=fields["n"])}
+        out.append(message(rule, value=idcard.mask(pid), **fields))
+    return "\n".join(out)
 
 
 def valid_id(value: Any) -> str | None:
     pid = _id(value)
-    if isinstance(pid, str) and idcard.format_ok(pid) and idcard.checksum_ok(pid) and idcard.birth_date(pid):
-        return pid
-    return None
-
-
-def age_on(born: dt.date, on: dt.date) -> int:
-    """Full years (周岁) on a date."""
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return pid if isinstance(pid, str) and not idcard.problems(pid, None) else None
 
 
 def school_year_cutoff(today: dt.date) -> dt.date:
-    """31 August before the current school year (the date SPEC §3 measures school age on)."""
-    year = today.year if today.month >= 9 else today.year - 1
-    return dt.date(year, 8, 31)
+    """31 August before the school year holding ``today``: the validators' cut-off (``rules_age.cutoff``, SPEC §3)."""
+    from baoxue.validators.rules_age import cutoff
+    return cutoff(today).date()
 
 
-def next_step(found: Any, persuasion: Any, notice: Any, penalty: Any, judicial: Any, status: Any = None,
-              policy=None) -> tuple[str, dt.date | None]:
-    """The four-step method (四步法) for one dropout row: (the next legal step, its due date or None)."""
-    from baoxue.policy import DEFAULT
-    policy = policy or DEFAULT
-    status = normalize.code("辍学状态", status) if status not in (None, "") else None
-    if status and status not in model.DROPOUT_OPEN_STATUSES:
-        return ("已销号：无需下一步", None)
-    found_d, step1, step2, step3, step4 = (_date(v) for v in (found, persuasion, notice, penalty, judicial))
-    if step4:
-        return ("已进入司法程序：跟进判决或强制执行，孩子复学后销号", None)
-    if step3:
-        return ("第四步 司法程序：仍不送学的，依法提起诉讼或申请人民法院强制执行", None)
-    if step2:
-        days = int(policy["deadlines.notice_to_next_step_days"])
-        return (f"第三步 行政处罚：接到限期复学通知书后{days}日内仍不送学的，由乡镇政府下达行政处罚决定书",
-                step2 + dt.timedelta(days=days))
-    if step1:
-        return ("第二步 责令改正：劝返无效的，由乡镇政府下达限期复学通知书", None)
-    if found_d:
-        days = int(policy["deadlines.first_persuasion_days"])
-        return (f"第一步 劝返动员：发现后{days}日内入户走访劝返，并在“劝返记录”中逐次登记", found_d + dt.timedelta(days=days))
-    return ("请先填写发现日期", None)
+def next_step(found: Any, persuasion: Any = None, notice: Any = None, penalty: Any = None, judicial: Any = None,
+              status: Any = None, policy=None) -> cases.NextStep:
+    """The cells of one 辍学 row, normalised as the reader does, handed to the core (``cases.next_step``)."""
+    values = (found, persuasion, notice, penalty, judicial, status)
+    row = {name: normalize.cell(model.DROPOUT.col(name), v) for name, v in zip(NEXT_STEP_ARGS, values)}
+    return cases.next_step(row, policy)
 
 
 def validate_range(values: list[list[Any]] | Any, sheet: str, month: Any = None, first_row: int = 1,
@@ -122,7 +115,8 @@ def validate_range(values: list[list[Any]] | Any, sheet: str, month: Any = None,
     if isinstance(m, str):
         grid.sheets[model.COVER_SHEET] = [["报送月份", m]]
     book = parse_grid(grid)
-    found = [f for f in validate(book, policy) if f.sheet == canonical and f.rule not in CROSS_SHEET_RULES]
+    cross = cross_sheet_rules()
+    found = [f for f in validate(book, policy) if f.sheet == canonical and f.rule not in cross]
     table = [list(model.FINDINGS_COLUMNS)] + [list(r) for r in findings_rows(found)]
     if not found:
         table.append([NO_FINDINGS] + [""] * (len(model.FINDINGS_COLUMNS) - 1))
@@ -131,9 +125,15 @@ def validate_range(values: list[list[Any]] | Any, sheet: str, month: Any = None,
 
 # ============================================================================================== worksheet functions
 @func
-def BX_ID_CHECK(id_number):
-    """身份证号校验：合格（或空白）返回空白，否则返回问题说明（与“校验”按钮的 F004/F005/F006 同一说法）。"""
-    return id_problem(id_number)
+def BX_ID_CHECK(id_number, as_of=None):
+    """身份证号校验：合格（或空白）返回空白，否则返回问题说明（与“校验”按钮的 F004/F005/F006 同一说法）。
+    as_of：判断出生日期是否晚于哪一天，填报送月末日期或直接引用封面的报送月份（按该月最后一天）；省略时按今天。"""
+    on = as_of_date(as_of)
+    if isinstance(on, Invalid):
+        return f"第2个参数“{on.raw}”不是有效日期。请填写报送月末日期，或引用封面的报送月份（如 2026-10）。"
+    if on is None:
+        return id_problem(id_number, dt.date.today(), TODAY_LABEL)
+    return id_problem(id_number, on)
 
 
 @func
@@ -162,17 +162,17 @@ def BX_AGE(id_number, on_date=None):
     on = _date(on_date) if on_date not in (None, "") else school_year_cutoff(dt.date.today())
     if on is None:
         return "日期无法识别"
-    return age_on(idcard.birth_date(pid), on)
+    return idcard.age_on(idcard.birth_date(pid), on)
 
 
 @func
 def BX_NEXT_STEP(found_date, persuasion_date=None, notice_date=None, penalty_date=None, judicial_date=None,
                  status=None):
     """辍学个案的下一步法定措施及其期限（四步法）。参数依次为：发现日期、劝返动员日期、限期复学通知日期、行政处罚日期、
-    司法程序日期、状态。返回一行两格：下一步、截止日期。"""
+    司法程序日期、状态。返回一行两格：下一步（或须先改正的问题）、截止日期。"""
     from .actions import policy
-    step, due = next_step(found_date, persuasion_date, notice_date, penalty_date, judicial_date, status, policy())
-    return [[step, dt.datetime(due.year, due.month, due.day) if due else ""]]
+    step = next_step(found_date, persuasion_date, notice_date, penalty_date, judicial_date, status, policy())
+    return [[step.advice, _excel_date(step.due)]]
 
 
 @func

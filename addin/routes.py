@@ -6,8 +6,10 @@
   reader's python-calamine and the roll-up's DuckDB/pyarrow are not needed in the browser (the add-in reads the live
   workbook through xlwings).
 - Classic desktop add-in (Windows, xlwings BSD add-in): ``xlwings.conf`` beside the clerk's workbook (UDF module
-  ``baoxue.addin.functions``, the Python interpreter) and ``baoxue_buttons.bas`` (the four VBA buttons, GBK/CRLF as the
-  VBA editor of a Chinese Windows imports them).
+  ``baoxue.addin.functions``, the Python interpreter) and ``baoxue_buttons.bas`` (the four VBA buttons). Both are GBK
+  (cp936) with CRLF line endings: xlwings' VBA reads xlwings.conf with ``Open … For Input`` / ``Input #`` (the ANSI
+  code page: GBK on a Chinese Windows), and the VBA editor imports .bas files the same way — a UTF-8 path such as
+  C:\\Users\\张三\\… would arrive garbled.
 """
 from __future__ import annotations
 
@@ -116,17 +118,38 @@ def desktop_interpreter() -> str:
     return str(windowed if windowed.exists() else exe)
 
 
+DESKTOP_ENCODING = "gbk"     # the ANSI code page of a Chinese Windows (cp936): what VBA's file I/O reads and writes
+
+
+class DesktopConfigError(ValueError):
+    """The interpreter path cannot be written for the VBA side (the message is Chinese)."""
+
+
 def desktop_config(interpreter: str | None = None) -> str:
     text = (DESKTOP_DIR / "xlwings.conf").read_text(encoding="utf-8")
     return text.replace("{interpreter}", interpreter or desktop_interpreter())
 
 
+def desktop_config_bytes(interpreter: str | None = None) -> bytes:
+    """xlwings.conf as xlwings' VBA reads it: GBK, CRLF line endings."""
+    text = desktop_config(interpreter)
+    lines = text.replace("\r\n", "\n").split("\n")
+    try:
+        return "\r\n".join(lines).encode(DESKTOP_ENCODING)
+    except UnicodeEncodeError as e:
+        bad = e.object[e.start:e.end]
+        raise DesktopConfigError(
+            f"Python 路径中的字符“{bad}”无法用 GBK 编码保存，Excel 的 xlwings 加载项读不到这个路径。"
+            "请把 Python 安装到只含常用汉字、字母和数字的文件夹（如 C:\\baoxue\\python），再用 --interpreter 指定。") from None
+
+
 def write_desktop(out_dir: str | Path, interpreter: str | None = None) -> list[Path]:
-    """xlwings.conf (put it beside the clerk's workbook) and baoxue_buttons.bas (import into the workbook)."""
+    """xlwings.conf (put it beside the clerk's workbook; GBK, CRLF) and baoxue_buttons.bas (import into the workbook)."""
+    data = desktop_config_bytes(interpreter)   # before anything is written: a path GBK cannot hold fails cleanly
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     conf = out_dir / "xlwings.conf"
-    conf.write_text(desktop_config(interpreter), encoding="utf-8")
+    conf.write_bytes(data)
     bas = out_dir / "baoxue_buttons.bas"
     bas.write_bytes((DESKTOP_DIR / "baoxue_buttons.bas").read_bytes())
     return [conf, bas]

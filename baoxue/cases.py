@@ -1,4 +1,5 @@
-"""Case logic shared by the validation rules (C003–C006, T001, X001/X002) and the monthly indicators (SPEC §4, §5).
+"""Case logic shared by the validation rules (C003–C006, T001, X001/X002), the monthly indicators (SPEC §4, §5) and the
+add-in's worksheet function BX_NEXT_STEP (``next_step``: one 辍学 row's next legal step and its due date).
 
 Every function takes SchoolBook frames (typed values: ``datetime.date``, ``str``, numbers, ``None`` or ``Invalid``);
 an ``Invalid`` value is treated as missing, never as a crash. Functions return pandas objects aligned with the frame's
@@ -9,7 +10,7 @@ row its own book's as-of date or month) instead of a single value.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,12 @@ from . import model
 from .book import Invalid, month_end, month_start
 
 BOOK_KEY = "_book"   # batch column: which book a row belongs to
+
+# The four-step method (四步法, SPEC §1): the 辍学 columns dating each step, in the order the steps must be taken (C007).
+FOUR_STEPS = ("劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期")
+# Policy deadlines (SPEC §3) of the steps: 发现 → 第一次劝返 (C004); 限期复学通知 → 行政处罚 (C003).
+FIRST_PERSUASION_DAYS = "deadlines.first_persuasion_days"
+NOTICE_TO_NEXT_STEP_DAYS = "deadlines.notice_to_next_step_days"
 
 # Open rows (SPEC §4 "Open rows"): the statuses that keep a child on a sheet's books at the as-of date.
 OPEN_STATUSES: dict[str, tuple[str, ...]] = {
@@ -153,7 +160,7 @@ def escalation_overdue(dropout_df: pd.DataFrame, as_of: Any, policy=None) -> pd.
     policy = _policy(policy)
     notice = dates(dropout_df["限期复学通知日期"])
     penalty_missing = ~present(dropout_df["行政处罚日期"])
-    limit = as_of_series(dropout_df, as_of) - _days(policy, "deadlines.notice_to_next_step_days")
+    limit = as_of_series(dropout_df, as_of) - _days(policy, NOTICE_TO_NEXT_STEP_DAYS)
     return (open_mask(model.DROPOUT.name, dropout_df) & penalty_missing & (notice < limit)).fillna(False).astype(bool)
 
 
@@ -182,10 +189,73 @@ def no_persuasion_overdue(dropout_df: pd.DataFrame, persuasion_df: pd.DataFrame,
     """C004: open case with no 劝返动员日期 and no 劝返记录 row, more than the policy's days after 发现日期."""
     policy = _policy(policy)
     found = dates(dropout_df["发现日期"])
-    limit = as_of_series(dropout_df, as_of) - _days(policy, "deadlines.first_persuasion_days")
+    limit = as_of_series(dropout_df, as_of) - _days(policy, FIRST_PERSUASION_DAYS)
     logged = _keys(dropout_df).isin(persuaded_ids(persuasion_df))
     no_step1 = ~present(dropout_df["劝返动员日期"])
     return (open_mask(model.DROPOUT.name, dropout_df) & no_step1 & ~logged & (found < limit)).fillna(False).astype(bool)
+
+
+class NextStep(NamedTuple):
+    """What BX_NEXT_STEP shows for one 辍学 row: ``advice`` (Chinese), its ``due`` date (None: no legal deadline), and
+    ``problem`` — True when the row must be corrected first (the advice is then the validator's own message)."""
+    advice: str
+    due: dt.date | None = None
+    problem: bool = False
+
+
+def next_step(row: Mapping[str, Any], policy=None) -> NextStep:
+    """The next legal step of the four-step method for one 辍学 row, and its due date.
+
+    ``row`` maps 辍学 column names (发现日期, the ``FOUR_STEPS`` columns, 状态) to typed values as the reader makes them
+    (``datetime.date``, code text, None, ``Invalid``); a missing key is an empty cell, and an empty 状态 counts as an
+    open case (a row just found). The due dates are the ones C004 and C003 measure overdue cases by: 发现日期 +
+    ``FIRST_PERSUASION_DAYS`` for step 1, 限期复学通知日期 + ``NOTICE_TO_NEXT_STEP_DAYS`` for step 3 (C003 fires once
+    the as-of date is past it). A row the validator would reject for these columns gets that rule's words instead of
+    advice: 状态 not in the code list (F002), a date that cannot be read (F003), a skipped step (C007)."""
+    from baoxue.validators.catalogue import message    # the rules' words (imported late: the validators import us)
+    policy = _policy(policy)
+    status = row.get("状态")
+    statuses = model.CODE_LISTS["辍学状态"]
+    if status not in (None, "") and status not in statuses:
+        return NextStep(message("F002", column="状态", value=str(status), codes="辍学状态", allowed="、".join(statuses)),
+                        problem=True)
+    if status in model.DROPOUT_CLOSING_STATUSES:
+        return NextStep(f"已销号（{status}）：无需下一步")
+    for column in ("发现日期", *FOUR_STEPS):
+        v = row.get(column)
+        if v is not None and not isinstance(v, dt.date):
+            return NextStep(message("F003", column=column, value=str(v)), problem=True)
+    dated = [row.get(c) is not None for c in FOUR_STEPS]
+    for k in range(len(FOUR_STEPS) - 1):
+        later = next((j for j in range(k + 1, len(FOUR_STEPS)) if dated[j]), None)
+        if not dated[k] and later is not None:
+            return NextStep(message("C007", column=FOUR_STEPS[k], later=FOUR_STEPS[later],
+                                    later_value=_iso(row[FOUR_STEPS[later]])), problem=True)
+    persuasion, notice, penalty, judicial = (row.get(c) for c in FOUR_STEPS)
+    found = row.get("发现日期")
+    if judicial is not None:
+        return NextStep("已进入司法程序：跟进判决或强制执行，孩子复学后销号")
+    if penalty is not None:
+        return NextStep("第四步 司法程序：仍不送学的，依法提起诉讼或申请人民法院强制执行")
+    if notice is not None:
+        days = int(policy[NOTICE_TO_NEXT_STEP_DAYS])
+        return NextStep(f"第三步 行政处罚：接到限期复学通知书后{days}日内仍不送学的，由乡镇政府下达行政处罚决定书",
+                        _as_date(notice) + dt.timedelta(days=days))
+    if persuasion is not None:
+        return NextStep("第二步 责令改正：劝返无效的，由乡镇政府下达限期复学通知书")
+    if found is not None:
+        days = int(policy[FIRST_PERSUASION_DAYS])
+        return NextStep(f"第一步 劝返动员：发现后{days}日内入户走访劝返，并在“劝返记录”中逐次登记",
+                        _as_date(found) + dt.timedelta(days=days))
+    return NextStep("请先填写发现日期（必填）", problem=True)
+
+
+def _as_date(v: dt.date) -> dt.date:
+    return v.date() if isinstance(v, dt.datetime) else v
+
+
+def _iso(v: dt.date) -> str:
+    return _as_date(v).isoformat()
 
 
 def leave_overdue(leave_df: pd.DataFrame, as_of: Any) -> pd.Series:

@@ -1,4 +1,5 @@
-"""Resident ID numbers (GB 11643-1999): format, check digit, birth date, sex."""
+"""Resident ID numbers (GB 11643-1999): format, check digit, birth date, sex; ``problems``: the F004/F005/F006 checks of
+one number, as the validator makes them (``validators/rules_format.py``) — BX_ID_CHECK calls it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -29,6 +30,34 @@ def birth_date(value: str) -> dt.date | None:
         return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except (ValueError, IndexError):
         return None
+
+
+IMPOSSIBLE_BIRTH = "不是真实存在的日期"          # F006's {problem}, as validators/rules_format.py writes it
+LATER_THAN = "晚于{label} {date}"                # F006's {problem} for a birth date after the as-of date
+AS_OF_LABEL = "报送月末"                          # what the validator measures against (SPEC §1: the as-of date)
+
+
+def problems(value: str, as_of: dt.date | None, as_of_label: str = AS_OF_LABEL) -> list[tuple[str, dict[str, str]]]:
+    """The ID rules one (normalised, text) ID number fails, in the validator's order, as (rule ID, message fields):
+    F004 (not 17 digits + digit/X; ``n`` = its length — nothing else is checked then); otherwise F005 (``expected``
+    check digit) and F006 (``problem``: an impossible date, or later than ``as_of``), each independently, as the
+    validator reports them. ``as_of`` None skips the later-than check (the validator without a report month)."""
+    if not format_ok(value):
+        return [("F004", {"n": str(len(value))})]
+    out: list[tuple[str, dict[str, str]]] = []
+    if not checksum_ok(value):
+        out.append(("F005", {"expected": check_digit(value[:17])}))
+    born = birth_date(value)
+    if born is None:
+        out.append(("F006", {"problem": IMPOSSIBLE_BIRTH}))
+    elif as_of is not None and born > as_of:
+        out.append(("F006", {"problem": LATER_THAN.format(label=as_of_label, date=as_of.isoformat())}))
+    return out
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    """Full years (周岁) on a date (a birthday on ``on`` counts)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def sex(value: str) -> str:

@@ -27,7 +27,7 @@ from xlwings.server import custom_functions_meta, custom_scripts_call, custom_sc
 from baoxue import cli, edits  # noqa: E402
 from baoxue.validators import validate_file  # noqa: E402
 
-from baoxue.addin import desktop, routes  # noqa: E402
+from baoxue.addin import actions, desktop, routes  # noqa: E402
 from baoxue.addin.runtime import XLWINGS_VERSION  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,10 +36,18 @@ SCRIPTS = {"bx_validate", "bx_update", "bx_submit", "bx_next_month"}
 NATIVE_ONLY = ("python_calamine", "duckdb", "pyarrow", "dask", "distributed", "tqdm")
 
 
-def findings_rows_of(payload: dict) -> list[tuple]:
+def table_of(payload: dict) -> list[tuple]:
     rows = next(s for s in payload["sheets"] if s["name"] == "校验结果")["values"]
     header = next(i for i, r in enumerate(rows) if "规则编号" in r)
     return [tuple(r[:7]) for r in rows[header + 1:] if any(v != "" for v in r[:7])]
+
+
+def findings_rows_of(payload: dict) -> list[tuple]:
+    """The findings in 校验结果; outside the browser the engine gives no formulas, so the table must also say that F013
+    was not checked (its first row)."""
+    table = table_of(payload)
+    assert table and table[0][3:5] == ("F013", actions.UNCHECKED_LEVEL)
+    return [r for r in table if r[4] != actions.UNCHECKED_LEVEL]
 
 
 @pytest.fixture(scope="module")
@@ -141,9 +149,19 @@ def test_the_wheel_alone_runs_the_buttons_without_native_packages(lite_dir, mess
                                        for r in edits.findings_rows(cli_findings)]
 
 
+def vba_config(raw: bytes) -> dict[str, str]:
+    """xlwings.conf as xlwings' VBA reads it (``Open … For Input`` + ``Input #``: ANSI = GBK on a Chinese Windows, one
+    quoted "key","value" pair per CRLF line)."""
+    text = raw.decode("gbk")
+    assert text.endswith("\r\n") or "\r\n" in text
+    lines = text.split("\r\n")
+    assert not [line for line in lines if "\n" in line or "\r" in line]
+    return dict(re.fullmatch(r'"([^"]+)","([^"]*)"', line).groups() for line in lines if line)
+
+
 def test_desktop_config_names_the_udf_module_and_buttons_exist(tmp_path):
     assert cli.main(["addin", "desktop", str(tmp_path), "--interpreter", r"C:\baoxue\python\pythonw.exe"]) == 0
-    conf = dict(re.findall(r'^"([^"]+)","([^"]*)"\s*$', (tmp_path / "xlwings.conf").read_text(encoding="utf-8"), re.M))
+    conf = vba_config((tmp_path / "xlwings.conf").read_bytes())
     assert conf["UDF MODULES"] == routes.UDF_MODULE == "baoxue.addin.functions"
     assert conf["INTERPRETER_WIN"] == r"C:\baoxue\python\pythonw.exe"
     module = importlib.import_module(conf["UDF MODULES"])
@@ -157,6 +175,24 @@ def test_desktop_config_names_the_udf_module_and_buttons_exist(tmp_path):
     assert sorted(calls) == ["next_month", "submit", "update", "validate"]
     assert all(callable(getattr(desktop, c)) for c in calls)
     assert len(re.findall(r"^Sub BX_\w+\(\)\r$", text, re.M)) == 4
+
+
+def test_desktop_config_holds_a_chinese_path_as_gbk(tmp_path):
+    """Python under C:\\Users\\张三\\ : the bytes are GBK (what VBA reads), not UTF-8 (which VBA would garble)."""
+    python = r"C:\Users\张三\AppData\Local\Programs\Python\Python311\pythonw.exe"
+    routes.write_desktop(tmp_path, python)
+    raw = (tmp_path / "xlwings.conf").read_bytes()
+    assert vba_config(raw)["INTERPRETER_WIN"] == python
+    assert "张三".encode("gbk") in raw and "张三".encode("utf-8") not in raw
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")                           # a UTF-8 file would have read as 寮犱笁 in VBA
+    assert raw.count(b"\r\n") == raw.count(b"\n") == len(vba_config(raw))
+
+
+def test_desktop_config_refuses_a_path_gbk_cannot_hold(tmp_path):
+    with pytest.raises(routes.DesktopConfigError, match="GBK"):
+        routes.write_desktop(tmp_path / "out", "C:\\Users\\😀\\pythonw.exe")
+    assert not (tmp_path / "out").exists()
 
 
 def test_desktop_entry_points_use_the_calling_workbook(messy, monkeypatch):

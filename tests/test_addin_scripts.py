@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -27,6 +28,7 @@ from baoxue.stamp import verify  # noqa: E402
 from baoxue.update import update_workbook  # noqa: E402
 from baoxue.validators import validate, validate_file  # noqa: E402
 
+from baoxue.addin import actions as A  # noqa: E402
 from baoxue.addin import bridge, scripts  # noqa: E402
 
 
@@ -42,7 +44,7 @@ def sheet_rows(payload: dict, name: str) -> list[list]:
     return next(s for s in payload["sheets"] if s["name"] == name)["values"]
 
 
-def findings_table(payload: dict) -> list[tuple]:
+def table_rows(payload: dict) -> list[tuple]:
     """The 校验结果 rows as the clerk sees them (header row 1 in a sheet the add-in created; template: under its header)."""
     rows = sheet_rows(payload, model.FINDINGS_SHEET)
     header = next(i for i, r in enumerate(rows) if "规则编号" in r)
@@ -53,6 +55,32 @@ def findings_table(payload: dict) -> list[tuple]:
         if any(v != "" for v in line):
             out.append(line)
     return out
+
+
+def findings_table(payload: dict) -> list[tuple]:
+    """The findings in 校验结果 (without the row saying a check was not run)."""
+    return [r for r in table_rows(payload) if r[4] != A.UNCHECKED_LEVEL]
+
+
+def unchecked_rows(payload: dict) -> list[tuple]:
+    return [r for r in table_rows(payload) if r[4] == A.UNCHECKED_LEVEL]
+
+
+def lite_client(monkeypatch, formulas: dict[str, list[list[str]]] | None = None, fail: dict[str, BaseException] | None = None):
+    """The xlwings Lite client's answer to ``await rng.get_formula()`` (getRangeData "formulas"): ``formulas`` per sheet
+    (A1-anchored grid; none given: no formula anywhere), or ``fail[sheet]`` raised for that sheet."""
+    from xlwings.pro import _xlremote
+    formulas, fail = formulas or {}, fail or {}
+
+    async def get_formula(self):
+        if self.sheet.name in fail:
+            raise fail[self.sheet.name]
+        rows, cols_ = self.shape
+        grid = formulas.get(self.sheet.name, [])
+        return [[grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+                 for c in range(self.column - 1, self.column - 1 + cols_)]
+                for r in range(self.row - 1, self.row - 1 + rows)]
+    monkeypatch.setattr(_xlremote.Range, "get_formula", get_formula)
 
 
 def expected_table(findings) -> list[tuple]:
@@ -106,15 +134,77 @@ def test_validate_writes_the_cli_findings_and_colours_every_offending_cell(messy
     assert [f.to_dict() for f in validate(reread(after))] == [f.to_dict() for f in cli]
 
 
-def test_validate_clean_book_says_so(clean):
+def test_validate_clean_book_says_so(clean, monkeypatch):
     path, payload = clean
+    lite_client(monkeypatch)                                   # xlwings Lite: the formulas are read (there are none)
     _, cli = validate_file(path)
     _, actions = run_script("bx_validate", payload)
     after, record = apply_actions(payload, actions)
-    assert findings_table(after) == expected_table(cli)
-    assert not cli
+    assert table_rows(after) == expected_table(cli) == []
     assert not record["fills"] and not record["notes"]
     assert record["alerts"] == ["校验完成：没有发现问题。可以报送。"]
+
+
+# ============================================================================================== formulas not read: F013
+def test_without_formulas_the_alert_and_the_table_say_f013_was_not_checked(clean):
+    """xlwings Server (and any engine without on-demand reads) never gives the formulas: say so, do not look clean."""
+    path, payload = clean
+    _, actions = run_script("bx_validate", payload)
+    after, record = apply_actions(payload, actions)
+    alert = record["alerts"][0]
+    assert alert.startswith("校验完成：没有发现问题。") and "F013" in alert and "没有检查" in alert
+    note = A.formulas_note(model.CLERK_SHEETS)
+    assert alert.endswith(note) and "封面和各数据表" in note
+    assert unchecked_rows(after) == [("", "", "", "F013", A.UNCHECKED_LEVEL, "", note)]
+    assert table_rows(after)[0] == unchecked_rows(after)[0]    # first, where the clerk looks
+    # 更新 and 报送 say it as well
+    _, actions = run_script("bx_update", payload)
+    after, record = apply_actions(payload, actions)
+    assert "F013" in record["alerts"][0] and unchecked_rows(after)
+    _, actions = run_script("bx_submit", payload)
+    after, record = apply_actions(payload, actions)
+    assert "F013" in record["alerts"][0] and "另存为" in record["alerts"][0] and unchecked_rows(after)
+
+
+def _formula_book(tmp_path, lo_convert):
+    """A book with formula cells on 辍学 (rows 4, 5) and 送教记录 (row 4), as Excel saves it (cached values)."""
+    src = write_book(tmp_path / "src.xlsx")
+    wb = openpyxl.load_workbook(src)
+    parsed = read_workbook(src)
+    cols = parsed.header_columns["辍学"]
+    wb["辍学"].cell(4, cols["监护人电话"]).value = "=13900001111+0"
+    wb["辍学"].cell(5, cols["姓名"]).value = '="李"&"小红"'
+    wb["送教记录"].cell(4, parsed.header_columns["送教记录"]["送教教师"]).value = '="王"&"老师"'
+    wb.save(src)
+    path = lo_convert(src, "xlsx", tmp_path / "lo")
+    formulas = {ws.title: [[c.value if isinstance(c.value, str) and c.value.startswith("=") else "" for c in row]
+                           for row in ws.iter_rows()] for ws in openpyxl.load_workbook(path).worksheets}
+    return path, formulas
+
+
+def test_a_failed_lite_formula_read_is_named_and_the_other_sheets_still_checked(tmp_path, monkeypatch, lo_convert):
+    class JsException(Exception):                              # pyodide.ffi.JsException, as xlwings Lite raises it
+        pass
+    monkeypatch.setattr(bridge, "FORMULA_READ_ERRORS", (NotImplementedError, JsException))
+    path, formulas = _formula_book(tmp_path, lo_convert)
+    lite_client(monkeypatch, formulas, fail={"辍学": JsException("getRangeData failed")})
+    _, cli = validate_file(path)
+    assert sorted((f.sheet, f.row) for f in cli if f.rule == "F013") == [("辍学", 4), ("辍学", 5), ("送教记录", 4)]
+    payload = payload_from_xlsx(path)
+    _, actions = run_script("bx_validate", payload)
+    after, record = apply_actions(payload, actions)
+    assert findings_table(after) == expected_table([f for f in cli if not (f.rule == "F013" and f.sheet == "辍学")])
+    assert "“辍学”" in record["alerts"][0] and "F013" in record["alerts"][0]
+    assert [r[6] for r in unchecked_rows(after)] == [A.formulas_note(("辍学",))]
+
+
+def test_an_unexpected_error_while_reading_formulas_is_not_a_silent_clean_read(clean, monkeypatch):
+    """Formerly any exception fell back to a read without formulas, and the F013 findings vanished without a word."""
+    _, payload = clean
+    lite_client(monkeypatch, fail={"辍学": RuntimeError("bug")})
+    _, actions = run_script("bx_validate", payload)
+    assert [a["func"] for a in actions] == ["alert"]                     # nothing written from a partial read
+    assert actions[0]["args"][0].startswith("操作未完成") and "RuntimeError" in actions[0]["args"][0]
 
 
 def test_revalidate_clears_old_marks_but_keeps_the_clerks_own(tmp_path):
@@ -259,34 +349,17 @@ def test_grid_of_written_payload_round_trips(clean):
 # ============================================================================================== formulas (Lite) and desktop
 def test_lite_finds_formula_cells_like_the_file_reader(tmp_path, monkeypatch, lo_convert):
     """xlwings Lite fetches formulas on demand (``await get_formula()``); with the client's answer simulated from the
-    file, the button reports the same F013 findings as ``baoxue validate``."""
-    from xlwings.pro import _xlremote
-    src = write_book(tmp_path / "src.xlsx")
-    wb = openpyxl.load_workbook(src)
-    ws = wb["辍学"]
-    parsed = read_workbook(src)
-    cols = parsed.header_columns["辍学"]
-    ws.cell(4, cols["监护人电话"]).value = "=13900001111+0"
-    ws.cell(5, cols["姓名"]).value = '="李"&"小红"'
-    wb.save(src)
-    path = lo_convert(src, "xlsx", tmp_path / "lo")            # cached values, as Excel would have them
-    formulas = {ws.title: [[c.value if isinstance(c.value, str) and c.value.startswith("=") else "" for c in row]
-                           for row in ws.iter_rows()] for ws in openpyxl.load_workbook(path).worksheets}
-
-    async def get_formula(self):                                 # the Lite client's getRangeData("formulas")
-        rows, cols_ = self.shape
-        grid = formulas[self.sheet.name]
-        return [[grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
-                 for c in range(self.column - 1, self.column - 1 + cols_)]
-                for r in range(self.row - 1, self.row - 1 + rows)]
-    monkeypatch.setattr(_xlremote.Range, "get_formula", get_formula)
-
+    file, the button reports the same F013 findings as ``baoxue validate`` — and no "not checked" note."""
+    path, formulas = _formula_book(tmp_path, lo_convert)
+    lite_client(monkeypatch, formulas)
     _, cli = validate_file(path)
-    assert sorted((f.row, f.column) for f in cli if f.rule == "F013") == [(4, "监护人电话"), (5, "姓名")]
+    assert sorted((f.sheet, f.row, f.column) for f in cli if f.rule == "F013") == [
+        ("辍学", 4, "监护人电话"), ("辍学", 5, "姓名"), ("送教记录", 4, "送教教师")]
     payload = payload_from_xlsx(path)
     _, actions = run_script("bx_validate", payload)
-    after, _ = apply_actions(payload, actions)
-    assert findings_table(after) == expected_table(cli)
+    after, record = apply_actions(payload, actions)
+    assert table_rows(after) == expected_table(cli)
+    assert "没有检查" not in record["alerts"][0] and not unchecked_rows(after)
 
 
 class DesktopLike:
@@ -294,10 +367,12 @@ class DesktopLike:
     Cell access goes to a remote book built from the same file (no Excel on Linux)."""
 
     def __init__(self, path: Path):
-        self._book = remote_book(payload_from_xlsx(path))
+        self.payload = payload_from_xlsx(path)
+        self._book = remote_book(self.payload)
         self.fullname = str(path)
         self.name = path.name
         self.saves = 0
+        self.closed = False
 
         class _Impl:
             api = None
@@ -313,6 +388,9 @@ class DesktopLike:
 
     def save(self):
         self.saves += 1
+
+    def close(self):
+        self.closed = True
 
     def alerts(self):
         return [a["args"][0] for a in self._book.json()["actions"] if a["func"] == "alert"]
@@ -332,22 +410,78 @@ def test_desktop_submit_saves_and_writes_the_stamped_copy_like_baoxue_submit(tmp
     assert book.alerts() == [out.message] and str(copy) in out.message
 
 
-def test_desktop_next_month_writes_a_new_file_and_never_overwrites(tmp_path):
+VBA = b"\xd0\xcf\x11\xe0 a VBA project: baoxue_buttons, xlwings_udfs"
+
+
+def workbook_with_macros(tmp_path: Path, name: str) -> Path:
+    """This month's workbook as the desktop route has it: an .xlsm carrying a VBA project (xl/vbaProject.bin)."""
+    xlsx = write_book(tmp_path / "plain.xlsx")
+    path = tmp_path / name
+    with zipfile.ZipFile(xlsx) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        if path.suffix == ".xlsm":
+            dst.writestr("xl/vbaProject.bin", VBA)
+    xlsx.unlink()
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".xlsm", ".xlsx"])
+def test_desktop_next_month_is_a_copy_of_this_workbook_rewritten_for_next_month(tmp_path, monkeypatch, suffix):
+    """The new month keeps what this workbook carries (an .xlsm's VBA buttons and imported functions): it is this
+    file copied, opened in Excel and rewritten exactly as the Lite route rewrites its copy; this month is untouched."""
     from baoxue.addin import actions
-    path = write_book(tmp_path / "本月.xlsx")
-    book = DesktopLike(path)
-    out = actions.next_month_book(book)
-    target = tmp_path / "4401010001_2026-11.xlsx"
-    assert out.ok and out.details["out_path"] == target
-    new = read_workbook(target)
+    path = workbook_with_macros(tmp_path, f"本月{suffix}")
+    before = path.read_bytes()
+    opened = []
+
+    def open_book(p):
+        assert Path(p).read_bytes() == before                  # byte for byte: VBA project, shapes, layout
+        opened.append(DesktopLike(Path(p)))
+        return opened[-1]
+    monkeypatch.setattr(bridge, "open_book", open_book)
+    this = DesktopLike(path)
+    out = actions.next_month_book(this)
+    target = tmp_path / f"4401010001_2026-11{suffix}"
+    assert out.ok and out.details["out_path"] == target and target.exists()
+    with zipfile.ZipFile(target) as zf:
+        assert (zf.read("xl/vbaProject.bin") == VBA) if suffix == ".xlsm" else "xl/vbaProject.bin" not in zf.namelist()
+    new = opened[0]
+    assert new.saves == 1 and not new.closed
+    after, _ = apply_actions(new.payload, new._book.json()["actions"])
+    live = reread(after)
     expected = carry_forward(read_workbook(path))
-    assert new.month == "2026-11"
+    assert live.month == "2026-11" and live.cover["零报告"] is None and live.cover["填报日期"] is None
     for name in model.SHEETS:
-        got = [tuple(r) for r in new.frame(name)[model.SHEETS[name].column_names].itertuples(index=False)]
-        assert got == [tuple(rec.get(c) for c in model.SHEETS[name].column_names) for rec in expected.rows[name]]
-    before = target.read_bytes()
+        got = [tuple(r) for r in live.frame(name)[model.SHEETS[name].column_names].itertuples(index=False)]
+        assert got == [tuple(rec.get(c) for c in model.SHEETS[name].column_names) for rec in expected.rows[name]], name
+    # this month's workbook: nothing but the alert, and its file unchanged
+    # (the simulated remote App sends alerts with the newest book, so only "no writes" is checked on this one)
+    assert [a for a in this._book.json()["actions"] if a["func"] != "alert"] == [] and this.saves == 0
+    assert path.read_bytes() == before
+    assert str(target) in out.message and "本月工作簿没有改动" in out.message
+    assert ("按钮" in out.message) == (suffix == ".xlsm")
+    # never overwritten
     again = actions.next_month_book(DesktopLike(path))
-    assert not again.ok and "已存在" in again.message and target.read_bytes() == before
+    assert not again.ok and "已存在" in again.message and len(opened) == 1
+
+
+def test_desktop_next_month_leaves_no_half_made_copy(tmp_path, monkeypatch):
+    from baoxue.addin import actions
+    path = workbook_with_macros(tmp_path, "本月.xlsm")
+    opened = []
+
+    def open_book(p):
+        opened.append(DesktopLike(Path(p)))
+        return opened[-1]
+    monkeypatch.setattr(bridge, "open_book", open_book)
+
+    def broken(*a, **k):
+        raise OSError("Excel stopped")
+    monkeypatch.setattr(bridge, "rewrite_for_month", broken)
+    out = actions.safe(actions.next_month_book, DesktopLike(path))
+    assert not out.ok and out.message.startswith("操作未完成")
+    assert not (tmp_path / "4401010001_2026-11.xlsm").exists() and opened[0].closed and opened[0].saves == 0
 
 
 def test_findings_table_equals_baoxue_validate_json(messy):

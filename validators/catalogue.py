@@ -27,6 +27,7 @@ class RuleInfo:
     bad: str               # a failing example
     good: str              # a passing example
     family: str = ""
+    cross_sheet: bool = False   # reads another sheet or the cover (not just the report month): one sheet cannot decide it
 
     @property
     def severity_label(self) -> str:
@@ -41,8 +42,8 @@ FAMILIES = {
 _INFOS: list[RuleInfo] = []
 
 
-def _r(id, severity, title, title_en, message, why, bad, good):
-    _INFOS.append(RuleInfo(id, severity, title, title_en, message, why, bad, good, family=id[0]))
+def _r(id, severity, title, title_en, message, why, bad, good, cross_sheet=False):
+    _INFOS.append(RuleInfo(id, severity, title, title_en, message, why, bad, good, family=id[0], cross_sheet=cross_sheet))
 
 
 E, W = "error", "warning"
@@ -52,7 +53,7 @@ V = model.TEMPLATE_VERSION
 _r("S001", E, "缺少必需的工作表", "required sheet missing",
    "缺少工作表“{sheet}”。请使用标准模板（{version}）填报，不要删除或重命名工作表。",
    "SPEC §2：封面至劝返记录七张工作表是月报的组成部分，缺一张就无法汇总。",
-   "工作簿中没有“劝返记录”工作表（被删除或改名为“劝返”）", "七张工作表齐全（名称可带空格或全角字符）")
+   "工作簿中没有“劝返记录”工作表（被删除或改名为“劝返”）", "七张工作表齐全（名称可带空格或全角字符）", cross_sheet=True)
 _r("S002", E, "缺少必需的列", "required column missing",
    "工作表“{sheet}”缺少列“{column}”（前10行中找不到该列标题）。请恢复模板中的列标题，不要删除或改名。",
    "SPEC §2：按列名而不是列位置读取；找不到列标题就无法检查和汇总该列。",
@@ -60,11 +61,11 @@ _r("S002", E, "缺少必需的列", "required column missing",
 _r("S003", W, "模板版本不符", "template version missing or different",
    "模板版本为“{value}”，当前标准模板版本为“{version}”。请用最新模板填报（可用 baoxue template 生成）。",
    "SPEC §2：模板版本写在封面和文档属性中；旧模板的列或代码表可能已变化。",
-   f"封面“模板版本”为空或为“BX-2025.1”", f"封面“模板版本”为“{V}”")
+   f"封面“模板版本”为空或为“BX-2025.1”", f"封面“模板版本”为“{V}”", cross_sheet=True)
 _r("S004", E, "封面信息缺失或无效", "cover field missing or invalid",
    "封面“{column}”{problem}（当前值：{value}）。{fix}",
    "SPEC §2.1：学校标识码、报送月份和在校生数决定汇总口径和辍学率分母。",
-   "封面“学校标识码”为“53012”（不足10位），或“报送月份”为“九月”", "学校标识码“5301230001”，报送月份“2026-09”")
+   "封面“学校标识码”为“53012”（不足10位），或“报送月份”为“九月”", "学校标识码“5301230001”，报送月份“2026-09”", cross_sheet=True)
 _r("S005", E, "文件无法读取", "file cannot be read as a workbook",
    "{reason}",
    "SPEC §4：损坏、加密、.xls/.et、网页或过大的文件无法检查；只给出一条结果，不中断其他文件。",
@@ -180,7 +181,7 @@ _r("C003", W, "劝返逾期未升级", "escalation overdue",
 _r("C004", W, "发现后未及时劝返", "no persuasion after discovery",
    "发现日期{value}后已超过{days}天（截至{as_of}），仍没有任何劝返记录（劝返动员日期为空，劝返记录表中也没有该生）。请尽快入户劝返并登记。",
    "seeds：“开学一周内完成…劝学走访”；每次劝返都须记录。",
-   "核查中，发现 2026-09-03，无劝返动员日期、无劝返记录", "劝返记录表中有该生 2026-09-05 的入户走访")
+   "核查中，发现 2026-09-03，无劝返动员日期、无劝返记录", "劝返记录表中有该生 2026-09-05 的入户走访", cross_sheet=True)
 _r("C005", W, "休学期满未复学", "休学中 past 预计复学日期",
    "休学中，但预计复学日期{value}已过（截至{as_of}）。请核实是否已复学；未复学的应按疑似辍学核查并登记到“辍学”表。",
    "seeds：休学期满未复学的按疑似辍学处理。",
@@ -202,7 +203,7 @@ _r("C008", E, "缺少去向说明", "去向说明 missing",
 _r("T001", W, "本月送教次数不足", "fewer qualifying visits than required",
    "送教中学生本月达标送教{value}次（每次不少于{hours}课时），少于每月{need}次的要求。请补充送教并在“送教记录”中登记。",
    "seeds：“每月送教上门2次，每次至少2个课时”（县可调整为每周一次）。",
-   "送教中，本月送教记录只有1次2课时", "本月2次，每次2课时")
+   "送教中，本月送教记录只有1次2课时", "本月2次，每次2课时", cross_sheet=True)
 _r("T002", W, "单次送教课时不足", "visit shorter than the policy class hours",
    "本次送教{value}课时，少于每次{hours}课时的要求。",
    "seeds：每次送教至少2个课时。", "本月一次送教 课时 1", "课时 2")
@@ -215,7 +216,7 @@ _r("T004", W, "送教无男教师", "no male teacher on a visit",
 _r("T005", E, "送教对象不在花名册", "visit for an ID not on the roster",
    "身份证号“{value}”不在“送教上门”花名册中。请先在花名册登记该生，或核对身份证号。",
    "SPEC §2.6：送教记录必须对应花名册中的学生，次数和课时才能计入。",
-   "送教记录的身份证号在花名册中找不到", "花名册中有该身份证号")
+   "送教记录的身份证号在花名册中找不到", "花名册中有该身份证号", cross_sheet=True)
 _r("T006", E, "送教学生缺少学籍号", "送教中 student without 学籍号",
    "送教中学生未填写学籍号。送教上门学生须注册学籍，请填写全国学籍号。",
    "seeds：送教上门学生须注册学籍。", "送教中，学籍号为空", "学籍号“G”+身份证号")
@@ -226,10 +227,10 @@ _r("T007", W, "缺少送教协议或个别化教育计划", "送教中 without a
 # ---------------------------------------------------------------------------------------------- P: persuasion log
 _r("P001", E, "劝返记录对象不在辍学台账", "persuasion row for an ID not in 辍学",
    "身份证号“{value}”不在“辍学”台账中。劝返记录须对应辍学或疑似辍学个案，请先在“辍学”表登记或核对身份证号。",
-   "SPEC §2.7：劝返记录是个案台账的过程记录。", "劝返记录的身份证号在“辍学”表中找不到", "“辍学”表中有该生")
+   "SPEC §2.7：劝返记录是个案台账的过程记录。", "劝返记录的身份证号在“辍学”表中找不到", "“辍学”表中有该生", cross_sheet=True)
 _r("P002", E, "劝返早于发现", "persuasion dated before discovery",
    "劝返日期{value}早于该生的发现日期{found}。请核对劝返日期或发现日期。",
-   "劝返只能在发现疑似辍学之后进行。", "发现 2026-09-03，劝返 2026-08-20", "劝返 2026-09-05")
+   "劝返只能在发现疑似辍学之后进行。", "发现 2026-09-03，劝返 2026-08-20", "劝返 2026-09-05", cross_sheet=True)
 
 # ---------------------------------------------------------------------------------------------- X: cross checks
 _r("X001", E, "同一学生重复在册", "same ID twice among open rows of a sheet",
@@ -239,11 +240,11 @@ _r("X001", E, "同一学生重复在册", "same ID twice among open rows of a sh
 _r("X002", E, "同一学生同时在两表在册", "same ID open in two sheets",
    "身份证号“{value}”同时在“{other_sheet}”第{other}行处于在册状态（{other_status}）。同一学生不能同时处于两种状态，请核实并更新其中一条。",
    "SPEC §4：在册行为 辍学（核查中/劝返中/去向不明）、休学中、缓学中、送教中；一名学生同一时间只能属于其一。",
-   "同一身份证号 休学中 且 辍学表劝返中", "休学表状态改为“转辍学核查”")
+   "同一身份证号 休学中 且 辍学表劝返中", "休学表状态改为“转辍学核查”", cross_sheet=True)
 _r("X003", E, "零报告与台账不符", "零报告 disagrees with the cases",
    "零报告与台账不符：{problem}",
    "seeds：零报告制——本月无失学辍学也须报送，并声明零报告；有个案时不得声明零报告。",
-   "零报告“是”，但辍学表有劝返中个案", "零报告“否”，或无在册/新增个案时“是”")
+   "零报告“是”，但辍学表有劝返中个案", "零报告“否”，或无在册/新增个案时“是”", cross_sheet=True)
 
 # ---------------------------------------------------------------------------------------------- R: roll-up (baoxue.rollup)
 _r("R001", E, "学校未报送", "school in the register sent nothing",

@@ -4,7 +4,7 @@
 任务窗格中出现四个脚本按钮，单元格中可用六个函数：
 
   按钮（脚本）  bx_validate 校验 · bx_update 更新 · bx_submit 报送 · bx_next_month 生成下月
-  函数          =BX_ID_CHECK(身份证号)  =BX_ID_BIRTHDATE(身份证号)  =BX_ID_SEX(身份证号)  =BX_AGE(身份证号, 日期)
+  函数          =BX_ID_CHECK(身份证号, 报送月份)  =BX_ID_BIRTHDATE(身份证号)  =BX_ID_SEX(身份证号)  =BX_AGE(身份证号, 日期)
                 =BX_NEXT_STEP(发现日期, 劝返动员日期, 限期复学通知日期, 行政处罚日期, 司法程序日期, 状态)
                 =BX_VALIDATE(辍学!A1:AE300, "辍学", 封面!B7)
 
