@@ -90,11 +90,10 @@ def _with_note(message: str, unread) -> str:
     return f"{message}\n{note}" if note else message
 
 
-def validation_edits(parsed: SchoolBook, findings: list[Finding], formulas_unread=()) -> list[E.Edit]:
+def validation_edits(parsed: SchoolBook, findings: list[Finding], pol: Policy, formulas_unread=()) -> list[E.Edit]:
     """Marks on the offending cells (stale ones cleared) and the 校验结果 table (first row: F013 not checked, if so)."""
-    return [*E.plan_marks(parsed, findings), E.EnsureSheet(model.FINDINGS_SHEET),
-            E.ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS,
-                           _note_rows(formulas_unread) + E.findings_rows(findings))]
+    return _noted_table([*E.plan_marks(parsed, findings), E.EnsureSheet(model.FINDINGS_SHEET),
+                         E.findings_table(findings, pol)], formulas_unread)
 
 
 def _noted_table(edits: list[E.Edit], formulas_unread) -> list[E.Edit]:
@@ -123,7 +122,7 @@ def validate_book(book, pol: Policy | None = None, live: bridge.LiveRead | None 
     live = live or bridge.read_live(book)
     parsed = live.book
     findings = validate(parsed, pol)
-    bridge.apply_xlwings(book, validation_edits(parsed, findings, live.formulas_unread), parsed)
+    bridge.apply_xlwings(book, validation_edits(parsed, findings, pol, live.formulas_unread), parsed)
     out = Outcome(not any(f.is_error for f in findings), _with_note(validate_message(findings), live.formulas_unread),
                   findings, {"formulas_unread": live.formulas_unread})
     alert(book, out.message)
@@ -159,7 +158,7 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
     parsed, unread = live.book, live.formulas_unread
     findings = validate(parsed, pol)
     if any(f.is_error for f in findings) or not parsed.school_code or not parsed.month:
-        bridge.apply_xlwings(book, validation_edits(parsed, findings, unread), parsed)
+        bridge.apply_xlwings(book, validation_edits(parsed, findings, pol, unread), parsed)
         out = Outcome(False, _with_note(f"不能报送：{counts_text(findings)}。{MARK_LEGEND}请改正全部错误后再点“报送”。",
                                         unread), findings)
         alert(book, out.message)
@@ -169,7 +168,7 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
     if not bridge.is_remote(book) and path:
         return _submit_desktop(book, Path(path), pol, out_dir, findings)
     stamp = make_stamp(parsed, pol)
-    bridge.apply_xlwings(book, validation_edits(parsed, findings, unread), parsed)
+    bridge.apply_xlwings(book, validation_edits(parsed, findings, pol, unread), parsed)
     bridge.write_stamp(book, stamp)
     warn = f"（另有 {len(findings)} 条警告，请留意）" if findings else ""
     msg = (f"校验通过{warn}，已在工作簿中盖上报送戳记（隐藏工作表“{model.STAMP_SHEET}”）。\n"

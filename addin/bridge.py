@@ -458,10 +458,12 @@ class _Applier:
         rows = _anchored(row0, col0, block)
         found = _header_map(rows, e.header)
         if found is None:
-            header_row, cols = 0, {name: j for j, name in enumerate(e.header)}
-            sheet.range((1, 1)).value = [list(e.header)]
+            header_row, cols = (1 if e.caption else 0), {name: j for j, name in enumerate(e.header)}
+            sheet.range((header_row + 1, 1)).value = [list(e.header)]
         else:
             header_row, cols = found
+        if e.caption and header_row > 0:   # header_row is 0-based: the Excel row just above the header
+            sheet.range((header_row, 1)).value = e.caption
         order = [cols[name] for name in e.header]
         first, last = min(order), max(order)
         old_last = len(rows)

@@ -23,6 +23,7 @@ from xlwings.server import custom_scripts_call  # noqa: E402
 
 from baoxue import edits, model  # noqa: E402
 from baoxue.carry import carry_forward  # noqa: E402
+from baoxue.policy import DEFAULT  # noqa: E402
 from baoxue.reader import parse_grid, read_workbook  # noqa: E402
 from baoxue.stamp import verify  # noqa: E402
 from baoxue.update import update_workbook  # noqa: E402
@@ -484,6 +485,14 @@ def test_desktop_next_month_leaves_no_half_made_copy(tmp_path, monkeypatch):
     assert not (tmp_path / "4401010001_2026-11.xlsm").exists() and opened[0].closed and opened[0].saves == 0
 
 
+def test_findings_caption_names_the_policy_fingerprint(messy):
+    _, payload = messy
+    after, _ = apply_actions(payload, run_script("bx_validate", payload)[1])
+    rows = sheet_rows(after, model.FINDINGS_SHEET)
+    header = next(i for i, r in enumerate(rows) if "规则编号" in r)
+    assert rows[header - 1][0] == edits.findings_caption(DEFAULT)
+
+
 def test_findings_table_equals_baoxue_validate_json(messy):
     """The 校验结果 rows the button writes are the findings `baoxue validate --json` prints for the same file."""
     import json
@@ -535,6 +544,9 @@ def test_validate_creates_the_findings_sheet_when_the_clerk_deleted_it(messy):
     _, actions = run_script("bx_validate", payload)
     after, _ = apply_actions(payload, actions)
     assert [s["name"] for s in after["sheets"]][-1] == model.FINDINGS_SHEET
-    assert sheet_rows(after, model.FINDINGS_SHEET)[0][:7] == list(model.FINDINGS_COLUMNS)
+    rows = sheet_rows(after, model.FINDINGS_SHEET)
+    header = next(i for i, r in enumerate(rows) if "规则编号" in r)
+    assert rows[header][:7] == list(model.FINDINGS_COLUMNS)
+    assert header >= 1 and f"策略指纹 {DEFAULT.fingerprint}" in rows[header - 1][0]   # the caption above the header
     rules = {r[3] for r in findings_table(after)}
     assert "S001" in rules                                   # 劝返记录 missing, reported, not a crash
