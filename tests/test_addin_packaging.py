@@ -189,10 +189,13 @@ def test_desktop_config_holds_a_chinese_path_as_gbk(tmp_path):
     assert raw.count(b"\r\n") == raw.count(b"\n") == len(vba_config(raw))
 
 
-def test_desktop_config_refuses_a_path_gbk_cannot_hold(tmp_path):
+def test_desktop_config_refuses_a_path_gbk_cannot_hold(tmp_path, capsys):
     with pytest.raises(routes.DesktopConfigError, match="GBK"):
         routes.write_desktop(tmp_path / "out", "C:\\Users\\😀\\pythonw.exe")
     assert not (tmp_path / "out").exists()
+    assert cli.main(["addin", "desktop", str(tmp_path / "out"), "--interpreter", "C:\\Users\\😀\\pythonw.exe"]) == 2
+    err = capsys.readouterr().err
+    assert "GBK" in err and "Traceback" not in err
 
 
 def test_desktop_entry_points_use_the_calling_workbook(messy, monkeypatch):

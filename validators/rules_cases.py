@@ -10,7 +10,7 @@ from .batch import AS_OF, Batch
 from .catalogue import rule
 
 DROP = model.DROPOUT.name
-STEPS = ("劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期")
+STEPS = cases.FOUR_STEPS
 
 
 @rule("C001")

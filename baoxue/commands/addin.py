@@ -34,7 +34,11 @@ def run(args) -> int:
             print(f"注意：requirements.txt 中 baoxue 的地址是占位符（{routes.WHEEL_URL_PLACEHOLDER}）。请把 whl 文件放到县教育局"
                   "可通过 https 访问的服务器上，再用 --wheel-url 重新生成或手工修改该行。", file=sys.stderr)
         return 0
-    written = routes.write_desktop(args.out_dir, args.interpreter)
+    try:
+        written = routes.write_desktop(args.out_dir, args.interpreter)
+    except routes.DesktopConfigError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
     for path in written:
         print(f"已生成 {path}")
     print("下一步：在 Excel 的 xlwings 选项卡点“Import Functions”导入函数；按 docs/addin-guide.md 导入 baoxue_buttons.bas 并放置按钮。")
