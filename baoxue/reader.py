@@ -3,7 +3,8 @@
 Two steps, so that a file and a live Excel book are read by the same code:
 - ``load_grid(path)``: the file → Grid (values from python-calamine; formula cells and custom document properties from a
   scan of the zip). Everything a clerk might send that is not a readable workbook raises ``UnreadableWorkbook``
-  with a Chinese message (→ rule S005), after checking declared sizes so a zip bomb never reaches the parser.
+  with a Chinese message (→ rule S005): any OSError, any parser error, and — checked before the parser sees them — zip
+  bombs and sheets whose used range would be too many cells to hold. The content decides the format, not the extension.
 - ``parse_grid(grid)``: Grid → SchoolBook: header rows found by name within the first 10 rows, aliases mapped, any
   column order, extra columns kept aside, blank rows ignored, values normalised (SPEC §2.9) and typed; a value that cannot
   be typed becomes ``Invalid`` for the validators — never coerced, never a crash.
@@ -11,8 +12,12 @@ Two steps, so that a file and a live Excel book are read by the same code:
 from __future__ import annotations
 
 import gc
+import io
+import posixpath
 import re
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -31,6 +36,7 @@ MAX_SHEET_XML_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200                             # declared compression ratio of a large member (zip bomb)
 MAX_ROWS = 200_000
 MAX_COLS = 1_000
+MAX_CELLS = 10_000_000                      # rows × columns of one sheet's used range (A1 to its last cell)
 
 SAVE_AS_XLSX = "请在 Excel 或 WPS 中打开后“另存为” Excel 工作簿（*.xlsx）再提交。"
 
@@ -40,23 +46,41 @@ def _fail(path: Path, why: str) -> UnreadableWorkbook:
     return UnreadableWorkbook(f"文件“{path.name}”无法作为工作簿读取：{why}", str(path))
 
 
-def _sniff(path: Path) -> None:
-    """Reject what is plainly not an .xlsx before opening it as a zip."""
+def _os_error(path: Path, e: OSError) -> UnreadableWorkbook:
+    """An OSError on opening or reading the file, in words a clerk can act on."""
+    if isinstance(e, FileNotFoundError):
+        return UnreadableWorkbook(f"找不到文件“{path}”。请检查路径。", str(path))
+    if isinstance(e, IsADirectoryError):
+        return _fail(path, "这是一个文件夹，不是工作簿。")
+    if isinstance(e, PermissionError):
+        return _fail(path, "没有读取该文件的权限，或文件正被其他程序（如 Excel、WPS）占用。请关闭打开该文件的程序后重试；"
+                           "仍不行时，请把文件复制到本机其他文件夹（如桌面）后再读取。")
+    return _fail(path, f"读取文件时出错（{e.strerror or e}）。文件可能仍在下载或同步中，或位于已断开的网络盘、U 盘上。"
+                       "请把文件复制到本机后再试。")
+
+
+def _sniff(path: Path) -> bytes:
+    """Reject what is plainly not an .xlsx before opening it as a zip; the file's bytes otherwise (read once)."""
     try:
+        if path.is_dir():
+            raise _fail(path, "这是一个文件夹，不是工作簿。")
         size = path.stat().st_size
-    except FileNotFoundError:
-        raise UnreadableWorkbook(f"找不到文件“{path}”。请检查路径。", str(path)) from None
-    if path.is_dir():
-        raise _fail(path, "这是一个文件夹，不是工作簿。")
-    if size == 0:
+        if size == 0:
+            raise _fail(path, "文件是空的（0 字节），可能保存或传输中断。请重新保存后再发送。")
+        if size > MAX_FILE_BYTES:
+            raise _fail(path, f"文件过大（{size / 1048576:.0f} MB），不像是一所学校的月报工作簿。请只保留标准模板中的工作表。")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise _os_error(path, e) from None
+    if not data:
         raise _fail(path, "文件是空的（0 字节），可能保存或传输中断。请重新保存后再发送。")
-    if size > MAX_FILE_BYTES:
-        raise _fail(path, f"文件过大（{size / 1048576:.0f} MB），不像是一所学校的月报工作簿。请只保留标准模板中的工作表。")
-    with open(path, "rb") as fh:
-        head = fh.read(2048)
+    if len(data) > MAX_FILE_BYTES:
+        raise _fail(path, "文件过大，不像是一所学校的月报工作簿。请只保留标准模板中的工作表。")
+    head = data[:2048]
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         ext = path.suffix.lower()
-        if "EncryptedPackage".encode("utf-16-le") in _ole_head(path):
+        if "EncryptedPackage".encode("utf-16-le") in data[:256 * 1024]:
             raise _fail(path, "工作簿设置了打开密码（已加密）。请取消密码后另存为 .xlsx 再提交。")
         if ext == ".et":
             raise _fail(path, "这是 WPS 表格 .et 格式。" + SAVE_AS_XLSX)
@@ -66,11 +90,7 @@ def _sniff(path: Path) -> None:
         raise _fail(path, "这是网页（HTML/XML）文件，只是扩展名为 .xls/.xlsx（常见于从系统导出的“伪 Excel”）。" + SAVE_AS_XLSX)
     if not head.startswith(b"PK"):
         raise _fail(path, "不是 Excel 工作簿（文件内容不是 .xlsx 格式），可能是其他类型的文件改了扩展名。" + SAVE_AS_XLSX)
-
-
-def _ole_head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(256 * 1024)
+    return data
 
 
 def _check_zip(path: Path, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
@@ -93,34 +113,174 @@ def _check_zip(path: Path, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
 
 
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?>(?:(?!</c>).){0,400}?<f[ >/]', re.S)
 
 
 def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → zip path of its XML."""
     wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") for r in rels}
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels}
     out = {}
     for el in wb.iter():
         if el.tag.endswith("}sheet"):
-            target = targets.get(el.get(_NS_REL), "")
-            target = target.lstrip("/")
-            out[el.get("name")] = target if target.startswith("xl/") else "xl/" + target
+            target = targets.get(el.get(_NS_REL), "").replace("\\", "/").lstrip("/")
+            out[el.get("name")] = posixpath.normpath(target if target.startswith("xl/") else "xl/" + target)
     return out
+
+
+# ---------------------------------------------------------------------------------------------- sheet XML scans
+# A worksheet's cells are the <c> elements of its <sheetData>: <c r="F5" s="10"><f>…</f><v>…</v></c>, or self-closing
+# <c r="E5" s="10"/> for an empty formatted cell (the template has hundreds). Attributes come in any order, elements may
+# carry a namespace prefix (<x:c>), and r may even be missing (then the cell follows the previous one). The scans below
+# work on the raw bytes with bytes.find/rfind (C speed; a workbook without formulas costs one search per sheet) and
+# fall back to a full tag-by-tag walk only for what the fast path cannot place.
+_WS_OR_END = frozenset(b" \t\r\n>/")
+_CELL_R = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d{1,7})["']""")
+_ROW_R = re.compile(rb"""\sr\s*=\s*["'](\d{1,7})["']""")
+_TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
+_DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\b[^>]*?\sref\s*=\s*["']([^"']*)["']""")
+_REF = re.compile(rb"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
 
 
 def _col_index(letters: bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + (ch - 64)
     return n
 
 
-def _formula_cells(xml: bytes) -> set[tuple[int, int]]:
-    if not re.search(rb"<f[ >/]", xml):
-        return set()
-    return {(int(m.group(2)), _col_index(m.group(1))) for m in _FORMULA_CELL.finditer(xml)}
+class _SheetXml:
+    """Where the cells of one worksheet XML are: [start, end) of its <sheetData> and the element prefix (b"" or b"x:")."""
+    __slots__ = ("xml", "start", "end", "prefix")
+
+    def __init__(self, xml: bytes):
+        self.xml = xml
+        i = xml.find(b"sheetData")
+        if i < 0:
+            self.start = self.end = len(xml)
+            self.prefix = b""
+            return
+        lt = xml.rfind(b"<", 0, i)
+        prefix = xml[lt + 1:i] if lt >= 0 else b""
+        self.prefix = prefix if prefix == b"" or (prefix.endswith(b":") and len(prefix) < 40) else b""
+        self.start = i
+        j = xml.rfind(b"sheetData")
+        self.end = j if j > i else i  # <sheetData/>: no cells
+
+
+def _has_content(xml: bytes, tag_end: int) -> bool:
+    """Whether the <c …> start tag ending at ``tag_end`` has a child (a value, an inline string or a formula)."""
+    return xml[tag_end:tag_end + 2] != b"</"
+
+
+def _walk(sheet: _SheetXml) -> tuple[int, int, set[tuple[int, int]]]:
+    """Tag by tag: (last row, last column) holding anything, and the (row, col) of every formula cell. The slow path."""
+    xml, ftag = sheet.xml, b"<" + sheet.prefix + b"f"
+    row = col = max_row = max_col = 0
+    formulas = set()
+    for m in _TAG.finditer(xml, sheet.start, sheet.end):
+        attrs = m.group(2)
+        if m.group(1) == b"row":
+            r = _ROW_R.search(attrs)
+            row = int(r.group(1)) if r else row + 1
+            col = 0
+            continue
+        r = _CELL_R.search(attrs)
+        if r:
+            col, cell_row = _col_index(r.group(1)), int(r.group(2))
+        else:
+            col, cell_row = col + 1, row
+        if attrs.endswith(b"/") or not _has_content(xml, m.end()):
+            continue
+        max_row, max_col = max(max_row, cell_row), max(max_col, col)
+        child = xml[m.end():m.end() + 64].lstrip()
+        if child.startswith(ftag) and child[len(ftag):len(ftag) + 1] in (b" ", b">", b"/", b"\t", b"\r", b"\n"):
+            formulas.add((cell_row, col))
+    return max_row, max_col, formulas
+
+
+def _formula_cells(xml: bytes | _SheetXml) -> set[tuple[int, int]]:
+    """(row, col), 1-based, of every cell holding a formula (<f>…</f>, or a shared one <f t="shared" si="0"/>)."""
+    sheet = xml if isinstance(xml, _SheetXml) else _SheetXml(xml)
+    xml, start, end = sheet.xml, sheet.start, sheet.end
+    ftag, ctag = b"<" + sheet.prefix + b"f", b"<" + sheet.prefix + b"c"
+    nc, before = len(ctag), len(ftag) - 1
+    end = min(end, len(xml) - 1)  # room for the byte after the "f"
+    out = set()
+    # a lone "f" is rare in cell XML (tags c/v/is/t, attributes r/s/t; text is mostly CJK): memchr finds the
+    # candidates far faster than a search for "<f", and each is then confirmed as a <f …> tag
+    pos = xml.find(b"f", start + before, end)
+    while pos >= 0:
+        if xml[pos + 1] in _WS_OR_END and xml.startswith(ftag, pos - before):  # not <family …/> of a rich-text run
+            # <f> is the first child of its <c>: the nearest cell start tag before it is its own cell
+            c = xml.rfind(ctag, start, pos)
+            while c >= 0 and xml[c + nc] not in _WS_OR_END:  # <color …/>, <charset …/> of a rich-text run
+                c = xml.rfind(ctag, start, c)
+            if c >= 0:
+                close = xml.find(b">", c, pos)
+                if close > 0 and xml[close - 1] != 0x2F:  # a self-closing <c …/> holds nothing
+                    r = _CELL_R.search(xml, c + nc, close)
+                    if r is None:  # a cell without its r attribute: only a full walk can place it
+                        return _walk(sheet)[2]
+                    out.add((int(r.group(2)), _col_index(r.group(1))))
+        pos = xml.find(b"f", pos + 1, end)
+    return out
+
+
+def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
+    """(row, col) of the last <row> and the last cell in the XML (0 when absent): cheap evidence against a stale
+    <dimension>, rows and cells being stored in order."""
+    xml, start, end = sheet.xml, sheet.start, sheet.end
+    row = col = 0
+    rtag = b"<" + sheet.prefix + b"row"
+    i = xml.rfind(rtag, start, end)
+    if i >= 0:
+        r = _ROW_R.search(xml, i + len(rtag), xml.find(b">", i, end))
+        row = int(r.group(1)) if r else 0
+    ctag = b"<" + sheet.prefix + b"c "
+    i = xml.rfind(ctag, start, end)
+    if i >= 0:
+        r = _CELL_R.search(xml, i + len(ctag) - 1, xml.find(b">", i, end))
+        if r:
+            row, col = max(row, int(r.group(2))), _col_index(r.group(1))
+    return row, col
+
+
+def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
+    """(rows, cols) from A1 to the bottom-right corner of <dimension ref="A1:AE503"/>, or None when absent/garbled."""
+    m = _DIMENSION.search(sheet.xml, 0, sheet.start)
+    if not m:
+        return None
+    corner = _REF.fullmatch(m.group(1).rsplit(b":", 1)[-1].strip())
+    if not corner:
+        return None
+    return int(corner.group(2)), _col_index(corner.group(1))
+
+
+def _too_large(rows: int, cols: int) -> bool:
+    return rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_CELLS
+
+
+def _oversized(path: Path, name: str, rows: int, cols: int) -> UnreadableWorkbook:
+    return _fail(path, f"工作表“{name}”过大：已用区域达 {rows} 行 × {cols} 列，远超月报需要，无法读取。"
+                       "通常是远处的某个单元格误输入了内容（哪怕只是一个空格）。请在该工作表中按 Ctrl+End 找到最后一个"
+                       "单元格，选中数据下方所有多余的空行、右侧所有多余的空列，右键“删除”（不要只按 Delete 键），"
+                       "保存后再提交。")
+
+
+def _check_extent(path: Path, name: str, sheet: _SheetXml) -> None:
+    """Refuse a sheet whose cells span more than MAX_CELLS before python-calamine allocates them (it stores the used
+    range densely: one stray value at row 199,999, column 999 means 200 million cells). <dimension> is trusted only when
+    it is small and the last row/cell agree with it; otherwise the cells are walked (formatted empty cells, often left
+    far away by clerks, do not count: python-calamine does not store them either)."""
+    declared = _declared_extent(sheet)
+    if declared is not None and not _too_large(*declared):
+        last_row, last_col = _last_ref(sheet)
+        if last_row <= declared[0] and last_col <= declared[1]:
+            return
+    rows, cols, _ = _walk(sheet)
+    if _too_large(rows, cols):
+        raise _oversized(path, name, rows, cols)
 
 
 def _custom_properties(zf: zipfile.ZipFile, infos) -> dict[str, str]:
@@ -145,32 +305,68 @@ def canonical_sheet_name(name: str) -> str | None:
 
 
 _SHEET_KEYS = {normalize.clean_header(n): n for n in model.CLERK_SHEETS + (model.STAMP_SHEET,)}
+CORRUPT = "文件已损坏或不完整（可能下载或拷贝中断）。请让学校重新保存并发送。"
+
+
+def _memory_error(path: Path) -> UnreadableWorkbook:
+    return _fail(path, "文件内容过大，内存不足，无法读取。请删除多余的行列和工作表后再提交。")
+
+
+def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str) -> set[tuple[int, int]]:
+    """Check one canonical sheet's XML before python-calamine loads it; its formula cells."""
+    try:
+        sheet = _SheetXml(zf.read(member))
+        _check_extent(path, name, sheet)
+        return _formula_cells(sheet)
+    except UnreadableWorkbook:
+        raise
+    except MemoryError as e:
+        raise _memory_error(path) from e
+    except Exception as e:  # zipfile, zlib and anything else a damaged member provokes
+        raise _fail(path, CORRUPT) from e
+
+
+class _Inline:
+    """Stands in for a thread pool where threads cannot be started: runs each call at once."""
+
+    def submit(self, fn, *args):
+        future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as e:  # handed on to whoever asks for the result, as a pool would
+            future.set_exception(e)
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
 
 
 def load_grid(path: str | Path) -> Grid:
-    """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only)."""
+    """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only).
+
+    The content decides, not the extension: a real .xlsx renamed to .xls is read as the .xlsx it is. Each sheet's XML is
+    checked (size, formula cells) before python-calamine loads it; python-calamine works without the GIL, so it loads
+    sheets on a worker thread while this one checks the next sheet and converts the loaded ones to Python lists."""
     import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
-    _sniff(path)
+    data = _sniff(path)
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = _check_zip(path, zf)
-            sheet_paths = _sheet_paths(zf)
-            formulas = {}
-            for name, member in sheet_paths.items():
-                canonical = canonical_sheet_name(name)
-                if canonical and canonical != model.COVER_SHEET and member in infos:
-                    formulas[canonical] = _formula_cells(zf.read(member))
-            properties = _custom_properties(zf, infos)
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = _check_zip(path, zf)
+        sheet_paths = _sheet_paths(zf)
+        properties = _custom_properties(zf, infos)
     except UnreadableWorkbook:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, ElementTree.ParseError, OSError, ValueError,
-            NotImplementedError, RuntimeError) as e:
-        raise _fail(path, "文件已损坏或不完整（可能下载或拷贝中断）。请让学校重新保存并发送。") from e
-    grid = Grid(path=str(path), formulas=formulas, properties=properties)
+    except MemoryError as e:
+        raise _memory_error(path) from e
+    except Exception as e:  # zipfile, zlib, XML and anything else a damaged file provokes
+        raise _fail(path, CORRUPT) from e
+    grid = Grid(path=str(path), properties=properties)
     try:
-        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        # from the bytes, not the path: python-calamine would pick its parser from the file name's extension
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
+            wanted = []  # (sheet name, canonical name) in workbook order
             for meta in wb.sheets_metadata:
                 grid.sheet_names.append(meta.name)
                 canonical = canonical_sheet_name(meta.name)
@@ -178,18 +374,45 @@ def load_grid(path: str | Path) -> Grid:
                     continue
                 if str(meta.visible) != "SheetVisibleEnum.Visible":
                     grid.hidden.add(canonical)
-                sheet = wb.get_sheet_by_name(meta.name)
-                if sheet.total_height > MAX_ROWS or sheet.total_width > MAX_COLS:
-                    raise _fail(path, f"工作表“{meta.name}”行列数过多（{sheet.total_height} 行 × {sheet.total_width} 列）。"
-                                      "请删除多余的行列后再提交。")
-                grid.sheets[canonical] = sheet.to_python(skip_empty_area=False)
+                wanted.append((meta.name, canonical))
+            members = {name: sheet_paths.get(name) for name, _ in wanted}
+            # small sheets first: the worker has them to load while this thread reads the big ones' XML
+            order = sorted(wanted, key=lambda w: infos[members[w[0]]].file_size if members[w[0]] in infos else 0)
+            formulas, rows = {}, {}
+            pool = ThreadPoolExecutor(1, thread_name_prefix="baoxue-read")
+            try:
+                loading = []
+                for name, _ in order:
+                    if members[name] in infos:
+                        formulas[name] = _scan_sheet(path, zf, name, members[name])
+                    try:
+                        loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
+                    except RuntimeError:  # no thread can be started here (WebAssembly): load in this one
+                        pool = _Inline()
+                        loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
+                for name, future in loading:
+                    sheet = future.result()
+                    height, width = sheet.total_height + 1, sheet.total_width + 1  # to_python spans A1 to the end
+                    if _too_large(height, width):  # the XML check missed it (a sheet not located, odd cell refs)
+                        raise _oversized(path, name, height, width)
+                    rows[name] = sheet.to_python(skip_empty_area=False)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)  # never close the workbook under a running load
+            for name, canonical in wanted:  # workbook order: a later sheet of the same canonical name wins
+                grid.sheets[canonical] = rows[name]
+                grid.formulas[canonical] = formulas.get(name, set())
         finally:
             wb.close()
+            zf.close()
     except UnreadableWorkbook:
         raise
     except python_calamine.PasswordError as e:
         raise _fail(path, "工作簿设置了密码。请取消密码后另存为 .xlsx 再提交。") from e
-    except Exception as e:  # calamine raises several error types for broken content
+    except MemoryError as e:
+        raise _memory_error(path) from e
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # calamine raises several error types for broken content, a Rust panic even
         raise _fail(path, "文件内容损坏，无法解析。请让学校在 Excel/WPS 中打开确认后重新保存发送。") from e
     return grid
 
@@ -205,10 +428,6 @@ def header_keys(sheet: model.Sheet) -> dict[str, str]:
 
 _HEADER_KEYS = {s.name: header_keys(s) for s in model.DATA_SHEETS}
 _COVER_KEYS = {normalize.clean_header(f.label): f.label for f in model.COVER_FIELDS}
-
-
-def _blank(v: Any) -> bool:
-    return v is None or v == "" or (isinstance(v, str) and not v.strip())
 
 
 def _cell(row: list, j: int) -> Any:
@@ -235,19 +454,46 @@ def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, 
     return i, found, extras
 
 
-def _typed_column(column: model.Column, values) -> list:
-    """Normalise one column. Values repeat a lot (codes, dates), so each distinct raw value is typed once and the
-    column is then mapped through that table at C speed."""
-    fn = normalize.cell
-    table = dict.fromkeys(values)
-    if any(k.__class__ is bool for k in table):  # True == 1.0 as a dict key: type cell by cell
-        return [None if v is None or v == "" else fn(column, v) for v in values]
-    for k in table:
-        table[k] = None if k is None or k == "" else fn(column, k)
+def _typer(column: model.Column):
+    """(memo key, function) typing one raw value of ``column``: ``normalize.cell`` depends on the column's kind and
+    code list only, so columns alike share their memo."""
+    return (column.kind, column.codes), partial(normalize.cell, column)
+
+
+def _typed_column(column: model.Column, values, memo: dict | None = None) -> list:
+    """Normalise one column. Values repeat a lot (codes, dates; the same IDs, names and 序号 on several sheets), so each
+    distinct raw value is typed once per book (``memo``: one table per typing function) and the column is then mapped
+    through that table at C speed."""
+    key, fn = _typer(column)
+    uniq = set(values)
+    if (1 in uniq or 0 in uniq) and bool in set(map(type, values)):  # True == 1 as a key: type cell by cell
+        return [None if v is None or v == "" else fn(v) for v in values]
+    table = None if memo is None else memo.get(key)
+    if table is None:
+        table = {None: None, "": None}
+        if memo is not None:
+            memo[key] = table
+    for k in uniq.difference(table):
+        table[k] = fn(k)
     return list(map(table.__getitem__, values))
 
 
-def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet) -> None:
+def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
+    """The rows from index ``first`` on that hold anything but blanks, and their Excel row numbers."""
+    data_rows, excel_rows = [], []
+    for i in range(first, len(rows)):
+        row = rows[i]
+        if row.count("") + row.count(None) == len(row):
+            continue
+        for v in row:
+            if v is not None and v != "" and not (isinstance(v, str) and v.isspace()):
+                data_rows.append(row)
+                excel_rows.append(i + 1)
+                break
+    return data_rows, excel_rows
+
+
+def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | None = None) -> None:
     rows = grid.sheets[sheet.name]
     header = find_header(rows, _HEADER_KEYS[sheet.name])
     if header is None:
@@ -259,28 +505,25 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet) -> None:
     book.header_rows[sheet.name] = hi + 1
     book.header_columns[sheet.name] = {c: j + 1 for c, j in found.items()}
     book.missing_columns[sheet.name] = [c for c in sheet.column_names if c not in found]
-    data_rows = []
-    excel_rows = []
-    for i in range(hi + 1, len(rows)):
-        row = rows[i]
-        if row.count("") + row.count(None) == len(row) or all(_blank(v) for v in row):
-            continue
-        data_rows.append(row)
-        excel_rows.append(i + 1)
-    width = max((len(r) for r in data_rows), default=0)
-    transposed = list(zip(*(r if len(r) == width else list(r) + [None] * (width - len(r)) for r in data_rows)))
+    data_rows, excel_rows = _data_rows(rows, hi + 1)
+    width = max(map(len, data_rows), default=0)
+    if min(map(len, data_rows), default=0) == width:
+        transposed = list(zip(*data_rows))  # python-calamine's rows are all as wide as the sheet
+    else:
+        transposed = list(zip(*(r if len(r) == width else list(r) + [None] * (width - len(r)) for r in data_rows)))
     def raw_column(j: int | None):
         return transposed[j] if j is not None and j < len(transposed) else [None] * len(data_rows)
 
-    columns = {col.name: _typed_column(col, raw_column(found.get(col.name))) for col in sheet.columns}
-    formula_cells = grid.formulas.get(sheet.name) or set()
+    columns = {col.name: _typed_column(col, raw_column(found.get(col.name)), memo) for col in sheet.columns}
+    formula_cells = grid.formulas.get(sheet.name)
     if formula_cells:
-        for col_name, j in found.items():
-            values = columns[col_name]
-            for k, r in enumerate(excel_rows):
-                if (r, j + 1) in formula_cells:
-                    raw = normalize.raw_text(_cell(data_rows[k], j))
-                    values[k] = Invalid(raw or "(公式)", "formula")
+        row_index = {r: k for k, r in enumerate(excel_rows)}
+        column_at = {j + 1: name for name, j in found.items()}
+        for r, c in formula_cells:
+            k, name = row_index.get(r), column_at.get(c)
+            if k is not None and name is not None:
+                raw = normalize.raw_text(_cell(data_rows[k], c - 1))
+                columns[name][k] = Invalid(raw or "(公式)", "formula")
         # a formula in an otherwise empty row is found by the row scan only when it has a cached value
     book.sheets[sheet.name] = _frame(sheet, excel_rows, columns)
     if extras:
@@ -292,16 +535,20 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet) -> None:
 def _frame(sheet: model.Sheet, excel_rows: list[int], columns: dict[str, list]) -> pd.DataFrame:
     names = sheet.column_names
     n = len(excel_rows)
-    block = np.empty((n, len(names)), dtype=object)  # one 2-D object block: far cheaper than a Series per column
+    # one 2-D object block: far cheaper than a Series per column. Stored column by column (pandas keeps a block as
+    # columns × rows, so the transposed view goes in without a copy) and filled with fromiter, which, unlike a slice
+    # assignment of a list, does not probe every value (dates, Invalid) for being an array or a sequence.
+    block = np.empty((len(names), n), dtype=object)
     for j, c in enumerate(names):
         values = columns.get(c)
-        block[:, j] = values if values is not None else None
-    df = pd.DataFrame(block, columns=names, dtype=object, copy=False)
+        if values is not None:
+            block[j] = np.fromiter(values, dtype=object, count=n)
+    df = pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
     df["_row"] = np.asarray(excel_rows, dtype="int64")
     return df
 
 
-def _parse_cover(book: SchoolBook, rows: list[list]) -> None:
+def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[int, int]]) -> None:
     for i, row in enumerate(rows):
         label = _cell(row, 0)
         if not isinstance(label, str):
@@ -310,7 +557,10 @@ def _parse_cover(book: SchoolBook, rows: list[list]) -> None:
         if key is None or key in book.cover_rows:
             continue
         book.cover_rows[key] = i + 1
-        book.cover[key] = normalize.cover_value(model.COVER[key], _cell(row, 1))
+        if (i + 1, 2) in formula_cells:  # =HYPERLINK(…) as 学校名称: F013, whether or not Excel cached a value
+            book.cover[key] = Invalid(normalize.raw_text(_cell(row, 1)) or "(公式)", "formula")
+        else:
+            book.cover[key] = normalize.cover_value(model.COVER[key], _cell(row, 1))
     for f in model.COVER_FIELDS:
         book.cover.setdefault(f.label, None)
 
@@ -319,13 +569,14 @@ def parse_grid(grid: Grid) -> SchoolBook:
     book = SchoolBook(path=grid.path, properties=dict(grid.properties))
     book.other_sheets = [n for n in grid.sheet_names if canonical_sheet_name(n) is None]
     if model.COVER_SHEET in grid.sheets:
-        _parse_cover(book, grid.sheets[model.COVER_SHEET])
+        _parse_cover(book, grid.sheets[model.COVER_SHEET], grid.formulas.get(model.COVER_SHEET) or set())
     else:
         book.missing_sheets.append(model.COVER_SHEET)
         book.cover = {f.label: None for f in model.COVER_FIELDS}
+    memo: dict = {}  # typed values, shared by every sheet of the book
     for sheet in model.DATA_SHEETS:
         if sheet.name in grid.sheets:
-            _parse_sheet(book, grid, sheet)
+            _parse_sheet(book, grid, sheet, memo)
         else:
             book.missing_sheets.append(sheet.name)
             book.sheets[sheet.name] = _frame(sheet, [], {})

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -16,6 +18,7 @@ from baoxue.reader import read_workbook
 
 ID_A = idcard.make("440101", dt.date(2012, 5, 6), 3, True)
 ID_B = idcard.make("440101", dt.date(2013, 7, 1), 4, False)
+ID_X = next(i for i in (idcard.make("440101", dt.date(2012, 5, 6), seq, True) for seq in range(1, 500)) if i[-1] == "X")
 
 
 def make_book(path: Path, dropout_rows: list[dict], *, header_row: int = 3, reverse: bool = False,
@@ -96,12 +99,14 @@ def test_impossible_or_unparseable_dates_become_invalid_not_coerced(tmp_path, ty
 
 def test_clerk_typing_is_normalised(tmp_path):
     full_width_id = ID_B[:-1].translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}) + ID_B[-1]
-    rows = [{"姓名": " 张三 ", "身份证号": ID_A[:6] + " " + ID_A[6:].lower(), "年级": "初二", "残疾": "√",
+    typed_id = ID_X[:6] + " " + ID_X[6:].lower()
+    assert typed_id.endswith("x") and idcard.checksum_ok(ID_X)  # a lower-case check digit, as clerks type it
+    rows = [{"姓名": " 张三 ", "身份证号": typed_id, "年级": "初二", "残疾": "√",
              "监护人电话": "138 0013 8000", "学籍号": "g" + ID_A},
             {"姓名": "李四", "身份证号": full_width_id, "年级": 3, "残疾": "N", "学籍号": "00123"}]
     df = read_workbook(make_book(tmp_path / "n.xlsx", rows)).sheets["辍学"]
     assert list(df["姓名"]) == ["张三", "李四"]
-    assert list(df["身份证号"]) == [ID_A.upper(), ID_B]
+    assert list(df["身份证号"]) == [ID_X, ID_B]
     assert list(df["年级"]) == ["八年级", "三年级"]
     assert list(df["残疾"]) == ["是", "否"]
     assert df["监护人电话"].iloc[0] == "13800138000"
@@ -224,7 +229,7 @@ def test_oversized_sheet(tmp_path):
     wb = openpyxl.load_workbook(path)
     wb["辍学"].cell(250_000, 1, "x")
     wb.save(path)
-    assert "行列数过多" in _unreadable(path)
+    assert "过大" in _unreadable(path)
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +252,262 @@ def test_reading_a_libreoffice_resaved_workbook(tmp_path, lo_convert):
     src = make_book(tmp_path / "src.xlsx", [{"姓名": "张三", "身份证号": ID_A, "发现日期": dt.date(2026, 9, 3)}])
     df = read_workbook(lo_convert(src, "xlsx", tmp_path / "lo")).sheets["辍学"]
     assert (df["姓名"].iloc[0], df["身份证号"].iloc[0], df["发现日期"].iloc[0]) == ("张三", ID_A, dt.date(2026, 9, 3))
+
+
+# ---------------------------------------------------------------------------------------------- formulas, as Excel stores them
+def _rewrite_member(path: Path, member: str, fn) -> Path:
+    """Rewrite one zip member of a workbook in place (``fn(bytes) -> bytes``): XML only Excel itself would write."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            zout.writestr(info, fn(data) if info.filename == member else data)
+    return path
+
+
+def _sheet_member(path: Path, sheet: str) -> str:
+    from baoxue.reader import _sheet_paths
+    with zipfile.ZipFile(path) as zf:
+        return _sheet_paths(zf)[sheet]
+
+
+def test_formula_is_attributed_to_its_own_column_next_to_empty_formatted_cells(tmp_path):
+    """The template's 500 empty formatted cells in 身份证号 (<c r="E4" s="10" t="n" />) sit right before 学籍号."""
+    from rules_helpers import ROW1, clean, header_col, rework, write
+    from baoxue.validators import validate_file
+    cover, rows = clean()
+    del rows["辍学"][0]["身份证号"]
+    path = write(tmp_path, cover, rows)
+    rework(path, lambda wb: setattr(wb["辍学"].cell(ROW1, header_col(wb["辍学"], "学籍号")), "value", '="G"&"123"'))
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read(_sheet_member(path, "辍学")).decode()
+    id_col, xjh_col = model.DROPOUT.column_names.index("身份证号"), model.DROPOUT.column_names.index("学籍号")
+    assert xjh_col == id_col + 1
+    id_ref, xjh_ref = f"{chr(65 + id_col)}{ROW1}", f"{chr(65 + xjh_col)}{ROW1}"
+    assert re.search(rf'<c r="{id_ref}"[^>]*/><c r="{xjh_ref}"[^>]*><f>', xml)  # the case that went wrong
+    df = read_workbook(path).sheets["辍学"]
+    assert df["身份证号"].iloc[0] is None
+    assert df["学籍号"].iloc[0] == Invalid("(公式)", "formula")
+    _, findings = validate_file(path)
+    assert [(f.sheet, f.row, f.column) for f in findings if f.rule == "F013"] == [("辍学", ROW1, "学籍号")]
+
+
+def test_shared_formulas_with_cached_values_are_formulas_in_their_own_cells(tmp_path):
+    """Excel's shared formula: the anchor <f t="shared" ref=… si="0">…</f>, the others <f t="shared" si="0"/>."""
+    from baoxue.fill import write_school_workbook
+    from rules_helpers import ROW1, clean
+    cover, rows = clean()
+    base = dict(rows["辍学"][0])
+    rows["辍学"] = [dict(base, 序号=k + 1, 身份证号=None, 学籍号=None) for k in range(3)]
+    path = write_school_workbook(tmp_path / "s.xlsx", cover, rows, backup=False)
+    col = model.DROPOUT.column_names.index("学籍号")
+    letter = chr(65 + col)
+    cells = {ROW1: f'<c t="str" s="10" r="{letter}{ROW1}"><f t="shared" ref="{letter}{ROW1}:{letter}{ROW1 + 1}" si="0">'
+                   f'"G"&amp;A{ROW1}</f><v>G1</v></c>',
+             ROW1 + 1: f'<c s="10" r="{letter}{ROW1 + 1}" t="str"><f t="shared" si="0"/><v>G2</v></c>'}
+
+    def inject(xml: bytes) -> bytes:
+        for r, cell in cells.items():
+            xml, n = re.subn(rf'<c r="{letter}{r}"[^>]*?(/>|>.*?</c>)'.encode(), cell.encode(), xml, count=1)
+            assert n == 1
+        return xml
+    _rewrite_member(path, _sheet_member(path, "辍学"), inject)
+    df = read_workbook(path).sheets["辍学"]
+    assert list(df["学籍号"]) == [Invalid("G1", "formula"), Invalid("G2", "formula"), None]
+    assert list(df["身份证号"]) == [None, None, None]
+    assert all(not isinstance(v, Invalid) for c in df.columns if c != "学籍号" for v in df[c])
+
+
+@pytest.mark.parametrize("xml, expected", [
+    # empty formatted cells (self-closing) right before the formula cell, attributes in any order
+    (b'<sheetData><row r="5"><c r="E5" s="10" t="n" /><c s="10" r="F5"><f>"G"&amp;"1"</f><v>G1</v></c></row>'
+     b'</sheetData>', {(5, 6)}),
+    # shared formulas: the anchor and a dependent <f t="shared" si="0"/>; an array formula
+    (b'<sheetData><row r="2"><c r="B2"><f t="shared" ref="B2:B3" si="0">A2*2</f><v>2</v></c></row><row r="3">'
+     b'<c r="A3"/><c r="B3"><f t="shared" si="0"/><v>4</v></c><c r="AB3" t="array"><f t="array" ref="AB3">1</f>'
+     b'</c></row></sheetData>', {(2, 2), (3, 2), (3, 28)}),
+    # rich-text inline strings (<color/>, <family/>, <charset/>) are not cells or formulas; <formula1> and the
+    # x14 <xm:f> of data validations after sheetData are not cells' formulas
+    (b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><r><rPr><color rgb="FF0000"/><family val="2"/><charset '
+     b'val="134"/></rPr><t>x</t></r></is></c><c r="B1"/><c r="C1"><f>1+1</f></c></row></sheetData><dataValidations>'
+     b'<dataValidation sqref="D4"><formula1>$A$1:$A$3</formula1></dataValidation></dataValidations><extLst><ext>'
+     b'<x14:dataValidations><x14:dataValidation><x14:formula1><xm:f>Codes!$A$1</xm:f></x14:formula1>'
+     b'</x14:dataValidation></x14:dataValidations></ext></extLst>', {(1, 3)}),
+    # a namespace prefix, and cells without r (then they follow the previous cell)
+    (b'<x:sheetData><x:row r="7"><x:c r="B7"/><x:c><x:v>1</x:v></x:c><x:c><x:f>A7</x:f></x:c></x:row>'
+     b'</x:sheetData>', {(7, 4)}),
+    (b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>', set()),
+    (b'<sheetData/>', set()),
+])
+def test_formula_cells_of_sheet_xml(xml, expected):
+    from baoxue.reader import _formula_cells
+    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:B2"/>'
+    assert _formula_cells(head + xml + b"</worksheet>") == expected
+
+
+def _cover_formula(path: Path, label: str, formula: str, cached: str | None) -> Path:
+    from baoxue import template
+    ref = template.cover_cell(label).split("!")[-1].replace("$", "")
+    value = f'<v>{cached}</v>' if cached is not None else ""
+    cell = f'<c r="{ref}" s="6" t="str"><f>{formula}</f>{value}</c>'
+
+    def inject(xml: bytes) -> bytes:
+        xml, n = re.subn(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)'.encode(), cell.encode(), xml, count=1)
+        assert n == 1
+        return xml
+    return _rewrite_member(path, _sheet_member(path, model.COVER_SHEET), inject)
+
+
+@pytest.mark.parametrize("cached", [None, "示例县第一小学"])
+def test_a_formula_on_the_cover_is_f013_at_its_cell(tmp_path, cached):
+    """=HYPERLINK(…) as 学校名称: without a cached value it used to be a blank S004, with one it passed silently."""
+    from rules_helpers import cover_row, write
+    from baoxue.validators import validate_file
+    path = _cover_formula(write(tmp_path), "学校名称", 'HYPERLINK("http://x.cn","示例县第一小学")', cached)
+    book = read_workbook(path)
+    assert book.cover["学校名称"] == Invalid(cached or "(公式)", "formula")
+    assert book.cover["学校标识码"] == "5301230001"  # the cells around it are read as before
+    _, findings = validate_file(path)
+    assert [(f.rule, f.sheet, f.row, f.column) for f in findings] == [
+        ("F013", model.COVER_SHEET, cover_row(path, "学校名称"), "学校名称")]
+    assert "公式" in findings[0].message
+
+
+# ---------------------------------------------------------------------------------------------- the file system
+def test_a_directory_passed_as_a_file(tmp_path):
+    folder = tmp_path / "月报.xlsx"
+    folder.mkdir()
+    assert "文件夹" in _unreadable(folder)
+
+
+def test_a_file_without_read_permission(tmp_path, monkeypatch):
+    from baoxue import reader
+    path = make_book(tmp_path / "locked.xlsx", [{"姓名": "张三"}])
+    if os.geteuid() == 0:  # root reads a chmod 000 file anyway: simulate the refusal
+        def denied(*args, **kwargs):
+            raise PermissionError(13, "Permission denied", str(path))
+        monkeypatch.setattr(reader, "open", denied, raising=False)
+    else:
+        path.chmod(0)
+    try:
+        message = _unreadable(path)
+    finally:
+        path.chmod(0o644)
+    assert "权限" in message and "占用" in message
+
+
+def test_any_other_os_error_is_unreadable_with_advice(tmp_path, monkeypatch):
+    from baoxue import reader
+    path = make_book(tmp_path / "net.xlsx", [{"姓名": "张三"}])
+
+    def broken(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(reader, "open", broken, raising=False)
+    message = _unreadable(path)
+    assert "Input/output error" in message and "复制到本机" in message
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), ValueError("bad"), KeyError("x")])
+def test_an_unexpected_python_calamine_error_is_unreadable(tmp_path, monkeypatch, error):
+    import python_calamine
+    path = make_book(tmp_path / "c.xlsx", [{"姓名": "张三"}])
+
+    def fail(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", fail)
+    assert "损坏" in _unreadable(path)
+
+
+def test_unreadable_file_is_one_s005_finding(tmp_path):
+    from baoxue.validators import validate_file
+    folder = tmp_path / "d.xlsx"
+    folder.mkdir()
+    book, findings = validate_file(folder)
+    assert book is None and [f.rule for f in findings] == ["S005"] and "文件夹" in findings[0].message
+
+
+# ---------------------------------------------------------------------------------------------- oversized sheets
+def test_one_stray_value_far_away_is_refused_before_loading(tmp_path):
+    """Row 199,999 × column 999 is within the row and column caps, but 200 million cells in all."""
+    from baoxue.validators import validate_file
+    path = make_book(tmp_path / "stray.xlsx", [{"姓名": "张三"}])
+    wb = openpyxl.load_workbook(path)
+    wb["辍学"].cell(199_999, 999, " ")
+    wb.save(path)
+    book, findings = validate_file(path)
+    assert book is None and [f.rule for f in findings] == ["S005"]
+    assert "过大" in findings[0].message and "删除" in findings[0].message and "199999 行 × 999 列" in findings[0].message
+
+
+def test_a_stray_formatted_empty_cell_far_away_does_not_refuse_the_book(tmp_path):
+    """Formatting alone (a common leftover) holds no value: python-calamine does not store it, the book is read."""
+    from openpyxl.styles import PatternFill
+    path = make_book(tmp_path / "fmt.xlsx", [{"姓名": "张三"}])
+    wb = openpyxl.load_workbook(path)
+    wb["辍学"].cell(199_999, 999).fill = PatternFill("solid", fgColor="FFFF00")
+    wb.save(path)
+    with zipfile.ZipFile(path) as zf:
+        assert b'<dimension ref="A1:ALK199999"' in zf.read(_sheet_member(path, "辍学"))
+    assert list(read_workbook(path).sheets["辍学"]["姓名"]) == ["张三"]
+
+
+@pytest.mark.parametrize("dimension", [b'<dimension ref="A1:B2"/>', b""])
+def test_a_wrong_or_missing_dimension_is_not_trusted(tmp_path, monkeypatch, dimension):
+    from baoxue import reader
+    monkeypatch.setattr(reader, "MAX_CELLS", 50_000)  # a small budget keeps the test light
+    path = make_book(tmp_path / "dim.xlsx", [{"姓名": "张三"}])
+    wb = openpyxl.load_workbook(path)
+    wb["辍学"].cell(2_000, 60, "x")
+    wb.save(path)
+    _rewrite_member(path, _sheet_member(path, "辍学"),
+                    lambda xml: re.sub(rb"<dimension [^>]*/>", dimension, xml, count=1))
+    assert "2000 行 × 60 列" in _unreadable(path)
+
+
+def test_the_size_is_checked_again_after_loading(tmp_path, monkeypatch):
+    from baoxue import reader
+    monkeypatch.setattr(reader, "MAX_CELLS", 50_000)
+    monkeypatch.setattr(reader, "_check_extent", lambda *args: None)  # as if the XML check had been fooled
+    path = make_book(tmp_path / "late.xlsx", [{"姓名": "张三"}])
+    wb = openpyxl.load_workbook(path)
+    wb["辍学"].cell(2_000, 60, "x")
+    wb.save(path)
+    assert "2000 行 × 60 列" in _unreadable(path)
+
+
+# ---------------------------------------------------------------------------------------------- the content decides
+@pytest.mark.parametrize("name", ["月报.xls", "月报.XLSX", "月报", "月报.xlsx.download"])
+def test_a_real_xlsx_under_another_extension_is_read(tmp_path, name):
+    src = make_book(tmp_path / "src.xlsx", [{"姓名": "张三", "身份证号": ID_A}])
+    renamed = tmp_path / name
+    shutil.copy(src, renamed)
+    df = read_workbook(renamed).sheets["辍学"]
+    assert (df["姓名"].iloc[0], df["身份证号"].iloc[0]) == ("张三", ID_A)
+
+
+@pytest.mark.parametrize("name", ["old.xls", "old.xlsx"])
+def test_a_legacy_ole_file_is_unreadable_with_the_save_as_advice(tmp_path, name):
+    (tmp_path / name).write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000)
+    message = _unreadable(tmp_path / name)
+    assert "97-2003" in message and "另存为" in message and ".xlsx" in message
+
+
+# ---------------------------------------------------------------------------------------------- typing and loading paths
+def test_true_and_1_in_one_column_are_typed_apart(tmp_path):
+    """True == 1 as a dict key: a boolean cell must not take the typed value of a 1 (or the other way round)."""
+    rows = [{"姓名": "张三", "班级": 1, "备注": 1}, {"姓名": "李四", "班级": True, "备注": "x"}, {"姓名": "王五", "备注": True}]
+    df = read_workbook(make_book(tmp_path / "b.xlsx", rows)).sheets["辍学"]
+    assert list(df["班级"]) == ["1", "是", None]
+    assert list(df["备注"]) == ["1", "x", "是"]
+
+
+def test_reading_where_no_thread_can_be_started(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+    path = make_book(tmp_path / "t.xlsx", [{"姓名": "张三", "身份证号": ID_A}])
+    threaded = read_workbook(path)
+
+    def no_thread(*args, **kwargs):
+        raise RuntimeError("can't start new thread")
+    monkeypatch.setattr(ThreadPoolExecutor, "submit", no_thread)
+    inline = read_workbook(path)
+    assert inline.sheets["辍学"].equals(threaded.sheets["辍学"]) and inline.cover == threaded.cover

@@ -66,6 +66,10 @@ def type_stage(batch: Batch):
                 elif rule_id == "F014":
                     fields["problem"] = NUMBER_PROBLEMS[reason]
                 out += batch.hits(rule_id, sheet.name, part, column, **fields)
+    for i, book in enumerate(batch.books):   # a formula on the cover (=HYPERLINK(…) as 学校名称): F013 at its cell
+        for label, value in book.cover.items():
+            if value.__class__ is Invalid and value.reason == "formula":
+                out.append(batch.hit(i, "F013", model.COVER_SHEET, book.cover_rows.get(label), label, value))
     return out
 
 

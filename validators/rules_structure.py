@@ -62,6 +62,8 @@ def cover_problem(field: model.CoverField, value) -> tuple[str, str] | None:
         if not field.required:
             return None
         return "为空", f"请在封面填写“{field.label}”{('（' + field.hint + '）') if field.hint else ''}。"
+    if isinstance(value, Invalid) and value.reason == "formula":
+        return None   # F013 reports it
     if isinstance(value, Invalid):
         fixes = {"month": "应为年-月，如 2026-09。", "int": "应为不小于0的整数（无此年级填0或留空）。",
                  "date": "应为日期，如 2026-09-30。"}
