@@ -129,11 +129,12 @@ def as_of_series(df: pd.DataFrame, as_of: Any) -> pd.Series:
 def month_bounds(df: pd.DataFrame, month: Any) -> tuple[pd.Series, pd.Series]:
     """(first day, last day) of the report month per row; NaT where the month is unknown."""
     def convert(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-        values = _values(s)
-        bounds = {m: (month_start(m), month_end(m)) for m in set(values.tolist()) if isinstance(m, str) and m}
-        start = np.array([bounds[m][0] if m in bounds else None for m in values], dtype="datetime64[ns]")
-        end = np.array([bounds[m][1] if m in bounds else None for m in values], dtype="datetime64[ns]")
-        return pd.Series(start, index=s.index), pd.Series(end, index=s.index)
+        # a batch has a handful of months: type each once, then index (the last slot is NaT, for code -1)
+        codes, months = pd.factorize(_values(s), use_na_sentinel=True)
+        ok = [isinstance(m, str) and bool(m) for m in months]
+        starts = np.array([month_start(m) if k else None for m, k in zip(months, ok)] + [None], dtype="datetime64[ns]")
+        ends = np.array([month_end(m) if k else None for m, k in zip(months, ok)] + [None], dtype="datetime64[ns]")
+        return pd.Series(starts[codes], index=s.index), pd.Series(ends[codes], index=s.index)
     if isinstance(month, pd.Series):
         return convert(month.reindex(df.index))
     if not isinstance(month, str) or not month:

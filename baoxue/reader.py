@@ -460,14 +460,15 @@ def _typer(column: model.Column):
     return (column.kind, column.codes), partial(normalize.cell, column)
 
 
-def _typed_column(column: model.Column, values, memo: dict | None = None) -> list:
-    """Normalise one column. Values repeat a lot (codes, dates; the same IDs, names and 序号 on several sheets), so each
-    distinct raw value is typed once per book (``memo``: one table per typing function) and the column is then mapped
-    through that table at C speed."""
+def _typed_column(column: model.Column, values, memo: dict | None = None) -> tuple[list, bool]:
+    """Normalise one column: (typed values, whether any is ``Invalid``). Values repeat a lot (codes, dates; the same IDs,
+    names and 序号 on several sheets), so each distinct raw value is typed once per book (``memo``: one table per typing
+    function) and the column is then mapped through that table at C speed."""
     key, fn = _typer(column)
     uniq = set(values)
     if (1 in uniq or 0 in uniq) and bool in set(map(type, values)):  # True == 1 as a key: type cell by cell
-        return [None if v is None or v == "" else fn(v) for v in values]
+        typed = [None if v is None or v == "" else fn(v) for v in values]
+        return typed, any(v.__class__ is Invalid for v in typed)
     table = None if memo is None else memo.get(key)
     if table is None:
         table = {None: None, "": None}
@@ -475,7 +476,7 @@ def _typed_column(column: model.Column, values, memo: dict | None = None) -> lis
             memo[key] = table
     for k in uniq.difference(table):
         table[k] = fn(k)
-    return list(map(table.__getitem__, values))
+    return list(map(table.__getitem__, values)), any(table[k].__class__ is Invalid for k in uniq)
 
 
 def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
@@ -514,7 +515,11 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
     def raw_column(j: int | None):
         return transposed[j] if j is not None and j < len(transposed) else [None] * len(data_rows)
 
-    columns = {col.name: _typed_column(col, raw_column(found.get(col.name)), memo) for col in sheet.columns}
+    columns, untypable = {}, set()
+    for col in sheet.columns:
+        columns[col.name], bad = _typed_column(col, raw_column(found.get(col.name)), memo)
+        if bad:
+            untypable.add(col.name)
     formula_cells = grid.formulas.get(sheet.name)
     if formula_cells:
         row_index = {r: k for k, r in enumerate(excel_rows)}
@@ -524,8 +529,10 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
             if k is not None and name is not None:
                 raw = normalize.raw_text(_cell(data_rows[k], c - 1))
                 columns[name][k] = Invalid(raw or "(公式)", "formula")
+                untypable.add(name)
         # a formula in an otherwise empty row is found by the row scan only when it has a cached value
     book.sheets[sheet.name] = _frame(sheet, excel_rows, columns)
+    book.untypable[sheet.name] = frozenset(untypable)
     if extras:
         book.extras[sheet.name] = pd.DataFrame(
             {name: list(raw_column(j)) for j, name in extras.items()}

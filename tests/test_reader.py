@@ -511,3 +511,32 @@ def test_reading_where_no_thread_can_be_started(tmp_path, monkeypatch):
     monkeypatch.setattr(ThreadPoolExecutor, "submit", no_thread)
     inline = read_workbook(path)
     assert inline.sheets["辍学"].equals(threaded.sheets["辍学"]) and inline.cover == threaded.cover
+
+
+def test_reader_lists_the_columns_holding_untypable_values_and_the_rules_agree_without_the_list(tmp_path):
+    import dataclasses
+
+    from rules_helpers import clean, write
+
+    from baoxue.validators import validate
+    cover, rows = clean()
+    rows["休学"][0]["申请日期"] = "2026年13月1日"                      # not a date
+    rows["送教记录"][0]["课时"] = "两节"                               # not a number
+    path = write(tmp_path, cover, rows)
+    wb = openpyxl.load_workbook(path)
+    book = read_workbook(path)
+    ws = wb["劝返记录"]
+    ws.cell(int(book.frame("劝返记录")["_row"].iloc[0]), book.header_columns["劝返记录"]["劝返人员"]).value = '="赵"&"老师"'
+    wb.save(path)
+    book = read_workbook(path)
+    assert book.untypable["休学"] == {"申请日期"}
+    assert book.untypable["送教记录"] == {"课时"}
+    assert book.untypable["劝返记录"] == {"劝返人员"}
+    assert book.untypable["辍学"] == frozenset()
+    for sheet, df in book.sheets.items():   # the list is exactly the columns with an Invalid value
+        assert book.untypable[sheet] == {c for c in model.SHEETS[sheet].column_names
+                                         if any(isinstance(v, Invalid) for v in df[c])}
+    unknown = dataclasses.replace(book, untypable={})
+    found = sorted((f.rule, f.sheet, f.row, f.column) for f in validate(book))
+    assert {"F003", "F014", "F013"} <= {r for r, *_ in found}
+    assert found == sorted((f.rule, f.sheet, f.row, f.column) for f in validate(unknown))

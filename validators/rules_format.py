@@ -51,11 +51,16 @@ def type_stage(batch: Batch):
         df = batch.frame(sheet.name)
         if len(df) == 0:
             continue
-        cells = df[sheet.column_names].to_numpy(dtype=object)
+        known = [b.untypable.get(sheet.name) for b in batch.books]
+        names = (sheet.column_names if any(k is None for k in known)
+                 else [c for c in sheet.column_names if any(c in k for k in known)])
+        if not names:
+            continue
+        cells = df[names].to_numpy(dtype=object)
         flat = cells.ravel()
         hit = np.fromiter((v.__class__ is Invalid for v in flat), dtype=bool, count=flat.size).reshape(cells.shape)
         for j in np.flatnonzero(hit.any(axis=0)):
-            column = sheet.column_names[j]
+            column = names[j]
             rows = df[hit[:, j]]
             reasons = pd.Series([v.reason for v in rows[column].tolist()], index=rows.index)
             for reason, part in rows.groupby(reasons, sort=False):
