@@ -32,7 +32,7 @@ def birth_date(value: str) -> dt.date | None:
         return None
 
 
-IMPOSSIBLE_BIRTH = "不是真实存在的日期"          # F006's {problem}, as validators/rules_format.py writes it
+IMPOSSIBLE_BIRTH = "不是真实存在的日期"          # F006's {problem} (the validator and BX_ID_CHECK)
 LATER_THAN = "晚于{label} {date}"                # F006's {problem} for a birth date after the as-of date
 AS_OF_LABEL = "报送月末"                          # what the validator measures against (SPEC §1: the as-of date)
 

@@ -148,9 +148,10 @@ def id_birth(batch: Batch):
         born = batch.ids(sheet.name)[2]
         impossible = well & born.isna()
         future = well & (born > df[AS_OF])
-        out += batch.hits("F006", sheet.name, impossible, "身份证号", problem="不是真实存在的日期")
-        out += batch.hits("F006", sheet.name, future.fillna(False), "身份证号",
-                          problem=df.loc[future.fillna(False), AS_OF].map(lambda d: f"晚于报送月末 {d.date()}"))
+        out += batch.hits("F006", sheet.name, impossible, "身份证号", problem=idcard.IMPOSSIBLE_BIRTH)
+        later = future.fillna(False)
+        out += batch.hits("F006", sheet.name, later, "身份证号", problem=df.loc[later, AS_OF].map(
+            lambda d: idcard.LATER_THAN.format(label=idcard.AS_OF_LABEL, date=d.date().isoformat())))
     return out
 
 
