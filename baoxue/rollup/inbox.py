@@ -27,22 +27,32 @@ def discover(inbox: str | Path, exclude: list[str | Path] = ()) -> list[Path]:
     (the history store, the register when it sits in the inbox)."""
     root = Path(inbox)
     excluded = {Path(p).resolve() for p in exclude if p}
+    # resolve (a system call per path component) only the paths that could be excluded
+    names = {p.name for p in excluded} | {Path(p).name for p in exclude if p}
+
+    def is_excluded(path: Path) -> bool:
+        return path.name in names and path.resolve() in excluded
+
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames
-                             if not d.startswith(".") and (here / d).resolve() not in excluded)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not is_excluded(here / d))
         for name in sorted(filenames):
             if is_skipped_name(name):
                 continue
-            if name.lower().endswith(WORKBOOK_SUFFIXES + LOOKALIKE_SUFFIXES) and (here / name).resolve() not in excluded:
+            if name.lower().endswith(WORKBOOK_SUFFIXES + LOOKALIKE_SUFFIXES) and not is_excluded(here / name):
                 found.append(here / name)
     return found
 
 
 def relative_name(path: str | Path, inbox: str | Path) -> str:
     """The file's name as the officer sees it: relative to the inbox, with forward slashes."""
+    p, root = Path(path), Path(inbox)
     try:
-        return Path(path).resolve().relative_to(Path(inbox).resolve()).as_posix()
+        return p.relative_to(root).as_posix()   # the usual case: ``discover`` joined the name to the inbox
+    except ValueError:
+        pass
+    try:
+        return p.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)

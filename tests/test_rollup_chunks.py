@@ -1,0 +1,49 @@
+"""How a roll-up splits its files into batches for the workers, and how a file is named relative to the inbox."""
+from __future__ import annotations
+
+import pytest
+
+from baoxue.rollup.engine import MAX_CHUNK, MIN_CHUNK, TAIL_CHUNK, _chunks
+from baoxue.rollup.inbox import discover, relative_name
+
+
+@pytest.mark.parametrize("n, workers", [(1, 2), (8, 2), (30, 2), (100, 2), (500, 2), (2000, 2), (2000, 1), (5000, 4)])
+def test_chunks_cover_every_file_once_in_order(n, workers):
+    paths = [f"f{i}.xlsx" for i in range(n)]
+    chunks = _chunks(paths, workers)
+    assert [p for c in chunks for p in c] == paths
+    assert all(len(c) <= MAX_CHUNK for c in chunks)
+    assert all(len(c) >= MIN_CHUNK for c in chunks) or len(chunks) == 1
+
+
+def test_large_run_shrinks_chunks_towards_the_end():
+    """Big batches first (the rules' fixed cost per batch), small ones last so two workers finish together: no chunk
+    after the first small one is bigger than TAIL_CHUNK plus a remainder, and the last ones are far below MAX_CHUNK."""
+    sizes = [len(c) for c in _chunks([str(i) for i in range(2000)], 2)]
+    assert sizes[0] == MAX_CHUNK
+    assert sizes[:-1] == sorted(sizes[:-1], reverse=True)
+    assert max(sizes[-4:]) < 2 * TAIL_CHUNK
+    assert min(sizes) >= TAIL_CHUNK
+
+
+def test_relative_name(tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    (inbox / "城关镇").mkdir(parents=True)
+    book = inbox / "城关镇" / "a.xlsx"
+    book.write_bytes(b"x")
+    assert relative_name(book, inbox) == "城关镇/a.xlsx"
+    assert relative_name(str(book), str(inbox)) == "城关镇/a.xlsx"
+    monkeypatch.chdir(tmp_path)
+    assert relative_name("inbox/城关镇/a.xlsx", inbox) == "城关镇/a.xlsx"      # relative path, absolute inbox
+    assert relative_name(tmp_path / "elsewhere.xlsx", inbox) == str(tmp_path / "elsewhere.xlsx")
+
+
+def test_discover_excludes_register_and_store_only(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "store" / "months").mkdir(parents=True)
+    (inbox / "store" / "x.xlsx").write_bytes(b"x")
+    (inbox / "sub").mkdir()
+    for name in ("学校名录.xlsx", "a.xlsx", "sub/学校名录.xlsx", "~$a.xlsx"):
+        (inbox / name).write_bytes(b"x")
+    found = [p.relative_to(inbox).as_posix() for p in discover(inbox, exclude=[inbox / "store", inbox / "学校名录.xlsx"])]
+    assert found == ["a.xlsx", "sub/学校名录.xlsx"]
