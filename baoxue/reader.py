@@ -341,12 +341,14 @@ class _Inline:
         pass
 
 
-def load_grid(path: str | Path) -> Grid:
+def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
     """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only).
 
     The content decides, not the extension: a real .xlsx renamed to .xls is read as the .xlsx it is. Each sheet's XML is
     checked (size, formula cells) before python-calamine loads it; python-calamine works without the GIL, so it loads
-    sheets on a worker thread while this one checks the next sheet and converts the loaded ones to Python lists."""
+    sheets on a worker thread while this one checks the next sheet and converts the loaded ones to Python lists.
+    ``pipelined=False`` loads in this thread: where every core already reads its own files (the roll-up's process
+    pool), the extra thread only costs CPU."""
     import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
     data = _sniff(path)
@@ -379,7 +381,7 @@ def load_grid(path: str | Path) -> Grid:
             # small sheets first: the worker has them to load while this thread reads the big ones' XML
             order = sorted(wanted, key=lambda w: infos[members[w[0]]].file_size if members[w[0]] in infos else 0)
             formulas, rows = {}, {}
-            pool = ThreadPoolExecutor(1, thread_name_prefix="baoxue-read")
+            pool = ThreadPoolExecutor(1, thread_name_prefix="baoxue-read") if pipelined else _Inline()
             try:
                 loading = []
                 for name, _ in order:
@@ -594,14 +596,15 @@ def parse_grid(grid: Grid) -> SchoolBook:
     return book
 
 
-def read_workbook(path: str | Path) -> SchoolBook:
-    """Read one school workbook. Raises ``UnreadableWorkbook`` (Chinese message) for anything that is not one."""
+def read_workbook(path: str | Path, pipelined: bool = True) -> SchoolBook:
+    """Read one school workbook. Raises ``UnreadableWorkbook`` (Chinese message) for anything that is not one.
+    ``pipelined``: see ``load_grid``."""
     # Reading allocates one list per row and one object per cell, none of them in reference cycles: pausing the cyclic
     # garbage collector meanwhile stops it from re-scanning everything the caller holds, again and again.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return parse_grid(load_grid(path))
+        return parse_grid(load_grid(path, pipelined))
     finally:
         if paused:
             gc.enable()

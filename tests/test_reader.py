@@ -540,3 +540,13 @@ def test_reader_lists_the_columns_holding_untypable_values_and_the_rules_agree_w
     found = sorted((f.rule, f.sheet, f.row, f.column) for f in validate(book))
     assert {"F003", "F014", "F013"} <= {r for r, *_ in found}
     assert found == sorted((f.rule, f.sheet, f.row, f.column) for f in validate(unknown))
+
+
+def test_loading_in_one_thread_gives_the_same_book(tmp_path):
+    from rules_helpers import clean, write
+
+    from baoxue.reader import load_grid
+    path = write(tmp_path, *clean())
+    threaded, inline = load_grid(path), load_grid(path, pipelined=False)
+    assert inline.sheets == threaded.sheets and inline.formulas == threaded.formulas
+    assert inline.sheet_names == threaded.sheet_names and inline.hidden == threaded.hidden

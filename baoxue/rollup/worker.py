@@ -286,7 +286,7 @@ def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> 
     for p in paths:
         name = relative_name(p, inbox)
         try:
-            book = read_workbook(p)
+            book = read_workbook(p, pipelined=False)   # each core of the pool reads its own files
         except UnreadableWorkbook as e:
             results.append(FileResult(path=str(p), file=name, role=UNREADABLE, error=e.message))
             continue
