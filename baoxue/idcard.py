@@ -7,7 +7,7 @@ import re
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-ID_RE = re.compile(r"^\d{17}[\dX]$")
+ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)   # ASCII digits only: "١" is a digit to \d, not to an ID
 
 
 def check_digit(first17: str) -> str:

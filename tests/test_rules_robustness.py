@@ -9,9 +9,12 @@ from baoxue.reader import read_workbook
 from baoxue.validators import validate_books
 from rules_helpers import clean, write
 
+ARABIC_INDIC_ID = "١١٠١٠١٢٠١٠٠١٠١١٢٣٤"   # digits to Python's \d, not to an ID number
+
 ODD = [True, False, -1, 0, 3.7, 1e20, 46000, " ", "=1+1", "+86 138", "😀" * 30, "张" * 40, dt.date(1900, 1, 1),
        dt.datetime(2026, 9, 3, 10, 5), "2026-09-03", "2026-02-30", "abc", "N/A", "是", "否", "X", "0" * 18,
-       "G" + "1" * 18, "L" + "A" * 18, "初三", "13", None]
+       "G" + "1" * 18, "L" + "A" * 18, "初三", "13", None,
+       ARABIC_INDIC_ID, "G" + ARABIC_INDIC_ID, "١٣٩١٢٣٤٥٦٧٨", "١٢٣٤٥٦٧٨٩٠"]
 
 
 def odd_rows(rng: random.Random, sheet: model.Sheet, n: int) -> list[dict]:
@@ -102,3 +105,14 @@ def test_missing_visit_log_is_one_s001_not_a_t001_per_child(tmp_path):
     path = rework(write(tmp_path, cover, rows, "nolog.xlsx"), lambda wb: wb.remove(wb["送教记录"]))
     findings = validate_books([read_workbook(path)])[0]
     assert [(f.rule, f.sheet) for f in findings] == [("S001", "送教记录")]
+
+
+def test_digits_of_other_scripts_are_malformed_not_a_crash(tmp_path):
+    cover, rows = clean()
+    rows["辍学"][0]["身份证号"] = ARABIC_INDIC_ID
+    rows["辍学"][0]["学籍号"] = "G" + ARABIC_INDIC_ID
+    rows["辍学"][0]["监护人电话"] = "١٣٩١٢٣٤٥٦٧٨"
+    findings = validate_books([read_workbook(write(tmp_path, cover, rows))])[0]
+    got = {(f.rule, f.column) for f in findings if f.sheet == "辍学" and f.row == 4}
+    assert {("F004", "身份证号"), ("F009", "学籍号"), ("F010", "监护人电话")} <= got
+    assert not [f for f in findings if f.rule == "S005"]

@@ -8,7 +8,6 @@ message template from the catalogue.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import cached_property
 from typing import Any, Iterable
 
@@ -24,7 +23,7 @@ from baoxue.policy import Policy
 
 from . import catalogue
 
-ID_RE = re.compile(r"^\d{17}[\dX]$")
+ID_RE = idcard.ID_RE
 AS_OF = "_as_of"
 MONTH = "_month"
 EMPTY = "（空）"
@@ -109,9 +108,10 @@ class Batch:
             df = self.frame(sheet)
             cols = [c.name for c in model.SHEETS[sheet].columns if c.kind == "date"]
             cells = df[cols].to_numpy(dtype=object).ravel() if len(df) else np.empty(0, dtype=object)
-            seen: dict = {}
-            days = np.fromiter((seen[v] if v in seen else seen.setdefault(v, cases._day(v)) for v in cells),
-                               dtype=np.int64, count=cells.size)
+            # dates repeat: hash the cells in C (empty cells get code -1), type each distinct value once
+            codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+            table = np.fromiter((cases._day(v) for v in uniques), dtype=np.int64, count=len(uniques))
+            days = np.append(table, cases._NAT)[codes]
             return cols, days.reshape(len(df), len(cols)).view("datetime64[D]").astype("datetime64[ns]")
         return self._memo(("date_matrix", sheet), make)
 
@@ -139,9 +139,11 @@ class Batch:
             ids = self.texts(sheet, "身份证号")
             well = pd.Series(np.array([v is not None and ID_RE.match(v) is not None for v in ids.tolist()], dtype=bool),
                              index=ids.index)
-            days = np.array([_id_day(v) if ok else cases._NAT for v, ok in zip(ids.tolist(), well.tolist())],
-                            dtype="int64").view("datetime64[D]").astype("datetime64[ns]")
-            return ids, well, pd.Series(days, index=ids.index)
+            days = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[D]")
+            mask = well.to_numpy()
+            if mask.any():
+                days[mask] = id_birth_days([v for v, ok in zip(ids.tolist(), mask.tolist()) if ok])
+            return ids, well, pd.Series(days.astype("datetime64[ns]"), index=ids.index)
         return self._memo(("ids", sheet), make)
 
     def expected_check_digits(self, sheet: str) -> pd.Series:
@@ -214,12 +216,20 @@ class Batch:
                              catalogue.message(rule, **fields))
 
 
-def _id_day(v: str) -> int:
-    """Days since 1970 of an ID's digits 7–14, or the NaT pattern when they are not a real date."""
-    try:
-        return dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14])).toordinal() - cases._EPOCH
-    except ValueError:
-        return cases._NAT
+def id_birth_days(ids: list[str]) -> np.ndarray:
+    """The birth dates (digits 7–14) of well-formed IDs as datetime64[D], NaT where they are not a real date
+    (vectorised: one byte array for all IDs instead of a ``datetime.date`` per ID)."""
+    d = np.frombuffer("".join(v[6:14] for v in ids).encode("ascii"), dtype=np.uint8).reshape(-1, 8).astype(np.int64) - 48
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 4] * 10 + d[:, 5]
+    day = d[:, 6] * 10 + d[:, 7]
+    ok = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+    first = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
+    length = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    ok &= day <= length
+    out = first.astype("datetime64[D]") + (day - 1)
+    out[~ok] = np.datetime64("NaT")
+    return out
 
 
 def _per_row(value: Any, df: pd.DataFrame) -> list:

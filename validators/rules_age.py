@@ -46,7 +46,7 @@ def ages(batch: Batch, sheet: model.Sheet) -> tuple[pd.Series, pd.Series, pd.Ser
         months = born.astype("datetime64[M]").astype(np.int64) % 12 + 1
         cut_years = cut_np.astype("datetime64[Y]").astype(np.int64)
         age = np.where(unknown, np.nan, (cut_years - years - (months >= 9)).astype("float64"))
-        return pd.Series(age, index=df.index), cut, pd.Series(source, index=df.index)
+        return pd.Series(age, index=df.index), cut, pd.Series(source, index=df.index, dtype=object)
     return batch._memo(("ages", sheet.name), make)
 
 

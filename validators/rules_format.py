@@ -102,7 +102,6 @@ def number_ranges(batch: Batch):
 
 
 # ---------------------------------------------------------------------------------------------- ID numbers
-ID_RE = r"^\d{17}[\dX]$"   # also batch.ID_RE (compiled)
 MALFORMED = "格式不对：应为17位数字加1位数字或X（共18位），当前为{n}位。请对照证件重新录入（该列须为文本格式）。"
 
 
@@ -188,7 +187,7 @@ def birth_matches_id(batch: Batch):
 
 # ---------------------------------------------------------------------------------------------- 学籍号
 TEMP_XJH = re.compile(r"^L[0-9A-Z]{18}$")
-G_XJH = re.compile(r"^G\d{17}[\dX]$")
+G_XJH = re.compile(r"^G\d{17}[\dX]$", re.ASCII)
 
 @rule("F009")
 def xjh_format(batch: Batch):
@@ -217,7 +216,7 @@ def xjh_format(batch: Batch):
 # ---------------------------------------------------------------------------------------------- phones
 MOBILE = r"1[3-9]\d{9}"
 LANDLINE = r"0\d{2,3}-?\d{7,8}(?:-\d{1,6})?"
-PHONE_RE = re.compile(rf"^(?:\+?86-?)?(?:{MOBILE}|{LANDLINE})$")
+PHONE_RE = re.compile(rf"^(?:\+?86-?)?(?:{MOBILE}|{LANDLINE})$", re.ASCII)
 
 
 def phone_ok(v) -> bool:

@@ -51,7 +51,7 @@ def template_version(batch: Batch):
     return out
 
 
-SCHOOL_CODE = re.compile(r"^\d{10}$")
+SCHOOL_CODE = re.compile(r"^\d{10}$", re.ASCII)
 
 
 def cover_problem(field: model.CoverField, value) -> tuple[str, str] | None:
