@@ -1,4 +1,7 @@
-"""Monthly indicators (SPEC §5): one school's figures from its SchoolBook, and sums for townships and the county.
+"""Monthly indicators (SPEC §5): schools' figures from their SchoolBooks, and sums for townships and the county.
+
+``batch_indicators(books)`` computes many schools' figures in one pass over the concatenated frames (the roll-up shares
+the validators' batch); ``school_indicators(book)`` is a batch of one — there is one implementation of the definitions.
 
 ``INDICATORS`` is the ordered list of (JSON key, 月报汇总 label); the template's live formulas, ``update``'s 程序计算值
 column, the roll-up's JSON and the monthly report all follow it.
@@ -8,9 +11,10 @@ functions the rules use (``baoxue.cases``), so a figure and a warning can never 
 """
 from __future__ import annotations
 
-import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
+
+import numpy as np
 
 from . import model
 from .book import SchoolBook, month_end, month_start
@@ -64,73 +68,154 @@ def rate(numerator: int | float, enrolled: int | float) -> float | None:
     return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _in(day: Any, start: dt.date, end: dt.date) -> bool:
-    return isinstance(day, dt.date) and start <= day <= end
-
-
-def _count(mask) -> int:
-    return int(sum(bool(v) for v in mask))
+# The columns the figures read, per sheet. A book whose non-empty sheet lacks one raises KeyError (a malformed book the
+# roll-up lists without figures), whether it is computed alone or in a batch (where concatenation would fill it in).
+_USED_COLUMNS: dict[str, frozenset[str]] = {
+    model.DROPOUT.name: frozenset(("类型", "发现日期", "状态", "年级", "复学日期", "销号日期", "限期复学通知日期", "行政处罚日期")),
+    model.LEAVE.name: frozenset(("状态", "休学起始日期", "预计复学日期")),
+    model.DEFER.name: frozenset(("状态", "缓学截止日期")),
+    model.HOME.name: frozenset(("状态", "身份证号")),
+    model.VISITS.name: frozenset(("送教日期", "身份证号", "课时")),
+}
 
 
 def school_indicators(book: SchoolBook, policy=None) -> dict[str, Any]:
-    """SPEC §5 figures of one school for its report month (counts of rows; rates in percent, None when 0/0)."""
-    from . import cases
-    from .policy import DEFAULT
-
-    policy = policy or DEFAULT
+    """SPEC §5 figures of one school for its report month (counts of rows; rates in percent, None when 0/0): a batch
+    of one (``batch_indicators``). Raises ValueError when the cover has no valid report month."""
     if not book.month:
         raise ValueError("封面的“报送月份”为空或格式不对，无法计算月报指标。")
-    start, as_of = month_start(book.month), month_end(book.month)
+    return batch_indicators([book], policy)[0]
+
+
+def batch_indicators(books: Iterable[SchoolBook], policy=None, batch=None) -> list[dict[str, Any] | None]:
+    """SPEC §5 figures of many schools at once, in the order of ``books`` (None for a book without a valid report
+    month). One vectorised pass over the concatenated frames of a ``baoxue.validators.batch.Batch`` (each book's rows
+    counted by its ``_book`` key): pass the batch validation used (``validate_books(..., batch=)``) to share its frames
+    and typed columns; it must be over the same books. Each book's figures are the same whether it is computed alone
+    or with others (only its own rows and IDs count)."""
+    from . import cases
+    from .cases import BOOK_KEY
+    from .policy import DEFAULT
+    from .validators.batch import AS_OF, MONTH, Batch
+
+    books = list(books)
+    if batch is None:
+        policy = policy or DEFAULT
+        batch = Batch(books, policy)
+    else:
+        if len(batch.books) != len(books) or any(a is not b for a, b in zip(batch.books, books)):
+            raise ValueError("batch_indicators: the batch is over other books")
+        policy = policy or batch.policy
+    n = len(books)
+    if not n:
+        return []
+    has_rows = dict.fromkeys(_USED_COLUMNS, False)   # a sheet no book has rows on is not concatenated (all zero)
+    for book in books:
+        for sheet, used in _USED_COLUMNS.items():
+            df = book.sheets.get(sheet)
+            if df is not None and len(df):
+                has_rows[sheet] = True
+                if not used.issubset(df.columns):
+                    raise KeyError(f"{sheet}: {sorted(used.difference(df.columns))}")
+    months = [b.month for b in books]
+    nat = np.datetime64("NaT", "ns")
+    starts = np.array([np.datetime64(month_start(m), "ns") if m else nat for m in months], dtype="datetime64[ns]")
+    ends = np.array([np.datetime64(month_end(m), "ns") if m else nat for m in months], dtype="datetime64[ns]")
+    zeros = np.zeros(n, dtype=np.int64)
+
+    def counts(df, mask) -> np.ndarray:
+        """Rows per book where ``mask`` (bool per row of ``df``) holds."""
+        mask = np.asarray(mask, dtype=bool)
+        return np.bincount(df[BOOK_KEY].to_numpy()[mask], minlength=n)
+
+    def in_month(sheet: str, df, column: str) -> np.ndarray:
+        """Bool per row: ``column`` is dated within the row's book's report month (SPEC §5 "in M")."""
+        day = batch.dates(sheet, column).to_numpy()
+        key = df[BOOK_KEY].to_numpy()
+        return (day >= starts[key]) & (day <= ends[key])
+
+    def is_(df, column: str, *values: str) -> np.ndarray:
+        return df[column].isin(values).to_numpy()
+
     out: dict[str, Any] = {}
-    out["enrolled_primary"] = sum(book.enrolment(g) for g in model.PRIMARY_GRADES)
-    out["enrolled_junior"] = sum(book.enrolment(g) for g in model.JUNIOR_GRADES)
+    out["enrolled_primary"] = [sum(b.enrolment(g) for g in model.PRIMARY_GRADES) for b in books]
+    out["enrolled_junior"] = [sum(b.enrolment(g) for g in model.JUNIOR_GRADES) for b in books]
 
-    drop = book.frame(model.DROPOUT.name)
-    kinds, found = drop["类型"].tolist(), drop["发现日期"].tolist()
-    statuses, grades = drop["状态"].tolist(), drop["年级"].tolist()
-    out["new_suspected"] = _count(k == "疑似辍学" and _in(d, start, as_of) for k, d in zip(kinds, found))
-    out["new_dropout"] = _count(k == "辍学" and _in(d, start, as_of) for k, d in zip(kinds, found))
-    out["returned"] = _count(s == "已复学" and _in(d, start, as_of)
-                             for s, d in zip(statuses, drop["复学日期"].tolist()))
-    out["closed"] = _count(_in(d, start, as_of) for d in drop["销号日期"].tolist())
-    is_open = cases.open_mask(model.DROPOUT.name, drop).tolist()
-    out["open_cases"] = _count(is_open)
-    out["open_primary"] = _count(o and g in model.PRIMARY_GRADES for o, g in zip(is_open, grades))
-    out["open_junior"] = _count(o and g in model.JUNIOR_GRADES for o, g in zip(is_open, grades))
-    out["open_unknown"] = _count(s == "去向不明" for s in statuses)
-    for key, (num, enrolled) in RATES.items():
-        out[key] = rate(out[num], out[enrolled])
-    out["escalation_overdue"] = _count(cases.escalation_overdue(drop, as_of, policy)) if len(drop) else 0
+    sheet = model.DROPOUT.name
+    drop = batch.frame(sheet) if has_rows[sheet] else None
+    if drop is not None:
+        found = in_month(sheet, drop, "发现日期")
+        is_open = cases.open_mask(sheet, drop).to_numpy()
+        out["new_suspected"] = counts(drop, is_(drop, "类型", "疑似辍学") & found)
+        out["new_dropout"] = counts(drop, is_(drop, "类型", "辍学") & found)
+        out["returned"] = counts(drop, is_(drop, "状态", "已复学") & in_month(sheet, drop, "复学日期"))
+        out["closed"] = counts(drop, in_month(sheet, drop, "销号日期"))
+        out["open_cases"] = counts(drop, is_open)
+        out["open_primary"] = counts(drop, is_open & is_(drop, "年级", *model.PRIMARY_GRADES))
+        out["open_junior"] = counts(drop, is_open & is_(drop, "年级", *model.JUNIOR_GRADES))
+        out["open_unknown"] = counts(drop, is_(drop, "状态", "去向不明"))
+        out["escalation_overdue"] = counts(drop, cases.escalation_overdue(drop, drop[AS_OF], policy))
+    else:
+        for key in ("new_suspected", "new_dropout", "returned", "closed", "open_cases", "open_primary", "open_junior",
+                    "open_unknown", "escalation_overdue"):
+            out[key] = zeros
 
-    leave = book.frame(model.LEAVE.name)
-    out["on_leave"] = _count(cases.open_mask(model.LEAVE.name, leave))
-    out["new_leave"] = _count(_in(d, start, as_of) for d in leave["休学起始日期"].tolist())
-    out["leave_overdue"] = _count(cases.leave_overdue(leave, as_of)) if len(leave) else 0
+    sheet = model.LEAVE.name
+    leave = batch.frame(sheet) if has_rows[sheet] else None
+    if leave is not None:
+        out["on_leave"] = counts(leave, cases.open_mask(sheet, leave))
+        out["new_leave"] = counts(leave, in_month(sheet, leave, "休学起始日期"))
+        out["leave_overdue"] = counts(leave, cases.leave_overdue(leave, leave[AS_OF]))
+    else:
+        out["on_leave"] = out["new_leave"] = out["leave_overdue"] = zeros
 
-    defer = book.frame(model.DEFER.name)
-    out["deferred"] = _count(cases.open_mask(model.DEFER.name, defer))
-    out["deferred_expired"] = _count(cases.deferral_expired(defer, as_of)) if len(defer) else 0
+    sheet = model.DEFER.name
+    defer = batch.frame(sheet) if has_rows[sheet] else None
+    if defer is not None:
+        out["deferred"] = counts(defer, cases.open_mask(sheet, defer))
+        out["deferred_expired"] = counts(defer, cases.deferral_expired(defer, defer[AS_OF]))
+    else:
+        out["deferred"] = out["deferred_expired"] = zeros
 
-    home = book.frame(model.HOME.name)
-    visits = book.frame(model.VISITS.name)
-    roster_ids = {v for v in home["身份证号"].tolist() if isinstance(v, str) and v}
-    teaching_ids = [v for v, o in zip(home["身份证号"].tolist(), cases.open_mask(model.HOME.name, home).tolist()) if o]
-    out["home_taught"] = len(teaching_ids)
-    out["home_visits"], out["home_hours"], out["home_meeting_min"] = 0, 0, 0
-    if len(visits):  # the pandas work below is the bulk of this function: skip it for schools with no visit log
-        counts = cases.visit_counts(visits, book.month)
-        on_roster = counts[counts.index.isin(list(roster_ids))]
-        out["home_visits"] = int(on_roster["visits"].sum())
-        hours = float(sum(on_roster["hours"].tolist()))
-        out["home_hours"] = int(hours) if hours.is_integer() else round(hours, 2)
-        qualifying = cases.qualifying_counts(visits, book.month, policy)
-        need = int(policy["home_teaching.visits_per_month"])
-        out["home_meeting_min"] = sum(1 for pid in teaching_ids
-                                      if isinstance(pid, str) and qualifying.get(pid, 0) >= need)
+    home = batch.frame(model.HOME.name) if has_rows[model.HOME.name] else None
+    teaching = cases.open_mask(model.HOME.name, home).to_numpy() if home is not None else None
+    out["home_taught"] = counts(home, teaching) if home is not None else zeros
+    home_visits, home_hours, meeting = [0] * n, [0] * n, zeros
+    if has_rows[model.VISITS.name]:
+        visits = batch.frame(model.VISITS.name)
+        # visits in M of roster IDs (any 送教上门 row of the same book), per (book, ID) as visit_counts sums them; the
+        # hours are added per book in the same order (by ID) a book alone adds them, so the floats are the same
+        roster = set() if home is None else set(zip(home[BOOK_KEY].tolist(),
+                                                    batch.texts(model.HOME.name, "身份证号").tolist()))
+        per_id = cases.visit_counts(visits, visits[MONTH])
+        for (b, pid), v, h in zip(per_id.index.tolist(), per_id["visits"].tolist(), per_id["hours"].tolist()):
+            if (b, pid) in roster:
+                home_visits[b] += v
+                home_hours[b] += h
+        if home is not None:
+            # 送教达标: 送教中 rows whose ID (text) has the policy's number of qualifying visits this month; only books
+            # with a visit log count (a book without one has no figures from it, whatever the policy minimum)
+            need = int(policy["home_teaching.visits_per_month"])
+            got = cases.roster_qualifying(home, visits, visits[MONTH], policy).to_numpy()
+            text_id = np.fromiter((isinstance(v, str) for v in home["身份证号"].tolist()), dtype=bool, count=len(home))
+            logged = np.bincount(visits[BOOK_KEY].to_numpy(), minlength=n) > 0
+            meeting = counts(home, teaching & text_id & (got >= need) & logged[home[BOOK_KEY].to_numpy()])
+    out["home_visits"] = home_visits
+    out["home_hours"] = [int(h) if float(h).is_integer() else round(float(h), 2) for h in home_hours]
+    out["home_meeting_min"] = meeting
+    out["zero_report"] = [z if z in model.CODE_LISTS["是否"] else None for z in (b.cover.get("零报告") for b in books)]
 
-    zero = book.cover.get("零报告")
-    out["zero_report"] = zero if zero in model.CODE_LISTS["是否"] else None
-    return {key: out[key] for key in KEYS}
+    columns = {key: (values.tolist() if isinstance(values, np.ndarray) else values) for key, values in out.items()}
+    figures: list[dict[str, Any] | None] = []
+    for i, month in enumerate(months):
+        if not month:
+            figures.append(None)
+            continue
+        one = {key: columns[key][i] for key in columns}
+        for key, (num, enrolled) in RATES.items():
+            one[key] = rate(one[num], one[enrolled])
+        figures.append({key: one[key] for key in KEYS})
+    return figures
 
 
 def aggregate(figures: Iterable[dict[str, Any] | None]) -> dict[str, Any]:

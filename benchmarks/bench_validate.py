@@ -22,8 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baoxue import idcard, model  # noqa: E402
 from baoxue.fill import write_school_workbook  # noqa: E402
+from baoxue.indicators import batch_indicators, school_indicators  # noqa: E402
+from baoxue.policy import DEFAULT  # noqa: E402
 from baoxue.reader import read_workbook  # noqa: E402
 from baoxue.validators import validate, validate_books, validate_file  # noqa: E402
+from baoxue.validators.batch import Batch  # noqa: E402
 from common import bare_read, best  # noqa: E402
 
 
@@ -124,6 +127,10 @@ def main(argv=None) -> int:
         books = [small] * args.books
         t_batch = best_cpu(lambda: validate_books(books), 1)
         t_single = best_cpu(lambda: validate(small), args.repeat) * args.books
+        t_ind_single = best_cpu(lambda: [school_indicators(b) for b in books], 1)
+        shared = Batch(books, DEFAULT)        # as the roll-up does: the indicators reuse validation's batch
+        validate_books(books, DEFAULT, batch=shared)
+        t_ind_batch = best_cpu(lambda: batch_indicators(books, DEFAULT, batch=shared), 1)
     print(f"rows: {n_rows}   findings: {n_findings}")
     print(f"bare calamine read : {t_bare * 1000:8.1f} ms   (baseline 1.00×)")
     print(f"read_workbook      : {t_read * 1000:8.1f} ms   ({t_read / t_bare:.2f}×)")
@@ -131,6 +138,8 @@ def main(argv=None) -> int:
     print(f"validate_file      : {t_all * 1000:8.1f} ms   ({t_all / t_bare:.2f}×, goal ≤ 3×)")
     print(f"roll-up: {args.books} small books as one batch {t_batch * 1000:.0f} ms vs one by one "
           f"{t_single * 1000:.0f} ms ({t_single / t_batch:.1f}× faster)")
+    print(f"roll-up indicators: the same books with validation's batch {t_ind_batch * 1000:.1f} ms vs one by one "
+          f"{t_ind_single * 1000:.0f} ms ({t_ind_single / t_ind_batch:.1f}× faster)")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 - ``validate(book, policy=None) -> list[Finding]``        one workbook (a batch of one)
 - ``validate_file(path, policy=None) -> (book | None, findings)``   unreadable → one S005 finding, never a traceback
-- ``validate_books(books, policy) -> list[list[Finding]]``          the roll-up: one pass of each rule over all books
+- ``validate_books(books, policy, batch=None) -> list[list[Finding]]``  the roll-up: one pass of each rule over all books
 
 Rules are registered with ``@rule("ID")`` in ``rules_*.py``; their words live in ``catalogue.py``.
 """
@@ -52,9 +52,11 @@ def _policy(policy) -> Policy:
     return load_policy(policy)
 
 
-def validate_books(books: list[SchoolBook], policy=None) -> list[list[Finding]]:
-    """Findings per book (same order as ``books``), each list sorted by sheet order, row, column."""
-    batch = Batch(list(books), _policy(policy))
+def validate_books(books: list[SchoolBook], policy=None, batch: Batch | None = None) -> list[list[Finding]]:
+    """Findings per book (same order as ``books``), each list sorted by sheet order, row, column. ``batch``: a
+    ``Batch`` over these books to run the rules on (the roll-up shares it with ``indicators.batch_indicators``)."""
+    if batch is None:
+        batch = Batch(list(books), _policy(policy))
     per_book: list[list[Finding]] = [[] for _ in books]
     for check in _checks():
         for i, finding in check(batch):

@@ -3,7 +3,8 @@ extract the rows the cross-school checks need. Runs in-process, in a process poo
 returns is small and picklable (no SchoolBook crosses a process boundary).
 
 ``process_chunk(paths, inbox, month, policy)`` handles a batch of files: all the month's books of the batch are
-validated together by ``baoxue.validators.validate_books`` (one pass of each rule over the concatenated rows).
+validated together by ``baoxue.validators.validate_books`` (one pass of each rule over the concatenated rows), and
+their indicators computed together by ``baoxue.indicators.batch_indicators`` over the same ``Batch``.
 """
 from __future__ import annotations
 
@@ -247,15 +248,32 @@ def _role(book_month: str | None, month: str) -> str:
     return OTHER
 
 
-def _validate_safely(validate_books, books: list[SchoolBook], policy: Policy) -> list[list[Finding] | None]:
-    """Validate a batch; should a rule trip over one odd book, validate one by one so only that book is affected."""
+def _validate_safely(validate_books, books: list[SchoolBook], policy: Policy, batch=None) -> list[list[Finding] | None]:
+    """Validate a batch; should a rule trip over one odd book, validate one by one so only that book is affected.
+    ``batch``: the ``Batch`` over ``books`` to validate on (shared with the indicators)."""
     try:
-        return validate_books(books, policy)
+        return validate_books(books, policy) if batch is None else validate_books(books, policy, batch=batch)
     except Exception:  # noqa: BLE001 — a roll-up never stops on one bad file
         out: list[list[Finding] | None] = []
         for book in books:
             try:
                 out.append(validate_books([book], policy)[0])
+            except Exception:  # noqa: BLE001
+                out.append(None)
+        return out
+
+
+def _indicators_safely(books: list[SchoolBook], policy: Policy, batch=None) -> list[dict[str, Any] | None]:
+    """SPEC §5 figures of a batch in one pass (sharing validation's ``batch``); should that fail on one odd book,
+    compute them one by one so only that book is left without figures (None, as for a book without a month)."""
+    from ..indicators import batch_indicators, school_indicators
+    try:
+        return batch_indicators(books, policy, batch=batch)
+    except Exception:  # noqa: BLE001 — listed with its findings; left out of the sums
+        out: list[dict[str, Any] | None] = []
+        for book in books:
+            try:
+                out.append(school_indicators(book, policy) if book.month else None)
             except Exception:  # noqa: BLE001
                 out.append(None)
         return out
@@ -277,9 +295,10 @@ def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> l
 
 
 def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> list[FileResult]:
-    from ..indicators import school_indicators
+    from ..policy import DEFAULT
     from ..reader import read_workbook
     from ..validators import validate_books
+    from ..validators.batch import Batch
 
     results: list[FileResult] = []
     current: list[tuple[FileResult, SchoolBook]] = []
@@ -307,8 +326,11 @@ def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> 
             continue
         current.append((r, book))
     if current:
-        batches = _validate_safely(validate_books, [b for _, b in current], policy)
-        for (r, book), found in zip(current, batches):
+        books = [b for _, b in current]
+        batch = Batch(books, policy or DEFAULT)   # one batch: the rules and the indicators share its frames and columns
+        batches = _validate_safely(validate_books, books, policy, batch=batch)
+        figures = _indicators_safely(books, policy, batch=batch)
+        for (r, book), found, indicators in zip(current, batches, figures):
             if found is None:
                 found = [Finding("S005", "error", None, None, None, None,
                                  f"文件“{Path(r.path).name}”校验时出错，无法完成检查。请让学校在 Excel/WPS 中打开后重新保存并报送；"
@@ -317,10 +339,7 @@ def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> 
                 f.school = r.school_code
                 f.file = r.file
             r.findings = list(found)
-            try:
-                r.indicators = school_indicators(book, policy) if book.month else None
-            except Exception:  # noqa: BLE001 — listed with its findings; left out of the sums
-                r.indicators = None
+            r.indicators = indicators
             columns = Columns(book)
             r.cases = _cases(columns)
             r.open_rows = _open_rows(columns)
