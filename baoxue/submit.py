@@ -48,8 +48,8 @@ def _write_copy(src: Path, dst: str, stamp: Stamp) -> None:
         return
     except (ValueError, KeyError, AttributeError):
         pass
-    import openpyxl
-    wb = openpyxl.load_workbook(src, keep_links=True, rich_text=True)
+    from .xlsx_load import load_workbook
+    wb = load_workbook(src, keep_links=True, rich_text=True)
     write_stamp(wb, stamp)
     wb.save(dst)
 

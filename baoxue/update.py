@@ -48,8 +48,8 @@ def plan(book: SchoolBook, policy: Policy) -> UpdatePlan:
 
 
 def _load_openpyxl(path: Path):
-    import openpyxl
-    return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True, rich_text=True)
+    from .xlsx_load import load_workbook
+    return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True, rich_text=True)
 
 
 def update_workbook(path: str | Path, policy: Policy | None = None) -> UpdateResult:

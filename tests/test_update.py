@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -380,3 +381,23 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "F001" in out and "状态" in out
     assert cli.main(["update", str(junk)]) == 2
     assert "无法作为工作簿读取" in capsys.readouterr().err
+
+
+def test_a_number_typed_into_a_date_cell_survives_update(tmp_path):
+    """20260903 typed into a 日期 cell is stored as a number with a date format (Excel shows ####); the reader reads
+    the date it spells, and update must write the clerk's number back, not openpyxl's #VALUE!."""
+    path = school_book(tmp_path / "n.xlsx")
+    book = read_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    row, col = int(book.frame("辍学")["_row"].iloc[0]), book.header_columns["辍学"]["发现日期"]
+    cell = wb["辍学"].cell(row, col)
+    cell.value, cell.number_format = 20260903, "yyyy-mm-dd"
+    wb.save(path)
+    assert read_workbook(path).frame("辍学")["发现日期"].iloc[0] == D(2026, 9, 3)
+    result = update_workbook(path, POLICY)
+    assert result.exit_code in (0, 1)
+    assert read_workbook(path).frame("辍学")["发现日期"].iloc[0] == D(2026, 9, 3)
+    with zipfile.ZipFile(path) as z:
+        names = {n for n in z.namelist() if n.startswith("xl/worksheets/sheet")}
+        xml = "".join(z.read(n).decode() for n in names)
+    assert "#VALUE!" not in xml and ">20260903<" in xml

@@ -1,0 +1,42 @@
+"""openpyxl loading for files baoxue rewrites (``update``, ``submit``): every clerk value survives the round trip.
+
+openpyxl turns a number in a date-formatted cell into a date, and one outside Excel's date range (e.g. 20260903 typed
+into a 日期 cell, which Excel shows as ####) into the error ``#VALUE!``, which a save would then write over the clerk's
+number. While loading here, such a cell keeps its number (the reader reads it as the date it spells; Excel keeps its
+format)."""
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+
+_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _numbers_kept():
+    from openpyxl.worksheet import _reader as R
+
+    original = R.WorkSheetParser.parse_cell
+
+    def parse_cell(self, element):
+        cell = original(self, element)
+        if cell["data_type"] == "e" and element.get("t", "n") == "n":   # a number openpyxl could not make a date
+            text = element.findtext(R.VALUE_TAG, None)
+            if text is not None:
+                cell["data_type"], cell["value"] = "n", R._cast_number(text)
+        return cell
+
+    with _LOCK:
+        R.WorkSheetParser.parse_cell = parse_cell
+        try:
+            yield
+        finally:
+            R.WorkSheetParser.parse_cell = original
+
+
+def load_workbook(path: str | Path, **kwargs):
+    """``openpyxl.load_workbook`` without losing out-of-range numbers in date-formatted cells."""
+    import openpyxl
+    with _numbers_kept():
+        return openpyxl.load_workbook(path, **kwargs)
