@@ -552,7 +552,8 @@ def _frame(sheet: model.Sheet, excel_rows: list[int], columns: dict[str, list]) 
         values = columns.get(c)
         if values is not None:
             block[j] = np.fromiter(values, dtype=object, count=n)
-    df = pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
+    # plain object labels: pandas' default string Index costs more on every column insert and lookup
+    df = pd.DataFrame(block.T, columns=pd.Index(names, dtype=object), dtype=object, copy=False)
     df["_row"] = np.asarray(excel_rows, dtype="int64")
     return df
 

@@ -70,19 +70,24 @@ class Batch:
     def frame(self, sheet: str) -> pd.DataFrame:
         """All books' rows of ``sheet`` with ``_book``, ``_as_of``, ``_month`` (index 0..n-1)."""
         if sheet not in self._frames:
-            parts = []
+            parts, which = [], []
             for i, book in enumerate(self.books):
                 df = book.frame(sheet)
-                if len(df) == 0:
-                    continue
-                n = len(df)
-                df = df.assign(**{BOOK_KEY: np.full(n, i, dtype="int64"),
-                                  MONTH: np.full(n, book.month, dtype=object),
-                                  AS_OF: np.full(n, np.datetime64(book.as_of, "ns") if book.as_of else np.datetime64("NaT"),
-                                                 dtype="datetime64[ns]")})
-                parts.append(df)
+                if len(df):
+                    parts.append(df)
+                    which.append(i)
             if parts:
+                # concatenate first, then add the three book columns once (not a copy of every book's frame each)
                 out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+                key = np.repeat(np.asarray(which, dtype="int64"), [len(df) for df in parts])
+                books = [self.books[i] for i in which]
+                months = np.array([b.month for b in books], dtype=object)
+                ends = np.array([np.datetime64(b.as_of, "ns") if b.as_of else np.datetime64("NaT", "ns") for b in books],
+                                dtype="datetime64[ns]")
+                position = np.repeat(np.arange(len(parts)), [len(df) for df in parts])
+                out[BOOK_KEY] = key
+                out[MONTH] = months[position]
+                out[AS_OF] = ends[position]
             else:
                 out = empty_frame(sheet)
                 out[BOOK_KEY] = pd.Series([], dtype="int64")
