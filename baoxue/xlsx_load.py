@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 from pathlib import Path
 
 _LOCK = threading.Lock()
@@ -27,7 +28,8 @@ def _numbers_kept():
                 cell["data_type"], cell["value"] = "n", R._cast_number(text)
         return cell
 
-    with _LOCK:
+    with _LOCK, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*is marked as a date but the serial value")  # handled above
         R.WorkSheetParser.parse_cell = parse_cell
         try:
             yield
