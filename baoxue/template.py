@@ -99,9 +99,12 @@ def _protect(ws) -> None:
     p.selectUnlockedCells = False
 
 
-def _print_setup(ws, title_rows: str) -> None:
+A3_FROM_COLUMNS = 20   # a ledger this wide is unreadable fitted to A4 width: print it on A3 (landscape)
+
+
+def _print_setup(ws, title_rows: str, columns: int = 0) -> None:
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3 if columns >= A3_FROM_COLUMNS else ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -235,7 +238,7 @@ def add_data_sheet(wb, sheet: model.Sheet, columns: tuple[model.Column, ...] | N
                 ws._cells[(r, j)] = Cell(ws, row=r, column=j, style_array=copy(first._style))
     ws.row_dimensions[HEADER_ROW].height = 32
     ws.freeze_panes = ws.cell(FIRST_INPUT_ROW, 1).coordinate
-    _print_setup(ws, f"{TITLE_ROW}:{HEADER_ROW}")
+    _print_setup(ws, f"{TITLE_ROW}:{HEADER_ROW}", len(columns))
     _protect(ws)
     return ws
 

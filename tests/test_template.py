@@ -68,6 +68,8 @@ def test_data_sheet_layout(wb, sheet):
     assert ws.print_title_rows.replace("$", "") == "1:3"
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    wide = len(sheet.columns) >= template.A3_FROM_COLUMNS     # 辍学 (31 columns) is unreadable on A4
+    assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A3 if wide else ws.PAPERSIZE_A4)
 
 
 @pytest.mark.parametrize("sheet", model.DATA_SHEETS, ids=lambda s: s.name)
