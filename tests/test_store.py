@@ -98,9 +98,8 @@ def test_stale_lock_of_dead_process_is_taken_over(tmp_path):
     assert store.months() == ["2026-10"] and not store.lock_path.exists()
 
 
-def test_interrupted_write_leaves_previous_version(tmp_path, monkeypatch):
-    store = Store(tmp_path / "s")
-    store.save_month("2026-10", tables("2026-10", 2, ["A", "B"]), {"run": 1})
+def crash_on_pointer_switch(monkeypatch) -> None:
+    """The disk fills up just as the store would switch its ``.current`` pointer to the new version."""
     real_replace = os.replace
 
     def crash(src, dst):
@@ -109,6 +108,12 @@ def test_interrupted_write_leaves_previous_version(tmp_path, monkeypatch):
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", crash)
+
+
+def test_interrupted_write_leaves_previous_version(tmp_path, monkeypatch):
+    store = Store(tmp_path / "s")
+    store.save_month("2026-10", tables("2026-10", 2, ["A", "B"]), {"run": 1})
+    crash_on_pointer_switch(monkeypatch)
     with pytest.raises(OSError):
         store.save_month("2026-10", tables("2026-10", 9, ["Z"]), {"run": 2})
     monkeypatch.undo()
@@ -356,14 +361,7 @@ def test_rerunning_a_month_replaces_every_sheet_table_atomically(tmp_path, monke
     assert len(first["cases"]) == 0
 
     book(50, {"辍学": [dropout(other, "孙小少", "七年级", dt.date(2026, 10, 9))]})
-    real_replace = os.replace
-
-    def crash(src, dst):
-        if str(dst).endswith(".current"):
-            raise OSError("disk full")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", crash)
+    crash_on_pointer_switch(monkeypatch)
     with pytest.raises(OSError):
         run_rollup(tmp_path / "inbox", "2026-10", reg, store_dir=store.dir, workers=1)
     monkeypatch.undo()
