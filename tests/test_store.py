@@ -87,13 +87,19 @@ def test_lock_held_by_another_process(tmp_path):
     assert Store(tmp_path / "s").months() == ["2026-10"]
 
 
-def test_stale_lock_of_dead_process_is_taken_over(tmp_path):
-    store = Store(tmp_path / "s")
+def store_with_stale_lock(directory) -> Store:
+    """A store whose lock file was left by a process of this machine that has ended."""
+    store = Store(directory)
     store.dir.mkdir(parents=True)
     proc = multiprocessing.get_context("fork").Process(target=time.sleep, args=(0,))
     proc.start()
     proc.join()
     store.lock_path.write_text(json.dumps({"pid": proc.pid, "host": socket.gethostname(), "started": "x"}))
+    return store
+
+
+def test_stale_lock_of_dead_process_is_taken_over(tmp_path):
+    store = store_with_stale_lock(tmp_path / "s")
     store.save_month("2026-10", tables("2026-10", 1, ["A"]), {})
     assert store.months() == ["2026-10"] and not store.lock_path.exists()
 
@@ -290,12 +296,7 @@ def test_stale_lock_taken_over_by_exactly_one_of_several_processes(tmp_path, mon
 
 
 def test_abandoned_takeover_guard_does_not_block_forever(tmp_path):
-    store = Store(tmp_path / "s")
-    store.dir.mkdir(parents=True)
-    proc = multiprocessing.get_context("fork").Process(target=time.sleep, args=(0,))
-    proc.start()
-    proc.join()
-    store.lock_path.write_text(json.dumps({"pid": proc.pid, "host": socket.gethostname(), "started": "x"}))
+    store = store_with_stale_lock(tmp_path / "s")
     guard = store.dir / ".lock.takeover"
     guard.write_text("")
     with pytest.raises(StoreLocked):         # a takeover in progress (a fresh guard): refused
