@@ -77,7 +77,7 @@ def id_problem(value: Any, as_of: dt.date | None = None, as_of_label: str = idca
 
 def valid_id(value: Any) -> str | None:
     pid = _id(value)
-    return pid if isinstance(pid, str) and not idcard.problems(pid, None) else None
+    return pid if idcard.usable(pid) else None
 
 
 def school_year_cutoff(today: dt.date) -> dt.date:

@@ -841,9 +841,6 @@ class MonthRun:
     report: Path
 
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
-
-
 def late_school(county: DemoCounty, month: str) -> str:
     """The one school that submits late in ``month`` (deterministic by the county's seed)."""
     return random.Random(f"{county.seed}|late|{month}").choice(sorted(s.code for s in county.schools))
@@ -857,7 +854,8 @@ def submission_time(county: DemoCounty, code: str, month: str) -> dt.datetime:
         day = month_end(month)
     if code == late_school(county, month):
         day = month_end(month) + dt.timedelta(days=2)
-    return dt.datetime.combine(day, dt.time(17, 0), BEIJING)
+    from .rollup.rules import CHINA   # the time zone R007 judges lateness in
+    return dt.datetime.combine(day, dt.time(17, 0), CHINA)
 
 
 def run_end_to_end(county: DemoCounty, out_dir: str | Path, policy=None, progress=None) -> list[MonthRun]:

@@ -327,9 +327,7 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
 # ============================================================================================== derived values (pure)
 def _valid_id(v: Any) -> str | None:
     from . import idcard
-    if isinstance(v, str) and idcard.format_ok(v) and idcard.checksum_ok(v) and idcard.birth_date(v) is not None:
-        return v
-    return None
+    return v if idcard.usable(v) else None
 
 
 def _visit_counts(book) -> dict[str, tuple[int, Any]]:

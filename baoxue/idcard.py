@@ -55,6 +55,12 @@ def problems(value: str, as_of: dt.date | None, as_of_label: str = AS_OF_LABEL) 
     return out
 
 
+def usable(value) -> bool:
+    """A text ID whose birth date and sex can be trusted: well formed, right check digit, a real birth date (what
+    ``update`` fills 出生日期/性别 from, and the add-in's BX_ID_BIRTHDATE / BX_ID_SEX read)."""
+    return isinstance(value, str) and not problems(value, None)
+
+
 def age_on(born: dt.date, on: dt.date) -> int:
     """Full years (周岁) on a date (a birthday on ``on`` counts)."""
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

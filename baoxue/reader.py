@@ -65,18 +65,16 @@ def _sniff(path: Path) -> bytes:
         if path.is_dir():
             raise _fail(path, "这是一个文件夹，不是工作簿。")
         size = path.stat().st_size
-        if size == 0:
-            raise _fail(path, "文件是空的（0 字节），可能保存或传输中断。请重新保存后再发送。")
-        if size > MAX_FILE_BYTES:
-            raise _fail(path, f"文件过大（{size / 1048576:.0f} MB），不像是一所学校的月报工作簿。请只保留标准模板中的工作表。")
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        if size <= MAX_FILE_BYTES:   # a huge file is refused without reading it
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)   # +1: a file that grew since the stat is refused too
+            size = len(data)
     except OSError as e:
         raise _os_error(path, e) from None
-    if not data:
+    if size == 0:
         raise _fail(path, "文件是空的（0 字节），可能保存或传输中断。请重新保存后再发送。")
-    if len(data) > MAX_FILE_BYTES:
-        raise _fail(path, "文件过大，不像是一所学校的月报工作簿。请只保留标准模板中的工作表。")
+    if size > MAX_FILE_BYTES:
+        raise _fail(path, f"文件过大（{size / 1048576:.0f} MB），不像是一所学校的月报工作簿。请只保留标准模板中的工作表。")
     head = data[:2048]
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         ext = path.suffix.lower()

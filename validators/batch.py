@@ -79,13 +79,12 @@ class Batch:
             if parts:
                 # concatenate first, then add the three book columns once (not a copy of every book's frame each)
                 out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-                key = np.repeat(np.asarray(which, dtype="int64"), [len(df) for df in parts])
+                position = np.repeat(np.arange(len(parts)), [len(df) for df in parts])   # row -> its part
                 books = [self.books[i] for i in which]
                 months = np.array([b.month for b in books], dtype=object)
                 ends = np.array([np.datetime64(b.as_of, "ns") if b.as_of else np.datetime64("NaT", "ns") for b in books],
                                 dtype="datetime64[ns]")
-                position = np.repeat(np.arange(len(parts)), [len(df) for df in parts])
-                out[BOOK_KEY] = key
+                out[BOOK_KEY] = np.asarray(which, dtype="int64")[position]
                 out[MONTH] = months[position]
                 out[AS_OF] = ends[position]
             else:

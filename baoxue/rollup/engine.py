@@ -233,17 +233,17 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
     if store_dir is False:
-        schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
-        return _rollup(inbox, month, register, schools_in_register, None, policy, progress, workers, dask, cache)
+        return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache)
     store = Store(Path(store_dir) if store_dir else inbox.resolve().parent / DEFAULT_STORE_NAME)
     with store.lock():
-        schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
-        return _rollup(inbox, month, register, schools_in_register, store, policy, progress, workers, dask, cache)
+        return _rollup(inbox, month, register, store, policy, progress, workers, dask, cache)
 
 
-def _rollup(inbox: Path, month: str, register, schools_in_register: list[RegisteredSchool], store: Store | None,
-            policy: Policy, progress: Progress | None, workers: int | None, dask: Any, cache: bool) -> RollupResult:
+def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Policy, progress: Progress | None,
+            workers: int | None, dask: Any, cache: bool) -> RollupResult:
     from ..indicators import aggregate
+
+    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     paths = [str(p) for p in discover(inbox, exclude=exclude)]
@@ -375,8 +375,7 @@ def _sheet_frames(counted: dict[str, FileResult]) -> dict[str, pd.DataFrame]:
     """封面 and the row sheets (休学 … 劝返记录) of the counted schools: one frame per sheet, every column of the sheet
     (empty sheets give an empty frame with the columns), with school, file and Excel row."""
     from .worker import COLUMN_KINDS, COVER_KINDS
-    kinds_by_sheet = {model.COVER_SHEET: {k: ("date" if v == "date" else "int" if v == "int" else "text")
-                                          for k, v in COVER_KINDS.items()}, **COLUMN_KINDS}
+    kinds_by_sheet = {model.COVER_SHEET: COVER_KINDS, **COLUMN_KINDS}
     out = {}
     for sheet, kinds in kinds_by_sheet.items():
         row_col = [] if sheet == model.COVER_SHEET else ["row"]

@@ -113,7 +113,8 @@ def _cases(columns: Columns) -> list[dict[str, Any]]:
 # Clerk sheets stored row by row besides 辍学 (which is ``cases``): all their columns, typed by the column's kind.
 ROW_SHEETS = (model.LEAVE, model.DEFER, model.HOME, model.VISITS, model.PERSUASION)
 COLUMN_KINDS = {s.name: {c.name: c.kind for c in s.columns} for s in ROW_SHEETS}
-COVER_KINDS = {f.label: f.kind for f in model.COVER_FIELDS}
+# the cover's fields stored as dates, whole numbers or text (codes, months, phones, the school code: text)
+COVER_KINDS = {f.label: f.kind if f.kind in ("date", "int") else "text" for f in model.COVER_FIELDS}
 
 
 def typed(v: Any, kind: str) -> Any:
@@ -152,8 +153,7 @@ def _sheet_rows(book: SchoolBook, columns: Columns) -> dict[str, dict[str, list]
         cols = {c: _typed_list(src[c], kind) for c, kind in kinds.items() if c in src}
         cols["row"] = [int(r) for r in src["_row"]]
         out[sheet.name] = cols
-    out[model.COVER_SHEET] = {label: [typed(book.cover.get(label), "date" if kind == "date" else
-                                            "int" if kind == "int" else "text")] for label, kind in COVER_KINDS.items()}
+    out[model.COVER_SHEET] = {label: [typed(book.cover.get(label), kind)] for label, kind in COVER_KINDS.items()}
     return out
 
 
