@@ -20,7 +20,12 @@ from baoxue import edits as E
 from baoxue import model
 from baoxue.book import SchoolBook
 from baoxue.findings import Finding, summarize
-from baoxue.policy import Policy, load_policy
+from baoxue.policy import Policy, PolicyError, load_policy
+from baoxue.carry import CarryError, carry_forward
+from baoxue.stamp import make_stamp
+from baoxue.submit import submission_name, submit_file
+from baoxue.update import plan
+from baoxue.validators import validate
 
 from . import bridge
 
@@ -117,7 +122,6 @@ def validate_message(findings: list[Finding]) -> str:
 # ============================================================================================== buttons
 def validate_book(book, pol: Policy | None = None, live: bridge.LiveRead | None = None) -> Outcome:
     """校验: validate the open workbook, write 校验结果, colour the offending cells, alert with the counts."""
-    from baoxue.validators import validate
     pol = pol or policy()
     live = live or bridge.read_live(book)
     parsed = live.book
@@ -131,7 +135,6 @@ def validate_book(book, pol: Policy | None = None, live: bridge.LiveRead | None 
 
 def update_book(book, pol: Policy | None = None, live: bridge.LiveRead | None = None) -> Outcome:
     """更新: what ``baoxue update`` writes (derived values, 本月送教次数/课时, 月报汇总, 校验结果, marks) — in the live book."""
-    from baoxue.update import plan
     pol = pol or policy()
     live = live or bridge.read_live(book)
     parsed = live.book
@@ -150,9 +153,6 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
     """报送: validate; with any error refuse (and mark). Otherwise stamp — desktop: save the workbook, write the stamped
     copy <学校标识码>_<YYYY-MM>.xlsx (exactly ``baoxue submit``, which reads the saved file, formulas included) and put
     the same stamp in the open workbook; Lite/Server: stamp the live workbook and tell the clerk how to save the copy."""
-    from baoxue.stamp import make_stamp
-    from baoxue.submit import submission_name
-    from baoxue.validators import validate
     pol = pol or policy()
     live = live or bridge.read_live(book)
     parsed, unread = live.book, live.formulas_unread
@@ -181,7 +181,6 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
 
 
 def _submit_desktop(book, path: Path, pol: Policy, out_dir, findings) -> Outcome:
-    from baoxue.submit import submit_file
     try:
         book.save()
     except Exception as e:
@@ -220,7 +219,6 @@ def next_month_book(book, pol: Policy | None = None, live: bridge.LiveRead | Non
     Lite/Server (no files from Python): the clerk first saves a copy whose name contains the next month, then presses
     the button in that copy, which is rewritten in place; in any other workbook nothing is changed.
     (``pol`` is accepted like the other buttons'; carrying forward does not depend on the policy.)"""
-    from baoxue.carry import CarryError, carry_forward
     live = live or bridge.read_live(book)
     parsed = live.book
     try:
@@ -291,7 +289,6 @@ def _next_month_desktop(book, path: Path, parsed: SchoolBook, carried) -> Outcom
 
 def safe(fn, book, *args) -> Outcome:
     """Run a button; anything unexpected becomes a Chinese alert, never a traceback in the clerk's face."""
-    from baoxue.policy import PolicyError
     try:
         return fn(book, *args)
     except PolicyError as e:

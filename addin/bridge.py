@@ -31,6 +31,8 @@ from baoxue import model, normalize
 from baoxue.book import SchoolBook
 from baoxue.findings import Finding
 from baoxue.grid import Grid
+from baoxue.reader import canonical_sheet_name, parse_grid
+from baoxue.template import COMPUTED_FILL, SUMMARY_HEADER
 
 KEPT_NOTES_HEADER = "保留了您自己批注的单元格"   # 校验结果, beside the table: cells where baoxue left the clerk's note
 TEXT_PREFIX = "'"                 # Excel's text prefix: stored as text, not shown, not part of the value
@@ -39,7 +41,6 @@ _NUMERIC_LOOKING = set("0123456789")
 
 # ============================================================================================== reading
 def _canonical_sheet(name: str) -> str | None:
-    from baoxue.reader import canonical_sheet_name  # the reader's sheet-name matching (spaces, full-width characters)
     return canonical_sheet_name(name)
 
 
@@ -193,13 +194,11 @@ class LiveRead:
 
 
 def read_live(book) -> LiveRead:
-    from baoxue.reader import parse_grid
     grid = grid_from_book(book)
     return LiveRead(parse_grid(grid), formulas_unread(grid))
 
 
 async def read_live_async(book) -> LiveRead:
-    from baoxue.reader import parse_grid
     grid = await grid_from_book_async(book)
     return LiveRead(parse_grid(grid), formulas_unread(grid))
 
@@ -447,7 +446,6 @@ class _Applier:
             except Exception:
                 pass
         elif e.sheet == model.SUMMARY_SHEET:
-            from baoxue.template import SUMMARY_HEADER
             new.range((1, 1)).value = [list(SUMMARY_HEADER)]
 
     def replace_table(self, e: E.ReplaceTable) -> None:
@@ -561,7 +559,6 @@ class _Applier:
 
 def _computed_fill() -> str:
     """The template's grey on computed columns (restored when a mark is cleared)."""
-    from baoxue.template import COMPUTED_FILL
     return _hex(str(COMPUTED_FILL.fgColor.rgb))
 
 

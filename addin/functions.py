@@ -14,8 +14,16 @@ from functools import lru_cache
 from typing import Any
 
 from baoxue import cases, idcard, model, normalize
-from baoxue.book import Invalid, month_end
+from baoxue.edits import findings_rows
+from baoxue.grid import Grid
+from baoxue.months import age_cutoff, month_end
+from baoxue.normalize import Invalid
+from baoxue.reader import canonical_sheet_name, parse_grid
+from baoxue.validators import validate
+from baoxue.validators.catalogue import RULES, message
+from baoxue.validators.rules_format import ID_AS_NUMBER, MALFORMED
 
+from .actions import policy
 from .runtime import arg, func
 
 NO_FINDINGS = "未发现问题（本函数只做本表内的检查；跨表检查请点“校验”按钮）"
@@ -27,7 +35,6 @@ NEXT_STEP_ARGS = ("发现日期", *cases.FOUR_STEPS, "状态")   # BX_NEXT_STEP'
 def cross_sheet_rules() -> frozenset[str]:
     """Rules that read a second sheet or the cover (the rule catalogue's ``cross_sheet``): BX_VALIDATE sees one sheet
     only, so it leaves them to the 校验 button."""
-    from baoxue.validators.catalogue import RULES
     return frozenset(i for i, r in RULES.items() if r.cross_sheet)
 
 
@@ -60,8 +67,6 @@ def as_of_date(value: Any) -> dt.date | Invalid | None:
 def id_problem(value: Any, as_of: dt.date | None = None, as_of_label: str = idcard.AS_OF_LABEL) -> str:
     """"" for a valid ID number (or an empty cell), otherwise the messages of F004/F005/F006 exactly as the validator
     writes them for the same cell with ``as_of`` as the report month end (one per line when there are two)."""
-    from baoxue.validators.catalogue import message
-    from baoxue.validators.rules_format import ID_AS_NUMBER, MALFORMED
     pid = _id(value)
     if pid is None:
         return ""
@@ -81,27 +86,27 @@ def valid_id(value: Any) -> str | None:
 
 
 def school_year_cutoff(today: dt.date) -> dt.date:
-    """31 August before the school year holding ``today``: the validators' cut-off (``rules_age.cutoff``, SPEC §3)."""
-    from baoxue.validators.rules_age import cutoff
-    return cutoff(today).date()
+    """31 August before the school year holding ``today``: the validators' cut-off (``months.age_cutoff``, SPEC §3)."""
+    return age_cutoff(today)
 
 
 def next_step(found: Any, persuasion: Any = None, notice: Any = None, penalty: Any = None, judicial: Any = None,
               status: Any = None, policy=None) -> cases.NextStep:
-    """The cells of one 辍学 row, normalised as the reader does, handed to the core (``cases.next_step``)."""
+    """The cells of one 辍学 row, normalised as the reader does, handed to the core (``cases.next_step``); a problem the
+    core names by its rule gets that rule's words (``advice``)."""
     values = (found, persuasion, notice, penalty, judicial, status)
     row = {name: normalize.cell(model.DROPOUT.col(name), v) for name, v in zip(NEXT_STEP_ARGS, values)}
-    return cases.next_step(row, policy)
+    return with_words(cases.next_step(row, policy))
+
+
+def with_words(step: cases.NextStep) -> cases.NextStep:
+    """``step`` with its advice in words: a rule-named problem (F002, F003, C007) says the validator's own message."""
+    return step._replace(advice=message(step.rule, **step.fields)) if step.rule else step
 
 
 def validate_range(values: list[list[Any]] | Any, sheet: str, month: Any = None, first_row: int = 1,
                    policy=None) -> list[list[Any]]:
     """Findings of one sheet's cells (values from column A, row ``first_row`` on) as a table with a header row."""
-    from baoxue.edits import findings_rows
-    from baoxue.grid import Grid
-    from baoxue.reader import canonical_sheet_name, parse_grid
-    from baoxue.validators import validate
-
     canonical = canonical_sheet_name(str(sheet or ""))
     if canonical is None or canonical == model.COVER_SHEET:
         names = "、".join(model.SHEETS)
@@ -170,7 +175,6 @@ def BX_NEXT_STEP(found_date, persuasion_date=None, notice_date=None, penalty_dat
                  status=None):
     """辍学个案的下一步法定措施及其期限（四步法）。参数依次为：发现日期、劝返动员日期、限期复学通知日期、行政处罚日期、
     司法程序日期、状态。返回一行两格：下一步（或须先改正的问题）、截止日期。"""
-    from .actions import policy
     step = next_step(found_date, persuasion_date, notice_date, penalty_date, judicial_date, status, policy())
     return [[step.advice, _excel_date(step.due)]]
 
@@ -180,6 +184,5 @@ def BX_NEXT_STEP(found_date, persuasion_date=None, notice_date=None, penalty_dat
 def BX_VALIDATE(cells, sheet, month=None, first_row=1):
     """校验一张数据表的单元格区域（从A列、第 first_row 行起选，如 辍学!A1:AE300），以动态数组返回问题清单。
     sheet：数据表名称；month：报送月份（可引用封面的报送月份单元格，用于日期和逾期检查）。"""
-    from .actions import policy
     return validate_range(cells, sheet, month, first_row, policy())
 

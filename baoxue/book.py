@@ -19,19 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import model
-
-
-@dataclass(frozen=True)
-class Invalid:
-    """A cell value that failed the type stage. ``raw`` is the value as found (as text)."""
-    raw: str
-    reason: str  # "date", "int", "number", "id_number" (ID stored as a number), "grade", "formula", "month", "code"
-
-    def __str__(self) -> str:
-        return self.raw
-
-    def __bool__(self) -> bool:  # an invalid value is present, not empty
-        return True
+from .months import month_end
 
 
 class UnreadableWorkbook(Exception):
@@ -93,24 +81,3 @@ class SchoolBook:
 def empty_frame(sheet: str) -> pd.DataFrame:
     cols = model.SHEETS[sheet].column_names
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols + ["_row"]})
-
-
-def month_end(month: str) -> dt.date:
-    y, m = (int(p) for p in month.split("-"))
-    first_next = dt.date(y + (m == 12), m % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
-
-
-def month_start(month: str) -> dt.date:
-    y, m = (int(p) for p in month.split("-"))
-    return dt.date(y, m, 1)
-
-
-def next_month(month: str) -> str:
-    y, m = (int(p) for p in month.split("-"))
-    return f"{y + (m == 12):04d}-{m % 12 + 1:02d}"
-
-
-def prev_month(month: str) -> str:
-    y, m = (int(p) for p in month.split("-"))
-    return f"{y - (m == 1):04d}-{(m - 2) % 12 + 1:02d}"

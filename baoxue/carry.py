@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from . import model
-from .book import Invalid, SchoolBook, month_start, next_month
+from .book import SchoolBook
+from .fill import write_school_workbook
+from .months import month_start, next_month, school_year_start
+from .normalize import Invalid
+from .reader import read_workbook
 
 CARRIED_COVER = ("学校标识码", "学校名称", "所属乡镇", "学校类型", "城乡类别", *model.ENROLMENT_LABELS,
                  "填报人", "联系电话", "审核人")
@@ -39,12 +43,6 @@ class Carried:
     cover: dict[str, Any]
     rows: dict[str, list[dict[str, Any]]]
     dropped: dict[str, int] = field(default_factory=dict)   # sheet -> rows not carried
-
-
-def school_year_start(month: str) -> dt.date:
-    """1 September of the school year the month belongs to (a school year runs September–August)."""
-    y, m = (int(p) for p in month.split("-"))
-    return dt.date(y if m >= 9 else y - 1, 9, 1)
 
 
 def _plain(v: Any) -> Any:
@@ -114,8 +112,6 @@ def carry_forward(book: SchoolBook) -> Carried:
 
 def next_month_workbook(src: str | Path, out: str | Path, policy=None) -> Carried:
     """Read ``src``, carry it forward and write the new workbook to ``out`` (an existing ``out`` is backed up first)."""
-    from .fill import write_school_workbook
-    from .reader import read_workbook
 
     if Path(out).resolve() == Path(src).resolve():
         raise CarryError("下月工作簿不能覆盖本月工作簿，请用 --out 指定新的文件名。")

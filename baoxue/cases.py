@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from . import model
-from .book import Invalid, month_end, month_start
-
-BOOK_KEY = "_book"   # batch column: which book a row belongs to
+from .batch import BOOK_KEY, column_values, dates, numbers, present, texts
+from .months import month_end, month_start
+from .policy import DEFAULT
 
 # The four-step method (四步法, SPEC §1): the 辍学 columns dating each step, in the order the steps must be taken (C007).
 FOUR_STEPS = ("劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期")
@@ -49,70 +49,6 @@ def open_mask(sheet: str, df: pd.DataFrame) -> pd.Series:
     return df["状态"].isin(statuses)
 
 
-_DATE_TYPES = (dt.date, dt.datetime)
-
-
-def _values(series: pd.Series) -> np.ndarray:
-    return series.to_numpy(dtype=object, na_value=None) if len(series) else np.empty(0, dtype=object)
-
-
-_EPOCH = dt.date(1970, 1, 1).toordinal()
-_NAT = np.iinfo(np.int64).min   # the bit pattern of NaT
-
-
-def _day(v: Any) -> int:
-    c = v.__class__
-    if c is dt.date:
-        return v.toordinal() - _EPOCH
-    if c is dt.datetime:
-        return v.date().toordinal() - _EPOCH
-    return _NAT
-
-
-def dates(series: pd.Series) -> pd.Series:
-    """datetime64 Series: the ``datetime.date`` values, NaT for empty / Invalid / anything else."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series.astype("datetime64[ns]")
-    seen: dict = {}
-    days = np.array([seen[v] if v in seen else seen.setdefault(v, _day(v)) for v in _values(series)],
-                    dtype="int64").view("datetime64[D]")
-    return pd.Series(days.astype("datetime64[ns]"), index=series.index)
-
-
-def numbers(series: pd.Series) -> pd.Series:
-    """float Series: int/float values, NaN for empty / Invalid / booleans / text."""
-    kept = [float(v) if v.__class__ in (int, float) else np.nan for v in _values(series)]
-    return pd.Series(np.array(kept, dtype="float64"), index=series.index)
-
-
-def texts(series: pd.Series) -> pd.Series:
-    """object Series: the non-empty ``str`` values, None elsewhere (Invalid counts as missing)."""
-    kept = np.array([v if v.__class__ is str and v else None for v in _values(series)], dtype=object)
-    return pd.Series(kept, index=series.index, dtype=object)
-
-
-def present(series: pd.Series) -> pd.Series:
-    """Bool per row: a usable (typed, non-empty) value."""
-    return pd.Series(np.array([_present(v) for v in _values(series)], dtype=bool), index=series.index)
-
-
-def filled(series: pd.Series) -> pd.Series:
-    """Bool per row: something was typed (an untypable ``Invalid`` value counts, unlike ``present``)."""
-    kept = [v is not None and not (v.__class__ is str and not v.strip()) and not (v.__class__ is float and v != v)
-            for v in _values(series)]
-    return pd.Series(np.array(kept, dtype=bool), index=series.index)
-
-
-def _present(v: Any) -> bool:
-    if v is None or v.__class__ is Invalid:
-        return False
-    if v.__class__ is str:
-        return bool(v.strip())
-    if v.__class__ is float:
-        return v == v
-    return v is not pd.NA and v is not pd.NaT
-
-
 def _aligned(df: pd.DataFrame, value: Any, convert) -> pd.Series:
     if isinstance(value, pd.Series):
         return convert(value.reindex(df.index))
@@ -130,7 +66,7 @@ def month_bounds(df: pd.DataFrame, month: Any) -> tuple[pd.Series, pd.Series]:
     """(first day, last day) of the report month per row; NaT where the month is unknown."""
     def convert(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         # a batch has a handful of months: type each once, then index (the last slot is NaT, for code -1)
-        codes, months = pd.factorize(_values(s), use_na_sentinel=True)
+        codes, months = pd.factorize(column_values(s), use_na_sentinel=True)
         ok = [isinstance(m, str) and bool(m) for m in months]
         starts = np.array([month_start(m) if k else None for m, k in zip(months, ok)] + [None], dtype="datetime64[ns]")
         ends = np.array([month_end(m) if k else None for m, k in zip(months, ok)] + [None], dtype="datetime64[ns]")
@@ -150,7 +86,6 @@ def _days(policy, key: str) -> pd.Timedelta:
 
 def _policy(policy):
     if policy is None:
-        from .policy import DEFAULT
         return DEFAULT
     return policy
 
@@ -198,10 +133,36 @@ def no_persuasion_overdue(dropout_df: pd.DataFrame, persuasion_df: pd.DataFrame,
 
 class NextStep(NamedTuple):
     """What BX_NEXT_STEP shows for one 辍学 row: ``advice`` (Chinese), its ``due`` date (None: no legal deadline), and
-    ``problem`` — True when the row must be corrected first (the advice is then the validator's own message)."""
+    ``problem`` — True when the row must be corrected first. A problem a validator rule names carries that ``rule``
+    and its message ``fields`` (the advice is then empty: the add-in renders the rule's own words from the catalogue)."""
     advice: str
     due: dt.date | None = None
     problem: bool = False
+    rule: str | None = None
+    fields: Mapping[str, str] | None = None
+
+
+def _problem(rule: str, **fields: str) -> NextStep:
+    return NextStep("", problem=True, rule=rule, fields=fields)
+
+
+# What to do next at each point of the four-step method (``next_step``), and for an overdue case (the roll-up's
+# 个案跟踪 list, C003–C006). ``{days}``: the policy deadline; ``{date}``: the date the deadline runs from.
+STEP_ADVICE = {
+    "closed": "已销号（{status}）：无需下一步",
+    "judicial": "已进入司法程序：跟进判决或强制执行，孩子复学后销号",
+    "penalty": "第四步 司法程序：仍不送学的，依法提起诉讼或申请人民法院强制执行",
+    "notice": "第三步 行政处罚：接到限期复学通知书后{days}日内仍不送学的，由乡镇政府下达行政处罚决定书",
+    "persuasion": "第二步 责令改正：劝返无效的，由乡镇政府下达限期复学通知书",
+    "found": "第一步 劝返动员：发现后{days}日内入户走访劝返，并在“劝返记录”中逐次登记",
+    "nothing": "请先填写发现日期（必填）",
+}
+OVERDUE_ADVICE = {
+    "C003": "限期复学通知于 {date} 下达，已超过 {days} 天仍未复学，应由乡镇政府下达行政处罚决定书（四步法第三步）。",
+    "C004": "{date} 发现，超过 {days} 天仍无劝返记录，请包保责任人立即入户劝返并记录。",
+    "C005": "预计复学日期 {date} 已过仍在休学，请按疑似辍学核查。",
+    "C006": "缓学截止日期 {date} 已过仍未入学，请核实并督促入学。",
+}
 
 
 def next_step(row: Mapping[str, Any], policy=None) -> NextStep:
@@ -211,44 +172,40 @@ def next_step(row: Mapping[str, Any], policy=None) -> NextStep:
     (``datetime.date``, code text, None, ``Invalid``); a missing key is an empty cell, and an empty 状态 counts as an
     open case (a row just found). The due dates are the ones C004 and C003 measure overdue cases by: 发现日期 +
     ``FIRST_PERSUASION_DAYS`` for step 1, 限期复学通知日期 + ``NOTICE_TO_NEXT_STEP_DAYS`` for step 3 (C003 fires once
-    the as-of date is past it). A row the validator would reject for these columns gets that rule's words instead of
-    advice: 状态 not in the code list (F002), a date that cannot be read (F003), a skipped step (C007)."""
-    from baoxue.validators.catalogue import message    # the rules' words (imported late: the validators import us)
+    the as-of date is past it). A row the validator would reject for these columns gets that rule and its fields
+    instead of advice: 状态 not in the code list (F002), a date that cannot be read (F003), a skipped step (C007)."""
     policy = _policy(policy)
     status = row.get("状态")
     statuses = model.CODE_LISTS["辍学状态"]
     if status not in (None, "") and status not in statuses:
-        return NextStep(message("F002", column="状态", value=str(status), codes="辍学状态", allowed="、".join(statuses)),
-                        problem=True)
+        return _problem("F002", column="状态", value=str(status), codes="辍学状态", allowed="、".join(statuses))
     if status in model.DROPOUT_CLOSING_STATUSES:
-        return NextStep(f"已销号（{status}）：无需下一步")
+        return NextStep(STEP_ADVICE["closed"].format(status=status))
     for column in ("发现日期", *FOUR_STEPS):
         v = row.get(column)
         if v is not None and not isinstance(v, dt.date):
-            return NextStep(message("F003", column=column, value=str(v)), problem=True)
+            return _problem("F003", column=column, value=str(v))
     dated = [row.get(c) is not None for c in FOUR_STEPS]
     for k in range(len(FOUR_STEPS) - 1):
         later = next((j for j in range(k + 1, len(FOUR_STEPS)) if dated[j]), None)
         if not dated[k] and later is not None:
-            return NextStep(message("C007", column=FOUR_STEPS[k], later=FOUR_STEPS[later],
-                                    later_value=_iso(row[FOUR_STEPS[later]])), problem=True)
+            return _problem("C007", column=FOUR_STEPS[k], later=FOUR_STEPS[later],
+                            later_value=_iso(row[FOUR_STEPS[later]]))
     persuasion, notice, penalty, judicial = (row.get(c) for c in FOUR_STEPS)
     found = row.get("发现日期")
     if judicial is not None:
-        return NextStep("已进入司法程序：跟进判决或强制执行，孩子复学后销号")
+        return NextStep(STEP_ADVICE["judicial"])
     if penalty is not None:
-        return NextStep("第四步 司法程序：仍不送学的，依法提起诉讼或申请人民法院强制执行")
+        return NextStep(STEP_ADVICE["penalty"])
     if notice is not None:
         days = int(policy[NOTICE_TO_NEXT_STEP_DAYS])
-        return NextStep(f"第三步 行政处罚：接到限期复学通知书后{days}日内仍不送学的，由乡镇政府下达行政处罚决定书",
-                        _as_date(notice) + dt.timedelta(days=days))
+        return NextStep(STEP_ADVICE["notice"].format(days=days), _as_date(notice) + dt.timedelta(days=days))
     if persuasion is not None:
-        return NextStep("第二步 责令改正：劝返无效的，由乡镇政府下达限期复学通知书")
+        return NextStep(STEP_ADVICE["persuasion"])
     if found is not None:
         days = int(policy[FIRST_PERSUASION_DAYS])
-        return NextStep(f"第一步 劝返动员：发现后{days}日内入户走访劝返，并在“劝返记录”中逐次登记",
-                        _as_date(found) + dt.timedelta(days=days))
-    return NextStep("请先填写发现日期（必填）", problem=True)
+        return NextStep(STEP_ADVICE["found"].format(days=days), _as_date(found) + dt.timedelta(days=days))
+    return NextStep(STEP_ADVICE["nothing"], problem=True)
 
 
 def _as_date(v: dt.date) -> dt.date:

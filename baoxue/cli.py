@@ -11,15 +11,19 @@ import os
 import sys
 
 from . import __version__
+from .policy import PolicyError
 
 COMMANDS = ("template", "validate", "update", "submit", "verify", "next-month", "rollup", "demo", "addin")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser. Given the command line, only the named sub-command's module is imported (each imports its part of
+    the core at module top; importing all of them costs a second or two of start-up); without one, all of them."""
     parser = argparse.ArgumentParser(prog="baoxue", description="控辍保学月报工作簿：模板、校验、报送、汇总 (baoxue)")
     parser.add_argument("--version", action="version", version=f"baoxue {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    named = next((a for a in argv or () if not a.startswith("-")), None)
+    for name in (named,) if named in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"baoxue.commands.{name.replace('-', '_')}")
         except ModuleNotFoundError as e:
@@ -36,12 +40,11 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8")
         except (AttributeError, ValueError):
             pass
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from .policy import PolicyError
     try:
         return int(args.func(args) or 0)
     except PolicyError as e:

@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from . import idcard, model
-from .book import month_end, month_start
+from .atomic import atomic_save
+from .fill import TemplateCopier, fill_rows, write_school_workbook
+from .months import month_end, month_start, next_month, school_year_of
+from .policy import load_policy
+from .rollup import run_rollup, write_report
+from .rollup.rules import CHINA
+from .submit import submit_files
+from .template import FIRST_INPUT_ROW, build_register_workbook
 
 COUNTY_AREA = "360721"   # a well-formed 6-digit area code for the synthetic county's ID numbers
 COUNTY_CODE_PREFIX = "36"
@@ -170,11 +177,6 @@ def last_workday(day: dt.date) -> dt.date:
     while day.weekday() > 4:
         day -= dt.timedelta(days=1)
     return day
-
-
-def school_year_start(month: str) -> int:
-    y, m = (int(p) for p in month.split("-"))
-    return y if m >= 9 else y - 1
 
 
 # ============================================================================================== plans (timelines)
@@ -438,7 +440,7 @@ def _plan_case(rng: random.Random, people: People, school: School, found: dt.dat
 def _plan_school(rng: random.Random, people: People, school: School, months: tuple[str, ...]) -> SchoolPlan:
     plan = SchoolPlan(school, clerk=people.teacher(), clerk_phone=people.phone(), head=people.teacher())
     first, last = month_start(months[0]), month_end(months[-1])
-    year_start = school_year_start(months[0])
+    year_start = school_year_of(months[0])
     junior = any(g >= 7 for g in school.grades)
     if not school.zero_report:
         # a few cases carried from before the first month, then new ones month by month
@@ -531,7 +533,7 @@ def month_rows(plan: SchoolPlan, month: str) -> tuple[dict[str, Any], dict[str, 
     """The cover and rows a careful clerk writes for ``month`` from the school's timelines."""
     school = plan.school
     start, end = month_start(month), month_end(month)
-    year_start = dt.date(school_year_start(month), 9, 1)
+    year_start = dt.date(school_year_of(month), 9, 1)
     cases = [c for c in plan.cases if c.visible(start, end)]
     dropout = [c.row(end, school.township) for c in cases]
     persuasion = sorted((r for c in cases for r in c.log_rows(year_start, end)), key=lambda r: r["劝返日期"])
@@ -564,7 +566,6 @@ def plant_mistake(rng: random.Random, code: str, month: str, rows: dict[str, lis
                   touched: set[tuple[str, int]] | None = None) -> Mistake | None:
     """Change one value the way clerks get it wrong; return what was planted (None when no suitable row).
     ``touched`` holds the (sheet, index) rows already changed in this book; they are avoided and the new one added."""
-    from .template import FIRST_INPUT_ROW
     touched = touched if touched is not None else set()
 
     logged = {r.get("身份证号") for s in (model.VISITS.name, model.PERSUASION.name) for r in rows.get(s, [])}
@@ -637,7 +638,6 @@ def plant_mistake(rng: random.Random, code: str, month: str, rows: dict[str, lis
 
 # ============================================================================================== writing
 def _write_one(job: tuple[str, dict, dict]) -> str:
-    from .fill import write_school_workbook
     path, cover, rows = job
     write_school_workbook(path, cover, rows, backup=False)
     return path
@@ -645,9 +645,6 @@ def _write_one(job: tuple[str, dict, dict]) -> str:
 
 def write_register(path: str | Path, schools: list[School]) -> Path:
     """学校名录 workbook from the register template, one row per school."""
-    from .atomic import atomic_save
-    from .fill import fill_rows
-    from .template import build_register_workbook
     wb = build_register_workbook()
     fill_rows(wb[model.REGISTER.name], model.REGISTER, [s.register_row() for s in schools])
     path = Path(path)
@@ -735,7 +732,7 @@ def generate_school_rows(n_rows: int = 5000, month: str = "2026-11", seed: int =
                     tuple(range(1, 10)), {g: 600 for g in range(1, 10)},
                     tuple(f"{s}社区" for s in VILLAGE_STEMS[:8]), zero_report=False)
     plan = SchoolPlan(school, people.teacher(), people.phone(), people.teacher())
-    year_start = dt.date(school_year_start(month), 9, 1)
+    year_start = dt.date(school_year_of(month), 9, 1)
     rows_so_far = 0
     while rows_so_far < int(n_rows * 0.95):   # the rest: leaves, deferrals, home teaching below
         found = _day(rng, year_start, end)
@@ -754,7 +751,6 @@ def generate_school_rows(n_rows: int = 5000, month: str = "2026-11", seed: int =
 
 
 def _months_between(first: str, last: str) -> list[str]:
-    from .book import next_month
     out = [first]
     while out[-1] < last:
         out.append(next_month(out[-1]))
@@ -762,7 +758,6 @@ def _months_between(first: str, last: str) -> list[str]:
 
 
 def write_large_workbook(path: str | Path, n_rows: int = 5000, month: str = "2026-11", seed: int = 7) -> Path:
-    from .fill import write_school_workbook
     cover, rows = generate_school_rows(n_rows, month, seed)
     return write_school_workbook(path, cover, rows, backup=False)
 
@@ -771,7 +766,6 @@ def generate_many_schools(out_dir: str | Path, n_schools: int = 2000, month: str
                           mistakes: bool = False) -> DemoCounty:
     """A county of ``n_schools`` small school workbooks for one month (roll-up benchmarks), written with
     ``fill.TemplateCopier`` (the template is built once; about 15 ms per file)."""
-    from .fill import TemplateCopier
     per_township = 50
     townships = max(1, -(-n_schools // per_township))
     county = plan_county(townships, per_township, (month,), seed, mistakes)
@@ -817,7 +811,6 @@ def sample_books(seed: int = 2026) -> tuple[DemoCounty, dict[str, SchoolMonth], 
 
 def write_samples(directory: str | Path, seed: int = 2026) -> dict[str, Path]:
     """Write the small sample workbooks kept in ``workbooks/`` (see ``SAMPLE_NAMES``); returns kind -> path."""
-    from .fill import write_school_workbook
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     county, books, _planted = sample_books(seed)
@@ -854,7 +847,6 @@ def submission_time(county: DemoCounty, code: str, month: str) -> dt.datetime:
         day = month_end(month)
     if code == late_school(county, month):
         day = month_end(month) + dt.timedelta(days=2)
-    from .rollup.rules import CHINA   # the time zone R007 judges lateness in
     return dt.datetime.combine(day, dt.time(17, 0), CHINA)
 
 
@@ -864,9 +856,6 @@ def run_end_to_end(county: DemoCounty, out_dir: str | Path, policy=None, progres
     over its inbox (store beside it, so continuity and trends build up) → one 月报表 per month (masked).
 
     ``progress(text)`` is called before each step. Returns one ``MonthRun`` a month, oldest first."""
-    from .policy import load_policy
-    from .rollup import run_rollup, write_report
-    from .submit import submit_files
 
     policy = policy or load_policy()
     out = Path(out_dir)

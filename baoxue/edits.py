@@ -17,8 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from . import model
+from . import __version__, cases, idcard, model, template
 from .findings import Finding, sort_key
+from .indicators import INDICATORS, school_indicators
+from .normalize import clean_header
+from .template import FINDINGS_NOTE
 
 MARK_AUTHOR = "baoxue"
 MARK_FILLS = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}   # ARGB: light red (错误), light yellow (警告)
@@ -93,8 +96,6 @@ Edit = SetValue | SetFill | SetComment | ClearMarks | EnsureSheet | ReplaceTable
 # ============================================================================================== planning (pure)
 def findings_caption(policy) -> str:
     """The 校验结果 note row: what to do, and what the findings were checked with (program version, policy fingerprint)."""
-    from . import __version__
-    from .template import FINDINGS_NOTE
     return f"{FINDINGS_NOTE}校验依据：baoxue {__version__}，策略指纹 {policy.fingerprint}。"
 
 
@@ -154,7 +155,6 @@ def _value(ws, row: int, col: int) -> Any:
 
 
 def _find_header(ws, names: Iterable[str], scan_rows: int = 10) -> tuple[int, dict[str, int]] | None:
-    from .normalize import clean_header
     wanted = {clean_header(n): n for n in names}
     for r in range(1, min(scan_rows, ws.max_row) + 1):
         found = {}
@@ -201,7 +201,6 @@ def _write(cell, value: Any, number_format: str | None = None) -> None:
 def _ensure_sheet(wb, name: str) -> None:
     if name in wb.sheetnames:
         return
-    from . import template
     makers = {model.SUMMARY_SHEET: template.ensure_summary_sheet, model.FINDINGS_SHEET: template.ensure_findings_sheet,
               model.CODES_SHEET: template.ensure_codes_sheet}
     makers[name](wb)
@@ -326,13 +325,11 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
 
 # ============================================================================================== derived values (pure)
 def _valid_id(v: Any) -> str | None:
-    from . import idcard
     return v if idcard.usable(v) else None
 
 
 def _visit_counts(book) -> dict[str, tuple[int, Any]]:
     """ID → (visits, class hours) in the report month, from ``baoxue.cases.visit_counts`` (the rules use the same)."""
-    from . import cases
     counts = cases.visit_counts(book.frame(model.VISITS.name), book.month)
     if hasattr(counts, "iterrows"):
         return {str(k): (int(r["visits"]), r["hours"]) for k, r in counts.iterrows()}
@@ -353,7 +350,6 @@ def derive_values(book) -> list[SetValue]:
     """What ``update`` fills in (SPEC §2): 出生日期 / 性别 from a valid ID where blank; 本月送教次数 / 本月送教课时 from
     送教记录 for the report month (computed columns: always refreshed); 劝返动员日期 from the earliest 劝返记录 where blank.
     Only cells whose column header exists are touched; a value already equal is not rewritten."""
-    from . import idcard
     edits: list[SetValue] = []
     for sheet in model.PERSON_SHEETS:
         if sheet.name in book.missing_sheets:
@@ -424,7 +420,6 @@ def with_values(book, edits: Iterable[Edit]):
 def plan_update(book, findings: Iterable[Finding], policy) -> list[Edit]:
     """Everything ``update`` writes, as edits: derived values, marks (stale ones cleared), the 校验结果 rows and the
     月报汇总 figures. ``findings`` should be those of the book with its derived values filled (see ``update.plan``)."""
-    from .indicators import INDICATORS, school_indicators
     findings = list(findings)
     derived = derive_values(book)
     after = with_values(book, derived)

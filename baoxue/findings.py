@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .model import ALL_SHEETS
+
 
 @dataclass
 class Finding:
@@ -37,6 +39,5 @@ def summarize(findings: list[Finding]) -> dict[str, int]:
 
 
 def sort_key(f: Finding):
-    from .model import ALL_SHEETS
     order = {name: i for i, name in enumerate(ALL_SHEETS)}
     return (order.get(f.sheet, -1 if f.sheet is None else 99), f.row or 0, f.column or "", f.rule)

@@ -16,8 +16,11 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from . import model
-from .book import SchoolBook, month_end, month_start
+from . import cases, model
+from .batch import AS_OF, BOOK_KEY, MONTH, Batch
+from .book import SchoolBook
+from .months import month_end, month_start
+from .policy import DEFAULT
 
 INDICATORS: tuple[tuple[str, str], ...] = (
     ("enrolled_primary", "小学在校生数"),
@@ -89,15 +92,10 @@ def school_indicators(book: SchoolBook, policy=None) -> dict[str, Any]:
 
 def batch_indicators(books: Iterable[SchoolBook], policy=None, batch=None) -> list[dict[str, Any] | None]:
     """SPEC §5 figures of many schools at once, in the order of ``books`` (None for a book without a valid report
-    month). One vectorised pass over the concatenated frames of a ``baoxue.validators.batch.Batch`` (each book's rows
+    month). One vectorised pass over the concatenated frames of a ``baoxue.batch.Batch`` (each book's rows
     counted by its ``_book`` key): pass the batch validation used (``validate_books(..., batch=)``) to share its frames
     and typed columns; it must be over the same books. Each book's figures are the same whether it is computed alone
     or with others (only its own rows and IDs count)."""
-    from . import cases
-    from .cases import BOOK_KEY
-    from .policy import DEFAULT
-    from .validators.batch import AS_OF, MONTH, Batch
-
     books = list(books)
     if batch is None:
         policy = policy or DEFAULT

@@ -7,15 +7,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from . import model
-from .book import Invalid
 
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20  # ideographic space
 _SPACES = re.compile(r"\s+")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A cell value that failed the type stage. ``raw`` is the value as found (as text)."""
+    raw: str
+    reason: str  # "date", "int", "number", "id_number" (ID stored as a number), "grade", "formula", "month", "code"
+
+    def __str__(self) -> str:
+        return self.raw
+
+    def __bool__(self) -> bool:  # an invalid value is present, not empty
+        return True
 
 
 _HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")

@@ -25,8 +25,13 @@ import pandas as pd
 import ipywidgets as W
 
 from . import model
-from .book import month_end, prev_month
+from .atomic import atomic_save
+from .indicators import INDICATORS, RATES
+from .months import prev_month, valid_month
+from .policy import load_policy
+from .rollup import Store, run_rollup, write_report
 from .rollup.masking import ID_COLUMNS, NAME_COLUMNS, mask_value
+from .rollup.register import read_register
 
 ALL = "全部"
 MAX_ROWS = 500  # rows shown per table; the exported workbook holds everything
@@ -69,7 +74,6 @@ class InputError(Exception):
 # ------------------------------------------------------------------------------------------------ presentation helpers
 def indicator_labels() -> dict[str, str]:
     """SPEC §5 JSON key -> 月报汇总 label (rates marked "(%)"), from the one place that defines them."""
-    from .indicators import INDICATORS, RATES
     return {key: label + ("(%)" if key in RATES else "") for key, label in INDICATORS}
 
 
@@ -83,14 +87,6 @@ def month_options(today: dt.date | None = None, extra: tuple[str, ...] = (), cou
         months.add(m)
     months.update(x for x in extra if valid_month(x))
     return sorted(months, reverse=True)
-
-
-def valid_month(text: Any) -> bool:
-    try:
-        month_end(str(text))
-        return len(str(text)) == 7
-    except (ValueError, TypeError):
-        return False
 
 
 def mask_frame(df: pd.DataFrame | None, masked: bool = True, scrub: Callable[[Any], Any] | None = None,
@@ -313,7 +309,6 @@ class _Inputs:
         towns: list[str] = []
         if path and Path(path).is_file():
             try:
-                from .rollup.register import read_register
                 towns = sorted({s.township for s in read_register(path)})
             except Exception:  # an unusable register is reported when the officer runs
                 towns = []
@@ -349,14 +344,12 @@ class _Inputs:
 
     def run_rollup(self, raise_errors: bool = False):
         """Call the engine with the widgets' values; the result, or None with a Chinese message in ``status``."""
-        from .rollup import run_rollup
         try:
             inbox, month, register, store = self.checked_inputs()
             self.status.value = _status("note", f"正在汇总 {month} …")
             self.progress.value = 0
             policy = None
             if self.policy:
-                from .policy import load_policy
                 policy = load_policy(self.policy)
             result = run_rollup(inbox, month, register, store_dir=store, policy=policy, progress=self._on_progress)
         except InputError as e:
@@ -504,7 +497,6 @@ class RollupApp(_Inputs):
 
     def show_trend(self) -> None:
         """The trend chart over the months in the history store (the county, or the filtered township)."""
-        from .rollup import Store
         town = self.township.value
         store_dir = self.store_dir()
         try:
@@ -532,7 +524,6 @@ class RollupApp(_Inputs):
 
     def export(self, path: str | None = None, raise_errors: bool = False) -> Path | None:
         """Write the 月报表 workbook (masked) with the engine's writer; the path, or None with a message."""
-        from .rollup import Store, write_report
         if self.result is None:
             self.status.value = _status("error", "请先运行汇总，再导出月报表。")
             return None
@@ -732,7 +723,6 @@ def write_frames(sheets: dict[str, pd.DataFrame | None], path: Path) -> None:
     """Tables to an .xlsx, every string as text (never a formula), written atomically."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
-    from .atomic import atomic_save
 
     wb = Workbook()
     wb.remove(wb.active)

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from . import model, normalize
-from .book import Invalid, SchoolBook, UnreadableWorkbook
+from .book import SchoolBook, UnreadableWorkbook
+from .normalize import Invalid
 from .grid import Grid
 
 HEADER_SCAN_ROWS = 10

@@ -20,7 +20,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from . import __version__, model
-from .book import Invalid, SchoolBook
+from .book import SchoolBook
+from .normalize import Invalid
 from .policy import Policy
 
 # Keys of the stamp, identical in the document properties and in the hidden sheet (column A key, B value, C 说明).

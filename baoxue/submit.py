@@ -13,7 +13,10 @@ from .atomic import FileLocked, atomic_save
 from .book import UnreadableWorkbook
 from .findings import Finding, summarize
 from .policy import Policy, load_policy
+from .reader import read_workbook
 from .stamp import Stamp, StampCheck, data_hash, make_stamp, stamp_copy, verify, write_stamp
+from .validators import validate
+from .xlsx_load import load_workbook
 
 
 @dataclass
@@ -48,7 +51,6 @@ def _write_copy(src: Path, dst: str, stamp: Stamp) -> None:
         return
     except (ValueError, KeyError, AttributeError):
         pass
-    from .xlsx_load import load_workbook
     wb = load_workbook(src, keep_links=True, rich_text=True)
     write_stamp(wb, stamp)
     wb.save(dst)
@@ -57,8 +59,6 @@ def _write_copy(src: Path, dst: str, stamp: Stamp) -> None:
 def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = None,
                 now: dt.datetime | None = None) -> SubmitResult:
     """Validate, refuse or stamp a copy. ``now`` is the stamp time (default: the current time; the demo simulates)."""
-    from .reader import read_workbook
-    from .validators import validate
 
     path = Path(path)
     out_dir = Path(out_dir)
@@ -122,7 +122,6 @@ class VerifyResult:
 
 
 def verify_file(path: str | Path) -> VerifyResult:
-    from .reader import read_workbook
     path = Path(path)
     try:
         book = read_workbook(path)

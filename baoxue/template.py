@@ -29,7 +29,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from . import model
-from .indicators import INDICATORS
+from .atomic import atomic_save
+from .indicators import INDICATORS, RATES
+from .policy import DEFAULT
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3
 FIRST_INPUT_ROW = 4
@@ -323,7 +325,6 @@ def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str 
 
     ``period_start`` / ``period_end`` are the cells holding the first and last day of the report month; ``row_of``
     maps keys to their 月报汇总 rows (rates refer to the counts' cells in column C)."""
-    from .policy import DEFAULT
     policy = policy or DEFAULT
     D, L, F, H, V = model.DROPOUT, model.LEAVE, model.DEFER, model.HOME, model.VISITS
     S, E = period_start, period_end
@@ -372,7 +373,6 @@ def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str 
             f'{vdate},">="&{S},{vdate},"<="&{E},{r(V, "课时")},">="&{hours})>={need}))'),
         "zero_report": f'IF({cover_cell("零报告")}="","",{cover_cell("零报告")})',
     }
-    from .indicators import RATES
     rows = row_of or {}
     for key, (num, enrolled) in RATES.items():
         if num in rows and enrolled in rows:
@@ -491,7 +491,6 @@ def build_register_workbook() -> Workbook:
 
 def save_templates(directory: str | Path) -> list[Path]:
     """Write the two checked-in templates into ``directory``."""
-    from .atomic import atomic_save
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     out = []

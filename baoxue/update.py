@@ -14,6 +14,9 @@ from .atomic import FileLocked, atomic_save
 from .book import SchoolBook, UnreadableWorkbook
 from .findings import Finding, summarize
 from .policy import Policy, load_policy
+from .reader import read_workbook
+from .validators import validate
+from .xlsx_load import load_workbook
 
 
 @dataclass
@@ -40,7 +43,6 @@ class UpdateResult:
 
 def plan(book: SchoolBook, policy: Policy) -> UpdatePlan:
     """Derived values first, then validate the completed book, then plan every write (pure; no file is touched)."""
-    from .validators import validate
     derived = E.derive_values(book)
     after = E.with_values(book, derived)
     findings = validate(after, policy)
@@ -48,13 +50,11 @@ def plan(book: SchoolBook, policy: Policy) -> UpdatePlan:
 
 
 def _load_openpyxl(path: Path):
-    from .xlsx_load import load_workbook
     return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True, rich_text=True)
 
 
 def update_workbook(path: str | Path, policy: Policy | None = None) -> UpdateResult:
     """Update one workbook in place. Never raises for bad input: the result carries the exit code and a message."""
-    from .reader import read_workbook
     path = Path(path)
     policy = policy or load_policy()
     try:

@@ -28,7 +28,7 @@ from baoxue.indicators import batch_indicators, school_indicators  # noqa: E402
 from baoxue.policy import DEFAULT  # noqa: E402
 from baoxue.reader import read_workbook  # noqa: E402
 from baoxue.validators import validate, validate_books, validate_file  # noqa: E402
-from baoxue.validators.batch import Batch  # noqa: E402
+from baoxue.batch import Batch  # noqa: E402
 from common import bare_read, best, best_interleaved  # noqa: E402
 
 

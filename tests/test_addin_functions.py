@@ -19,7 +19,7 @@ import xlwings as xw  # noqa: E402
 from xlwings.server import custom_functions_call, custom_functions_meta  # noqa: E402
 
 from baoxue import edits, idcard, model  # noqa: E402
-from baoxue.book import month_end  # noqa: E402
+from baoxue.months import month_end  # noqa: E402
 from baoxue.grid import Grid  # noqa: E402
 from baoxue.normalize import EXCEL_EPOCH  # noqa: E402
 from baoxue.reader import parse_grid, read_workbook  # noqa: E402

@@ -91,7 +91,7 @@ def test_status_outside_the_code_list_is_the_validators_f002_not_closed(tmp_path
     f002 = next(f for f in validate(book) if f.rule == "F002" and f.column == "状态")
     frame = book.frame("辍学")
     row = frame[frame["_row"] == f002.row].iloc[0]
-    step = cases.next_step({c: row[c] for c in ARGS})
+    step = F.with_words(cases.next_step({c: row[c] for c in ARGS}))
     assert step.problem and step.due is None
     assert step.advice == f002.message
     assert "无需下一步" not in step.advice and "、".join(model.CODE_LISTS["辍学状态"]) in step.advice
@@ -103,7 +103,7 @@ def test_a_date_that_cannot_be_read_is_the_validators_f003(column):
     for earlier in cases.FOUR_STEPS[:cases.FOUR_STEPS.index(column)] if column in cases.FOUR_STEPS else ():
         row[earlier] = D(2026, 10, 9)          # the steps before it are dated: F003 is the only problem
     row[column] = "九月初"
-    step = cases.next_step(typed_row(row))
+    step = F.with_words(cases.next_step(typed_row(row)))
     f003 = next(f for f in validate(dropout_book(row)) if f.rule == "F003" and f.column == column)
     assert step.problem and step.due is None and step.advice == f003.message
     assert "请先填写发现日期" not in step.advice
@@ -111,7 +111,7 @@ def test_a_date_that_cannot_be_read_is_the_validators_f003(column):
 
 def test_a_skipped_step_is_the_validators_c007():
     row = {"发现日期": FOUND, "劝返动员日期": D(2026, 10, 9), "行政处罚日期": D(2026, 10, 28), "状态": "劝返中"}
-    step = cases.next_step(typed_row(row))
+    step = F.with_words(cases.next_step(typed_row(row)))
     assert step.problem and step.advice == finding(row, "C007").message and "限期复学通知日期" in step.advice
 
 
@@ -154,7 +154,7 @@ def test_udf_is_the_core_on_the_readers_values(monkeypatch):
     ]
     for args in cells:
         row = typed_row(dict(zip(ARGS, args)))
-        want = cases.next_step(row)
+        want = F.with_words(cases.next_step(row))
         got = F.BX_NEXT_STEP(*args)
         assert got == [[want.advice, dt.datetime(want.due.year, want.due.month, want.due.day) if want.due else ""]]
     assert F.BX_NEXT_STEP(*cells[2])[0][0].startswith("第三步")
@@ -176,3 +176,11 @@ def test_udf_through_the_custom_function_call_path():
 def test_the_glue_holds_no_copy_of_the_method():
     source = inspect.getsource(F)
     assert "deadlines." not in source and "第一步" not in source and "timedelta" not in source
+
+
+def test_the_core_names_the_rule_and_the_addin_says_its_words():
+    """The core knows no rule words (it sits below the validators): it names the rule and its fields."""
+    step = cases.next_step({"发现日期": FOUND, "状态": "不知道"})
+    assert step.problem and step.rule == "F002" and step.advice == "" and step.fields["value"] == "不知道"
+    assert F.with_words(step).advice.startswith("“状态”的值“不知道”不在代码表")
+    assert cases.next_step({"发现日期": FOUND}).rule is None

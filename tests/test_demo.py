@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from baoxue import idcard, model, normalize
-from baoxue.book import Invalid, month_end, month_start, next_month
+from baoxue.months import month_end, month_start, next_month
+from baoxue.normalize import Invalid
 from baoxue.demo import (MISTAKE_KINDS, SURNAMES, generate_county, generate_school_rows, plan_county,
                          write_large_workbook)
 from baoxue.indicators import school_indicators
@@ -178,7 +179,7 @@ def test_logs_cumulative_and_linked(clean):
 
 
 def model_prev(month: str) -> str:
-    from baoxue.book import prev_month
+    from baoxue.months import prev_month
     return prev_month(month)
 
 

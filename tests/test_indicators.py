@@ -136,7 +136,7 @@ def _same(a, b) -> bool:
 
 def test_batch_indicators_count_each_book_alone(school_books):
     from baoxue.indicators import batch_indicators
-    from baoxue.book import Invalid
+    from baoxue.normalize import Invalid
 
     names = list(school_books)
     books = [school_books[n] for n in names]
@@ -178,7 +178,7 @@ def test_batch_indicators_share_the_validation_batch(school_books):
     from baoxue.indicators import batch_indicators
     from baoxue.policy import DEFAULT
     from baoxue.validators import validate_books
-    from baoxue.validators.batch import Batch
+    from baoxue.batch import Batch
 
     books = list(school_books.values())
     batch = Batch(books, DEFAULT)

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from baoxue import idcard
-from baoxue.book import month_end
+from baoxue.months import month_end
 from baoxue.notebook import ALL, FollowupApp, RollupApp, month_options
 from notebook_helpers import html_rows, shared_county
 

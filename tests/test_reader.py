@@ -13,7 +13,8 @@ import openpyxl
 import pytest
 
 from baoxue import idcard, model
-from baoxue.book import Invalid, UnreadableWorkbook
+from baoxue.book import UnreadableWorkbook
+from baoxue.normalize import Invalid
 from baoxue.reader import read_workbook
 
 ID_A = idcard.make("440101", dt.date(2012, 5, 6), 3, True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from baoxue.rollup.engine import MAX_CHUNK, MIN_CHUNK, TAIL_CHUNK, _chunks
+from baoxue.rollup.runner import MAX_CHUNK, MIN_CHUNK, TAIL_CHUNK, chunks as _chunks
 from baoxue.rollup.inbox import discover, relative_name
 
 

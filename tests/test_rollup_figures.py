@@ -12,7 +12,7 @@ import pytest
 from rollup_helpers import checksums, child_id, leave, stamp, write_book
 
 from baoxue import model
-from baoxue.book import month_end, month_start
+from baoxue.months import month_end, month_start
 from baoxue.demo import generate_county
 from baoxue.rollup import Store, run_rollup
 from baoxue.rollup.store import SHEET_TABLES

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from baoxue.book import SchoolBook, UnreadableWorkbook
 from baoxue import model
+from baoxue.batch import Batch
+from baoxue.book import SchoolBook, UnreadableWorkbook
 from baoxue.findings import Finding
 from baoxue.policy import DEFAULT, Policy, load_policy
+from baoxue.reader import read_workbook
 
 from . import (rules_age, rules_cases, rules_cross, rules_dates, rules_format,  # noqa: F401  (registration)
                rules_home, rules_persuasion, rules_structure)
-from .batch import Batch
 from .catalogue import CHECKS, RULES, info, rule
+from .hits import RuleBatch
 
 __all__ = ["validate", "validate_file", "validate_books", "unreadable_finding", "RULES", "CHECKS", "info", "rule"]
 
@@ -56,7 +58,9 @@ def validate_books(books: list[SchoolBook], policy=None, batch: Batch | None = N
     """Findings per book (same order as ``books``), each list sorted by sheet order, row, column. ``batch``: a
     ``Batch`` over these books to run the rules on (the roll-up shares it with ``indicators.batch_indicators``)."""
     if batch is None:
-        batch = Batch(list(books), _policy(policy))
+        batch = RuleBatch(list(books), _policy(policy))
+    else:
+        batch = RuleBatch.over(batch)
     per_book: list[list[Finding]] = [[] for _ in books]
     for check in _checks():
         for i, finding in check(batch):
@@ -78,7 +82,6 @@ def unreadable_finding(error: UnreadableWorkbook) -> Finding:
 
 def validate_file(path: str | Path, policy=None) -> tuple[SchoolBook | None, list[Finding]]:
     """Read and validate one file. An unreadable file gives ``(None, [S005])``."""
-    from baoxue.reader import read_workbook
     try:
         book = read_workbook(path)
     except UnreadableWorkbook as e:

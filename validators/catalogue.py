@@ -640,7 +640,7 @@ CHECKS: dict[str, list[Callable]] = {}   # rule ID -> the function(s) that imple
 def rule(*ids: str):
     """Register a rule function under one or more rule IDs: ``@rule("C003")`` right above the function.
 
-    A rule function takes a ``Batch`` and returns an iterable of ``Hit`` (see ``validators.batch``)."""
+    A rule function takes a ``RuleBatch`` and returns an iterable of ``(book index, Finding)`` (see ``validators.hits``)."""
     for i in ids:
         if i not in RULES:
             raise KeyError(f"rule {i} is not in the catalogue")

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from baoxue import model
+from baoxue.indicators import INDICATORS
 from baoxue.policy import default_data
 
 from .catalogue import CHECKS, FAMILIES, RULES
@@ -118,7 +119,6 @@ def _column_rows(sheet: model.Sheet) -> list[str]:
 
 def render_workbook() -> str:
     """The standard workbook as ``baoxue.model`` defines it (the same data the template, reader and rules use)."""
-    from baoxue.indicators import INDICATORS
     parts = ["# 标准工作簿 The standard workbook", "",
              "> 本文件由 `python -m baoxue.validators.docs` 根据 `baoxue/model.py` 自动生成，请勿手工修改。",
              "> Generated from the workbook model; do not edit by hand.", "",

@@ -5,10 +5,11 @@ import numpy as np
 import pandas as pd
 
 from baoxue import model
+from baoxue.months import age_cutoff
 
-from baoxue.cases import BOOK_KEY
+from baoxue.batch import BOOK_KEY
 
-from .batch import Batch
+from .hits import RuleBatch
 from .catalogue import rule
 
 
@@ -16,17 +17,17 @@ def cutoff(as_of) -> pd.Timestamp:
     """31 August before the school year holding the as-of date (Sep–Dec → this year, Jan–Aug → last year)."""
     if as_of is None or pd.isna(as_of):
         return pd.NaT
-    return pd.Timestamp(as_of.year - (as_of.month < 9), 8, 31)
+    return pd.Timestamp(age_cutoff(as_of))
 
 
-def cutoffs(batch: Batch, df: pd.DataFrame) -> pd.Series:
+def cutoffs(batch: RuleBatch, df: pd.DataFrame) -> pd.Series:
     """The cut-off date per row (each book its own, from its report month)."""
     per_book = np.array([None if pd.isna(c) else c.to_datetime64() for c in (cutoff(b.as_of) for b in batch.books)],
                         dtype="datetime64[ns]")
     return pd.Series(per_book[df[BOOK_KEY].to_numpy()], index=df.index)
 
 
-def ages(batch: Batch, sheet: model.Sheet) -> tuple[pd.Series, pd.Series, pd.Series]:
+def ages(batch: RuleBatch, sheet: model.Sheet) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(age in whole years at the cut-off (float, NaN unknown), cut-off date, column the birth date came from).
     The ID's birth date wins; 出生日期 is used where the ID gives none."""
     def make():
@@ -50,7 +51,7 @@ def ages(batch: Batch, sheet: model.Sheet) -> tuple[pd.Series, pd.Series, pd.Ser
     return batch._memo(("ages", sheet.name), make)
 
 
-def _person_sheets(batch: Batch):
+def _person_sheets(batch: RuleBatch):
     for sheet in model.PERSON_SHEETS:
         df = batch.frame(sheet.name)
         if len(df):
@@ -58,7 +59,7 @@ def _person_sheets(batch: Batch):
 
 
 @rule("A001")
-def school_age(batch: Batch):
+def school_age(batch: RuleBatch):
     low, high = batch.policy["school_age.min"], batch.policy["school_age.max"]
     out = []
     for sheet, df, age, cut, source in _person_sheets(batch):
@@ -76,7 +77,7 @@ def school_age(batch: Batch):
 
 
 @rule("A002")
-def grade_for_age(batch: Batch):
+def grade_for_age(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("年级"):
         df = batch.frame(sheet.name)
@@ -93,7 +94,7 @@ def grade_for_age(batch: Batch):
 
 
 @rule("A003")
-def deferral_too_young(batch: Batch):
+def deferral_too_young(batch: RuleBatch):
     low = batch.policy["school_age.min"]
     df = batch.frame(model.DEFER.name)
     if len(df) == 0:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from baoxue import cases, model
+from baoxue.batch import AS_OF, BOOK_KEY
 
-from .batch import AS_OF, Batch
+from .hits import RuleBatch
 from .catalogue import rule
 
 DROP = model.DROPOUT.name
@@ -14,7 +15,7 @@ STEPS = cases.FOUR_STEPS
 
 
 @rule("C001")
-def closing(batch: Batch):
+def closing(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("状态", "销号日期"):
         df = batch.frame(sheet.name)
@@ -39,7 +40,7 @@ RETURN_DATES = {"复学日期": "已复学", "实际复学日期": "已复学", 
 
 
 @rule("C002")
-def return_date(batch: Batch):
+def return_date(batch: RuleBatch):
     out = []
     for column, status in RETURN_DATES.items():
         for sheet in batch.sheets_with("状态", column):
@@ -52,7 +53,7 @@ def return_date(batch: Batch):
 
 
 @rule("C003")
-def escalation_overdue(batch: Batch):
+def escalation_overdue(batch: RuleBatch):
     df = batch.frame(DROP)
     if len(df) == 0:
         return []
@@ -62,18 +63,18 @@ def escalation_overdue(batch: Batch):
 
 
 @rule("C004")
-def no_persuasion(batch: Batch):
+def no_persuasion(batch: RuleBatch):
     df = batch.frame(DROP)
     if len(df) == 0:
         return []
     days = batch.policy["deadlines.first_persuasion_days"]
     bad = cases.no_persuasion_overdue(df, batch.frame(model.PERSUASION.name), df[AS_OF], batch.policy)
-    bad &= ~df[cases.BOOK_KEY].isin(batch.books_lacking(model.PERSUASION.name))
+    bad &= ~df[BOOK_KEY].isin(batch.books_lacking(model.PERSUASION.name))
     return batch.hits("C004", DROP, bad, "发现日期", days=days, as_of=df.loc[bad, AS_OF])
 
 
 @rule("C005")
-def leave_overdue(batch: Batch):
+def leave_overdue(batch: RuleBatch):
     df = batch.frame(model.LEAVE.name)
     if len(df) == 0:
         return []
@@ -82,7 +83,7 @@ def leave_overdue(batch: Batch):
 
 
 @rule("C006")
-def deferral_expired(batch: Batch):
+def deferral_expired(batch: RuleBatch):
     df = batch.frame(model.DEFER.name)
     if len(df) == 0:
         return []
@@ -91,7 +92,7 @@ def deferral_expired(batch: Batch):
 
 
 @rule("C007")
-def skipped_step(batch: Batch):
+def skipped_step(batch: RuleBatch):
     """A later step dated while an earlier one is empty: reported at the first empty earlier step."""
     df = batch.frame(DROP)
     if len(df) == 0:
@@ -119,7 +120,7 @@ WHEREABOUTS = {"去向不明": "调查情况报告：何时何地如何查找、
 
 
 @rule("C008")
-def whereabouts(batch: Batch):
+def whereabouts(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("状态", "去向说明"):
         df = batch.frame(sheet.name)

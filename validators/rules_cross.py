@@ -5,16 +5,16 @@ import numpy as np
 import pandas as pd
 
 from baoxue import cases, model
-from baoxue.cases import BOOK_KEY
+from baoxue.batch import AS_OF, BOOK_KEY
 
-from .batch import AS_OF, Batch
+from .hits import RuleBatch
 from .catalogue import rule
 
 DROP = model.DROPOUT.name
 OPEN_SHEETS = tuple(cases.OPEN_STATUSES)   # 辍学, 休学, 缓学, 送教上门 (model order)
 
 
-def open_rows(batch: Batch) -> pd.DataFrame:
+def open_rows(batch: RuleBatch) -> pd.DataFrame:
     """Every open row of the person sheets: sheet, order, index, book, ID, _row, status."""
     return batch._memo(("open_rows",), lambda: _open_rows(batch))
 
@@ -22,7 +22,7 @@ def open_rows(batch: Batch) -> pd.DataFrame:
 COLUMNS = ["sheet", "order", "index", "book", "id", "row", "status"]
 
 
-def _open_rows(batch: Batch) -> pd.DataFrame:
+def _open_rows(batch: RuleBatch) -> pd.DataFrame:
     data: dict[str, list] = {c: [] for c in COLUMNS}
     for order, sheet in enumerate(OPEN_SHEETS):
         df = batch.frame(sheet)
@@ -44,7 +44,7 @@ def _open_rows(batch: Batch) -> pd.DataFrame:
 
 
 @rule("X001")
-def duplicate_open(batch: Batch):
+def duplicate_open(batch: RuleBatch):
     rows = open_rows(batch)
     if not rows.attrs.get("repeats"):      # no child is open twice anywhere: nothing to compare
         return []
@@ -65,7 +65,7 @@ STATE_WORDS = {DROP: "辍学在册", model.LEAVE.name: "休学", model.DEFER.nam
 
 
 @rule("X002")
-def open_in_two_sheets(batch: Batch):
+def open_in_two_sheets(batch: RuleBatch):
     rows = open_rows(batch)
     if not rows.attrs.get("repeats"):
         return []
@@ -85,7 +85,7 @@ def open_in_two_sheets(batch: Batch):
 
 
 @rule("X003")
-def zero_report(batch: Batch):
+def zero_report(batch: RuleBatch):
     drop = batch.frame(DROP)
     active = pd.Series(False, index=drop.index)
     if len(drop):

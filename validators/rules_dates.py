@@ -5,13 +5,14 @@ import numpy as np
 import pandas as pd
 
 from baoxue import model
+from baoxue.batch import AS_OF
 
-from .batch import AS_OF, Batch
+from .hits import RuleBatch
 from .catalogue import rule
 
 
 @rule("D001")
-def after_as_of(batch: Batch):
+def after_as_of(batch: RuleBatch):
     """Every event date (not a planned one) must fall on or before the report month's last day."""
     out = []
     for sheet in model.DATA_SHEETS:
@@ -38,7 +39,7 @@ ORDER_CHAINS: dict[str, tuple[tuple[str, ...], ...]] = {
 
 
 @rule("D002")
-def out_of_order(batch: Batch):
+def out_of_order(batch: RuleBatch):
     out = []
     for sheet_name, chains in ORDER_CHAINS.items():
         df = batch.frame(sheet_name)
@@ -63,7 +64,7 @@ def out_of_order(batch: Batch):
 
 
 @rule("D003")
-def not_same_day(batch: Batch):
+def not_same_day(batch: RuleBatch):
     df = batch.frame(model.DROPOUT.name)
     if len(df) == 0:
         return []
@@ -75,7 +76,7 @@ def not_same_day(batch: Batch):
                       tolerance=tolerance)
 
 
-def _too_long(batch: Batch, rule_id: str, sheet: str, start_col: str, end_col: str, months_key: str):
+def _too_long(batch: RuleBatch, rule_id: str, sheet: str, start_col: str, end_col: str, months_key: str):
     df = batch.frame(sheet)
     if len(df) == 0:
         return []
@@ -87,10 +88,10 @@ def _too_long(batch: Batch, rule_id: str, sheet: str, start_col: str, end_col: s
 
 
 @rule("D004")
-def leave_too_long(batch: Batch):
+def leave_too_long(batch: RuleBatch):
     return _too_long(batch, "D004", model.LEAVE.name, "休学起始日期", "预计复学日期", "deadlines.leave_max_months")
 
 
 @rule("D005")
-def deferral_too_long(batch: Batch):
+def deferral_too_long(batch: RuleBatch):
     return _too_long(batch, "D005", model.DEFER.name, "缓学起始日期", "缓学截止日期", "deadlines.deferral_max_months")

@@ -8,16 +8,17 @@ import numpy as np
 import pandas as pd
 
 from baoxue import idcard, model
-from baoxue.book import Invalid
+from baoxue.normalize import Invalid
+from baoxue.batch import AS_OF
 
+from .hits import RuleBatch
 from . import schemas
-from .batch import AS_OF, Batch
 from .catalogue import rule
 
 
 # ---------------------------------------------------------------------------------------------- pandera: F001 F002 F012
 @rule("F001", "F002", "F012")
-def column_checks(batch: Batch):
+def column_checks(batch: RuleBatch):
     out = []
     for sheet in model.DATA_SHEETS:
         df = batch.frame(sheet.name)
@@ -44,7 +45,7 @@ NUMBER_PROBLEMS = {"int": "不是整数。请只填写数字，如 2。", "numbe
 
 
 @rule("F003", "F004", "F011", "F013", "F014")
-def type_stage(batch: Batch):
+def type_stage(batch: RuleBatch):
     """Cells the reader could not type (or that hold a formula): reported by their reason."""
     out = []
     for sheet in model.DATA_SHEETS:
@@ -88,7 +89,7 @@ RANGES = {  # column -> (minimum, inclusive, message)
 
 
 @rule("F014")
-def number_ranges(batch: Batch):
+def number_ranges(batch: RuleBatch):
     out = []
     for column, (low, inclusive, problem) in RANGES.items():
         for sheet in batch.sheets_with(column):
@@ -105,13 +106,13 @@ def number_ranges(batch: Batch):
 MALFORMED = "格式不对：应为17位数字加1位数字或X（共18位），当前为{n}位。请对照证件重新录入（该列须为文本格式）。"
 
 
-def _id_frame(batch: Batch, sheet: model.Sheet) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+def _id_frame(batch: RuleBatch, sheet: model.Sheet) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     ids, well, _ = batch.ids(sheet.name)
     return batch.frame(sheet.name), ids, well
 
 
 @rule("F004")
-def id_format(batch: Batch):
+def id_format(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("身份证号"):
         df, ids, well = _id_frame(batch, sheet)
@@ -124,7 +125,7 @@ def id_format(batch: Batch):
 
 
 @rule("F005")
-def id_checksum(batch: Batch):
+def id_checksum(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("身份证号"):
         df, ids, well = _id_frame(batch, sheet)
@@ -138,7 +139,7 @@ def id_checksum(batch: Batch):
 
 
 @rule("F006")
-def id_birth(batch: Batch):
+def id_birth(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("身份证号"):
         df, ids, well = _id_frame(batch, sheet)
@@ -155,7 +156,7 @@ def id_birth(batch: Batch):
 
 
 @rule("F007")
-def id_sex(batch: Batch):
+def id_sex(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("身份证号", "性别"):
         df, ids, well = _id_frame(batch, sheet)
@@ -172,7 +173,7 @@ def id_sex(batch: Batch):
 
 
 @rule("F008")
-def birth_matches_id(batch: Batch):
+def birth_matches_id(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("身份证号", "出生日期"):
         df, ids, well = _id_frame(batch, sheet)
@@ -190,7 +191,7 @@ TEMP_XJH = re.compile(r"^L[0-9A-Z]{18}$")
 G_XJH = re.compile(r"^G\d{17}[\dX]$", re.ASCII)
 
 @rule("F009")
-def xjh_format(batch: Batch):
+def xjh_format(batch: RuleBatch):
     out = []
     for sheet in batch.sheets_with("学籍号"):
         df = batch.frame(sheet.name)
@@ -224,7 +225,7 @@ def phone_ok(v) -> bool:
 
 
 @rule("F010")
-def phones(batch: Batch):
+def phones(batch: RuleBatch):
     out = []
     for sheet in model.DATA_SHEETS:
         columns = [c.name for c in sheet.columns if c.kind == "phone"]

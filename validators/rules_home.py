@@ -4,21 +4,21 @@ from __future__ import annotations
 import pandas as pd
 
 from baoxue import cases, model
-from baoxue.cases import BOOK_KEY
+from baoxue.batch import BOOK_KEY, MONTH
 
-from .batch import MONTH, Batch
+from .hits import RuleBatch
 from .catalogue import rule
 
 HOME, VISITS = model.HOME.name, model.VISITS.name
 
 
-def keys(batch: Batch, sheet: str, column: str = "身份证号") -> pd.Series:
+def keys(batch: RuleBatch, sheet: str, column: str = "身份证号") -> pd.Series:
     """"book␟ID" per row of a sheet (None without an ID): IDs are compared within one book only."""
     return batch._memo(("keys", sheet, column), lambda: cases.person_keys(batch.frame(sheet), column))
 
 
 @rule("T001")
-def too_few_visits(batch: Batch):
+def too_few_visits(batch: RuleBatch):
     home = batch.frame(HOME)
     if len(home) == 0:
         return []
@@ -32,7 +32,7 @@ def too_few_visits(batch: Batch):
                       need=batch.policy["home_teaching.visits_per_month"])
 
 
-def _this_month(batch: Batch) -> pd.DataFrame:
+def _this_month(batch: RuleBatch) -> pd.DataFrame:
     """Visits dated in the report month (earlier months' visits were checked in their own month)."""
     df = batch.frame(VISITS)
     if len(df) == 0:
@@ -41,7 +41,7 @@ def _this_month(batch: Batch) -> pd.DataFrame:
 
 
 @rule("T002")
-def short_visit(batch: Batch):
+def short_visit(batch: RuleBatch):
     df = _this_month(batch)
     if len(df) == 0:
         return []
@@ -51,7 +51,7 @@ def short_visit(batch: Batch):
 
 
 @rule("T003")
-def too_few_teachers(batch: Batch):
+def too_few_teachers(batch: RuleBatch):
     df = _this_month(batch)
     if len(df) == 0:
         return []
@@ -61,7 +61,7 @@ def too_few_teachers(batch: Batch):
 
 
 @rule("T004")
-def no_male_teacher(batch: Batch):
+def no_male_teacher(batch: RuleBatch):
     if not batch.policy["home_teaching.male_teacher_required"]:
         return []
     df = _this_month(batch)
@@ -70,7 +70,7 @@ def no_male_teacher(batch: Batch):
     return batch.hits("T004", VISITS, df["有男教师"] == "否", "有男教师")
 
 
-def log_rows_without_a_person(batch: Batch, rule_id: str, log: str, reference: str):
+def log_rows_without_a_person(batch: RuleBatch, rule_id: str, log: str, reference: str):
     """Findings for rows of a log sheet whose 身份证号 is not in the reference sheet of the same book (T005, P001);
     a book that lacks the reference sheet is left alone (S001 already says so)."""
     df = batch.frame(log)
@@ -83,12 +83,12 @@ def log_rows_without_a_person(batch: Batch, rule_id: str, log: str, reference: s
 
 
 @rule("T005")
-def visit_not_on_roster(batch: Batch):
+def visit_not_on_roster(batch: RuleBatch):
     return log_rows_without_a_person(batch, "T005", VISITS, HOME)
 
 
 @rule("T006")
-def teaching_without_xjh(batch: Batch):
+def teaching_without_xjh(batch: RuleBatch):
     df = batch.frame(HOME)
     if len(df) == 0:
         return []
@@ -97,7 +97,7 @@ def teaching_without_xjh(batch: Batch):
 
 
 @rule("T007")
-def teaching_without_plan(batch: Batch):
+def teaching_without_plan(batch: RuleBatch):
     df = batch.frame(HOME)
     if len(df) == 0:
         return []

@@ -5,7 +5,7 @@ import pandas as pd
 
 from baoxue import model
 
-from .batch import Batch
+from .hits import RuleBatch
 from .catalogue import rule
 from .rules_home import keys, log_rows_without_a_person
 
@@ -13,12 +13,12 @@ LOG, DROP = model.PERSUASION.name, model.DROPOUT.name
 
 
 @rule("P001")
-def not_a_case(batch: Batch):
+def not_a_case(batch: RuleBatch):
     return log_rows_without_a_person(batch, "P001", LOG, DROP)
 
 
 @rule("P002")
-def before_discovery(batch: Batch):
+def before_discovery(batch: RuleBatch):
     df = batch.frame(LOG)
     drop = batch.frame(DROP)
     if len(df) == 0 or len(drop) == 0:

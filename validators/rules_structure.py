@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 from baoxue import model
-from baoxue.book import Invalid
+from baoxue.normalize import Invalid
 
-from .batch import Batch
+from .hits import RuleBatch
 from .catalogue import rule
 
 
 @rule("S001")
-def missing_sheets(batch: Batch):
+def missing_sheets(batch: RuleBatch):
     out = []
     for i, book in enumerate(batch.books):
         for name in book.missing_sheets:
@@ -26,7 +26,7 @@ def reported_columns(sheet: model.Sheet) -> list[str]:
 
 
 @rule("S002")
-def missing_columns(batch: Batch):
+def missing_columns(batch: RuleBatch):
     out = []
     for i, book in enumerate(batch.books):
         for sheet_name, columns in book.missing_columns.items():
@@ -39,7 +39,7 @@ def missing_columns(batch: Batch):
 
 
 @rule("S003")
-def template_version(batch: Batch):
+def template_version(batch: RuleBatch):
     out = []
     for i, book in enumerate(batch.books):
         if model.COVER_SHEET in book.missing_sheets:
@@ -78,7 +78,7 @@ def cover_problem(field: model.CoverField, value) -> tuple[str, str] | None:
 
 
 @rule("S004")
-def cover_fields(batch: Batch):
+def cover_fields(batch: RuleBatch):
     out = []
     for i, book in enumerate(batch.books):
         if model.COVER_SHEET in book.missing_sheets:

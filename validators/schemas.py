@@ -13,7 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from baoxue import model
-from baoxue.book import Invalid
+from baoxue.normalize import Invalid
 
 # CJK (incl. extension A and B–F), Latin letters, the middle dots used in minority names, inner spaces.
 _NAME_CHARS = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1fA-Za-z·•・．. ]+$")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from baoxue.addin import routes
 
 
 def register(subparsers) -> None:
@@ -24,7 +25,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from baoxue.addin import routes
     if args.route == "lite":
         written = routes.write_lite(args.out_dir, args.wheel_url, wheel=not args.no_wheel)
         for path in written:

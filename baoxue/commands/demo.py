@@ -6,6 +6,11 @@ import shutil
 import sys
 from collections import Counter
 from pathlib import Path
+from .. import model
+from ..book import UnreadableWorkbook
+from ..demo import generate_county, run_end_to_end
+from ..reader import read_workbook
+from .rollup import summary_lines
 
 DEFAULT_OUT = Path("workbooks") / "demo"
 
@@ -27,7 +32,6 @@ def run_generation(out: str | Path = DEFAULT_OUT, townships: int = 3, schools_pe
                    months: tuple[str, ...] = ("2026-09", "2026-10", "2026-11"), seed: int = 2026,
                    mistakes: bool = True):
     """Clear the month folders of ``out`` and generate the county there (returns the DemoCounty)."""
-    from ..demo import generate_county
     out = Path(out)
     if out.exists():
         for month in months:
@@ -38,8 +42,6 @@ def run_generation(out: str | Path = DEFAULT_OUT, townships: int = 3, schools_pe
 
 def read_back(county) -> tuple[Counter, list[str]]:
     """Read every generated workbook with the reader: rows per sheet, and the files that could not be read."""
-    from ..book import UnreadableWorkbook
-    from ..reader import read_workbook
     rows: Counter = Counter()
     problems = []
     for path in county.files():
@@ -63,7 +65,6 @@ def run(args) -> int:
     if args.townships < 1 or args.schools < 1:
         print("错误：乡镇数和每乡镇学校数至少为 1。", file=sys.stderr)
         return 2
-    from .. import model
     try:
         county = run_generation(args.out, args.townships, args.schools, months, args.seed, not args.no_mistakes)
     except OSError as e:
@@ -92,8 +93,6 @@ def run(args) -> int:
 
 
 def end_to_end(county, out: Path) -> int:
-    from ..demo import run_end_to_end
-    from .rollup import summary_lines
     print("\n== 校验 → 报送 → 汇总（每月）", flush=True)
     runs = run_end_to_end(county, out, progress=lambda text: print("  " + text, file=sys.stderr, flush=True))
     for run in runs:

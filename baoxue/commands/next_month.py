@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import sys
+from ..atomic import FileLocked
+from ..book import UnreadableWorkbook
+from ..carry import CarryError, next_month_workbook
+from ..policy import load_policy
 
 
 def register(subparsers) -> None:
@@ -16,10 +20,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..atomic import FileLocked
-    from ..book import UnreadableWorkbook
-    from ..carry import CarryError, next_month_workbook
-    from ..policy import load_policy
     policy = load_policy(args.policy)
     try:
         carried = next_month_workbook(args.book, args.out, policy)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from ..atomic import FileLocked
+from ..rollup import RegisterError, RollupError, StoreError, run_rollup, write_report
 
 
 def register(subparsers) -> None:
@@ -69,7 +71,6 @@ def summary_lines(result, report: Path | None, masked: bool) -> list[str]:
 
 
 def run(args) -> int:
-    from ..rollup import RegisterError, RollupError, StoreError, run_rollup, write_report
 
     masked = not args.unmasked
     if not masked:
@@ -86,7 +87,6 @@ def run(args) -> int:
     try:
         report = write_report(result, out, masked=masked)
     except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
-        from ..atomic import FileLocked
         if not isinstance(e, (FileLocked, PermissionError, OSError)):
             raise
         print(f"✘ 月报表无法写入：{e}", file=sys.stderr)

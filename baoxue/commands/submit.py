@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..policy import load_policy
+from ..submit import submit_file
 from .update import print_findings
 
 
@@ -18,7 +19,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..submit import submit_file
     policy = load_policy(args.policy)
     worst = 0
     done = 0

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import sys
+from .. import template
+from ..atomic import FileLocked, atomic_save
 
 
 def register(subparsers) -> None:
@@ -16,8 +18,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..atomic import FileLocked, atomic_save
-    from .. import template
 
     if args.month and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         print(f"错误：报送月份“{args.month}”格式不对，应为 YYYY-MM，如 2026-09。", file=sys.stderr)

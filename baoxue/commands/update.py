@@ -6,6 +6,7 @@ import sys
 from .. import model
 from ..findings import Finding, sort_key
 from ..policy import load_policy
+from ..update import update_workbook
 
 
 def finding_line(f: Finding) -> str:
@@ -38,7 +39,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..update import update_workbook
     policy = load_policy(args.policy)
     worst = 0
     for path in args.books:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from .. import model
 from ..findings import Finding, summarize
+from ..policy import load_policy
+from ..validators import validate_file
 
 
 def register(subparsers) -> None:
@@ -30,7 +32,6 @@ def register(subparsers) -> None:
 
 def check_file(path: str, policy) -> tuple[bool, list[Finding]]:
     """(readable, findings) — never raises for a bad input file."""
-    from ..validators import validate_file
     try:
         book, findings = validate_file(path, policy)
     except Exception as e:  # noqa: BLE001 — no traceback for any input file
@@ -102,7 +103,6 @@ def render(path: str, readable: bool, findings: list[Finding], out) -> None:
 
 
 def run(args) -> int:
-    from ..policy import load_policy
     policy = load_policy(args.policy)
     results = [check_file(p, policy) for p in args.books]
     if args.json:

@@ -1,5 +1,6 @@
 """`baoxue verify FILE…`: re-check submission stamps. Exit 0 when every file's stamp is valid, 1 otherwise."""
 from __future__ import annotations
+from ..submit import verify_file
 
 
 def register(subparsers) -> None:
@@ -11,7 +12,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..submit import verify_file
     bad = 0
     for path in args.files:
         r = verify_file(path)

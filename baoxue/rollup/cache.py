@@ -14,7 +14,9 @@ import pickle
 from functools import lru_cache
 from pathlib import Path
 
-from .. import __version__
+import baoxue
+
+from .. import __version__, validators
 from ..policy import Policy
 from .store import Store
 from .worker import FileResult
@@ -24,10 +26,8 @@ FORMAT = 1
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    import baoxue
-    import baoxue.validators
     h = hashlib.sha256(f"{FORMAT}|{__version__}".encode())
-    for root in sorted({Path(baoxue.__file__).parent, Path(baoxue.validators.__file__).parent}):
+    for root in sorted({Path(baoxue.__file__).parent, Path(validators.__file__).parent}):
         for p in sorted(root.rglob("*.py")):
             st = p.stat()
             h.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())

@@ -3,33 +3,29 @@ and county figures → ``RollupResult`` (and the month saved in the history stor
 from __future__ import annotations
 
 import datetime as dt
-import math
-import multiprocessing
-import os
-import sys
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
 from .. import __version__, model
-from ..book import prev_month
 from ..findings import Finding, summarize
+from ..indicators import INDICATORS, aggregate
+from ..months import prev_month, valid_month
 from ..policy import Policy, load_policy
 from . import rules
 from .inbox import discover
 from .masking import Scrubber, mask_value
 from .register import RegisteredSchool, read_register
-from .store import SHEET_TABLES, Store, StoreError
-from .worker import CURRENT, OTHER, PREVIOUS, UNREADABLE, FileResult, process_chunk
+from .runner import Progress, run_files
+from .store import SHEET_TABLES, Store
+from .worker import (CASE_COLUMNS, COLUMN_KINDS, COVER_KINDS, CURRENT, OPEN_ROW_COLUMNS, OTHER, PREVIOUS, UNREADABLE,
+                     FileResult)
 
-Progress = Callable[[int, int, str], None]
 SCHOOL_KEYS = ("code", "name", "township", "submitted", "stamp_ok", "errors", "warnings")
 AREA_KEYS = ("name", "schools_expected", "schools_submitted")
-IN_PROCESS_BELOW = 24       # files: below this a process pool costs more than it saves
 DEFAULT_STORE_NAME = "baoxue-store"
 
 
@@ -38,7 +34,6 @@ class RollupError(Exception):
 
 
 def indicator_keys() -> list[str]:
-    from ..indicators import INDICATORS
     return [key for key, _label in INDICATORS]
 
 
@@ -110,107 +105,7 @@ def _extra_keys(area: dict, keys: list[str]) -> list[str]:
     return [k for k in area if k not in keys and k not in AREA_KEYS and not k.startswith("_")]
 
 
-# ============================================================================================== running files
-MIN_CHUNK = 24   # below this a batch's fixed cost dominates
-TAIL_CHUNK = 48  # the smallest chunk at the end of a large run (a batch of 48 costs ≈ 1.3× per book what 160 cost)
-MAX_CHUNK = 160  # books validated together: larger batches amortise the rules' fixed cost (≈ 27 → 7 ms per book)
-
-
-def _chunks(paths: list[str], workers: int) -> list[list[str]]:
-    """Guided chunks: each a third of what is left per worker (``remaining / (3 × workers)``), between TAIL_CHUNK (or
-    MIN_CHUNK for a small run) and MAX_CHUNK files. Large batches first keep the rules' fixed cost low; the chunks
-    shrink towards the end, so the workers finish together instead of one idling while another does a last big chunk.
-    One worker (in this process): about six equal chunks (for progress), each of MIN_CHUNK to MAX_CHUNK files."""
-    n = len(paths)
-    workers = max(1, workers)
-    if not n:
-        return []
-    if workers == 1:
-        size = min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(n / 6)))
-        return [paths[i:i + size] for i in range(0, n, size)]
-    floor = MIN_CHUNK if n < TAIL_CHUNK * workers * 6 else TAIL_CHUNK
-    out, i = [], 0
-    while i < n:
-        size = min(MAX_CHUNK, max(floor, math.ceil((n - i) / (3 * workers))))
-        if n - i - size < floor:   # never leave a crumb behind
-            size = n - i
-        out.append(paths[i:i + size])
-        i += size
-    return out
-
-
-def _pool_context():
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
-
-
-def process_files(paths: list[str], inbox: str, month: str, policy: Policy, progress: Progress | None = None,
-                  workers: int | None = None, dask: Any = None) -> list[FileResult]:
-    """Per-file work for every path (order preserved): Dask when asked, a process pool for many files, else here."""
-    total = len(paths)
-    done = 0
-
-    def tick(n: int, label: str) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(done, total, label)
-
-    if progress:
-        progress(0, total, "")
-    if dask:
-        from .distributed import process_on_dask
-        return process_on_dask(paths, inbox, month, policy, address=dask, progress=tick)
-    auto = workers is None
-    workers = workers or os.cpu_count() or 1
-    chunks = _chunks(paths, workers)
-    if workers <= 1 or (auto and total < IN_PROCESS_BELOW):
-        out: list[FileResult] = []
-        for chunk in chunks:
-            out.extend(process_chunk(chunk, inbox, month, policy))
-            tick(len(chunk), Path(chunk[-1]).name)
-        return out
-    results: dict[int, list[FileResult]] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        futures = {pool.submit(process_chunk, chunk, inbox, month, policy): i for i, chunk in enumerate(chunks)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = fut.result()
-            tick(len(chunks[i]), Path(chunks[i][-1]).name)
-    return [r for i in range(len(chunks)) for r in results[i]]
-
-
 # ============================================================================================== the roll-up
-def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
-                        workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
-    """``process_files`` for the files the store's result cache does not already hold (all of them without a store)."""
-    if store is None or not use_cache:
-        return process_files(paths, str(inbox), month, policy, progress, workers, dask)
-    from .cache import ResultCache
-    from .inbox import relative_name
-    cache = ResultCache(store, month, policy)
-    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]
-    todo = [p for p, k in zip(paths, keys) if k not in cache.entries]
-    hits = len(paths) - len(todo)
-
-    def shifted(done: int, total: int, label: str) -> None:
-        if progress:
-            progress(done + hits, total + hits, label)
-
-    fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask))
-    results = []
-    for p, k in zip(paths, keys):
-        r = cache.entries.get(k) or next(fresh)
-        r.path = p
-        results.append(r)
-    try:
-        cache.save(dict(zip(keys, results)))
-    except (OSError, StoreError):
-        pass  # a cache that cannot be written only costs time next run
-    return results
-
-
 def run_rollup(inbox: str | Path, month: str, register: str | Path | list[RegisteredSchool],
                store_dir: str | Path | None | bool = None, policy: Policy | str | Path | None = None,
                progress: Progress | None = None, workers: int | None = None, dask: Any = None,
@@ -228,7 +123,7 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     inbox = Path(inbox)
     if not inbox.is_dir():
         raise RollupError(f"找不到收件文件夹：{inbox}")
-    if not rules.valid_month(month):
+    if not valid_month(month):
         raise RollupError(f"汇总月份格式不对：{month!r}，应为 YYYY-MM（如 2026-09）。")
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
@@ -241,13 +136,12 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
 
 def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Policy, progress: Progress | None,
             workers: int | None, dask: Any, cache: bool) -> RollupResult:
-    from ..indicators import aggregate
 
     schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     paths = [str(p) for p in discover(inbox, exclude=exclude)]
-    results = _process_with_cache(paths, inbox, month, policy, progress, workers, dask, store, cache)
+    results = run_files(paths, inbox, month, policy, progress, workers, dask, store, cache)
 
     # ---- who sent what
     reg = {s.code: s for s in schools_in_register}
@@ -363,7 +257,6 @@ def by_township_name(schools: list[dict]) -> dict[str, str]:
 
 def _all(counted: dict[str, FileResult], attr: str) -> pd.DataFrame:
     """One frame of the counted schools' records (``cases`` or ``open_rows``) with their school and file."""
-    from .worker import CASE_COLUMNS, OPEN_ROW_COLUMNS
     columns = ["school", "file", *(CASE_COLUMNS + ("row",) if attr == "cases" else OPEN_ROW_COLUMNS)]
     rows = [{"school": code, "file": r.file, **rec} for code, r in counted.items() for rec in getattr(r, attr) or ()]
     if not rows:
@@ -374,7 +267,6 @@ def _all(counted: dict[str, FileResult], attr: str) -> pd.DataFrame:
 def _sheet_frames(counted: dict[str, FileResult]) -> dict[str, pd.DataFrame]:
     """封面 and the row sheets (休学 … 劝返记录) of the counted schools: one frame per sheet, every column of the sheet
     (empty sheets give an empty frame with the columns), with school, file and Excel row."""
-    from .worker import COLUMN_KINDS, COVER_KINDS
     kinds_by_sheet = {model.COVER_SHEET: COVER_KINDS, **COLUMN_KINDS}
     out = {}
     for sheet, kinds in kinds_by_sheet.items():
@@ -399,7 +291,6 @@ def _sheet_frames(counted: dict[str, FileResult]) -> dict[str, pd.DataFrame]:
 
 
 def _open_cases(counted: dict[str, FileResult], names: dict[str, str], townships: dict[str, str]) -> pd.DataFrame:
-    from .worker import CASE_COLUMNS
     columns = ["学校标识码", "学校名称", "所属乡镇", *CASE_COLUMNS, "row", "file"]
     rows = [{"学校标识码": code, "学校名称": names.get(code, code), "所属乡镇": townships.get(code), **rec, "file": r.file}
             for code, r in counted.items() for rec in r.cases or () if rec["状态"] in model.DROPOUT_OPEN_STATUSES]

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..atomic import atomic_save
+from ..indicators import INDICATORS
 from .engine import RollupResult
 from .masking import mask_value
 from .rules import CHINA
@@ -38,7 +39,6 @@ RATES = ("dropout_rate_primary", "dropout_rate_junior")
 
 
 def _indicators() -> tuple[list[str], dict[str, str]]:
-    from ..indicators import INDICATORS
     return [k for k, _ in INDICATORS if k != "zero_report"], dict(INDICATORS)
 FIRST_DATA_ROW = 4
 

@@ -13,14 +13,13 @@ collected per-file results and returns findings carrying ``school`` (学校标�
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from typing import Iterable
 
 import pandas as pd
 
 from .. import model
-from ..book import month_end
+from ..months import month_end
 from ..findings import Finding
 from ..policy import Policy
 from .register import RegisteredSchool
@@ -28,13 +27,6 @@ from .worker import FileResult
 from ..validators import catalogue
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def valid_month(month: str) -> bool:
-    return isinstance(month, str) and bool(MONTH_RE.match(month))
-
-
 def _f(rule: str, message: str, school: str | None = None, file: str | None = None, sheet: str | None = None,
        row: int | None = None, column: str | None = None, value=None) -> Finding:
     return Finding(rule, catalogue.severity(rule), sheet, row, column, value, message, school=school, file=file)

@@ -15,10 +15,17 @@ from pathlib import Path
 from typing import Any
 
 
-from .. import model
-from ..book import Invalid, SchoolBook, UnreadableWorkbook, prev_month
+from .. import cases, model
+from ..batch import Batch
+from ..book import SchoolBook, UnreadableWorkbook
 from ..findings import Finding
-from ..policy import Policy
+from ..indicators import batch_indicators, school_indicators
+from ..months import prev_month
+from ..normalize import Invalid
+from ..policy import DEFAULT, Policy
+from ..reader import read_workbook
+from ..stamp import verify
+from ..validators import validate_books
 from .inbox import relative_name
 
 CURRENT, PREVIOUS, OTHER, UNREADABLE = "current", "previous", "other", "unreadable"
@@ -214,18 +221,10 @@ def _overdue(book: SchoolBook, columns: Columns, findings: list[Finding], policy
             "年级": plain(cols["年级"][i]) if "年级" in cols else None,
             "状态": plain(cols["状态"][i]) if "状态" in cols else None,
             "起算日期": since, "逾期天数": days,
-            "说明": NEXT_STEP[f.rule].format(date=since.isoformat() if since else "（未填）", days=days,
-                                           limit=allowance.get(f.rule, 0)),
+            "说明": cases.OVERDUE_ADVICE[f.rule].format(date=since.isoformat() if since else "（未填）",
+                                                      days=allowance.get(f.rule, 0)),
         })
     return out
-
-
-NEXT_STEP = {
-    "C003": "限期复学通知于 {date} 下达，已超过 {limit} 天仍未复学，应由乡镇政府下达行政处罚决定书（四步法第三步）。",
-    "C004": "{date} 发现，超过 {limit} 天仍无劝返记录，请包保责任人立即入户劝返并记录。",
-    "C005": "预计复学日期 {date} 已过仍在休学，请按疑似辍学核查。",
-    "C006": "缓学截止日期 {date} 已过仍未入学，请核实并督促入学。",
-}
 
 
 def _cover(book: SchoolBook) -> dict[str, Any]:
@@ -233,7 +232,6 @@ def _cover(book: SchoolBook) -> dict[str, Any]:
 
 
 def _stamp(result: FileResult, book: SchoolBook) -> None:
-    from ..stamp import verify
     check = verify(book)
     result.stamp_ok = check.ok
     result.stamp_reason = check.reason_zh
@@ -266,7 +264,6 @@ def _validate_safely(validate_books, books: list[SchoolBook], policy: Policy, ba
 def _indicators_safely(books: list[SchoolBook], policy: Policy, batch=None) -> list[dict[str, Any] | None]:
     """SPEC §5 figures of a batch in one pass (sharing validation's ``batch``); should that fail on one odd book,
     compute them one by one so only that book is left without figures (None, as for a book without a month)."""
-    from ..indicators import batch_indicators, school_indicators
     try:
         return batch_indicators(books, policy, batch=batch)
     except Exception:  # noqa: BLE001 — listed with its findings; left out of the sums
@@ -295,10 +292,6 @@ def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> l
 
 
 def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> list[FileResult]:
-    from ..policy import DEFAULT
-    from ..reader import read_workbook
-    from ..validators import validate_books
-    from ..validators.batch import Batch
 
     results: list[FileResult] = []
     current: list[tuple[FileResult, SchoolBook]] = []

@@ -1,62 +1,97 @@
-"""A batch: many SchoolBooks' frames concatenated per sheet, so that one pass of each rule serves every book.
+"""A batch: many SchoolBooks' frames concatenated per sheet, so that one pass of each rule (and of the indicators)
+serves every book.
 
 Each concatenated frame carries the book's columns plus ``_row`` (Excel row), ``_book`` (position of the book in the
 batch), ``_as_of`` (datetime64: the book's month end) and ``_month`` ('YYYY-MM' or None). ``validate`` is a batch of one.
-Rules report through ``Batch.hits`` (rows of a frame) or ``Batch.hit`` (one book-level finding); both fill the rule's
-message template from the catalogue.
+Typed views of a column (dates, numbers, texts, IDs) are computed once per batch. The validators' subclass
+(``baoxue.validators.hits.RuleBatch``) adds the findings; this module knows nothing of the rule catalogue.
+
+The typed-value helpers (``dates``, ``numbers``, ``texts``, ``present``, ``filled``) take one column of typed values as
+the reader makes them (``datetime.date``, ``str``, numbers, ``None`` or ``Invalid``); an ``Invalid`` counts as missing.
 """
 from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from baoxue import model
-from baoxue.book import Invalid, SchoolBook, empty_frame
-from baoxue import cases, idcard
-from baoxue.cases import BOOK_KEY
-from baoxue.findings import Finding
-from baoxue.policy import Policy
-
-from . import catalogue
+from . import idcard, model
+from .book import SchoolBook, empty_frame
+from .normalize import Invalid
+from .policy import Policy
 
 ID_RE = idcard.ID_RE
+BOOK_KEY = "_book"   # batch column: which book a row belongs to
 AS_OF = "_as_of"
 MONTH = "_month"
-EMPTY = "（空）"
-# Columns holding a child's identity number or a person's name: messages show them masked (110101********1234), so a message that is copied
-# into a report, a log or an e-mail never carries a full ID; the finding's ``value`` keeps what is in the cell.
-PRIVATE_COLUMNS = {c.name: (idcard.mask if c.kind in ("id", "xjh") else idcard.mask_name)
-                   for s in model.DATA_SHEETS for c in s.columns if c.kind in ("id", "xjh", "name")}
 
 
-def show(v: Any) -> Any:
-    """A value as found, for a finding's ``value`` and message: text, or None when empty."""
-    if v is None:
-        return None
-    if isinstance(v, Invalid):
-        return v.raw
-    if isinstance(v, float):
-        if v != v:
-            return None
-        return str(int(v)) if v.is_integer() else str(v)
-    if isinstance(v, pd.Timestamp):
-        return None if pd.isna(v) else v.date().isoformat()
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if v is pd.NaT or v is pd.NA:
-        return None
-    return str(v)
+# ---------------------------------------------------------------------------------------------- typed values
+_DATE_TYPES = (dt.date, dt.datetime)
 
 
-def _text(v: Any) -> str:
-    s = show(v)
-    return EMPTY if s is None or s == "" else s
+def column_values(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype=object, na_value=None) if len(series) else np.empty(0, dtype=object)
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min   # the bit pattern of NaT
+
+
+def _day(v: Any) -> int:
+    c = v.__class__
+    if c is dt.date:
+        return v.toordinal() - _EPOCH
+    if c is dt.datetime:
+        return v.date().toordinal() - _EPOCH
+    return _NAT
+
+
+def dates(series: pd.Series) -> pd.Series:
+    """datetime64 Series: the ``datetime.date`` values, NaT for empty / Invalid / anything else."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.astype("datetime64[ns]")
+    seen: dict = {}
+    days = np.array([seen[v] if v in seen else seen.setdefault(v, _day(v)) for v in column_values(series)],
+                    dtype="int64").view("datetime64[D]")
+    return pd.Series(days.astype("datetime64[ns]"), index=series.index)
+
+
+def numbers(series: pd.Series) -> pd.Series:
+    """float Series: int/float values, NaN for empty / Invalid / booleans / text."""
+    kept = [float(v) if v.__class__ in (int, float) else np.nan for v in column_values(series)]
+    return pd.Series(np.array(kept, dtype="float64"), index=series.index)
+
+
+def texts(series: pd.Series) -> pd.Series:
+    """object Series: the non-empty ``str`` values, None elsewhere (Invalid counts as missing)."""
+    kept = np.array([v if v.__class__ is str and v else None for v in column_values(series)], dtype=object)
+    return pd.Series(kept, index=series.index, dtype=object)
+
+
+def present(series: pd.Series) -> pd.Series:
+    """Bool per row: a usable (typed, non-empty) value."""
+    return pd.Series(np.array([_present(v) for v in column_values(series)], dtype=bool), index=series.index)
+
+
+def filled(series: pd.Series) -> pd.Series:
+    """Bool per row: something was typed (an untypable ``Invalid`` value counts, unlike ``present``)."""
+    kept = [v is not None and not (v.__class__ is str and not v.strip()) and not (v.__class__ is float and v != v)
+            for v in column_values(series)]
+    return pd.Series(np.array(kept, dtype=bool), index=series.index)
+
+
+def _present(v: Any) -> bool:
+    if v is None or v.__class__ is Invalid:
+        return False
+    if v.__class__ is str:
+        return bool(v.strip())
+    if v.__class__ is float:
+        return v == v
+    return v is not pd.NA and v is not pd.NaT
 
 
 class Batch:
@@ -114,8 +149,8 @@ class Batch:
             cells = df[cols].to_numpy(dtype=object).ravel() if len(df) else np.empty(0, dtype=object)
             # dates repeat: hash the cells in C (empty cells get code -1), type each distinct value once
             codes, uniques = pd.factorize(cells, use_na_sentinel=True)
-            table = np.fromiter((cases._day(v) for v in uniques), dtype=np.int64, count=len(uniques))
-            days = np.append(table, cases._NAT)[codes]
+            table = np.fromiter((_day(v) for v in uniques), dtype=np.int64, count=len(uniques))
+            days = np.append(table, _NAT)[codes]
             return cols, days.reshape(len(df), len(cols)).view("datetime64[D]").astype("datetime64[ns]")
         return self._memo(("date_matrix", sheet), make)
 
@@ -125,17 +160,17 @@ class Batch:
             if sheet in model.SHEETS and model.SHEETS[sheet].has(column) and model.SHEETS[sheet].col(column).kind == "date":
                 cols, matrix = self.date_matrix(sheet)
                 return pd.Series(matrix[:, cols.index(column)], index=self.frame(sheet).index)
-            return cases.dates(self.frame(sheet)[column])
+            return dates(self.frame(sheet)[column])
         return self._memo(("dates", sheet, column), make)
 
     def texts(self, sheet: str, column: str) -> pd.Series:
-        return self._memo(("texts", sheet, column), lambda: cases.texts(self.frame(sheet)[column]))
+        return self._memo(("texts", sheet, column), lambda: texts(self.frame(sheet)[column]))
 
     def numbers(self, sheet: str, column: str) -> pd.Series:
-        return self._memo(("numbers", sheet, column), lambda: cases.numbers(self.frame(sheet)[column]))
+        return self._memo(("numbers", sheet, column), lambda: numbers(self.frame(sheet)[column]))
 
     def filled(self, sheet: str, column: str) -> pd.Series:
-        return self._memo(("filled", sheet, column), lambda: cases.filled(self.frame(sheet)[column]))
+        return self._memo(("filled", sheet, column), lambda: filled(self.frame(sheet)[column]))
 
     def ids(self, sheet: str) -> tuple[pd.Series, pd.Series, pd.Series]:
         """(ID text, well-formed (17 digits + digit/X), birth date from digits 7–14 as datetime64) of a sheet."""
@@ -179,46 +214,6 @@ class Batch:
         """The data sheets holding every one of ``columns`` (SPEC §4: rules apply wherever their columns are)."""
         return [s for s in model.DATA_SHEETS if all(s.has(c) for c in columns)]
 
-    # ----------------------------------------------------------------- findings
-    def hits(self, rule: str, sheet: str, df: pd.DataFrame, column: str | None, value: Any = None,
-             severity: str | None = None, **fields: Any) -> list[tuple[int, Finding]]:
-        """One finding per row of ``df`` (a subset of ``frame(sheet)``). ``value`` defaults to ``df[column]``; any field
-        may be a Series aligned with ``df`` (a value per row) or a scalar."""
-        if isinstance(df, pd.Series):      # a bool mask over (part of) frame(sheet): select only what is needed
-            mask = df.fillna(False).astype(bool) if df.dtype != bool else df
-            if not mask.any():
-                return []
-            df = self.frame(sheet).loc[mask.index[mask.to_numpy()]]
-        if len(df) == 0:
-            return []
-        if value is None:
-            value = df[column] if column in df.columns else None
-        values = _per_row(value, df)
-        per_row = {k: _per_row(v, df) for k, v in fields.items()}
-        sev = severity or catalogue.severity(rule)
-        private = PRIVATE_COLUMNS.get(column)   # IDs and names are masked inside messages (``value`` keeps them)
-        template = catalogue.info(rule).message
-        out = []
-        for k, (book, row) in enumerate(zip(df[BOOK_KEY].tolist(), df["_row"].tolist())):
-            shown = show(values[k])
-            msg_fields = {name: _text(vals[k]) for name, vals in per_row.items()}
-            msg_fields.setdefault("column", column or "")
-            msg_fields.setdefault("sheet", sheet)
-            msg_fields["value"] = EMPTY if shown in (None, "") else (private(shown) if private else shown)
-            out.append((int(book), Finding(rule, sev, sheet, int(row), column, shown,
-                                           template.format_map(catalogue._Blank(msg_fields)))))
-        return out
-
-    def hit(self, book: int, rule: str, sheet: str | None, row: int | None, column: str | None, value: Any = None,
-            severity: str | None = None, **fields: Any) -> tuple[int, Finding]:
-        shown = show(value)
-        fields = {k: _text(v) if not isinstance(v, str) else v for k, v in fields.items()}
-        fields.setdefault("column", column or "")
-        fields.setdefault("sheet", sheet or "")
-        fields["value"] = EMPTY if shown in (None, "") else shown   # book-level: cover values, never an ID
-        return book, Finding(rule, severity or catalogue.severity(rule), sheet, row, column, shown,
-                             catalogue.message(rule, **fields))
-
 
 def id_birth_days(ids: list[str]) -> np.ndarray:
     """The birth dates (digits 7–14) of well-formed IDs as datetime64[D], NaT where they are not a real date
@@ -233,19 +228,4 @@ def id_birth_days(ids: list[str]) -> np.ndarray:
     ok &= day <= length
     out = first.astype("datetime64[D]") + (day - 1)
     out[~ok] = np.datetime64("NaT")
-    return out
-
-
-def _per_row(value: Any, df: pd.DataFrame) -> list:
-    if isinstance(value, pd.Series):
-        return value.reindex(df.index).tolist()
-    if isinstance(value, (list, tuple)) and len(value) == len(df):
-        return list(value)
-    return [value] * len(df)
-
-
-def chain(*iterables: Iterable) -> list:
-    out: list = []
-    for it in iterables:
-        out.extend(it)
     return out
