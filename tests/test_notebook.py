@@ -182,6 +182,26 @@ def test_month_picker_offers_recent_months_and_the_given_one():
     assert RollupApp(month="2023-05").month.value == "2023-05"
 
 
+def test_month_picker_defaults_to_the_latest_month_with_data(county, tmp_path):
+    """Without a month given, the picker proposes the latest month the inbox's submissions (or the store) hold — not
+    the current calendar month — and follows the inbox when the officer names one."""
+    app = RollupApp(inbox=str(county.inbox), register=str(county.register))
+    assert app.month.value == county.month
+    app = RollupApp()
+    assert app.month.value == month_options()[0]            # nothing known yet: this month
+    app.inbox.value = str(county.inbox)
+    assert app.month.value == county.month
+    app.month.value = county.months[0]                       # the officer's pick is kept
+    app.store.value = str(tmp_path)
+    assert app.month.value == county.months[0]
+
+
+def test_a_malformed_month_is_an_error_not_another_month(county):
+    app = RollupApp(inbox=str(county.inbox), register=str(county.register), month="2026-9")
+    assert "格式不对" in app.status.value
+    assert app.run() is None and "报送月份“2026-9”格式不对" in app.status.value and app.result is None
+
+
 def test_register_fills_the_township_filter(county):
     app = RollupApp()
     assert list(app.township.options) == [ALL]
