@@ -536,17 +536,19 @@ class RollupApp(_Inputs):
         return _status("warn", f"未报送 {len(missing)} 所：{names}{more}")
 
     def show_trend(self) -> None:
-        """The trend chart over the months in the history store (the county, or the filtered township)."""
+        """The trend chart over the months in the history store up to the shown month (the county, or the filtered
+        township)."""
         from .rollup import Store
         town = self.township.value
         store_dir = self.store_dir()
+        until = self.result.month if self.result is not None else None
         try:
             if store_dir is None or not store_dir.exists():
                 trend = None
             elif town == ALL:
-                trend = Store(store_dir).trend("county")
+                trend = Store(store_dir).trend("county", until=until)
             else:
-                trend = Store(store_dir).trend("township")
+                trend = Store(store_dir).trend("township", until=until)
                 trend = trend[trend["name"] == town] if "name" in trend.columns else None
         except Exception as e:
             self.trend_note.value = _status("error", f"无法读取历史库：{e}")

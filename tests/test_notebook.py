@@ -124,6 +124,15 @@ def test_trend_tab_charts_the_store_history(county, rolled):
     assert f"共 {len(county.months)} 个月" in rolled.trend_note.value
 
 
+def test_trend_of_an_earlier_month_ends_at_that_month(county, rolled):
+    """With the later month already in the store, rolling up the first month again shows the trend up to it only."""
+    app = RollupApp(inbox=str(county.inbox), register=str(county.register), month=county.months[0])
+    app.run_button.click()
+    assert "汇总完成" in app.status.value, app.status.value
+    assert county.months[0] in app.trend_note.value and county.months[-1] not in app.trend_note.value
+    assert "共 1 个月" in app.trend_note.value
+
+
 def test_export_writes_the_masked_monthly_report(county, rolled, tmp_path):
     rolled.out.value = str(tmp_path / "报表" / "月报表.xlsx")
     rolled.export_button.click()
