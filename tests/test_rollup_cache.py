@@ -6,7 +6,7 @@ import shutil
 
 from rollup_helpers import checksums, child_id, cover, dropout, register, stamp, write_book
 
-from baoxue.rollup import engine, run_rollup
+from baoxue.rollup import run_rollup, runner
 
 M = "2026-10"
 WHEN = dt.datetime(2026, 10, 28, tzinfo=dt.timezone.utc)
@@ -19,13 +19,13 @@ def test_rerun_reads_only_new_or_changed_files(tmp_path, monkeypatch):
     stamp(write_book(inbox / "a.xlsx", cover("4310000001", "城关中学", "城关镇", M),
                      {"辍学": [dropout(child_id(5, "八年级", M), "赵小燕", "八年级", dt.date(2026, 10, 2))]}), WHEN)
     seen: list[list[str]] = []
-    real = engine.process_chunk
+    real = runner.process_chunk
 
     def counting(paths, *args):
         seen.append([p.rsplit("/", 1)[-1] for p in paths])
         return real(paths, *args)
 
-    monkeypatch.setattr(engine, "process_chunk", counting)
+    monkeypatch.setattr(runner, "process_chunk", counting)
     first = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
     assert seen == [["a.xlsx"]]
 
