@@ -106,6 +106,28 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         bad="学校发来 Excel 97-2003 格式的“月报.xls”，或0字节文件",
         good="另存为 .xlsx 的工作簿",
     ),
+    RuleInfo(
+        id="S006",
+        severity="error",
+        title="含外部链接、数据连接、宏或本地文件链接",
+        title_en="external link, data connection, DDE, macro or local-file link",
+        message="工作簿含有{kind}：{value}。月报工作簿中不允许外部链接、数据连接、DDE、宏或指向本机/网络文件的链接。{fix}",
+        why="打开或汇总时它们会读取其他文件、访问网络或运行程序，可能泄露儿童信息或被用来攻击县里的电脑（见 docs/security.md）。",
+        bad="单元格超链接指向 file:///C:/Windows/System32/cmd.exe；名称定义引用 [1]外校!A1；工作簿带 VBA 宏",
+        good="只有模板自带的名称（代码表下拉列表、打印标题）",
+        cross_sheet=True,
+    ),
+    RuleInfo(
+        id="S007",
+        severity="warning",
+        title="含网页超链接或嵌入对象",
+        title_en="web hyperlink or embedded object",
+        message="工作簿含有{kind}：{value}。请确认它是必要的；不需要时请删除（右键“取消超链接”或删除对象）。",
+        why="汇总人员点击陌生网页链接或打开嵌入对象有风险；月报数据不需要它们。",
+        bad="备注单元格带 http://… 超链接；工作表中嵌入了 Word 文档",
+        good="备注中的网址以普通文字录入",
+        cross_sheet=True,
+    ),
 
     # ---------------------------------------------------------------------------------------------- F: format
     RuleInfo(
@@ -231,11 +253,13 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
         id="F013",
         severity="error",
-        title="数据单元格含公式",
-        title_en="a data cell holds a formula",
-        message="“{column}”单元格中是公式（显示值：{value}），数据单元格不允许公式或外部链接。请改为直接录入数值或文字。",
-        why="公式可能引用外部文件（外部链接）或执行注入；报送数据须是录入的值。仅以 = + - @ 开头的文字不是公式。",
-        bad="姓名单元格为 =HYPERLINK(\"http://…\")",
+        title="单元格含公式",
+        title_en="a cell holds a formula",
+        message="“{column}”单元格中是公式（{what}{value}）。除“月报汇总”中模板自带的公式外，工作簿的任何单元格（包括隐藏的工作表）"
+                "都不允许公式或外部链接。请改为直接录入数值或文字。",
+        why="公式可能引用外部文件（外部链接）、访问网络（WEBSERVICE、HYPERLINK）或执行注入；报送数据须是录入的值。"
+            "仅以 = + - @ 开头的文字不是公式。",
+        bad="姓名单元格为 =HYPERLINK(\"http://…\")；月报汇总的公式被改成 =WEBSERVICE(…)",
         good="文字“=待核实”（文本格式，不是公式）",
     ),
     RuleInfo(
