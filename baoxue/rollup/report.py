@@ -34,12 +34,25 @@ THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 ZERO_REPORT_SCHOOLS = "zero_report_schools"  # baoxue.indicators.aggregate's count of 零报告 schools
-RATES = ("dropout_rate_primary", "dropout_rate_junior")
 
 
 def _indicators() -> tuple[list[str], dict[str, str]]:
-    from ..indicators import INDICATORS
-    return [k for k, _ in INDICATORS if k != "zero_report"], dict(INDICATORS)
+    """The figures of the area tables (SPEC §5 with the school-year figures of §5.1 after the month-end rates) and
+    their column headers (rates marked "(%)")."""
+    from ..indicators import ALL_RATES, FIGURES
+    return ([k for k, _ in FIGURES if k != "zero_report"],
+            {k: label + ("(%)" if k in ALL_RATES else "") for k, label in FIGURES})
+
+
+def _rates_note(result: RollupResult) -> str:
+    """What the two rates are, and the months the school-year figures count (and miss)."""
+    from .school_year import months_text, school_year_label
+    c = result.county
+    return (f" 学年辍学率 = 学年辍学人数（月末未销号的已确认辍学）÷ 学年初在校生数 × 100，与年度目标比较（R006）；"
+            f"月末在册辍学率 = 月末在册未销号（含疑似）÷ (本月在校生 + 月末在册未销号) × 100，为月末监测指标。"
+            f"{school_year_label(result.month)}计入月份：{months_text(c.get('ytd_months') or [result.month], c.get('ytd_missing'))}。")
+
+
 FIRST_DATA_ROW = 4
 
 
@@ -174,10 +187,9 @@ def _area_row(area: dict, name: str) -> list:
 
 def _townships(wb, result: RollupResult, masked: bool) -> None:
     AREA_KEYS, AREA_LABELS = _indicators()
-    header = ["乡镇", "应报学校数", "有效报送数", "零报告学校数", *[AREA_LABELS[k] + ("(%)" if k in RATES else "")
-                                                       for k in AREA_KEYS]]
+    header = ["乡镇", "应报学校数", "有效报送数", "零报告学校数", *[AREA_LABELS[k] for k in AREA_KEYS]]
     s = _Sheet(wb, "乡镇汇总", f"{result.month} 控辍保学月报 乡镇汇总",
-               _note(result, masked, " 乡镇、全县数据为各校计数之和，辍学率由合计重新计算（不取平均）。"),
+               _note(result, masked, " 乡镇、全县数据为各校计数之和，辍学率由合计重新计算（不取平均）。" + _rates_note(result)),
                header, [12] + [9] * (len(header) - 1))
     for t in result.townships:
         s.add(_area_row(t, t["name"]))
@@ -188,9 +200,9 @@ def _townships(wb, result: RollupResult, masked: bool) -> None:
 def _schools(wb, result: RollupResult, masked: bool) -> None:
     AREA_KEYS, AREA_LABELS = _indicators()
     header = ["所属乡镇", "学校标识码", "学校名称", "城乡类别", "计入汇总", "零报告",
-              *[AREA_LABELS[k] + ("(%)" if k in RATES else "") for k in AREA_KEYS]]
+              *[AREA_LABELS[k] for k in AREA_KEYS]]
     s = _Sheet(wb, "学校明细", f"{result.month} 控辍保学月报 学校明细",
-               _note(result, masked, " 未报送或戳记无效的学校指标为空。"), header, [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS))
+               _note(result, masked, " 未报送或戳记无效的学校指标为空。" + _rates_note(result)), header, [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS))
     for sc in result.schools:
         s.add([sc["township"], sc["code"], sc["name"], sc.get("城乡类别"), _yn(sc.get("counted")), sc.get("zero_report"),
                *[sc.get(k) for k in AREA_KEYS]])
@@ -259,7 +271,10 @@ def _findings(wb, result: RollupResult, masked: bool) -> None:
 
 
 TREND_KEYS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed", "dropout_rate_primary",
-              "dropout_rate_junior", "escalation_overdue", "home_taught", "home_meeting_min")
+              "dropout_rate_junior", "year_dropout_rate_primary", "year_dropout_rate_junior",
+              "cumulative_dropout_primary", "cumulative_dropout_junior", "escalation_overdue", "home_taught",
+              "home_meeting_min")
+TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率
 
 
 def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
@@ -277,8 +292,10 @@ def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
 def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
     df = trend_frame(result, store)
     _, AREA_LABELS = _indicators()
-    header = ["月份", *[AREA_LABELS[k] + ("(%)" if k in RATES else "") for k in TREND_KEYS]]
-    s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势", _note(result, masked, f" 历史数据来自历史库（共 {len(df)} 个月）。"),
+    header = ["月份", *[AREA_LABELS[k] for k in TREND_KEYS]]
+    s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势",
+               _note(result, masked, f" 历史数据来自历史库（共 {len(df)} 个月）。学年辍学率每年9月重新起算，"
+                                     "各月为该月汇总时按本学年计入月份计算的值。" + _rates_note(result)),
                header, [10] + [10] * len(TREND_KEYS))
     for rec in df.to_dict("records"):
         s.add([rec["month"], *[rec.get(k) for k in TREND_KEYS]])
@@ -302,10 +319,10 @@ def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
     chart_rows = 17
 
     lines = LineChart()
-    lines.title = "辍学率（%）"
+    lines.title = "学年辍学率（%）"
     lines.y_axis.title = "%"
     lines.x_axis.title = "月份"
-    for key in ("dropout_rate_primary", "dropout_rate_junior"):
+    for key in TREND_RATES:
         lines.add_data(Reference(ws, min_col=col[key], min_row=3, max_row=last), titles_from_data=True)
     lines.set_categories(cats)
     lines.height, lines.width = 8, 18
