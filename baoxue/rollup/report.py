@@ -45,12 +45,8 @@ def _indicators() -> tuple[list[str], dict[str, str]]:
 
 
 def _rates_note(result: RollupResult) -> str:
-    """What the two rates are, and the months the school-year figures count (and miss)."""
-    from .school_year import months_text, school_year_label
-    c = result.county
-    return (f" 学年辍学率 = 学年辍学人数（月末未销号的已确认辍学）÷ 学年初在校生数 × 100，与年度目标比较（R006）；"
-            f"月末在册辍学率 = 月末在册未销号（含疑似）÷ (本月在校生 + 月末在册未销号) × 100，为月末监测指标。"
-            f"{school_year_label(result.month)}计入月份：{months_text(c.get('ytd_months') or [result.month], c.get('ytd_missing'))}。")
+    from .school_year import rates_note
+    return " " + rates_note(result.month, result.county)
 
 
 FIRST_DATA_ROW = 4

@@ -61,6 +61,17 @@ def months_text(months: list[str], missing: list[str] | None = None) -> str:
     return text
 
 
+RATES_EXPLAINED = ("学年辍学率 = 学年辍学人数（月末未销号的已确认辍学）÷ 学年初在校生数 × 100，与年度目标比较（R006）；"
+                   "月末在册辍学率 = 月末在册未销号（含疑似）÷ (本月在校生 + 月末在册未销号) × 100，为月末监测指标。")
+
+
+def rates_note(month: str, county: dict) -> str:
+    """The two rates explained and the months the school-year figures count (and miss), from a roll-up's county
+    figures (``ytd_months`` / ``ytd_missing``) — the note the 月报表 and the notebook show with the figures."""
+    counted = county.get("ytd_months") or [month]
+    return f"{RATES_EXPLAINED}{school_year_label(month)}计入月份：{months_text(counted, county.get('ytd_missing'))}。"
+
+
 @dataclass
 class SchoolYear:
     """The school-year figures of one roll-up: the months counted and missing, and each counted school's §5.1 keys."""
