@@ -309,8 +309,9 @@ def ensure_summary_sheet(wb, policy=None):
     formulas = summary_formulas(policy)
     ws.cell(NOTE_ROW, 2, "=" + formulas[(NOTE_ROW, 2)]).number_format = DATE_FORMAT
     ws.cell(NOTE_ROW, 3, "=" + formulas[(NOTE_ROW, 3)]).number_format = DATE_FORMAT
-    ws.cell(NOTE_ROW, 4, "计数为行数；辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%）。公式只认日期格式的单元格和下拉列表中的值；"
-                         "以文字录入的日期等请以 baoxue update 写入的“程序计算值”为准。").font = NOTE_FONT
+    ws.cell(NOTE_ROW, 4, "计数为行数；月末在册辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%），含疑似辍学，"
+                         "是月末监测指标；与年度目标比较的学年辍学率（学年辍学人数 ÷ 学年初在校生数）由县级汇总按学年计算。"
+                         "公式只认日期格式的单元格和下拉列表中的值；以文字录入的日期等请以 baoxue update 写入的“程序计算值”为准。").font = NOTE_FONT
     for j, text in enumerate(SUMMARY_HEADER, start=1):
         _header_cell(ws, HEADER_ROW, j, text)
     row_of = summary_rows()

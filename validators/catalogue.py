@@ -31,6 +31,7 @@ class RuleInfo:
     bad: str               # a failing example
     good: str              # a passing example
     cross_sheet: bool = False   # reads another sheet or the cover (not just the report month): one sheet cannot decide it
+    notes: str = ""             # longer explanation for the rule reference (Chinese, Markdown), when the rule needs one
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -638,12 +639,27 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
         id="R006",
         severity="warning",
-        title="辍学率超过目标",
-        title_en="a rate above its target",
-        message="{scope}的{which}辍学率为{rate}%，高于目标{target}%。",
-        why="seed 001：小学和城区初中辍学率低于1%，农村初中低于3%。",
-        bad="某乡镇初中辍学率 3.5%（目标3%）",
-        good="2.1%",
+        title="学年辍学率超过年度目标",
+        title_en="a school-year dropout rate above its annual target",
+        message="{scope}的{which}学年辍学率为{rate}%，高于年度目标{target}%（学年辍学率 = 学年辍学人数 ÷ 学年初在校生数 × 100；"
+                "计入月份：{months}）。",
+        why="seed 001：全县小学、城区初中学生年辍学率控制在1%以内，农村初中学生年辍学率控制在3%以内。目标是年度比率，"
+            "所以比较的是学年辍学率（SPEC §5.1），而不是月末在册辍学率。",
+        bad="某农村初中学年初（9月）初中在校生 200 人，10月末仍未复学的已确认辍学 7 人：7 ÷ 200 × 100 = 3.50%，高于目标3%",
+        good="学年初初中在校生 200 人，10月末已确认辍学 5 人：5 ÷ 200 × 100 = 2.50%，不报 R006（即使另有疑似辍学使月末在册"
+             "辍学率超过3%）",
+        notes="两种辍学率 Two rates：\n"
+              "  - **学年辍学率**（年辍学率，政策目标所指）= 学年辍学人数 ÷ 学年初在校生数 × 100。学年自9月1日起至次年8月31日；"
+              "学年辍学人数为本月末状态仍未销号（核查中、劝返中、去向不明）且类型为“辍学”（已确认，不含疑似辍学）的学生数，"
+              "按年级分小学、初中；学年初在校生数取该校本学年最早计入汇总的月报封面（通常为9月）。"
+              "另列**本学年累计辍学人数**：本学年计入的任一月末曾为已确认辍学且未销号的不同学生数（已劝返复学的仍计入）。\n"
+              "  - **月末在册辍学率**（SPEC §5，月报汇总、月报表中的监测指标）= 月末在册未销号人数 ÷ (本月在校生数 + "
+              "月末在册未销号人数) × 100，含疑似辍学，分母为本月在校生，反映当月的工作量，不与年度目标比较。\n"
+              "  - 例：某农村初中9月在校生 200 人；10月在校生 205 人，10月末在册未销号 12 人（其中已确认辍学 7 人、"
+              "疑似辍学 5 人），9月另有 1 名已确认辍学已于10月劝返复学。学年辍学率 = 7 ÷ 200 × 100 = 3.50%（高于3%，报 R006）；"
+              "本学年累计辍学 8 人；月末在册辍学率 = 12 ÷ (205 + 12) × 100 = 5.53%。\n"
+              "  - 计入月份：本学年中历史库已有的月份加本月；历史库缺少的月份在提示、月报表和 JSON（`ytd_missing`）中列出，"
+              "不影响本月汇总。乡镇、全县数据为各校人数之和，比率由合计重新计算。",
     ),
     RuleInfo(
         id="R007",
