@@ -71,6 +71,8 @@ def _where(rule_id: str) -> str:
         return "、".join(f"`{fn.__module__.replace('baoxue.', '')}.{fn.__name__}`" for fn in fns)
     if rule_id == "S005":
         return "`baoxue.reader`（`UnreadableWorkbook`）→ `validators.validate_file`"
+    if rule_id.startswith("H"):
+        return "`baoxue.household.rules`"
     return "`baoxue.rollup.rules`"
 
 
