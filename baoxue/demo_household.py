@@ -11,8 +11,8 @@ any planted mistake) and gives every child one planned 台账状态, then derive
 - children who left with a closed case (转学就读, 省外就读已核实) are in 异地就读名单 (县外就读), a 转学 child's 学籍 row
   says 已转出;
 - 缓学中 children are in 户籍 only (the school line accounts for them);
-- planted: hidden children (``hidden``: in 户籍 and nowhere else → 待核查), one of them a key-group child
-  (``key_group_child``, H006); a household row with a mistyped ID (``bad_id``, F005 → 待核查); a repeated 户籍 row
+- planted: hidden children (``hidden``: in 户籍 and nowhere else → 待核查; four in the first township, two in each
+  other), one of them a key-group child (``key_group_child``, H006); a household row with a mistyped ID (``bad_id``, F005 → 待核查); a repeated 户籍 row
   (``duplicate``, H001); a 学籍 name that differs from 户籍 (``name_mismatch``, H002); a 辍学 case whose book says 否 for
   脱贫家庭或监测户 while 重点人群名单 lists the child (``h007``, when the county has such a case); pupils without a 户籍 row
   (随迁子女, ``not_in_household``); younger and older children in 户籍 who are not of school age.
@@ -234,10 +234,11 @@ def plan_household(county: DemoCounty, month: str | None = None, seed: int | Non
     victim["姓名"] = victim["姓名"][0] + ("晓" if victim["姓名"][1:2] != "晓" else "小") + victim["姓名"][2:]
     demo.name_mismatch = victim["身份证号"]
 
-    # ---- planted: hidden children, two a township; the first one of the first township is a key-group child
-    for town in county.townships:
+    # ---- planted: hidden children, two a township (four in the first, whose return the demo fills in); the first
+    #      one is a key-group child
+    for t, town in enumerate(county.townships):
         villages = next(s.villages for s in clean.schools if s.township == town)
-        for _ in range(2):
+        for _ in range(4 if t == 0 else 2):
             child = people.child(rng.choice((1, 2, 4, 7, 8)), year)
             add_household(child, town, rng.choice(villages), "待核查")
             demo.hidden.append(child["身份证号"])
@@ -433,3 +434,48 @@ def _header(ws) -> tuple[int, dict[str, int]]:
         if "身份证号" in values and "核查结果" in values:
             return r, {k: v for k, v in values.items() if k in wanted}
     raise ValueError(f"{ws.title}: no 核查清单 header")
+
+
+# ============================================================================================== end to end
+@dataclass
+class HouseholdRun:
+    """What the demo's household line did: the lists, the first match, a township's return, the second match."""
+    demo: HouseholdDemo
+    township: str                 # the township whose returned 核查清单 was filled in
+    returned: Path                # the filled copy in the returns folder
+    first: Any                    # MatchResult before the return
+    second: Any                   # MatchResult with the return
+    first_files: dict[str, Any]
+    second_files: dict[str, Any]
+    folder: Path
+
+
+def run_household_line(county: DemoCounty, out_dir: str | Path, policy=None, progress=None) -> HouseholdRun:
+    """The household line on the demo county, after its roll-ups (same inbox, register and store), for its last
+    month: write the lists, match, let the first township fill in and return its 核查清单, match again.
+
+    Writes ``out_dir/户籍线/``: ``名单/`` (the inputs), ``双线比对/第一次/`` and ``双线比对/交回后/`` (ledger and lists),
+    ``核查清单返回/<乡镇>/`` (the township's filled copy). ``progress(text)`` is called before each step."""
+    from .household import run_match, write_outputs
+    out = Path(out_dir)
+    folder = out / HOUSEHOLD_DIR
+    if folder.exists():
+        shutil.rmtree(folder)
+    month = county.months[-1]
+    say = progress or (lambda _text: None)
+    say(f"{month}：生成户籍名单、学籍名单、异地就读名单、重点人群名单 …")
+    demo = plan_household(county, month)
+    paths = write_household_inputs(demo, folder / "名单")
+    args = dict(household=paths["household"], xueji=paths["xueji"], inbox=out / "收件箱",
+                register=Path(county.register_path), month=month, elsewhere=paths["elsewhere"],
+                key_groups=[paths["key_groups"]], store=out / "baoxue-store", policy=policy)
+    say(f"{month}：双线比对（第一次）…")
+    first = run_match(**args)
+    first_files = write_outputs(first, folder / OUTPUT_DIR / "第一次")
+    township = demo.township_of[demo.key_group_child]
+    say(f"{month}：{township}入户核查后交回核查清单 …")
+    returned = fill_return(first_files["checklists"][township], folder / RETURNS_DIR, demo, township)
+    say(f"{month}：双线比对（交回核查清单后）…")
+    second = run_match(**args, returns=folder / RETURNS_DIR)
+    second_files = write_outputs(second, folder / OUTPUT_DIR / "交回后")
+    return HouseholdRun(demo, township, returned, first, second, first_files, second_files, folder)
