@@ -12,8 +12,8 @@ any planted mistake) and gives every child one planned 台账状态, then derive
   says 已转出;
 - 缓学中 children are in 户籍 only (the school line accounts for them);
 - planted: hidden children (``hidden``: in 户籍 and nowhere else → 待核查; four in the first township, two in each
-  other), one of them a key-group child (``key_group_child``, H006); a household row with a mistyped ID (``bad_id``, F005 → 待核查); a repeated 户籍 row
-  (``duplicate``, H001); a 学籍 name that differs from 户籍 (``name_mismatch``, H002); a 辍学 case whose book says 否 for
+  other), one of them a key-group child (``key_group_child``, H006); a household row with a mistyped ID (``bad_id``,
+  F005 → 待核查); a repeated 户籍 row (``duplicate``, H001); a 学籍 name that differs from 户籍 (``name_mismatch``, H002); a 辍学 case whose book says 否 for
   脱贫家庭或监测户 while 重点人群名单 lists the child (``h007``, when the county has such a case); pupils without a 户籍 row
   (随迁子女, ``not_in_household``); younger and older children in 户籍 who are not of school age.
 
