@@ -159,8 +159,8 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
     findings = validate(parsed, pol)
     if any(f.is_error for f in findings) or not parsed.school_code or not parsed.month:
         bridge.apply_xlwings(book, validation_edits(parsed, findings, pol, unread), parsed)
-        out = Outcome(False, _with_note(f"不能报送：{counts_text(findings)}。{MARK_LEGEND}请改正全部错误后再点“报送”。",
-                                        unread), findings)
+        out = Outcome(ok=False, message=_with_note(f"不能报送：{counts_text(findings)}。{MARK_LEGEND}请改正全部错误后再点“报送”。",
+                                        unread), findings=findings)
         alert(book, out.message)
         return out
     name = submission_name(parsed.school_code, parsed.month)
@@ -174,7 +174,8 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
     msg = (f"校验通过{warn}，已在工作簿中盖上报送戳记（隐藏工作表“{model.STAMP_SHEET}”）。\n"
            f"请现在保存报送副本：点“文件”→“另存为”（网页版：“文件”→“创建副本”/“下载副本”），文件名填 {name}，"
            "保存后把这个文件发送给乡镇中心校。盖戳后如再修改任何数据，戳记即失效，需要重新点“报送”。")
-    out = Outcome(True, _with_note(msg, unread), findings, {"file_name": name, "stamp": stamp, "formulas_unread": unread})
+    out = Outcome(ok=True, message=_with_note(msg, unread), findings=findings,
+                  details={"file_name": name, "stamp": stamp, "formulas_unread": unread})
     alert(book, out.message)
     return out
 
@@ -184,7 +185,7 @@ def _submit_desktop(book, path: Path, pol: Policy, out_dir, findings) -> Outcome
     try:
         book.save()
     except Exception as e:
-        out = Outcome(False, f"无法保存工作簿（{type(e).__name__}）。请先手动保存，再点“报送”。", findings)
+        out = Outcome(ok=False, message=f"无法保存工作簿（{type(e).__name__}）。请先手动保存，再点“报送”。", findings=findings)
         alert(book, out.message)
         return out
     out_dir = Path(out_dir) if out_dir else path.parent / "报送"
@@ -225,7 +226,7 @@ def next_month_book(book, pol: Policy | None = None, live: bridge.LiveRead | Non
     try:
         carried = carry_forward(parsed)
     except CarryError as e:
-        out = Outcome(False, str(e))
+        out = Outcome(ok=False, message=str(e))
         alert(book, out.message)
         return out
     path = bridge.book_path(book)
@@ -234,7 +235,7 @@ def next_month_book(book, pol: Policy | None = None, live: bridge.LiveRead | Non
     new_month = carried.month
     if not _names_month(book.name, new_month):
         code = parsed.school_code or "学校标识码"
-        out = Outcome(False, f"为保护本月（{parsed.month}）数据，本工作簿不会被改动。\n请先点“文件”→“另存为”（网页版："
+        out = Outcome(ok=False, message=f"为保护本月（{parsed.month}）数据，本工作簿不会被改动。\n请先点“文件”→“另存为”（网页版："
                              f"“创建副本”），文件名中写上下月月份，例如 {code}_{new_month}.xlsx；在新文件中再点“生成下月”。",
                       details={"month": new_month})
         alert(book, out.message)
@@ -242,7 +243,7 @@ def next_month_book(book, pol: Policy | None = None, live: bridge.LiveRead | Non
     bridge.rewrite_for_month(book, parsed, carried)
     kept = {s: len(r) for s, r in carried.rows.items()}
     msg = f"已转为 {new_month} 月工作簿：{carried_text(carried)}。{NEXT_MONTH_TODO}"
-    out = Outcome(True, msg, details={"month": new_month, "rows": kept})
+    out = Outcome(ok=True, message=msg, details={"month": new_month, "rows": kept})
     alert(book, out.message)
     return out
 
@@ -261,7 +262,7 @@ def next_month_path(path: Path, school_code: str | None, month: str) -> Path:
 def _next_month_desktop(book, path: Path, parsed: SchoolBook, carried) -> Outcome:
     target = next_month_path(path, parsed.school_code, carried.month)
     if target.exists():
-        out = Outcome(False, f"下月工作簿 {target.name} 已存在，没有覆盖。如需重新生成，请先把它改名或移走。",
+        out = Outcome(ok=False, message=f"下月工作簿 {target.name} 已存在，没有覆盖。如需重新生成，请先把它改名或移走。",
                       details={"out_path": target})
         alert(book, out.message)
         return out
@@ -281,7 +282,7 @@ def _next_month_desktop(book, path: Path, parsed: SchoolBook, carried) -> Outcom
         target.unlink(missing_ok=True)
         raise
     keeps = "本工作簿的按钮、宏和导入的函数都在新工作簿中，照常点按钮即可。" if path.suffix.lower() == ".xlsm" else ""
-    out = Outcome(True, f"已生成下月（{carried.month}）工作簿并在 Excel 中打开：{target}。{carried_text(carried)}。"
+    out = Outcome(ok=True, message=f"已生成下月（{carried.month}）工作簿并在 Excel 中打开：{target}。{carried_text(carried)}。"
                         f"{keeps}本月工作簿没有改动。{NEXT_MONTH_TODO}",
                   details={"out_path": target, "month": carried.month})
     alert(book, out.message)
@@ -294,7 +295,7 @@ def safe(fn, book, *args) -> Outcome:
     try:
         return fn(book, *args)
     except PolicyError as e:
-        out = Outcome(False, f"县级策略文件（{POLICY_ENV}）有误，没有进行任何操作：{e}")
+        out = Outcome(ok=False, message=f"县级策略文件（{POLICY_ENV}）有误，没有进行任何操作：{e}")
         alert(book, out.message)
         return out
     except Exception as e:  # last line of defence for a button click
@@ -303,7 +304,7 @@ def safe(fn, book, *args) -> Outcome:
 
 def failed(book, error: BaseException) -> Outcome:
     """The alert for a button that could not finish (an unexpected error): what to do next, in Chinese."""
-    out = Outcome(False, f"操作未完成：程序遇到意外情况（{type(error).__name__}）。工作簿没有被保存。"
+    out = Outcome(ok=False, message=f"操作未完成：程序遇到意外情况（{type(error).__name__}）。工作簿没有被保存。"
                          "请把工作簿另存一份后用命令 baoxue validate 检查，或联系县教育局数据管理员。")
     alert(book, out.message)
     return out

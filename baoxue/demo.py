@@ -505,7 +505,7 @@ def _plan_home(rng: random.Random, people: People, school: School, months: tuple
     """A home-taught child and every visit of the months: mostly 2 visits of 2 hours by a male and a female teacher."""
     grade = rng.choice(school.grades)
     child = people.child(grade, year_start)
-    male_teacher, female_teacher = people.teacher(True), people.teacher(False)
+    male_teacher, female_teacher = people.teacher(male=True), people.teacher(male=False)
     h = HomeChild(child, grade, rng.choice(school.villages), rng.choice(DISABILITY),
                   rng.choice(model.CODE_LISTS["残疾等级"]), dt.date(year_start, 9, rng.randint(1, 6)),
                   dt.date(year_start, 9, rng.randint(6, 12)), (male_teacher, female_teacher), female_teacher)
@@ -517,7 +517,7 @@ def _plan_home(rng: random.Random, people: People, school: School, months: tuple
             hours = rng.choices((2, 3, 1.5, 1), weights=(80, 8, 8, 4))[0]
             alone = rng.random() < 0.05
             no_male = not alone and rng.random() < 0.05
-            teachers = (female_teacher,) if alone else ((female_teacher, people.teacher(False)) if no_male
+            teachers = (female_teacher,) if alone else ((female_teacher, people.teacher(male=False)) if no_male
                                                         else (male_teacher, female_teacher))
             h.visits.append({"身份证号": child["身份证号"], "姓名": child["姓名"],
                              "送教日期": dt.date(start.year, start.month, d), "课时": hours,
@@ -733,7 +733,7 @@ def generate_school_rows(n_rows: int = 5000, month: str = "2026-11", seed: int =
     start, end = month_start(month), month_end(month)
     school = School(f"{COUNTY_CODE_PREFIX}90000001", "县城第一九年一贯制学校", "城关镇", "九年一贯制学校", "城区",
                     tuple(range(1, 10)), {g: 600 for g in range(1, 10)},
-                    tuple(f"{s}社区" for s in VILLAGE_STEMS[:8]), False)
+                    tuple(f"{s}社区" for s in VILLAGE_STEMS[:8]), zero_report=False)
     plan = SchoolPlan(school, people.teacher(), people.phone(), people.teacher())
     year_start = dt.date(school_year_start(month), 9, 1)
     rows_so_far = 0

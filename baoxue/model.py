@@ -121,29 +121,29 @@ class Sheet:
         return self.by_name[name]
 
 
-def _c(name, kind="text", req=False, codes=None, aliases=(), **kw) -> Column:
+def _c(name: str, kind: str = "text", *, required: bool = False, codes: str | None = None, aliases=(), **kw) -> Column:
     widths = {"id": 21, "xjh": 22, "phone": 14, "date": 12, "name": 10, "int": 10, "number": 10, "grade": 9}
     kw.setdefault("width", widths.get(kind, 12 if kind != "code" else max(10, 2 * max(len(v) for v in CODE_LISTS[codes]) + 2)))
-    return Column(name, kind, req, codes, tuple(aliases), **kw)
+    return Column(name, kind, required=required, codes=codes, aliases=tuple(aliases), **kw)
 
 
 SEQ = _c("序号", "int", width=6)
-NAME = _c("姓名", "name", True)
-SEX = _c("性别", "code", True, "性别", width=6)
-ID = _c("身份证号", "id", True, aliases=("身份证号码", "公民身份号码", "身份证"))
-XJH = _c("学籍号", "xjh", True, aliases=("全国学籍号", "学籍编号"))
+NAME = _c("姓名", "name", required=True)
+SEX = _c("性别", "code", required=True, codes="性别", width=6)
+ID = _c("身份证号", "id", required=True, aliases=("身份证号码", "公民身份号码", "身份证"))
+XJH = _c("学籍号", "xjh", required=True, aliases=("全国学籍号", "学籍编号"))
 BIRTH = _c("出生日期", "date")
-GRADE = _c("年级", "grade", True, "年级")
+GRADE = _c("年级", "grade", required=True, codes="年级")
 CLASS = _c("班级", "text", width=8)
-HOME_TOWN = _c("户籍乡镇", "text", True)
-HOME_VILLAGE = _c("户籍村(社区)", "text", True, aliases=("户籍村", "户籍村（社区）", "户籍村/社区"), width=14)
-GUARDIAN = _c("监护人姓名", "name", True, width=10)
-GUARDIAN_PHONE = _c("监护人电话", "phone", True, aliases=("监护人联系电话",))
+HOME_TOWN = _c("户籍乡镇", "text", required=True)
+HOME_VILLAGE = _c("户籍村(社区)", "text", required=True, aliases=("户籍村", "户籍村（社区）", "户籍村/社区"), width=14)
+GUARDIAN = _c("监护人姓名", "name", required=True, width=10)
+GUARDIAN_PHONE = _c("监护人电话", "phone", required=True, aliases=("监护人联系电话",))
 NOTE = _c("备注", "text", width=20)
 
 
-def yes_no(name: str, req: bool = True, **kw) -> Column:
-    return _c(name, "code", req, "是否", **kw)
+def yes_no(name: str, *, required: bool = True, **kw) -> Column:
+    return _c(name, "code", required=required, codes="是否", **kw)
 
 
 # ---------------------------------------------------------------------------------------------- sheets
@@ -155,20 +155,20 @@ STAMP_SHEET = "报送戳记"
 
 DROPOUT = Sheet("辍学", "辍学及疑似辍学学生台账", english="dropout and suspected-dropout cases", columns=(
     SEQ, NAME, SEX, _c("民族", width=8), ID, XJH, BIRTH, GRADE, CLASS, HOME_TOWN, HOME_VILLAGE, GUARDIAN, GUARDIAN_PHONE,
-    _c("类型", "code", True, "类型"),
-    _c("发现日期", "date", True),
-    _c("上报日期", "date", True),
-    _c("辍学原因", "code", True, "辍学原因"),
+    _c("类型", "code", required=True, codes="类型"),
+    _c("发现日期", "date", required=True),
+    _c("上报日期", "date", required=True),
+    _c("辍学原因", "code", required=True, codes="辍学原因"),
     yes_no("脱贫家庭或监测户", width=10),
     yes_no("残疾", width=6),
     yes_no("留守儿童", width=8),
     yes_no("随迁子女", width=8),
-    _c("包保责任人", "name", True, width=10),
+    _c("包保责任人", "name", required=True, width=10),
     _c("劝返动员日期", "date", note="第一步；`update` 按劝返记录补填"),
     _c("限期复学通知日期", "date", note="第二步"),
     _c("行政处罚日期", "date", note="第三步"),
     _c("司法程序日期", "date", note="第四步"),
-    _c("状态", "code", True, "辍学状态"),
+    _c("状态", "code", required=True, codes="辍学状态"),
     _c("复学日期", "date", note="状态为已复学时必填"),
     _c("销号日期", "date", note="销号状态必填"),
     _c("去向说明", "text", width=24, note="去向不明/转学就读/省外就读已核实必填"),
@@ -177,46 +177,46 @@ DROPOUT = Sheet("辍学", "辍学及疑似辍学学生台账", english="dropout 
 
 LEAVE = Sheet("休学", "休学学生台账", english="suspended study", columns=(
     SEQ, NAME, SEX, ID, XJH, BIRTH, GRADE, CLASS,
-    _c("休学原因", "code", True, "休学原因"),
-    _c("申请日期", "date", True),
-    _c("批准日期", "date", True),
-    _c("休学起始日期", "date", True),
-    _c("预计复学日期", "date", True, planned=True),
+    _c("休学原因", "code", required=True, codes="休学原因"),
+    _c("申请日期", "date", required=True),
+    _c("批准日期", "date", required=True),
+    _c("休学起始日期", "date", required=True),
+    _c("预计复学日期", "date", required=True, planned=True),
     _c("实际复学日期", "date", note="状态为已复学时必填"),
-    _c("证明材料", "code", True, "有无", width=8),
+    _c("证明材料", "code", required=True, codes="有无", width=8),
     yes_no("教育局备案", width=10),
-    _c("状态", "code", True, "休学状态"),
+    _c("状态", "code", required=True, codes="休学状态"),
     NOTE,
 ), note="休学须监护人书面申请，经批准并报县教育局备案。")
 
 DEFER = Sheet("缓学", "缓学学生台账", english="deferred entry", columns=(
     SEQ, NAME, SEX, ID, BIRTH, HOME_TOWN, HOME_VILLAGE, GUARDIAN, GUARDIAN_PHONE,
-    _c("缓学原因", "code", True, "缓学原因"),
-    _c("申请日期", "date", True),
-    _c("批准日期", "date", True),
-    _c("批准机关", "code", True, "批准机关"),
-    _c("缓学起始日期", "date", True),
-    _c("缓学截止日期", "date", True, planned=True),
-    _c("证明材料", "code", True, "有无", width=8),
+    _c("缓学原因", "code", required=True, codes="缓学原因"),
+    _c("申请日期", "date", required=True),
+    _c("批准日期", "date", required=True),
+    _c("批准机关", "code", required=True, codes="批准机关"),
+    _c("缓学起始日期", "date", required=True),
+    _c("缓学截止日期", "date", required=True, planned=True),
+    _c("证明材料", "code", required=True, codes="有无", width=8),
     yes_no("残疾", width=6),
     yes_no("脱贫家庭或监测户", width=10),
-    _c("状态", "code", True, "缓学状态"),
+    _c("状态", "code", required=True, codes="缓学状态"),
     _c("入学日期", "date", note="状态为已入学时必填"),
     NOTE,
 ), note="缓学须监护人书面申请，经乡镇人民政府或县级教育行政部门批准。")
 
 HOME = Sheet("送教上门", "送教上门学生花名册", english="home-delivered teaching roster", columns=(
     SEQ, NAME, SEX, ID,
-    _c("学籍号", "xjh", False, aliases=XJH.aliases, note="送教中必填"),
+    _c("学籍号", "xjh", required=False, aliases=XJH.aliases, note="送教中必填"),
     BIRTH, GRADE,
-    _c("残疾类别", "code", True, "残疾类别"),
-    _c("残疾等级", "code", True, "残疾等级", width=8),
+    _c("残疾类别", "code", required=True, codes="残疾类别"),
+    _c("残疾等级", "code", required=True, codes="残疾等级", width=8),
     _c("残疾证号", "cert", width=24),
     HOME_TOWN, HOME_VILLAGE, GUARDIAN, GUARDIAN_PHONE,
     _c("送教协议日期", "date", note="送教中必填"),
     _c("个别化教育计划日期", "date", note="送教中必填", width=14),
-    _c("负责教师", "name", True, width=10),
-    _c("状态", "code", True, "送教状态"),
+    _c("负责教师", "name", required=True, width=10),
+    _c("状态", "code", required=True, codes="送教状态"),
     _c("本月送教次数", "int", computed=True, note="自动计算"),
     _c("本月送教课时", "number", computed=True, note="自动计算"),
     NOTE,
@@ -224,12 +224,12 @@ HOME = Sheet("送教上门", "送教上门学生花名册", english="home-delive
 
 VISITS = Sheet("送教记录", "送教上门记录（本学年累计）", english="home-visit log", columns=(
     SEQ,
-    _c("身份证号", "id", True, aliases=ID.aliases),
+    _c("身份证号", "id", required=True, aliases=ID.aliases),
     _c("姓名", "name"),
-    _c("送教日期", "date", True),
-    _c("课时", "number", True, width=6),
-    _c("送教教师", "text", True, width=16),
-    _c("同行人数", "int", True, width=8),
+    _c("送教日期", "date", required=True),
+    _c("课时", "number", required=True, width=6),
+    _c("送教教师", "text", required=True, width=16),
+    _c("同行人数", "int", required=True, width=8),
     yes_no("有男教师", width=8),
     _c("送教内容", "text", width=24),
     yes_no("家长签字", width=8),
@@ -237,12 +237,12 @@ VISITS = Sheet("送教记录", "送教上门记录（本学年累计）", englis
 
 PERSUASION = Sheet("劝返记录", "劝返工作记录（每次劝返均须记录）", english="persuasion log", columns=(
     SEQ,
-    _c("身份证号", "id", True, aliases=ID.aliases),
+    _c("身份证号", "id", required=True, aliases=ID.aliases),
     _c("姓名", "name"),
-    _c("劝返日期", "date", True),
-    _c("劝返方式", "code", True, "劝返方式"),
-    _c("劝返人员", "text", True, width=16),
-    _c("劝返结果", "code", True, "劝返结果"),
+    _c("劝返日期", "date", required=True),
+    _c("劝返方式", "code", required=True, codes="劝返方式"),
+    _c("劝返人员", "text", required=True, width=16),
+    _c("劝返结果", "code", required=True, codes="劝返结果"),
     NOTE,
 ), note="每次与家庭的联系都记一行。")
 
@@ -286,11 +286,11 @@ SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
 # The register of schools expected each month (学校名录).
 REGISTER = Sheet("学校名录", "学校名录", english="register of schools", columns=(
-    _c("学校标识码", "text", True, width=14),
-    _c("学校名称", "text", True, width=24),
-    _c("所属乡镇", "text", True, width=12),
-    _c("学校类型", "code", True, "学校类型"),
-    _c("城乡类别", "code", True, "城乡类别"),
+    _c("学校标识码", "text", required=True, width=14),
+    _c("学校名称", "text", required=True, width=24),
+    _c("所属乡镇", "text", required=True, width=12),
+    _c("学校类型", "code", required=True, codes="学校类型"),
+    _c("城乡类别", "code", required=True, codes="城乡类别"),
 ))
 
 
@@ -299,26 +299,26 @@ REGISTER = Sheet("学校名录", "学校名录", english="register of schools", 
 # school sheets (header by name within the first 10 rows, on the first sheet that has it; aliases; §2.9 normalisation).
 # ``Column.computed`` on the 核查清单 marks the columns `match` fills (locked); the others are the township's input.
 _HH_ID_ALIASES = ("公民身份号码", "身份证号码", "身份证件号", "身份证")
-_HH_TOWN = _c("户籍乡镇", "text", True, aliases=("乡镇", "乡镇(街道)", "乡镇（街道）", "所属乡镇", "乡镇街道"))
-_HH_VILLAGE = _c("户籍村(社区)", "text", True, width=14,
+_HH_TOWN = _c("户籍乡镇", "text", required=True, aliases=("乡镇", "乡镇(街道)", "乡镇（街道）", "所属乡镇", "乡镇街道"))
+_HH_VILLAGE = _c("户籍村(社区)", "text", required=True, width=14,
                  aliases=("户籍村", "户籍村（社区）", "户籍村/社区", "村(社区)", "村（社区）", "村", "社区", "村居"))
 _HH_GROUP = _c("村民小组", "text", aliases=("组", "村小组", "村民组"), width=10)
 _HH_HEAD = _c("户主姓名", "name", aliases=("户主",), width=10)
 
 HOUSEHOLD_LIST = Sheet("户籍名单", "适龄儿童户籍名单", english="household list (公安 / township)", columns=(
     NAME, SEX,
-    _c("身份证号", "id", True, aliases=_HH_ID_ALIASES),
+    _c("身份证号", "id", required=True, aliases=_HH_ID_ALIASES),
     BIRTH, _HH_TOWN, _HH_VILLAGE, _HH_GROUP, _HH_HEAD,
     _c("监护人姓名", "name", width=10),
     _c("监护人电话", "phone", aliases=("监护人联系电话", "联系电话")),
 ), note="每个在本县有户籍或常住的儿童一行（来自公安户籍或乡镇摸排）。身份证号列须为文本格式。")
 
 XUEJI_LIST = Sheet("学籍名单", "学籍系统在籍学生名单", english="student-register export (学籍系统)", columns=(
-    _c("学校标识码", "schoolcode", True, width=14),
+    _c("学校标识码", "schoolcode", required=True, width=14),
     _c("学校名称", "text", width=24),
     NAME,
-    _c("性别", "code", False, "性别", width=6),
-    _c("身份证号", "id", True, aliases=("身份证件号", "公民身份号码", "身份证号码", "身份证")),
+    _c("性别", "code", codes="性别", width=6),
+    _c("身份证号", "id", required=True, aliases=("身份证件号", "公民身份号码", "身份证号码", "身份证")),
     _c("学籍号", "xjh", aliases=XJH.aliases),
     GRADE, CLASS,
     _c("学籍状态", "text", width=10, note="空、在籍或休学为有籍；其他状态（如已转出、已毕业）不计"),
@@ -326,23 +326,23 @@ XUEJI_LIST = Sheet("学籍名单", "学籍系统在籍学生名单", english="st
 
 ELSEWHERE_LIST = Sheet("异地就读名单", "异地就读学生名单", english="children attested at school outside the county", columns=(
     _c("姓名", "name"),
-    _c("身份证号", "id", True, aliases=_HH_ID_ALIASES),
-    _c("就读学校", "text", True, width=24),
-    _c("就读地区", "text", True, aliases=("就读地",), width=16),
+    _c("身份证号", "id", required=True, aliases=_HH_ID_ALIASES),
+    _c("就读学校", "text", required=True, width=24),
+    _c("就读地区", "text", required=True, aliases=("就读地",), width=16),
     _c("证明日期", "date"),
 ), note="已取得异地就读证明的本县儿童，一人一行。")
 
 KEY_GROUP_LIST = Sheet("重点人群名单", "重点人群名单", english="key groups (防返贫监测, 残联, 民政)", columns=(
-    _c("身份证号", "id", True, aliases=_HH_ID_ALIASES),
+    _c("身份证号", "id", required=True, aliases=_HH_ID_ALIASES),
     _c("姓名", "name"),
-    _c("类别", "code", True, "重点人群类别", aliases=("重点人群类别", "人群类别")),
+    _c("类别", "code", required=True, codes="重点人群类别", aliases=("重点人群类别", "人群类别")),
 ), note="脱贫户、监测户、残疾、孤儿或事实无人抚养、留守儿童等，一人一类一行。")
 
 CHECKLIST = Sheet("核查清单", "适龄儿童入户核查清单", english="verification list (户籍线 door-to-door check)", columns=(
     _c("序号", "int", width=6, computed=True),
     _c("姓名", "name", computed=True),
-    _c("性别", "code", False, "性别", width=6, computed=True),
-    _c("身份证号", "id", True, aliases=_HH_ID_ALIASES, computed=True),
+    _c("性别", "code", codes="性别", width=6, computed=True),
+    _c("身份证号", "id", required=True, aliases=_HH_ID_ALIASES, computed=True),
     _c("出生日期", "date", computed=True),
     _c("户籍乡镇", "text", aliases=_HH_TOWN.aliases, computed=True),
     _c("户籍村(社区)", "text", aliases=_HH_VILLAGE.aliases, width=14, computed=True),
@@ -350,10 +350,10 @@ CHECKLIST = Sheet("核查清单", "适龄儿童入户核查清单", english="ver
     _c("户主姓名", "name", aliases=_HH_HEAD.aliases, width=10, computed=True),
     _c("比对情况", "text", width=26, computed=True),
     _c("重点人群", "text", width=12, computed=True),
-    _c("核查结果", "code", True, "核查结果", note="乡镇填写：从下拉列表选择"),
+    _c("核查结果", "code", required=True, codes="核查结果", note="乡镇填写：从下拉列表选择"),
     _c("就读学校", "text", width=22, note="县内就读、县外就读已核实必填"),
     _c("就读地区", "text", aliases=("就读地",), width=14, note="县外就读已核实必填"),
-    _c("证明材料", "code", False, "有无", width=8, note="不计入类结果须为“有”"),
+    _c("证明材料", "code", codes="有无", width=8, note="不计入类结果须为“有”"),
     _c("核查人", "name", width=10),
     _c("核查日期", "date"),
     NOTE,

@@ -198,15 +198,15 @@ def verify(book: SchoolBook) -> StampCheck:
     try:
         stamp = read_stamp(book)
     except MalformedStamp as e:
-        return StampCheck(False, f"{e}，请由学校重新报送（baoxue submit）。")
+        return StampCheck(ok=False, reason_zh=f"{e}，请由学校重新报送（baoxue submit）。")
     if stamp is None:
-        return StampCheck(False, "未找到报送戳记：此文件没有经过 baoxue submit 校验盖戳，请由学校校验后重新报送。")
+        return StampCheck(ok=False, reason_zh="未找到报送戳记：此文件没有经过 baoxue submit 校验盖戳，请由学校校验后重新报送。")
     if data_hash(book) != stamp.data_hash:
-        return StampCheck(False, "数据在盖戳之后被修改过（数据摘要不符），戳记失效，请由学校重新校验并报送。", stamp)
+        return StampCheck(ok=False, reason_zh="数据在盖戳之后被修改过（数据摘要不符），戳记失效，请由学校重新校验并报送。", stamp=stamp)
     if stamp.school_code != (book.school_code or "") or stamp.month != (book.month or ""):
-        return StampCheck(False, "戳记中的学校标识码或报送月份与封面不一致，戳记失效，请重新报送。", stamp)
+        return StampCheck(ok=False, reason_zh="戳记中的学校标识码或报送月份与封面不一致，戳记失效，请重新报送。", stamp=stamp)
     when = stamp.stamped_at.strftime("%Y-%m-%d %H:%M UTC")
-    return StampCheck(True, f"戳记有效（学校 {stamp.school_code}，{stamp.month}，盖戳于 {when}）", stamp)
+    return StampCheck(ok=True, reason_zh=f"戳记有效（学校 {stamp.school_code}，{stamp.month}，盖戳于 {when}）", stamp=stamp)
 
 
 # ============================================================================================== stamping a copy

@@ -93,7 +93,7 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = N
         check = verify(copy)
         same = data_hash(copy) == stamp.data_hash
     except UnreadableWorkbook as e:
-        check, same = StampCheck(False, e.message), False
+        check, same = StampCheck(ok=False, reason_zh=e.message), False
     if not check.ok or not same:
         out_path.unlink(missing_ok=True)
         return SubmitResult(path, 2, f"{path.name} 的报送副本写出后校验不一致（{check.reason_zh}），已删除该副本。"
@@ -127,7 +127,7 @@ def verify_file(path: str | Path) -> VerifyResult:
     try:
         book = read_workbook(path)
     except UnreadableWorkbook as e:
-        return VerifyResult(path, StampCheck(False, e.message))
+        return VerifyResult(path, StampCheck(ok=False, reason_zh=e.message))
     return VerifyResult(path, verify(book))
 
 
