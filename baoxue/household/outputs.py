@@ -10,11 +10,10 @@ import re
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from .. import model, template
 from ..atomic import atomic_save
-from ..rollup.report import WARN_FONT, _Sheet, put
+from ..rollup.report import _Formats, _safe, _Sheet
 from ..validators.catalogue import info
 from .result import INDICATOR_LABELS, INDICATOR_KEYS, MatchResult
 
@@ -61,7 +60,7 @@ def write_outputs(result: MatchResult, out_dir: Path) -> dict:
     _check_out_dir(result, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ledger = out_dir / ledger_name(result.month)
-    atomic_save(build_ledger_workbook(result).save, ledger)
+    atomic_save(lambda tmp: build_ledger_workbook(result, tmp), ledger)
     checklists = {}
     rows = result.to_verify
     for township, part in rows.groupby(rows["户籍乡镇"].fillna("（未填乡镇）"), sort=False):
@@ -77,9 +76,11 @@ def _area_values(d: dict) -> list:
     return [d.get(k) for k in INDICATOR_KEYS]
 
 
-def build_ledger_workbook(result: MatchResult) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
+def build_ledger_workbook(result: MatchResult, target) -> None:
+    """Write the ledger workbook to ``target`` (a path or a binary file object) through the report's table helpers."""
+    import xlsxwriter
+    wb = xlsxwriter.Workbook(target, {"in_memory": True, "nan_inf_to_errors": True})
+    wb.baoxue_formats = _Formats(wb)
     m = result.month
     labels = [INDICATOR_LABELS[k] for k in INDICATOR_KEYS]
     s = _Sheet(wb, "汇总", f"{m} 适龄儿童台账 汇总（户籍线）", INTERNAL + "入学率 =（在校+休学+送教上门+县外就读）÷"
@@ -104,9 +105,8 @@ def build_ledger_workbook(result: MatchResult) -> Workbook:
     _frame_sheet(wb, "人籍不一致", f"{m} 人籍不一致（H002 姓名或性别不一致、H008 学籍人数与学校报表不符）", INTERNAL,
                  result.mismatch, list(result.mismatch.columns))
     _findings_sheet(wb, result)
-    wb.properties.title = f"{m} 适龄儿童台账"
-    wb.properties.creator = "baoxue"
-    return wb
+    wb.set_properties({"title": f"{m} 适龄儿童台账", "author": "baoxue"})
+    wb.close()
 
 
 def _frame_sheet(wb, name: str, title: str, note: str, df, columns: list[str]) -> None:
@@ -115,11 +115,8 @@ def _frame_sheet(wb, name: str, title: str, note: str, df, columns: list[str]) -
         if c == "身份证号":
             widths[j] = 21
     s = _Sheet(wb, name, title, note, columns, widths)
-    id_col = columns.index("身份证号") + 1 if "身份证号" in columns else None
     for values in df[columns].itertuples(index=False, name=None):
-        r = s.add(values)
-        if id_col:
-            s.ws.cell(r, id_col).number_format = "@"
+        s.add(values)        # every string, an ID included, is written as text
     s.finish()
 
 
@@ -128,10 +125,8 @@ def _findings_sheet(wb, result: MatchResult) -> None:
                ["规则编号", "级别", "规则", "工作表", "文件", "行号", "列名", "学校标识码", "值", "说明"],
                [8, 6, 18, 12, 30, 6, 12, 13, 20, 80])
     for f in result.findings:
-        r = s.add([f.rule, SEVERITY_ZH.get(f.severity, f.severity), info(f.rule).title, f.sheet, f.file, f.row,
-                   f.column, f.school, f.value, f.message])
-        if f.severity == "error":
-            s.ws.cell(row=r, column=2).font = WARN_FONT
+        s.add([f.rule, SEVERITY_ZH.get(f.severity, f.severity), info(f.rule).title, f.sheet, f.file, f.row,
+               f.column, f.school, f.value, f.message], warn=(2,) if f.severity == "error" else ())
     s.finish()
 
 
@@ -156,7 +151,8 @@ def build_checklist(rows, township: str, month: str) -> Workbook:
         for j, column in enumerate(columns, start=1):
             if not column.computed:
                 continue
-            cell = put(ws, r, j, cells.get(column.name))
+            cell = ws.cell(r, j)
+            template.set_text_safe(cell, _safe(cells.get(column.name)))
             cell.protection = template.LOCKED
             if column.is_text_format:
                 cell.number_format = template.TEXT_FORMAT
