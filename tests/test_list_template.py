@@ -142,3 +142,59 @@ def test_cli_kind_keeps_a_backup_of_an_existing_file(tmp_path):
     backups = [p for p in tmp_path.iterdir() if p != path]
     assert len(backups) == 1 and backups[0].read_bytes() == b"old content"
     assert load_workbook(path).sheetnames[0] == model.HOUSEHOLD_LIST.name
+
+
+# ============================================================================================== read back by the reader
+def _typed_rows(kind: str) -> list[dict]:
+    """What a township (or the 学籍 office …) types into the blank list: two rows with every column filled."""
+    import datetime as dt
+    from baoxue import idcard
+    sheet = LIST_KINDS[kind]
+    ids = [idcard.make("360721", dt.date(2015, 3, 4), 11, True), idcard.make("360721", dt.date(2016, 9, 1), 12, False)]
+    rows = []
+    for i, pid in enumerate(ids):
+        row = {}
+        for c in sheet.columns:
+            if c.kind == "id":
+                row[c.name] = pid
+            elif c.codes:
+                row[c.name] = model.CODE_LISTS[c.codes][i]
+            elif c.kind == "date":
+                row[c.name] = dt.date(2026, 9, 1 + i)
+            elif c.kind == "grade":
+                row[c.name] = model.GRADES[i]
+            elif c.kind == "schoolcode":
+                row[c.name] = f"360010000{i}"
+            elif c.kind == "xjh":
+                row[c.name] = "G" + pid
+            elif c.kind == "phone":
+                row[c.name] = f"1390000000{i}"
+            else:
+                row[c.name] = f"{c.name}{i + 1}"
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_filled_list_is_read_back_by_the_reader_also_after_libreoffice(kind, tmp_path, lo_convert):
+    from baoxue.fill import fill_rows
+    from baoxue.reader import read_list
+    sheet = LIST_KINDS[kind]
+    build_list_workbook(kind).save(tmp_path / "blank.xlsx")
+    blank, _ = read_list(tmp_path / "blank.xlsx", sheet)
+    assert blank.missing_columns.get(sheet.name, []) == [] and len(blank.sheets[sheet.name]) == 0
+    wb = build_list_workbook(kind)
+    rows = _typed_rows(kind)
+    fill_rows(wb[sheet.name], sheet, rows)
+    path = tmp_path / f"{kind}.xlsx"
+    wb.save(path)
+    for source in (path, lo_convert(path, "xlsx")):
+        book, found_on = read_list(source, sheet)
+        assert found_on == sheet.name and book.missing_columns.get(sheet.name, []) == []
+        df = book.sheets[sheet.name]
+        assert len(df) == len(rows)
+        for i, row in enumerate(rows):
+            for name, value in row.items():
+                got = df.iloc[i][name]
+                got = got.date() if hasattr(got, "date") and not isinstance(got, str) else got
+                assert got == value, (source.name, name, got, value)

@@ -26,6 +26,7 @@ from ..notebook import (ALL, InputError, _cjk_font, _path_text, _status, html_ta
 from .result import INDICATOR_LABELS, INDICATORS
 
 TABS = ("汇总", "待核查", "人籍不一致", "问题清单")
+MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 AREA_LABELS = {"township": "乡镇", "name": "村(社区)"}
 FINDING_COLUMNS = ("文件", "学校标识码", *model.FINDINGS_COLUMNS)
 
@@ -67,7 +68,7 @@ def checked_inputs(household: Any, xueji: Any, inbox: Any, register: Any, month:
         raise InputError("请填写学校名录文件的路径。")
     if not register_path[0].is_file():
         raise InputError(f"找不到学校名录文件：{register_path[0]}")
-    if not valid_month(month):
+    if not MONTH_RE.fullmatch(str(month or "")):
         raise InputError(f"报送月份“{month or ''}”格式不对，应为 YYYY-MM，如 2026-09。")
     elsewhere_path = path_list(elsewhere)
     if elsewhere_path and not elsewhere_path[0].is_file():
@@ -117,7 +118,14 @@ def verify_frame(result, township: str = ALL, village: str = ALL) -> pd.DataFram
     if village != ALL:
         df = df[df["户籍村(社区)"] == village]
     key = df["重点人群"].fillna("").astype(str) != ""
-    return pd.concat([df[key], df[~key]])
+    df = pd.concat([df[key], df[~key]])
+    shown = [c.name for c in model.CHECKLIST.columns if c.computed and c.name in df.columns]
+    out = df[shown].copy()
+    if "_file" in df.columns:   # where the child's 户籍 row is (the engine's internal columns, shown in Chinese)
+        out["文件"] = [Path(f).name if isinstance(f, str) and f else None for f in df["_file"]]
+    if "_row" in df.columns:
+        out["行号"] = pd.to_numeric(df["_row"], errors="coerce").astype("Int64")
+    return out
 
 
 def mismatch_frame(result) -> pd.DataFrame:
@@ -304,12 +312,14 @@ class MatchApp:
                 + (f"待核查：{towns}。" if towns else ""))
 
     def _on_township(self) -> None:
+        """The village filter offers the chosen township's villages (a village name may recur in another township)."""
         r = self.result
         town = self.township.value
-        villages = [] if r is None else [v["name"] for v in r.villages if town in (ALL, v["township"])]
+        villages = [] if r is None or town == ALL else [v["name"] for v in r.villages if v["township"] == town]
         current = self.village.value
         self.village.options = [ALL, *dict.fromkeys(villages)]
         self.village.value = current if current in self.village.options else ALL
+        self.village.disabled = town == ALL
         self.refresh()
 
     @property
