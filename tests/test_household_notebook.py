@@ -89,6 +89,7 @@ def test_run_button_fills_the_summary_tab_from_the_ground_truth(line, app):
         assert int(r["待核查"]) == demo.counts(r["乡镇"], r["村(社区)"])["待核查"]
     total = next(r for r in rows if r["乡镇"] == "全县合计")
     assert int(total["适龄儿童少年数"]) == len(demo.status)
+    assert total["在籍但不在户籍名单"] == str(len(demo.not_in_household))
     assert app.chart.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"待核查 {sum(1 for s in demo.status.values() if s == '待核查')} 人" in app.status.value
 
@@ -115,6 +116,8 @@ def test_screen_is_masked_unless_full_view_is_ticked(line, app):
     masked = app.verify_table.value + app.findings_table.value + app.mismatch_table.value
     assert not [i for i in ids if i in masked]
     assert line.demo.key_group_of[line.demo.key_group_child] not in app.verify_table.value
+    heads = {r["户主姓名"] for rows in line.demo.household.values() for r in rows}
+    assert not [h for h in heads if f"<td>{h}</td>" in app.verify_table.value]
     app.unmasked.value = True
     try:
         shown = app.verify_table.value

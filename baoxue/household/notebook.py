@@ -105,7 +105,11 @@ def summary_frame(result, township: str = ALL) -> pd.DataFrame:
             if v["township"] == t["name"]:
                 rows.append({"乡镇": t["name"], "村(社区)": v["name"], **{labels[k]: v.get(k) for k in labels}})
     rows.append({"乡镇": "全县合计", "村(社区)": "", **{labels[k]: result.county.get(k) for k in labels}})
-    return pd.DataFrame(rows, columns=["乡镇", "村(社区)", *labels.values()])
+    df = pd.DataFrame(rows, columns=["乡镇", "村(社区)", *labels.values()])
+    for key, label in labels.items():   # counts as whole numbers even where a level has none (村 for 在籍不在户籍)
+        if key != "enrolment_rate":
+            df[label] = pd.to_numeric(df[label], errors="coerce").astype("Int64")
+    return df
 
 
 def verify_frame(result, township: str = ALL, village: str = ALL) -> pd.DataFrame:
@@ -335,9 +339,11 @@ class MatchApp:
         r = self.result
         town, village = self.township.value, self.village.value
         verify = mask_frame(verify_frame(r, town, village), self.masked, self._scrub())
-        if self.masked and verify is not None and "重点人群" in verify.columns:
+        if self.masked and verify is not None and len(verify):
+            from ..idcard import mask_name
             from ..rollup.masking import HIDDEN
-            verify = verify.assign(重点人群=[HIDDEN if isinstance(v, str) and v else v for v in verify["重点人群"]])
+            verify = verify.assign(重点人群=[HIDDEN if isinstance(v, str) and v else v for v in verify["重点人群"]],
+                                   户主姓名=[mask_name(v) if isinstance(v, str) else v for v in verify["户主姓名"]])
         mismatch = mask_frame(mismatch_frame(r), self.masked, self._scrub())
         findings = findings_frame(r, self.masked)
         return {"汇总": summary_frame(r, town), "待核查": verify, "人籍不一致": mismatch, "问题清单": findings}
