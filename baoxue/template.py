@@ -113,15 +113,17 @@ def sheet_note(sheet: model.Sheet) -> str:
 
 
 # ============================================================================================== 代码表
-def ensure_codes_sheet(wb):
-    """The hidden 代码表 (one column per code list) and one defined name per list. Idempotent: an existing sheet is
-    rewritten and missing names are added, so `update` can repair a workbook whose clerk deleted it."""
+def ensure_codes_sheet(wb, lists: tuple[str, ...] = model.WORKBOOK_CODE_LISTS):
+    """The hidden 代码表 (one column per code list of ``lists``: by default the school workbook's, SPEC §2.8) and one
+    defined name per list. Idempotent: an existing sheet is rewritten and missing names are added, so `update` can
+    repair a workbook whose clerk deleted it."""
     if model.CODES_SHEET in wb.sheetnames:
         ws = wb[model.CODES_SHEET]
         ws.delete_rows(1, ws.max_row)
     else:
         ws = wb.create_sheet(model.CODES_SHEET)
-    for j, (list_name, values) in enumerate(model.CODE_LISTS.items(), start=1):
+    for j, list_name in enumerate(lists, start=1):
+        values = model.CODE_LISTS[list_name]
         head = ws.cell(1, j, list_name)
         head.font = HEADER_FONT
         head.fill = HEADER_FILL
