@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import model
+from .grid import ActiveContent
 from .months import month_end
 
 
@@ -48,6 +49,9 @@ class SchoolBook:
     # sheet -> the columns holding an ``Invalid`` value, as the reader left them (a sheet not listed: not known, so the
     # type stage looks at every column). Frames changed after reading must not add Invalid values to other columns.
     untypable: dict[str, frozenset[str]] = field(default_factory=dict)
+    # what in the file can compute, fetch or run, beyond the template's own 月报汇总 formulas and the formula cells
+    # already typed as ``Invalid`` in the frames: F013 (formulas), S006/S007 (links, names, macros); part of the stamp
+    active: list[ActiveContent] = field(default_factory=list)
 
     # ----------------------------------------------------------------- convenience
     @property

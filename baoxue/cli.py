@@ -13,7 +13,7 @@ import sys
 from . import __version__
 from .policy import PolicyError
 
-COMMANDS = ("template", "validate", "update", "submit", "verify", "next-month", "rollup", "demo", "addin")
+COMMANDS = ("template", "validate", "update", "submit", "verify", "next-month", "rollup", "match", "demo", "addin")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:

@@ -18,12 +18,12 @@ PACKAGE_DIRS = {"baoxue": ROOT / "baoxue", "baoxue.validators": ROOT / "validato
 # An entry names a module or a package (a package entry covers every module under it; the root ``baoxue`` is only
 # its ``__init__``, so a new module must be given a layer here).
 LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("model", "what the workbook is: sheets, columns, code lists, findings, a grid of cells",
-     ("baoxue", "baoxue.model", "baoxue.grid", "baoxue.findings")),
+    ("model", "what the workbook is: sheets, columns, code lists, the monthly figures' keys, findings, a grid of cells",
+     ("baoxue", "baoxue.model", "baoxue.indicator_definitions", "baoxue.grid", "baoxue.findings")),
     ("facts", "domain facts with no workbook behind them: IDs, normalisation, policy, months, atomic files",
      ("baoxue.idcard", "baoxue.normalize", "baoxue.policy", "baoxue.months", "baoxue.atomic")),
-    ("reader", "a file or a live book → a typed SchoolBook",
-     ("baoxue.reader", "baoxue.book", "baoxue.xlsx_load")),
+    ("reader", "a file or a live book → a typed SchoolBook; where the template puts things",
+     ("baoxue.reader", "baoxue.book", "baoxue.layout", "baoxue.xlsx_scan", "baoxue.xlsx_load")),
     ("batch", "many SchoolBooks' frames concatenated, typed columns computed once",
      ("baoxue.batch",)),
     ("cases", "case logic and the SPEC §5 indicators over a batch",
@@ -31,12 +31,15 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("validators", "the rule catalogue and the rules (S, F, A, D, C, T, P, X)",
      ("baoxue.validators",)),
     ("writers", "workbook writers: stamp, edits, carry-forward, template, fill, update, submit",
-     ("baoxue.stamp", "baoxue.edits", "baoxue.carry", "baoxue.template", "baoxue.fill", "baoxue.update",
-      "baoxue.submit")),
+     ("baoxue.stamp", "baoxue.edits", "baoxue.carry", "baoxue.template", "baoxue.list_template", "baoxue.fill",
+      "baoxue.update", "baoxue.submit")),
     ("rollup", "roll-up engine, R rules, history store, 月报表",
      ("baoxue.rollup",)),
-    ("shells", "thin shells over the core: command line, Excel add-in, notebooks, demo",
-     ("baoxue.commands", "baoxue.cli", "baoxue.__main__", "baoxue.addin", "baoxue.notebook", "baoxue.demo")),
+    ("household", "the household line (SPEC §8): lists, matching against the school line, H rules",
+     ("baoxue.household",)),
+    ("shells", "thin shells over the core: command line, Excel add-in, notebooks, demos",
+     ("baoxue.commands", "baoxue.cli", "baoxue.__main__", "baoxue.addin", "baoxue.notebook",
+      "baoxue.household.notebook", "baoxue.demo", "baoxue.demo_household")),
 )
 
 
