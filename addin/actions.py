@@ -23,7 +23,7 @@ from baoxue.findings import Finding, summarize
 from baoxue.policy import Policy, PolicyError, load_policy
 from baoxue.carry import CarryError, carry_forward
 from baoxue.stamp import make_stamp
-from baoxue.submit import submission_name, submit_file
+from baoxue.submit import may_submit, submission_name, submit_file
 from baoxue.update import plan
 from baoxue.validators import validate
 
@@ -157,7 +157,7 @@ def submit_book(book, pol: Policy | None = None, out_dir: str | Path | None = No
     live = live or bridge.read_live(book)
     parsed, unread = live.book, live.formulas_unread
     findings = validate(parsed, pol)
-    if any(f.is_error for f in findings) or not parsed.school_code or not parsed.month:
+    if not may_submit(parsed, findings):
         bridge.apply_xlwings(book, validation_edits(parsed, findings, pol, unread), parsed)
         out = Outcome(ok=False, message=_with_note(f"不能报送：{counts_text(findings)}。{MARK_LEGEND}请改正全部错误后再点“报送”。",
                                         unread), findings=findings)

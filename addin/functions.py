@@ -18,6 +18,7 @@ from baoxue.edits import findings_rows
 from baoxue.grid import Grid
 from baoxue.months import age_cutoff, month_end
 from baoxue.normalize import Invalid
+from baoxue.policy import DEFAULT, Policy
 from baoxue.reader import canonical_sheet_name, parse_grid
 from baoxue.validators import validate
 from baoxue.validators.catalogue import RULES, message
@@ -91,7 +92,7 @@ def school_year_cutoff(today: dt.date) -> dt.date:
 
 
 def next_step(found: Any, persuasion: Any = None, notice: Any = None, penalty: Any = None, judicial: Any = None,
-              status: Any = None, policy=None) -> cases.NextStep:
+              status: Any = None, policy: Policy = DEFAULT) -> cases.NextStep:
     """The cells of one 辍学 row, normalised as the reader does, handed to the core (``cases.next_step``); a problem the
     core names by its rule gets that rule's words (``advice``)."""
     values = (found, persuasion, notice, penalty, judicial, status)
@@ -105,7 +106,7 @@ def with_words(step: cases.NextStep) -> cases.NextStep:
 
 
 def validate_range(values: list[list[Any]] | Any, sheet: str, month: Any = None, first_row: int = 1,
-                   policy=None) -> list[list[Any]]:
+                   policy: Policy = DEFAULT) -> list[list[Any]]:
     """Findings of one sheet's cells (values from column A, row ``first_row`` on) as a table with a header row."""
     canonical = canonical_sheet_name(str(sheet or ""))
     if canonical is None or canonical == model.COVER_SHEET:

@@ -25,11 +25,11 @@ from .book import SchoolBook
 from .fill import write_school_workbook
 from .months import month_start, next_month, school_year_start
 from .normalize import Invalid
+from .policy import DEFAULT, Policy
 from .reader import read_workbook
 
 CARRIED_COVER = ("学校标识码", "学校名称", "所属乡镇", "学校类型", "城乡类别", *model.ENROLMENT_LABELS,
                  "填报人", "联系电话", "审核人")
-ROSTER_STATUS = {model.LEAVE.name: "休学中", model.DEFER.name: "缓学中", model.HOME.name: "送教中"}
 LOGS = {model.VISITS.name: ("送教日期", model.HOME.name), model.PERSUASION.name: ("劝返日期", model.DROPOUT.name)}
 
 
@@ -85,10 +85,10 @@ def carry_forward(book: SchoolBook) -> Carried:
     cases = _records(book, model.DROPOUT.name)
     rows[model.DROPOUT.name] = [r for r in cases if _keep_case(r, new_start)]
     before: dict[str, set] = {model.DROPOUT.name: {r.get("身份证号") for r in cases}}
-    for sheet, status in ROSTER_STATUS.items():
-        records = _records(book, sheet)
-        before[sheet] = {r.get("身份证号") for r in records}
-        rows[sheet] = [r for r in records if r.get("状态") == status]
+    for roster in (model.LEAVE, model.DEFER, model.HOME):      # rosters: the open rows go on
+        records = _records(book, roster.name)
+        before[roster.name] = {r.get("身份证号") for r in records}
+        rows[roster.name] = [r for r in records if r.get("状态") in roster.open_statuses]
     for r in rows[model.HOME.name]:
         r["本月送教次数"] = None
         r["本月送教课时"] = None
@@ -110,7 +110,7 @@ def carry_forward(book: SchoolBook) -> Carried:
     return Carried(month, cover, rows, dropped)
 
 
-def next_month_workbook(src: str | Path, out: str | Path, policy=None) -> Carried:
+def next_month_workbook(src: str | Path, out: str | Path, policy: Policy = DEFAULT) -> Carried:
     """Read ``src``, carry it forward and write the new workbook to ``out`` (an existing ``out`` is backed up first)."""
 
     if Path(out).resolve() == Path(src).resolve():

@@ -18,22 +18,13 @@ import pandas as pd
 from . import model
 from .batch import BOOK_KEY, column_values, dates, numbers, present, texts
 from .months import month_end, month_start
-from .policy import DEFAULT
+from .policy import DEFAULT, Policy
 
 # The four-step method (四步法, SPEC §1): the 辍学 columns dating each step, in the order the steps must be taken (C007).
 FOUR_STEPS = ("劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期")
 # Policy deadlines (SPEC §3) of the steps: 发现 → 第一次劝返 (C004); 限期复学通知 → 行政处罚 (C003).
 FIRST_PERSUASION_DAYS = "deadlines.first_persuasion_days"
 NOTICE_TO_NEXT_STEP_DAYS = "deadlines.notice_to_next_step_days"
-
-# Open rows (SPEC §4 "Open rows"): the statuses that keep a child on a sheet's books at the as-of date.
-OPEN_STATUSES: dict[str, tuple[str, ...]] = {
-    model.DROPOUT.name: model.DROPOUT_OPEN_STATUSES,
-    model.LEAVE.name: ("休学中",),
-    model.DEFER.name: ("缓学中",),
-    model.HOME.name: ("送教中",),
-}
-
 
 # ---------------------------------------------------------------------------------------------- typed-value helpers
 def is_open_dropout(status: Any) -> bool:
@@ -43,8 +34,8 @@ def is_open_dropout(status: Any) -> bool:
 
 def open_mask(sheet: str, df: pd.DataFrame) -> pd.Series:
     """Bool per row: the row is open on ``sheet`` (辍学 open statuses; 休学中; 缓学中; 送教中)."""
-    statuses = OPEN_STATUSES.get(sheet)
-    if statuses is None or "状态" not in df.columns:
+    statuses = model.SHEETS[sheet].open_statuses if sheet in model.SHEETS else ()
+    if not statuses or "状态" not in df.columns:
         return pd.Series(False, index=df.index)
     return df["状态"].isin(statuses)
 
@@ -80,23 +71,12 @@ def month_bounds(df: pd.DataFrame, month: Any) -> tuple[pd.Series, pd.Series]:
             pd.Series(pd.Timestamp(month_end(month)), index=df.index, dtype="datetime64[ns]"))
 
 
-def _days(policy, key: str) -> pd.Timedelta:
-    return pd.Timedelta(days=int(policy[key]))
-
-
-def _policy(policy):
-    if policy is None:
-        return DEFAULT
-    return policy
-
-
 # ---------------------------------------------------------------------------------------------- case rules
-def escalation_overdue(dropout_df: pd.DataFrame, as_of: Any, policy=None) -> pd.Series:
+def escalation_overdue(dropout_df: pd.DataFrame, as_of: Any, policy: Policy = DEFAULT) -> pd.Series:
     """C003: open case whose 限期复学通知 is more than the policy's days before the as-of date, with no 行政处罚日期."""
-    policy = _policy(policy)
     notice = dates(dropout_df["限期复学通知日期"])
     penalty_missing = ~present(dropout_df["行政处罚日期"])
-    limit = as_of_series(dropout_df, as_of) - _days(policy, NOTICE_TO_NEXT_STEP_DAYS)
+    limit = as_of_series(dropout_df, as_of) - pd.Timedelta(days=policy.deadlines.notice_to_next_step_days)
     return (open_mask(model.DROPOUT.name, dropout_df) & penalty_missing & (notice < limit)).fillna(False).astype(bool)
 
 
@@ -121,11 +101,11 @@ def _keys(df: pd.DataFrame, column: str = "身份证号") -> pd.Series:
     return person_keys(df, column)
 
 
-def no_persuasion_overdue(dropout_df: pd.DataFrame, persuasion_df: pd.DataFrame, as_of: Any, policy=None) -> pd.Series:
+def no_persuasion_overdue(dropout_df: pd.DataFrame, persuasion_df: pd.DataFrame, as_of: Any,
+                          policy: Policy = DEFAULT) -> pd.Series:
     """C004: open case with no 劝返动员日期 and no 劝返记录 row, more than the policy's days after 发现日期."""
-    policy = _policy(policy)
     found = dates(dropout_df["发现日期"])
-    limit = as_of_series(dropout_df, as_of) - _days(policy, FIRST_PERSUASION_DAYS)
+    limit = as_of_series(dropout_df, as_of) - pd.Timedelta(days=policy.deadlines.first_persuasion_days)
     logged = _keys(dropout_df).isin(persuaded_ids(persuasion_df))
     no_step1 = ~present(dropout_df["劝返动员日期"])
     return (open_mask(model.DROPOUT.name, dropout_df) & no_step1 & ~logged & (found < limit)).fillna(False).astype(bool)
@@ -165,7 +145,7 @@ OVERDUE_ADVICE = {
 }
 
 
-def next_step(row: Mapping[str, Any], policy=None) -> NextStep:
+def next_step(row: Mapping[str, Any], policy: Policy = DEFAULT) -> NextStep:
     """The next legal step of the four-step method for one 辍学 row, and its due date.
 
     ``row`` maps 辍学 column names (发现日期, the ``FOUR_STEPS`` columns, 状态) to typed values as the reader makes them
@@ -174,7 +154,6 @@ def next_step(row: Mapping[str, Any], policy=None) -> NextStep:
     ``FIRST_PERSUASION_DAYS`` for step 1, 限期复学通知日期 + ``NOTICE_TO_NEXT_STEP_DAYS`` for step 3 (C003 fires once
     the as-of date is past it). A row the validator would reject for these columns gets that rule and its fields
     instead of advice: 状态 not in the code list (F002), a date that cannot be read (F003), a skipped step (C007)."""
-    policy = _policy(policy)
     status = row.get("状态")
     statuses = model.CODE_LISTS["辍学状态"]
     if status not in (None, "") and status not in statuses:
@@ -198,12 +177,12 @@ def next_step(row: Mapping[str, Any], policy=None) -> NextStep:
     if penalty is not None:
         return NextStep(STEP_ADVICE["penalty"])
     if notice is not None:
-        days = int(policy[NOTICE_TO_NEXT_STEP_DAYS])
+        days = policy.deadlines.notice_to_next_step_days
         return NextStep(STEP_ADVICE["notice"].format(days=days), _as_date(notice) + dt.timedelta(days=days))
     if persuasion is not None:
         return NextStep(STEP_ADVICE["persuasion"])
     if found is not None:
-        days = int(policy[FIRST_PERSUASION_DAYS])
+        days = policy.deadlines.first_persuasion_days
         return NextStep(STEP_ADVICE["found"].format(days=days), _as_date(found) + dt.timedelta(days=days))
     return NextStep(STEP_ADVICE["nothing"], problem=True)
 
@@ -236,11 +215,10 @@ def visits_in_month(visits_df: pd.DataFrame, month: Any) -> pd.Series:
     return ((day >= start) & (day <= end)).fillna(False).astype(bool)
 
 
-def qualifying_visits(visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
+def qualifying_visits(visits_df: pd.DataFrame, month: Any, policy: Policy = DEFAULT) -> pd.Series:
     """Bool per 送教记录 row (SPEC §4): dated in the report month with 课时 ≥ the policy's class hours per visit."""
-    policy = _policy(policy)
     hours = numbers(visits_df["课时"])
-    return (visits_in_month(visits_df, month) & (hours >= float(policy["home_teaching.hours_per_visit"]))).astype(bool)
+    return (visits_in_month(visits_df, month) & (hours >= float(policy.home_teaching.hours_per_visit))).astype(bool)
 
 
 def visit_counts(visits_df: pd.DataFrame, month: Any) -> pd.DataFrame:
@@ -260,7 +238,7 @@ def visit_counts(visits_df: pd.DataFrame, month: Any) -> pd.DataFrame:
     return out
 
 
-def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
+def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy: Policy = DEFAULT) -> pd.Series:
     """Per key (ID, or "book␟ID" in a batch — see ``person_keys``): the number of qualifying visits in the month."""
     ok = qualifying_visits(visits_df, month, policy)
     keys = person_keys(visits_df)
@@ -268,7 +246,8 @@ def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Se
     return keys[keep].value_counts().astype(int)
 
 
-def roster_qualifying(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
+def roster_qualifying(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any,
+                      policy: Policy = DEFAULT) -> pd.Series:
     """Int per roster row: the student's qualifying visits this month. In a batch, ``month`` is a Series aligned with
     ``visits_df`` (each visit row its book's month)."""
     counts = qualifying_counts(visits_df, month, policy)
@@ -276,9 +255,9 @@ def roster_qualifying(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any
     return pd.Series(got, index=home_df.index, dtype="int64")
 
 
-def below_visit_minimum(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any, policy=None) -> pd.Series:
+def below_visit_minimum(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any,
+                        policy: Policy = DEFAULT) -> pd.Series:
     """T001: bool per roster row — 送教中 with fewer qualifying visits this month than the policy minimum.
     In a batch, ``month`` is a Series aligned with ``visits_df`` (each visit row its book's month)."""
-    policy = _policy(policy)
     got = roster_qualifying(home_df, visits_df, month, policy)
-    return (open_mask(model.HOME.name, home_df) & (got < int(policy["home_teaching.visits_per_month"]))).astype(bool)
+    return (open_mask(model.HOME.name, home_df) & (got < int(policy.home_teaching.visits_per_month))).astype(bool)

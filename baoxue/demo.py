@@ -31,7 +31,7 @@ from .atomic import atomic_save
 from .fill import TemplateCopier, fill_rows, write_school_workbook
 from .months import month_end, month_start, next_month, school_year_of
 from .policy import load_policy
-from .rollup import run_rollup, write_report
+from .rollup import report_name, run_rollup, write_report
 from .rollup.rules import CHINA
 from .submit import submit_files
 from .template import FIRST_INPUT_ROW, build_register_workbook
@@ -878,6 +878,6 @@ def run_end_to_end(county: DemoCounty, out_dir: str | Path, policy=None, progres
         if progress:
             progress(f"{month}：县级汇总 …")
         result = run_rollup(inbox, month, county.register_path, store_dir=store, policy=policy)
-        report = write_report(result, out / f"月报表_{month}.xlsx", masked=True)
+        report = write_report(result, out / report_name(month), masked=True)
         runs.append(MonthRun(month, len(results), len(refused), submitted, refused, result, report))
     return runs

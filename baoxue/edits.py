@@ -19,7 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from . import __version__, cases, idcard, model, template
+from . import __version__, cases, cells, idcard, model, template
+from .cells import DATE_FORMAT  # noqa: F401  (the add-in's applier formats dates alike)
 from .findings import Finding, sort_key
 from .indicators import INDICATORS, school_indicators
 from .normalize import clean_header
@@ -28,7 +29,6 @@ from .template import FINDINGS_NOTE
 MARK_AUTHOR = "baoxue"
 MARK_TAG = "【baoxue 校验】"   # the first line of every comment baoxue writes; how its marks are recognised after any re-save
 MARK_FILLS = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}   # ARGB: light red (错误), light yellow (警告)
-DATE_FORMAT = "yyyy-mm-dd"
 PYTHON_VALUE_HEADER = "程序计算值"   # 月报汇总: the column beside the live formulas holding baoxue's own figures
 COMMENT_MAX_CHARS = 1500
 
@@ -196,18 +196,6 @@ def _cell(ws, row: int, col: int):
     return cell
 
 
-def _write(cell, value: Any, number_format: str | None = None) -> None:
-    if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"   # text starting with = + - @ stays text, never a formula
-    else:
-        cell.value = value
-        if isinstance(value, (dt.date, dt.datetime)) and cell.number_format == "General":
-            cell.number_format = number_format or DATE_FORMAT
-        elif number_format and cell.number_format == "General":
-            cell.number_format = number_format
-
-
 def _ensure_sheet(wb, name: str) -> None:
     if name in wb.sheetnames:
         return
@@ -239,12 +227,12 @@ def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None
     if found is None:
         header_row = 2 if caption else 1
         for j, name in enumerate(header, 1):
-            _write(_cell(ws, header_row, j), name)
+            cells.write(_cell(ws, header_row, j), name)
         cols = {name: j for j, name in enumerate(header, 1)}
     else:
         header_row, cols = found
     if caption and header_row > 1:
-        _write(_cell(ws, header_row - 1, 1), caption)
+        cells.write(_cell(ws, header_row - 1, 1), caption)
     if ws.max_row > header_row:
         for r in range(header_row + 1, ws.max_row + 1):
             for c in cols.values():
@@ -254,7 +242,7 @@ def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None
     order = [cols[name] for name in header]
     for i, values in enumerate(rows, start=header_row + 1):
         for c, v in zip(order, values):
-            _write(_cell(ws, i, c), "" if v is None else v)
+            cells.write(_cell(ws, i, c), "" if v is None else v)
 
 
 def _set_keyed_values(ws, value_header: str, items) -> None:
@@ -281,7 +269,7 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
                 if c.value is not None]
         value_col = max(used + [key_col]) + 1
         head = ws.cell(header_row, value_col)
-        _write(head, value_header)
+        cells.write(head, value_header)
         left = ws.cell(header_row, value_col - 1)
         if left.has_style:
             head._style = copy.copy(left._style)
@@ -294,9 +282,9 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
             r = next_row
             next_row += 1
             if key_col > 1:
-                _write(_cell(ws, r, key_col - 1), label)
-            _write(_cell(ws, r, key_col), key)
-        _write(_cell(ws, r, value_col), "" if value is None else value)
+                cells.write(_cell(ws, r, key_col - 1), label)
+            cells.write(_cell(ws, r, key_col), key)
+        cells.write(_cell(ws, r, value_col), "" if value is None else value)
 
 
 def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
@@ -312,7 +300,7 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
             continue
         ws = wb[e.sheet]
         if isinstance(e, SetValue):
-            _write(_cell(ws, e.row, e.col), e.value, e.number_format)
+            cells.write(_cell(ws, e.row, e.col), e.value, e.number_format)
         elif isinstance(e, SetFill):
             _cell(ws, e.row, e.col).fill = PatternFill(fill_type="solid", fgColor=e.color, bgColor=e.color)
         elif isinstance(e, SetComment):

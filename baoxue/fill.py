@@ -21,6 +21,8 @@ from openpyxl.styles import Protection
 
 from . import model, template
 from .atomic import atomic_save
+from .cells import write as write_cell
+from .policy import DEFAULT, Policy
 
 
 class FillError(ValueError):
@@ -77,10 +79,8 @@ def fill_rows(ws, sheet: model.Sheet, rows: Iterable[Mapping[str, Any]], first_r
                 raise FillError(f"sheet {sheet.name} has no column {name!r}")
             value = _typed(value)
             cell = Cell(ws, row=r, column=j, style_array=copy(protos[name]))
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"
-            elif isinstance(value, dt.date) and not sheet.col(name).kind == "date":
+            write_cell(cell, value)   # a str stays text
+            if isinstance(value, dt.date) and not sheet.col(name).kind == "date":
                 if date_style is None:
                     date_style = _date_style(ws)
                 cell._style = copy(date_style)
@@ -96,7 +96,7 @@ def fill_cover(ws, cover: Mapping[str, Any]) -> None:
         if value is None:
             cell.value = None
             continue
-        template.set_text_safe(cell, _typed(value))
+        write_cell(cell, _typed(value))
 
 
 def fill_workbook(wb, cover: Mapping[str, Any] | None, rows: Mapping[str, Iterable[Mapping[str, Any]]] | None) -> None:
@@ -110,7 +110,7 @@ def fill_workbook(wb, cover: Mapping[str, Any] | None, rows: Mapping[str, Iterab
 
 
 def write_school_workbook(path: str | Path, cover: Mapping[str, Any] | None,
-                          rows: Mapping[str, Iterable[Mapping[str, Any]]] | None, policy=None,
+                          rows: Mapping[str, Iterable[Mapping[str, Any]]] | None, policy: Policy = DEFAULT,
                           backup: bool = True) -> Path:
     """Build the standard template, fill it and save it atomically (an existing file is backed up first)."""
     wb = template.build_school_workbook(policy=policy)
@@ -152,7 +152,7 @@ class TemplateCopier:
     spreadsheet client stores typed input). The result reads, validates and opens like ``write_school_workbook``'s;
     use it for bulk generation (benchmarks' 2,000 schools), not for clerks' files."""
 
-    def __init__(self, policy=None):
+    def __init__(self, policy: Policy = DEFAULT):
         from openpyxl.utils import get_column_letter
 
         buf = io.BytesIO()

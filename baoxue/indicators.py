@@ -29,7 +29,7 @@ from .indicator_definitions import (  # noqa: F401  (the definitions, importable
     ALL_RATES, COUNT_KEYS, FIGURES, INDICATORS, KEYS, LABELS, NOT_SUMMED, RATES, SCHOOL_YEAR_INDICATORS, SCHOOL_YEAR_KEYS,
     SCHOOLS_COUNTED, YEAR_RATES, ZERO_REPORT_SCHOOLS)
 from .months import month_end, month_start
-from .policy import DEFAULT
+from .policy import DEFAULT, Policy
 
 
 
@@ -64,15 +64,17 @@ _USED_COLUMNS: dict[str, frozenset[str]] = {
 }
 
 
-def school_indicators(book: SchoolBook, policy=None) -> dict[str, Any]:
+def school_indicators(book: SchoolBook, policy: Policy | None = None) -> dict[str, Any]:
     """SPEC §5 figures of one school for its report month (counts of rows; rates in percent, None when 0/0): a batch
-    of one (``batch_indicators``). Raises ValueError when the cover has no valid report month."""
+    of one (``batch_indicators``). ``policy`` None: the default policy (a caller with no county policy). Raises
+    ValueError when the cover has no valid report month."""
     if not book.month:
         raise ValueError("封面的“报送月份”为空或格式不对，无法计算月报指标。")
-    return batch_indicators([book], policy)[0]
+    return batch_indicators([book], DEFAULT if policy is None else policy)[0]
 
 
-def batch_indicators(books: Iterable[SchoolBook], policy=None, batch=None) -> list[dict[str, Any] | None]:
+def batch_indicators(books: Iterable[SchoolBook], policy: Policy = DEFAULT, batch: Batch | None = None
+                     ) -> list[dict[str, Any] | None]:
     """SPEC §5 figures of many schools at once, in the order of ``books`` (None for a book without a valid report
     month). One vectorised pass over the concatenated frames of a ``baoxue.batch.Batch`` (each book's rows
     counted by its ``_book`` key): pass the batch validation used (``validate_books(..., batch=)``) to share its frames
@@ -80,12 +82,11 @@ def batch_indicators(books: Iterable[SchoolBook], policy=None, batch=None) -> li
     or with others (only its own rows and IDs count)."""
     books = list(books)
     if batch is None:
-        policy = policy or DEFAULT
         batch = Batch(books, policy)
     else:
         if len(batch.books) != len(books) or any(a is not b for a, b in zip(batch.books, books)):
             raise ValueError("batch_indicators: the batch is over other books")
-        policy = policy or batch.policy
+        policy = batch.policy   # the batch carries the policy it was made with
     n = len(books)
     if not n:
         return []
@@ -175,7 +176,7 @@ def batch_indicators(books: Iterable[SchoolBook], policy=None, batch=None) -> li
         if home is not None:
             # 送教达标: 送教中 rows whose ID (text) has the policy's number of qualifying visits this month; only books
             # with a visit log count (a book without one has no figures from it, whatever the policy minimum)
-            need = int(policy["home_teaching.visits_per_month"])
+            need = int(policy.home_teaching.visits_per_month)
             got = cases.roster_qualifying(home, visits, visits[MONTH], policy).to_numpy()
             text_id = np.fromiter((isinstance(v, str) for v in home["身份证号"].tolist()), dtype=bool, count=len(home))
             logged = np.bincount(visits[BOOK_KEY].to_numpy(), minlength=n) > 0

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from . import model
 from .indicator_definitions import INDICATORS, RATES
-from .policy import DEFAULT
+from .policy import DEFAULT, Policy
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3
 FIRST_INPUT_ROW = 4
@@ -68,13 +68,12 @@ def _or_match(rng: str, values) -> str:
     return f"ISNUMBER(MATCH({rng},{{{listed}}},0))"
 
 
-def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str = "$C$2",
+def indicator_formulas(policy: Policy = DEFAULT, period_start: str = "$B$2", period_end: str = "$C$2",
                        row_of: dict[str, int] | None = None) -> dict[str, str]:
     """Live Excel formulas (without the leading '=') for every SPEC §5 indicator, keyed by JSON key.
 
     ``period_start`` / ``period_end`` are the cells holding the first and last day of the report month; ``row_of``
     maps keys to their 月报汇总 rows (rates refer to the counts' cells in column C)."""
-    policy = policy or DEFAULT
     D, L, F, H, V = model.DROPOUT, model.LEAVE, model.DEFER, model.HOME, model.VISITS
     S, E = period_start, period_end
 
@@ -88,9 +87,9 @@ def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str 
         return "SUM(" + ",".join(cover_cell(f"{g}在校生数") for g in grades) + ")"
 
     open_status = _or_match(r(D, "状态"), model.DROPOUT_OPEN_STATUSES)
-    notice_days = int(policy["deadlines.notice_to_next_step_days"])
-    hours = policy["home_teaching.hours_per_visit"]
-    need = int(policy["home_teaching.visits_per_month"])
+    notice_days = int(policy.deadlines.notice_to_next_step_days)
+    hours = policy.home_teaching.hours_per_visit
+    need = int(policy.home_teaching.visits_per_month)
     vid, hid = r(V, "身份证号"), r(H, "身份证号")
     vdate = r(V, "送教日期")
     in_period = f"({vdate}>={S})*({vdate}<={E})*ISNUMBER({vdate})"
@@ -135,7 +134,7 @@ def summary_rows() -> dict[str, int]:
     return {key: HEADER_ROW + i for i, (key, _label) in enumerate(INDICATORS, start=1)}
 
 
-def summary_formulas(policy=None) -> dict[tuple[int, int], str]:
+def summary_formulas(policy: Policy = DEFAULT) -> dict[tuple[int, int], str]:
     """Every formula the template puts on 月报汇总 (without the leading '='), by (row, column): the report period from
     封面 报送月份 in B2:C2, then one live formula per indicator in column C."""
     month = cover_cell("报送月份")
@@ -151,12 +150,16 @@ def summary_formulas(policy=None) -> dict[tuple[int, int], str]:
 
 
 # ---------------------------------------------------------------------------------------------- recognising them
-class _Holes:
-    """A policy whose every setting is a distinct sentinel number: the formulas built with it show where a county's
-    own settings (deadline days, hours, visits) go, so a book built under any policy is recognised."""
-
-    def __getitem__(self, dotted: str) -> int:
+def _holes() -> Policy:
+    """A policy whose every number is a distinct sentinel: the formulas built with it show where a county's own
+    settings (deadline days, hours, visits) go, so a book built under any policy is recognised."""
+    def hole(dotted: str, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
         return _SENTINELS.setdefault(dotted, 987_650_000 + len(_SENTINELS))
+    data = {section: {k: hole(f"{section}.{k}", v) for k, v in values.items()}
+            for section, values in DEFAULT.data.items()}
+    return Policy(data, source="sentinels")
 
 
 _SENTINELS: dict[str, int] = {}
@@ -181,7 +184,7 @@ def canonical_formula(text: str) -> str:
 @lru_cache(maxsize=1)
 def _template_patterns() -> dict[tuple[int, int], re.Pattern]:
     patterns = {}
-    for cell, text in summary_formulas(_Holes()).items():
+    for cell, text in summary_formulas(_holes()).items():
         pattern = re.escape(canonical_formula(text))
         for sentinel in _SENTINELS.values():
             pattern = pattern.replace(str(sentinel), _NUMBER)

@@ -107,6 +107,8 @@ class Sheet:
     columns: tuple[Column, ...]
     english: str = ""
     note: str = ""
+    # SPEC §4 "Open rows": the statuses that keep a child on this sheet's books at the as-of date (empty: a log sheet)
+    open_statuses: tuple[str, ...] = ()
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -179,7 +181,7 @@ DROPOUT = Sheet("辍学", "辍学及疑似辍学学生台账", english="dropout 
     _c("销号日期", "date", note="销号状态必填"),
     _c("去向说明", "text", width=24, note="去向不明/转学就读/省外就读已核实必填"),
     NOTE,
-), note="每个疑似辍学学生一行；状态为核查中、劝返中、去向不明为未销号。劝返一个，销号一个。")
+), note="每个疑似辍学学生一行；状态为核查中、劝返中、去向不明为未销号。劝返一个，销号一个。", open_statuses=DROPOUT_OPEN_STATUSES)
 
 LEAVE = Sheet("休学", "休学学生台账", english="suspended study", columns=(
     SEQ, NAME, SEX, ID, XJH, BIRTH, GRADE, CLASS,
@@ -193,7 +195,7 @@ LEAVE = Sheet("休学", "休学学生台账", english="suspended study", columns
     yes_no("教育局备案", width=10),
     _c("状态", "code", required=True, codes="休学状态"),
     NOTE,
-), note="休学须监护人书面申请，经批准并报县教育局备案。")
+), note="休学须监护人书面申请，经批准并报县教育局备案。", open_statuses=("休学中",))
 
 DEFER = Sheet("缓学", "缓学学生台账", english="deferred entry", columns=(
     SEQ, NAME, SEX, ID, BIRTH, HOME_TOWN, HOME_VILLAGE, GUARDIAN, GUARDIAN_PHONE,
@@ -209,7 +211,7 @@ DEFER = Sheet("缓学", "缓学学生台账", english="deferred entry", columns=
     _c("状态", "code", required=True, codes="缓学状态"),
     _c("入学日期", "date", note="状态为已入学时必填"),
     NOTE,
-), note="缓学须监护人书面申请，经乡镇人民政府或县级教育行政部门批准。")
+), note="缓学须监护人书面申请，经乡镇人民政府或县级教育行政部门批准。", open_statuses=("缓学中",))
 
 HOME = Sheet("送教上门", "送教上门学生花名册", english="home-delivered teaching roster", columns=(
     SEQ, NAME, SEX, ID,
@@ -226,7 +228,7 @@ HOME = Sheet("送教上门", "送教上门学生花名册", english="home-delive
     _c("本月送教次数", "int", computed=True, note="自动计算"),
     _c("本月送教课时", "number", computed=True, note="自动计算"),
     NOTE,
-), note="本月送教次数、课时由送教记录自动计算，无需填写。")
+), note="本月送教次数、课时由送教记录自动计算，无需填写。", open_statuses=("送教中",))
 
 VISITS = Sheet("送教记录", "送教上门记录（本学年累计）", english="home-visit log", columns=(
     SEQ,
@@ -255,6 +257,7 @@ PERSUASION = Sheet("劝返记录", "劝返工作记录（每次劝返均须记�
 DATA_SHEETS: tuple[Sheet, ...] = (DROPOUT, LEAVE, DEFER, HOME, VISITS, PERSUASION)
 SHEETS: dict[str, Sheet] = {s.name: s for s in DATA_SHEETS}
 PERSON_SHEETS = (DROPOUT, LEAVE, DEFER, HOME)   # one row is one child
+OPEN_SHEETS = tuple(s for s in DATA_SHEETS if s.open_statuses)   # 辍学, 休学, 缓学, 送教上门: where a child is open
 CLERK_SHEETS = (COVER_SHEET,) + tuple(s.name for s in DATA_SHEETS)
 ALL_SHEETS = CLERK_SHEETS + (SUMMARY_SHEET, FINDINGS_SHEET, CODES_SHEET)
 

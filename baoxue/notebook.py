@@ -20,21 +20,23 @@ import datetime as dt
 import html
 import io
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import ipywidgets as W
 
 from . import model
 from .atomic import atomic_save
+from .cells import write as write_cell
 from .household.result import INDICATOR_LABELS as LEDGER_LABELS
 from .indicators import ALL_RATES, FIGURES
 from .months import prev_month, valid_month
 from .policy import load_policy
-from .rollup import Store, data_months, run_rollup, write_report
-from .rollup.masking import ID_COLUMNS, NAME_COLUMNS, mask_value
+from .rollup import Store, data_months, report_name, run_rollup, write_report
+from .rollup.masking import mask_frame
 from .rollup.register import read_register
 from .rollup.school_year import rates_note
+from .rollup.trend import trend_frame
 
 ALL = "全部"
 MAX_ROWS = 500  # rows shown per table; the exported workbook holds everything
@@ -47,9 +49,6 @@ TOWNSHIP_LABELS = {"name": "乡镇", "schools_expected": "应报学校数", "sch
 FINDING_LABELS = {"school": "学校标识码", "file": "文件"}
 FILE_LABELS = {"file": "文件", "status": "处理结果", "school": "学校标识码", "name": "学校名称", "month": "报送月份",
                "stamped_at": "报送时间", "stamp_reason": "戳记说明", "errors": "错误", "warnings": "警告"}
-# Free text that may name a child or quote an ID: scrubbed when masked. Guardians' phones are not shown masked.
-FREE_TEXT_COLUMNS = ("说明", "去向说明", "备注", "值")
-HIDDEN_WHEN_MASKED = ("监护人电话",)
 # The follow-up list: what a township officer needs to chase a case (all of them are 辍学 columns of the model).
 FOLLOWUP_COLUMNS = ("所属乡镇", "学校标识码", "学校名称", "姓名", "身份证号", "年级", "类型", "发现日期", "状态",
                     "劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期", "包保责任人", "去向说明",
@@ -94,25 +93,6 @@ def month_options(today: dt.date | None = None, extra: tuple[str, ...] = (), cou
         months.add(m)
     months.update(x for x in extra if valid_month(x))
     return sorted(months, reverse=True)
-
-
-def mask_frame(df: pd.DataFrame | None, masked: bool = True, scrub: Callable[[Any], Any] | None = None,
-               ) -> pd.DataFrame | None:
-    """A copy of ``df`` with ID / name columns masked and free-text columns scrubbed (unchanged when not masked).
-
-    ``scrub`` is the roll-up's scrubber (``RollupResult.scrubber()``): it hides ID-like runs and known full names."""
-    if not masked or df is None or df.empty:
-        return df
-    out = df.copy()
-    for col in out.columns:
-        if col in ID_COLUMNS or col in NAME_COLUMNS:
-            out[col] = [mask_value(col, v) for v in out[col]]
-        elif col in FREE_TEXT_COLUMNS and scrub is not None:
-            out[col] = [scrub(v) for v in out[col]]
-    for col in HIDDEN_WHEN_MASKED:
-        if col in out.columns:
-            out = out.drop(columns=col)
-    return out
 
 
 def findings_frame(finding_dicts: list[dict]) -> pd.DataFrame:
@@ -589,19 +569,8 @@ class RollupApp(_Inputs):
         township)."""
         town = self.township.value
         store_dir = self.store_dir()
-        until = self.result.month if self.result is not None else None
-        try:
-            if store_dir is None or not store_dir.exists():
-                trend = None
-            elif town == ALL:
-                trend = Store(store_dir).trend("county", until=until)
-            else:
-                trend = Store(store_dir).trend("township", until=until)
-                trend = trend[trend["name"] == town] if "name" in trend.columns else None
-        except Exception as e:
-            self.trend_note.value = _status("error", f"无法读取历史库：{e}")
-            self.trend_image.value = b""
-            return
+        stored = self.result is not None and store_dir is not None and store_dir.exists()
+        trend = trend_frame(self.result, None if town == ALL else town) if stored else None
         scope = "全县" if town == ALL else town
         if store_dir is not None and store_dir.exists():
             trend = with_ledger_trend(trend, Store(store_dir), town)
@@ -620,14 +589,12 @@ class RollupApp(_Inputs):
         if self.result is None:
             self.status.value = _status("error", "请先运行汇总，再导出月报表。")
             return None
-        target = Path(path or _path_text(self.out.value) or f"月报表_{self.result.month}.xlsx")
+        target = Path(path or _path_text(self.out.value) or report_name(self.result.month))
         if target.suffix.lower() != ".xlsx":
             target = target.with_suffix(".xlsx")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            store_dir = self.store_dir()
-            store = Store(store_dir) if store_dir and Path(store_dir).exists() else None
-            write_report(self.result, target, store=store, masked=True)
+            write_report(self.result, target, masked=True)
         except Exception as e:
             self.status.value = _status("error", f"导出失败：{e}")
             if raise_errors:
@@ -827,8 +794,7 @@ def write_frames(sheets: dict[str, pd.DataFrame | None], path: Path) -> None:
             ws.append([_cell_value(v) for v in values])
         for row in ws.iter_rows(min_row=1):
             for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # "=…" stays text
+                write_cell(cell, cell.value)   # "=…" stays text
         for i, col in enumerate(df.columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = max(8, min(40, 2 * len(str(col)) + 4))
         ws.freeze_panes = "A2"

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import FileLocked, atomic_save
-from .book import UnreadableWorkbook
+from .book import SchoolBook, UnreadableWorkbook
 from .findings import Finding, summarize
-from .policy import Policy, load_policy
+from .policy import DEFAULT, Policy
 from .reader import read_workbook
 from .stamp import Stamp, StampCheck, data_hash, make_stamp, stamp_copy, verify, write_stamp
 from .validators import validate
@@ -31,6 +31,12 @@ class SubmitResult:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+
+def may_submit(book: SchoolBook, findings: list[Finding]) -> bool:
+    """The submit gate: no error, and a cover naming the school and the month (the stamp and the copy's name need
+    both; validation reports their absence as errors, the gate checks them all the same)."""
+    return not any(f.is_error for f in findings) and bool(book.school_code) and bool(book.month)
 
 
 def submission_name(school_code: str, month: str) -> str:
@@ -56,21 +62,18 @@ def _write_copy(src: Path, dst: str, stamp: Stamp) -> None:
     wb.save(dst)
 
 
-def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = None,
+def submit_file(path: str | Path, out_dir: str | Path, policy: Policy = DEFAULT,
                 now: dt.datetime | None = None) -> SubmitResult:
     """Validate, refuse or stamp a copy. ``now`` is the stamp time (default: the current time; the demo simulates)."""
 
     path = Path(path)
     out_dir = Path(out_dir)
-    policy = policy or load_policy()
     try:
         book = read_workbook(path)
     except UnreadableWorkbook as e:
         return SubmitResult(path, 2, e.message)
     findings = validate(book, policy)
-    if any(f.is_error for f in findings):
-        return _refused(path, findings)
-    if not book.school_code or not book.month:  # validation reports these as errors; guard all the same
+    if not may_submit(book, findings):
         return _refused(path, findings)
     out_path = out_dir / submission_name(book.school_code, book.month)
     if out_path.resolve() == path.resolve():
@@ -105,9 +108,8 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = N
     return SubmitResult(path, 0, f"{path.name} 校验通过，已盖戳报送：{out_path}{warn}", out_path, findings, stamp)
 
 
-def submit_files(paths, out_dir: str | Path, policy: Policy | None = None, now=None) -> list[SubmitResult]:
+def submit_files(paths, out_dir: str | Path, policy: Policy = DEFAULT, now=None) -> list[SubmitResult]:
     """``now``: one stamp time for all, or a function path -> time (default: the current time)."""
-    policy = policy or load_policy()
     return [submit_file(p, out_dir, policy, now(p) if callable(now) else now) for p in paths]
 
 

@@ -28,17 +28,17 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from . import model
+from . import cells, model
 from .atomic import atomic_save
+from .cells import DATE_FORMAT, TEXT_FORMAT  # noqa: F401  (the formats the template's cells use)
 from .indicators import INDICATORS
 from .layout import (FIRST_INPUT_ROW, HEADER_ROW, INPUT_ROWS, LAST_INPUT_ROW, NOTE_ROW, SUMMARY_FORMULA_COLUMN,  # noqa: F401
                      TITLE_ROW, column_letter, cover_cell, cover_row, indicator_formulas, input_range, summary_formulas,
                      summary_rows)
+from .policy import DEFAULT, Policy
 
 FINDINGS_NOTE = "级别为“错误”的问题必须改正后才能报送；“警告”请核实。"
 TEXT_FORMAT_ROWS = 500                  # explicit "@" cells in ID-like columns (the column style covers the rest)
-TEXT_FORMAT = "@"
-DATE_FORMAT = "yyyy-mm-dd"
 CODE_NAME_PREFIX = "代码_"
 FIXED_CREATED = dt.datetime(2026, 1, 1)  # document creation time: fixed, so generations are identical
 SCHOOL_TEMPLATE_NAME = "控辍保学月报模板.xlsx"
@@ -272,7 +272,7 @@ def add_cover_sheet(wb, school_code: str | None = None, month: str | None = None
                 ws.add_data_validation(dv)
             dv.add(value.coordinate)
         if field.label in values and values[field.label] is not None:
-            set_text_safe(value, values[field.label])
+            cells.write(value, values[field.label])
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 26
     ws.column_dimensions["C"].width = 30
@@ -283,20 +283,11 @@ def add_cover_sheet(wb, school_code: str | None = None, month: str | None = None
     return ws
 
 
-def set_text_safe(cell, value) -> None:
-    """Write a value; a str is always stored as text (never a formula, even when it starts with = + - @)."""
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-    elif isinstance(value, (dt.date, dt.datetime)) and cell.number_format == "General":
-        cell.number_format = DATE_FORMAT
-
-
 # ============================================================================================== 月报汇总 formulas
 SUMMARY_HEADER = ("指标", "键", "本表公式计算值")
 
 
-def ensure_summary_sheet(wb, policy=None):
+def ensure_summary_sheet(wb, policy: Policy = DEFAULT):
     """月报汇总: title, the report period (from 封面 报送月份), header, then one row per indicator: label, JSON key,
     live formula. An existing sheet is left alone (update writes its 程序计算值 column beside the formulas)."""
     if model.SUMMARY_SHEET in wb.sheetnames:
@@ -371,7 +362,7 @@ def _set_properties(wb) -> None:
 
 
 def build_school_workbook(school_code: str | None = None, month: str | None = None, cover: dict | None = None,
-                          policy=None) -> Workbook:
+                          policy: Policy = DEFAULT) -> Workbook:
     """A blank standard school workbook (SPEC §2 sheet order), optionally with cover values prefilled."""
     wb = Workbook()
     wb.remove(wb.active)

@@ -13,7 +13,7 @@ from . import edits as E
 from .atomic import FileLocked, atomic_save
 from .book import SchoolBook, UnreadableWorkbook
 from .findings import Finding, summarize
-from .policy import Policy, load_policy
+from .policy import DEFAULT, Policy
 from .reader import read_workbook
 from .validators import validate
 from .xlsx_load import load_workbook
@@ -53,10 +53,9 @@ def _load_openpyxl(path: Path):
     return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True, rich_text=True)
 
 
-def update_workbook(path: str | Path, policy: Policy | None = None) -> UpdateResult:
+def update_workbook(path: str | Path, policy: Policy = DEFAULT) -> UpdateResult:
     """Update one workbook in place. Never raises for bad input: the result carries the exit code and a message."""
     path = Path(path)
-    policy = policy or load_policy()
     try:
         book = read_workbook(path)
     except UnreadableWorkbook as e:

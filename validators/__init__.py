@@ -1,7 +1,7 @@
 """baoxue.validators — the rule catalogue of SPEC §4 (S, F, A, D, C, T, P, X) run over SchoolBooks.
 
-- ``validate(book, policy=None) -> list[Finding]``        one workbook (a batch of one)
-- ``validate_file(path, policy=None) -> (book | None, findings)``   unreadable → one S005 finding, never a traceback
+- ``validate(book, policy=DEFAULT) -> list[Finding]``        one workbook (a batch of one)
+- ``validate_file(path, policy=DEFAULT) -> (book | None, findings)``   unreadable → one S005 finding, never a traceback
 - ``validate_books(books, policy, batch=None) -> list[list[Finding]]``  the roll-up: one pass of each rule over all books
 
 Rules are registered with ``@rule("ID")`` in ``rules_*.py``; their words live in ``catalogue.py``.
@@ -14,9 +14,10 @@ from baoxue import model
 from baoxue.batch import Batch
 from baoxue.book import SchoolBook, UnreadableWorkbook
 from baoxue.findings import Finding
-from baoxue.policy import DEFAULT, Policy, load_policy
+from baoxue.policy import DEFAULT, Policy
 from baoxue.reader import read_workbook
 
+from . import catalogue
 from . import (rules_age, rules_cases, rules_cross, rules_dates, rules_format,  # noqa: F401  (registration)
                rules_home, rules_persuasion, rules_structure)
 from .catalogue import CHECKS, RULES, info, rule
@@ -46,19 +47,11 @@ def _checks():
     return out
 
 
-def _policy(policy) -> Policy:
-    if policy is None:
-        return DEFAULT
-    if isinstance(policy, Policy):
-        return policy
-    return load_policy(policy)
-
-
-def validate_books(books: list[SchoolBook], policy=None, batch: Batch | None = None) -> list[list[Finding]]:
+def validate_books(books: list[SchoolBook], policy: Policy = DEFAULT, batch: Batch | None = None) -> list[list[Finding]]:
     """Findings per book (same order as ``books``), each list sorted by sheet order, row, column. ``batch``: a
     ``Batch`` over these books to run the rules on (the roll-up shares it with ``indicators.batch_indicators``)."""
     if batch is None:
-        batch = RuleBatch(list(books), _policy(policy))
+        batch = RuleBatch(list(books), policy)
     else:
         batch = RuleBatch.over(batch)
     per_book: list[list[Finding]] = [[] for _ in books]
@@ -72,15 +65,20 @@ def validate_books(books: list[SchoolBook], policy=None, batch: Batch | None = N
     return per_book
 
 
-def validate(book: SchoolBook, policy=None) -> list[Finding]:
+def validate(book: SchoolBook, policy: Policy = DEFAULT) -> list[Finding]:
     return validate_books([book], policy)[0]
 
 
-def unreadable_finding(error: UnreadableWorkbook) -> Finding:
-    return Finding("S005", "error", None, None, None, None, error.message)
+def unreadable_finding(reason: UnreadableWorkbook | str, *, sheet: str | None = None, file: str | None = None
+                       ) -> Finding:
+    """S005: a file (or a list's sheet) that cannot be read or checked — the one constructor; severity and words from
+    the catalogue. ``reason`` is the Chinese reason (an ``UnreadableWorkbook``'s message, or text)."""
+    text = reason.message if isinstance(reason, UnreadableWorkbook) else str(reason)
+    return Finding("S005", catalogue.severity("S005"), sheet, None, None, None, catalogue.message("S005", reason=text),
+                   file=file)
 
 
-def validate_file(path: str | Path, policy=None) -> tuple[SchoolBook | None, list[Finding]]:
+def validate_file(path: str | Path, policy: Policy = DEFAULT) -> tuple[SchoolBook | None, list[Finding]]:
     """Read and validate one file. An unreadable file gives ``(None, [S005])``."""
     try:
         book = read_workbook(path)

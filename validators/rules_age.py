@@ -60,7 +60,7 @@ def _person_sheets(batch: RuleBatch):
 
 @rule("A001")
 def school_age(batch: RuleBatch):
-    low, high = batch.policy["school_age.min"], batch.policy["school_age.max"]
+    low, high = batch.policy.school_age.min, batch.policy.school_age.max
     out = []
     for sheet, df, age, cut, source in _person_sheets(batch):
         bad = age > high
@@ -95,7 +95,7 @@ def grade_for_age(batch: RuleBatch):
 
 @rule("A003")
 def deferral_too_young(batch: RuleBatch):
-    low = batch.policy["school_age.min"]
+    low = batch.policy.school_age.min
     df = batch.frame(model.DEFER.name)
     if len(df) == 0:
         return []

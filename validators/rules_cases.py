@@ -57,7 +57,7 @@ def escalation_overdue(batch: RuleBatch):
     df = batch.frame(DROP)
     if len(df) == 0:
         return []
-    days = batch.policy["deadlines.notice_to_next_step_days"]
+    days = batch.policy.deadlines.notice_to_next_step_days
     bad = cases.escalation_overdue(df, df[AS_OF], batch.policy)
     return batch.hits("C003", DROP, bad, "限期复学通知日期", days=days, as_of=df.loc[bad, AS_OF])
 
@@ -67,7 +67,7 @@ def no_persuasion(batch: RuleBatch):
     df = batch.frame(DROP)
     if len(df) == 0:
         return []
-    days = batch.policy["deadlines.first_persuasion_days"]
+    days = batch.policy.deadlines.first_persuasion_days
     bad = cases.no_persuasion_overdue(df, batch.frame(model.PERSUASION.name), df[AS_OF], batch.policy)
     bad &= ~df[BOOK_KEY].isin(batch.books_lacking(model.PERSUASION.name))
     return batch.hits("C004", DROP, bad, "发现日期", days=days, as_of=df.loc[bad, AS_OF])

@@ -11,7 +11,7 @@ from .hits import RuleBatch
 from .catalogue import rule
 
 DROP = model.DROPOUT.name
-OPEN_SHEETS = tuple(cases.OPEN_STATUSES)   # 辍学, 休学, 缓学, 送教上门 (model order)
+OPEN_SHEETS = tuple(s.name for s in model.OPEN_SHEETS)   # 辍学, 休学, 缓学, 送教上门 (model order)
 
 
 def open_rows(batch: RuleBatch) -> pd.DataFrame:

@@ -68,7 +68,7 @@ def not_same_day(batch: RuleBatch):
     df = batch.frame(model.DROPOUT.name)
     if len(df) == 0:
         return []
-    tolerance = int(batch.policy["deadlines.report_tolerance_days"])
+    tolerance = int(batch.policy.deadlines.report_tolerance_days)
     found, reported = batch.dates(model.DROPOUT.name, "发现日期"), batch.dates(model.DROPOUT.name, "上报日期")
     gap = (reported - found).dt.days
     bad = (gap > tolerance).fillna(False).astype(bool)
@@ -76,11 +76,10 @@ def not_same_day(batch: RuleBatch):
                       tolerance=tolerance)
 
 
-def _too_long(batch: RuleBatch, rule_id: str, sheet: str, start_col: str, end_col: str, months_key: str):
+def _too_long(batch: RuleBatch, rule_id: str, sheet: str, start_col: str, end_col: str, months: int):
     df = batch.frame(sheet)
     if len(df) == 0:
         return []
-    months = int(batch.policy[months_key])
     start, end = batch.dates(sheet, start_col), batch.dates(sheet, end_col)
     limit = start + pd.DateOffset(months=months)
     bad = (end > limit).fillna(False).astype(bool)
@@ -89,9 +88,9 @@ def _too_long(batch: RuleBatch, rule_id: str, sheet: str, start_col: str, end_co
 
 @rule("D004")
 def leave_too_long(batch: RuleBatch):
-    return _too_long(batch, "D004", model.LEAVE.name, "休学起始日期", "预计复学日期", "deadlines.leave_max_months")
+    return _too_long(batch, "D004", model.LEAVE.name, "休学起始日期", "预计复学日期", batch.policy.deadlines.leave_max_months)
 
 
 @rule("D005")
 def deferral_too_long(batch: RuleBatch):
-    return _too_long(batch, "D005", model.DEFER.name, "缓学起始日期", "缓学截止日期", "deadlines.deferral_max_months")
+    return _too_long(batch, "D005", model.DEFER.name, "缓学起始日期", "缓学截止日期", batch.policy.deadlines.deferral_max_months)

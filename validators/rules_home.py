@@ -24,12 +24,12 @@ def too_few_visits(batch: RuleBatch):
         return []
     visits = batch.frame(VISITS)
     got = cases.roster_qualifying(home, visits, visits[MONTH], batch.policy)
-    need = int(batch.policy["home_teaching.visits_per_month"])
+    need = int(batch.policy.home_teaching.visits_per_month)
     bad = cases.open_mask(HOME, home) & (got < need) & home[MONTH].notna()
     bad &= ~home[BOOK_KEY].isin(batch.books_lacking(VISITS))   # no visit log at all is S001, not one T001 per child
     return batch.hits("T001", HOME, bad, "本月送教次数", value=got,
-                      hours=batch.policy["home_teaching.hours_per_visit"],
-                      need=batch.policy["home_teaching.visits_per_month"])
+                      hours=batch.policy.home_teaching.hours_per_visit,
+                      need=batch.policy.home_teaching.visits_per_month)
 
 
 def _this_month(batch: RuleBatch) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def short_visit(batch: RuleBatch):
     df = _this_month(batch)
     if len(df) == 0:
         return []
-    hours = batch.policy["home_teaching.hours_per_visit"]
+    hours = batch.policy.home_teaching.hours_per_visit
     bad = (batch.numbers(VISITS, "课时")[df.index] < float(hours)).fillna(False).astype(bool)
     return batch.hits("T002", VISITS, bad, "课时", hours=hours)
 
@@ -55,14 +55,14 @@ def too_few_teachers(batch: RuleBatch):
     df = _this_month(batch)
     if len(df) == 0:
         return []
-    need = batch.policy["home_teaching.teachers_per_visit"]
+    need = batch.policy.home_teaching.teachers_per_visit
     bad = (batch.numbers(VISITS, "同行人数")[df.index] < float(need)).fillna(False).astype(bool)
     return batch.hits("T003", VISITS, bad, "同行人数", need=need)
 
 
 @rule("T004")
 def no_male_teacher(batch: RuleBatch):
-    if not batch.policy["home_teaching.male_teacher_required"]:
+    if not batch.policy.home_teaching.male_teacher_required:
         return []
     df = _this_month(batch)
     if len(df) == 0:

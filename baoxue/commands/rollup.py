@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..atomic import FileLocked
-from ..rollup import RegisterError, RollupError, StoreError, run_rollup, write_report
+from ..rollup import RegisterError, RollupError, StoreError, report_name, run_rollup, write_report
 from ..rollup.school_year import months_text, school_year_label
 
 
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("inbox", metavar="INBOX", help="收件文件夹（各校报送的 .xlsx，可分子文件夹存放）")
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="汇总月份，如 2026-09")
     p.add_argument("--register", required=True, metavar="REG", help="学校名录工作簿 (.xlsx)")
-    p.add_argument("--out", metavar="REPORT.xlsx", help="月报表输出文件（默认：收件文件夹旁的 月报表_<月份>.xlsx）")
+    p.add_argument("--out", metavar="REPORT.xlsx", help=f"月报表输出文件（默认：收件文件夹旁的 {report_name('<月份>')}）")
     p.add_argument("--json", action="store_true", help="在标准输出打印 JSON（SPEC §7），提示信息写到标准错误")
     p.add_argument("--store", metavar="DIR", help="历史库文件夹（默认：收件文件夹旁的 baoxue-store/）")
     p.add_argument("--policy", metavar="FILE", help="县级策略文件 (TOML)，覆盖默认策略")
@@ -96,7 +96,7 @@ def run(args) -> int:
     except (RollupError, RegisterError, StoreError) as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else inbox.resolve().parent / f"月报表_{result.month}.xlsx"
+    out = Path(args.out) if args.out else inbox.resolve().parent / report_name(result.month)
     try:
         report = write_report(result, out, masked=masked)
     except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up

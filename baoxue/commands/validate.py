@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import model
 from ..findings import Finding, summarize
 from ..policy import load_policy
-from ..validators import validate_file
+from ..validators import unreadable_finding, validate_file
 
 
 def register(subparsers) -> None:
@@ -36,9 +36,8 @@ def check_file(path: str, policy) -> tuple[bool, list[Finding]]:
         book, findings = validate_file(path, policy)
     except Exception as e:  # noqa: BLE001 — no traceback for any input file
         name = Path(path).name
-        return False, [Finding("S005", "error", None, None, None, None,
-                               f"文件“{name}”读取或校验时出错（{type(e).__name__}），无法检查。请在 Excel/WPS 中打开确认后"
-                               f"重新保存为 .xlsx 再试；如仍出错，请把文件交给县数据管理员。")]
+        return False, [unreadable_finding(f"文件“{name}”读取或校验时出错（{type(e).__name__}），无法检查。请在 Excel/WPS 中打开"
+                                          "确认后重新保存为 .xlsx 再试；如仍出错，请把文件交给县数据管理员。")]
     return book is not None, findings
 
 

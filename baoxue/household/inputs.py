@@ -16,7 +16,7 @@ from .. import model
 from ..book import SchoolBook, UnreadableWorkbook
 from ..findings import Finding
 from ..reader import read_list
-from ..validators import catalogue
+from ..validators import catalogue, unreadable_finding
 
 
 class InputError(Exception):
@@ -84,8 +84,7 @@ def load_required(path: str | Path, sheet: model.Sheet, month: str) -> ListFile:
 
 
 def unreadable(file: str, sheet: model.Sheet, error: UnreadableWorkbook) -> Finding:
-    return Finding("S005", "error", sheet.name, None, None, None, catalogue.message("S005", reason=error.message),
-                   file=file)
+    return unreadable_finding(error, sheet=sheet.name, file=file)
 
 
 def missing_columns(lf: ListFile) -> list[Finding]:

@@ -74,7 +74,7 @@ def people(files: list[ListFile], policy: Policy) -> People:
 
 def school_age_mask(frame: pd.DataFrame, policy: Policy) -> pd.Series:
     """6–15 (policy) on 31 August before the school year; a child whose age cannot be told stays in (待核查)."""
-    low, high = policy["school_age.min"], policy["school_age.max"]
+    low, high = policy.school_age.min, policy.school_age.max
     age = frame["age"]
     return age.isna() | ((age >= low) & (age <= high))
 

@@ -21,11 +21,11 @@ import ipywidgets as W
 import pandas as pd
 
 from .. import model
-from ..notebook import (ALL, InputError, _cjk_font, _path_text, _status, html_table, mask_frame, month_options,
+from ..notebook import (ALL, InputError, _cjk_font, _path_text, _status, html_table, month_options,
                         valid_month)
 from ..idcard import mask_name
 from ..policy import load_policy
-from ..rollup.masking import HIDDEN, Scrubber
+from ..rollup.masking import HIDDEN, Scrubber, mask_frame
 from . import InputError as MatchInputError, run_match, write_outputs
 from .result import INDICATOR_LABELS, INDICATORS
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from .. import model, template
+from ..cells import write as write_cell
 from ..atomic import atomic_save
 from ..rollup.report import _Formats, _safe, _Sheet
 from ..validators.catalogue import info
@@ -152,7 +153,7 @@ def build_checklist(rows, township: str, month: str) -> Workbook:
             if not column.computed:
                 continue
             cell = ws.cell(r, j)
-            template.set_text_safe(cell, _safe(cells.get(column.name)))
+            write_cell(cell, _safe(cells.get(column.name)))
             cell.protection = template.LOCKED
             if column.is_text_format:
                 cell.number_format = template.TEXT_FORMAT

@@ -7,8 +7,8 @@
 """
 from .engine import RollupError, RollupResult, data_months, run_rollup
 from .register import RegisterError, RegisteredSchool, read_register
-from .report import write_report
+from .report import report_name, write_report
 from .store import Store, StoreError, StoreLocked
 
-__all__ = ["run_rollup", "data_months", "RollupResult", "RollupError", "write_report", "Store", "StoreError", "StoreLocked",
+__all__ = ["run_rollup", "data_months", "RollupResult", "RollupError", "write_report", "report_name", "Store", "StoreError", "StoreLocked",
            "read_register", "RegisterError", "RegisteredSchool"]

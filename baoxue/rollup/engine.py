@@ -58,6 +58,9 @@ class RollupResult:
     previous_source: str | None = None         # where M−1 came from for R005: "历史库" / "收件箱" / None
     created_at: str = ""
     names: set[str] = field(default_factory=set, repr=False)  # full names seen (for scrubbing messages)
+    # the history store's figures per month up to this one, read once when the run has saved its month:
+    # "county" (a row per month) and "township" (month × township); empty without a store
+    history: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------------------------------ presentation
     def scrubber(self) -> Scrubber:
@@ -278,6 +281,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     )
     if store is not None:
         save_result(store, result)
+        result.history = {level: store.trend(level, until=month) for level in ("county", "township")}
     return result
 
 

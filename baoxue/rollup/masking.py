@@ -5,7 +5,9 @@ and family circumstances (disability, poverty, the reasons for dropping out or l
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+import pandas as pd
 
 from ..idcard import mask, mask_name
 
@@ -14,6 +16,11 @@ NAME_COLUMNS = frozenset({"姓名", "监护人姓名"})
 # Health and family circumstances of a child: hidden outright in masked output (SPEC: disability, poverty).
 SENSITIVE_COLUMNS = frozenset({"残疾", "残疾类别", "残疾等级", "残疾证号", "脱贫家庭或监测户", "辍学原因", "休学原因", "缓学原因"})
 HIDDEN = "（已隐去）"
+# Free text that may name a child or quote an ID: scrubbed when masked.
+FREE_TEXT_COLUMNS = ("说明", "去向说明", "备注", "值")
+# Columns a masked table leaves out altogether: the child's circumstances in the case list (辍学原因, 重点群体) and the
+# guardians' phones (not shown masked). The 月报表 and the notebooks leave out the same ones.
+LEFT_OUT_WHEN_MASKED = ("辍学原因", "重点群体", "监护人电话")
 _ID_RUN = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx])(?![0-9Xx])")
 _SCIENTIFIC = re.compile(r"(?<![0-9])[0-9]\.[0-9]{6,}[eE]\+?[0-9]{1,3}")
 
@@ -48,3 +55,22 @@ class Scrubber:
         if self._names is not None:
             text = self._names.sub(lambda m: mask_name(m.group(0)), text)
         return text
+
+
+def mask_frame(df: pd.DataFrame | None, masked: bool = True, scrub: Callable[[Any], Any] | None = None,
+               ) -> pd.DataFrame | None:
+    """A copy of ``df`` with ID / name columns masked and free-text columns scrubbed (unchanged when not masked).
+
+    ``scrub`` is the roll-up's scrubber (``RollupResult.scrubber()``): it hides ID-like runs and known full names."""
+    if not masked or df is None or df.empty:
+        return df
+    out = df.copy()
+    for col in out.columns:
+        if col in ID_COLUMNS or col in NAME_COLUMNS:
+            out[col] = [mask_value(col, v) for v in out[col]]
+        elif col in FREE_TEXT_COLUMNS and scrub is not None:
+            out[col] = [scrub(v) for v in out[col]]
+    for col in LEFT_OUT_WHEN_MASKED:
+        if col in out.columns:
+            out = out.drop(columns=col)
+    return out

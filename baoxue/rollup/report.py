@@ -24,10 +24,10 @@ import pandas as pd
 from ..atomic import atomic_save
 from ..indicators import ALL_RATES, FIGURES
 from .engine import RollupResult
-from .masking import mask_value
+from .masking import LEFT_OUT_WHEN_MASKED, mask_value
 from .rules import CHINA
 from .school_year import rates_note
-from .store import Store
+from .trend import trend_frame
 
 SHEETS = ("报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
 HEADER_FILL = "#DDEBF7"                                # fills are solid background colours
@@ -273,7 +273,7 @@ KEY_GROUPS = (("脱贫家庭或监测户", "脱贫/监测户"), ("残疾", "残�
 
 def _cases(wb, result: RollupResult, masked: bool) -> None:
     """Open cases. Masked: names and IDs masked, and the child's circumstances (辍学原因, 重点群体) left out."""
-    hidden = {"辍学原因", "重点群体"} if masked else set()
+    hidden = set(LEFT_OUT_WHEN_MASKED) if masked else set()
     header = [h for h in CASE_HEADER if h not in hidden]
     widths = [w for h, w in zip(CASE_HEADER, [10, 20, 9, 6, 21, 9, 10, 11, 14, 14, 10, 11, 11, 11, 11, 9, 24])
               if h not in hidden]
@@ -333,21 +333,8 @@ TREND_KEYS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed"
 TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率
 
 
-def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
-    """County figures per month up to and including the report's month: the store's months, with this result's month
-    (re)placed by its own figures. Months rolled up later are not shown (a re-exported report stays the same)."""
-    rows = []
-    if store is not None:
-        hist = store.trend("county", until=result.month)
-        if len(hist):
-            rows = [r for r in hist.to_dict("records") if r.get("month") != result.month]
-    rows.append({"month": result.month, **result.county})
-    df = pd.DataFrame(rows)
-    return df.sort_values("month").reset_index(drop=True)
-
-
-def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
-    df = trend_frame(result, store)
+def _trend(wb, result: RollupResult, masked: bool) -> None:
+    df = trend_frame(result)
     _, AREA_LABELS = _indicators()
     header = ["月份", *[AREA_LABELS[k] for k in TREND_KEYS]]
     s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势",
@@ -370,7 +357,7 @@ def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
 
 
 # ============================================================================================== entry point
-def build_report(result: RollupResult, target, store: Store | None = None, masked: bool = True) -> None:
+def build_report(result: RollupResult, target, masked: bool = True) -> None:
     """Write the report workbook to ``target`` (a path or a binary file object)."""
     import xlsxwriter
     wb = xlsxwriter.Workbook(target, {"in_memory": True, "nan_inf_to_errors": True})
@@ -381,19 +368,19 @@ def build_report(result: RollupResult, target, store: Store | None = None, maske
     _cases(wb, result, masked)
     _overdue(wb, result, masked)
     _findings(wb, result, masked)
-    _trend(wb, result, masked, store)
+    _trend(wb, result, masked)
     wb.set_properties({"title": f"{result.month} 控辍保学月报表", "author": "baoxue"})
     wb.close()
 
 
-def write_report(result: RollupResult, out_path: str | Path, store: Store | str | Path | None = None,
-                 masked: bool = True) -> Path:
+def report_name(month: str) -> str:
+    """The 月报表's file name for a month (the CLI's and the notebook's default, the demo's)."""
+    return f"月报表_{month}.xlsx"
+
+
+def write_report(result: RollupResult, out_path: str | Path, masked: bool = True) -> Path:
     """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path."""
-    if store is None and result.store_dir:
-        store = Store(result.store_dir)
-    elif store is not None and not isinstance(store, Store):
-        store = Store(store)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_save(lambda tmp: build_report(result, tmp, store, masked), out)
+    atomic_save(lambda tmp: build_report(result, tmp, masked), out)
     return out

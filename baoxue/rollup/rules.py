@@ -82,7 +82,7 @@ def unregistered(winners: dict[str, FileResult], register: dict[str, RegisteredS
 def due_date(month: str, policy: Policy) -> dt.date:
     """The monthly report is due on the last day of the month, or (policy ``reporting.due_day`` = N) on day N of the
     following month."""
-    due = policy["reporting.due_day"]
+    due = policy.reporting.due_day
     end = month_end(month)
     if isinstance(due, int) and not isinstance(due, bool):
         return end + dt.timedelta(days=due)
@@ -141,8 +141,8 @@ def lost_cases(previous_open: pd.DataFrame, counted: dict[str, FileResult], mont
 
 # ---------------------------------------------------------------------------------------------- R006
 def _targets(policy: Policy) -> dict[str, float]:
-    return {"primary": float(policy["targets.primary"]), "junior_urban": float(policy["targets.junior_urban"]),
-            "junior_rural": float(policy["targets.junior_rural"])}
+    return {"primary": float(policy.targets.primary), "junior_urban": float(policy.targets.junior_urban),
+            "junior_rural": float(policy.targets.junior_rural)}
 
 
 def over_target(schools: list[dict], county_groups: dict[str, dict], policy: Policy, year=None) -> list[Finding]:

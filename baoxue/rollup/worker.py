@@ -22,10 +22,10 @@ from ..findings import Finding
 from ..indicators import batch_indicators, school_indicators
 from ..months import prev_month
 from ..normalize import Invalid
-from ..policy import DEFAULT, Policy
+from ..policy import Policy
 from ..reader import read_workbook
 from ..stamp import verify
-from ..validators import validate_books
+from ..validators import unreadable_finding, validate_books
 from .inbox import relative_name
 
 CURRENT, PREVIOUS, OTHER, UNREADABLE = "current", "previous", "other", "unreadable"
@@ -37,7 +37,6 @@ OVERDUE_RULES = {
     "C005": ("休学逾期未复学", "休学", "预计复学日期"),
     "C006": ("缓学到期未入学", "缓学", "缓学截止日期"),
 }
-OPEN_STATUS = {"辍学": model.DROPOUT_OPEN_STATUSES, "休学": ("休学中",), "缓学": ("缓学中",), "送教上门": ("送教中",)}
 CASE_COLUMNS = tuple(c.name for c in model.DROPOUT.columns if c.name != "序号")
 OPEN_ROW_COLUMNS = ("sheet", "row", "身份证号", "姓名", "年级", "状态")
 PERSONAL_NAME_COLUMNS = ("姓名", "监护人姓名")
@@ -166,7 +165,7 @@ def _sheet_rows(book: SchoolBook, columns: Columns) -> dict[str, dict[str, list]
 
 def _open_rows(columns: Columns) -> list[dict[str, Any]]:
     out = []
-    for sheet, statuses in OPEN_STATUS.items():
+    for sheet, statuses in ((s.name, s.open_statuses) for s in model.OPEN_SHEETS):
         cols = columns(sheet)
         if not cols or "状态" not in cols:
             continue
@@ -195,8 +194,8 @@ def _overdue(book: SchoolBook, columns: Columns, findings: list[Finding], policy
     if not wanted:
         return []
     as_of = book.as_of
-    allowance = {"C003": policy["deadlines.notice_to_next_step_days"],
-                 "C004": policy["deadlines.first_persuasion_days"]}
+    allowance = {"C003": policy.deadlines.notice_to_next_step_days,
+                 "C004": policy.deadlines.first_persuasion_days}
     lookups: dict[str, tuple[dict[int, int], dict[str, list]]] = {}
     out, seen = [], set()
     for f in wanted:
@@ -320,14 +319,13 @@ def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> 
         current.append((r, book))
     if current:
         books = [b for _, b in current]
-        batch = Batch(books, policy or DEFAULT)   # one batch: the rules and the indicators share its frames and columns
+        batch = Batch(books, policy)   # one batch: the rules and the indicators share its frames and columns
         batches = _validate_safely(validate_books, books, policy, batch=batch)
         figures = _indicators_safely(books, policy, batch=batch)
         for (r, book), found, indicators in zip(current, batches, figures):
             if found is None:
-                found = [Finding("S005", "error", None, None, None, None,
-                                 f"文件“{Path(r.path).name}”校验时出错，无法完成检查。请让学校在 Excel/WPS 中打开后重新保存并报送；"
-                                 "如仍出错请联系县教育局。")]
+                found = [unreadable_finding(f"文件“{Path(r.path).name}”校验时出错，无法完成检查。请让学校在 Excel/WPS 中打开后"
+                                            "重新保存并报送；如仍出错请联系县教育局。")]
             for f in found:
                 f.school = r.school_code
                 f.file = r.file
@@ -341,5 +339,5 @@ def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> 
             r.names = _names(book, columns)
     for r in results:
         if r.role == UNREADABLE:
-            r.findings = [Finding("S005", "error", None, None, None, None, r.error, school=None, file=r.file)]
+            r.findings = [unreadable_finding(r.error, file=r.file)]
     return results

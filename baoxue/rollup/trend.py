@@ -1,0 +1,25 @@
+"""The trend of a roll-up's figures over the months of the history store (the 月报表's 趋势 sheet, the notebook's chart):
+the months up to and including the result's own, with the result's month (re)placed by its own figures. Read from
+``RollupResult.history`` (the store is read once per run, by the engine); months rolled up later are never shown.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .engine import RollupResult
+
+
+def trend_frame(result: RollupResult, township: str | None = None) -> pd.DataFrame:
+    """Figures per month, oldest first: the county's, or one township's (by name)."""
+    level = "county" if township is None else "township"
+    hist = result.history.get(level)
+    rows = []
+    if hist is not None and len(hist):
+        if township is not None:
+            hist = hist[hist["name"] == township] if "name" in hist.columns else hist.iloc[0:0]
+        rows = [r for r in hist.to_dict("records") if r.get("month") != result.month]
+    if township is None:
+        rows.append({"month": result.month, **result.county})
+    else:
+        rows += [{"month": result.month, **t} for t in result.townships if t.get("name") == township]
+    return pd.DataFrame(rows).sort_values("month").reset_index(drop=True) if rows else pd.DataFrame()
