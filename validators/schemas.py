@@ -1,5 +1,6 @@
 """pandera schemas generated from ``baoxue.model`` (never a hand-restated column list): the column-level checks
-F001 (required), F002 (code list) and F012 (plausible name), run lazily so that every failure is collected.
+F001 (required: not nullable), F002 (``isin`` the code list) and F012 (a vectorised name pattern), validated lazily so
+that every failure is collected; pandera's failure cases are the findings (``rules_format.column_checks``).
 
 The reader's type stage runs first (values that cannot be typed are ``Invalid``), so a bad cell never hides the other
 checks of its column; ``Invalid`` values pass these checks here and are reported by their own rules (F003, F004, …).
@@ -34,28 +35,13 @@ def name_problem(v) -> str | None:
     return None
 
 
-def _values(s: pd.Series) -> list:
-    return s.to_numpy(dtype=object).tolist()
-
-
-def _code_ok(allowed: frozenset):
-    """Element predicate of F002: a listed value (an untypable ``Invalid`` is reported by its own rule)."""
-    return lambda v: v in allowed or v.__class__ is Invalid
-
-
 _NAME_OK = re.compile(_NAME_CHARS.pattern[:-2] + "{1,%d}$" % MAX_NAME)
 
 
-def _name_ok(v) -> bool:
-    """Element predicate of F012."""
-    return v.__class__ is not str or _NAME_OK.match(v) is not None
-
-
-def _as_check(ok):
-    """An element predicate as a vectorised pandera check function (Series -> bool Series)."""
-    def check(s: pd.Series) -> pd.Series:
-        return pd.Series([ok(v) for v in _values(s)], index=s.index, dtype=bool)
-    return check
+def _name_ok(s: pd.Series) -> pd.Series:
+    """F012, vectorised: a text value matches the name pattern (a non-text value — an ``Invalid`` — passes here and is
+    reported by its own rule)."""
+    return s.str.fullmatch(_NAME_OK).fillna(True).astype(bool)
 
 
 def name_checked(column: model.Column) -> bool:
@@ -63,56 +49,62 @@ def name_checked(column: model.Column) -> bool:
     return column.kind == "name" and column.name.endswith("姓名")
 
 
-@lru_cache(maxsize=None)
-def _column_checks(c: model.Column) -> tuple:
-    """The element checks of a column: (rule, predicate on one non-empty value)."""
+def column_schema(c: model.Column) -> pa.Column:
+    """The column's checks from the model: non-null when required (F001), ``isin`` its code list (F002), the name
+    pattern (F012). Values are the reader's typed objects (object dtype); empty cells are None."""
     checks = []
     if c.codes:
-        checks.append(("F002", _code_ok(frozenset(model.CODE_LISTS[c.codes]))))
+        allowed = list(model.CODE_LISTS[c.codes])
+        checks.append(pa.Check(lambda s: s.isin(allowed), name="F002"))   # Series.isin: hashed, vectorised
     if name_checked(c):
-        checks.append(("F012", _name_ok))
-    return tuple(checks)
+        checks.append(pa.Check(_name_ok, name="F012"))
+    return pa.Column(object, checks=checks, nullable=not c.required, required=False, coerce=False)
 
 
 @lru_cache(maxsize=None)
 def schema(sheet_name: str) -> pa.DataFrameSchema:
+    """The sheet's ``DataFrameSchema``, generated from ``model`` (columns with nothing to check are left out)."""
     sheet = model.SHEETS[sheet_name]
-    columns = {}
-    for c in sheet.columns:
-        checks = [pa.Check(_as_check(ok), name=rule) for rule, ok in _column_checks(c)]
-        if checks or c.required:   # a nullable column without checks has nothing to validate
-            columns[c.name] = pa.Column(None, checks=checks, nullable=not c.required, required=False)
+    columns = {c.name: column_schema(c) for c in sheet.columns if c.required or c.codes or name_checked(c)}
     return pa.DataFrameSchema(columns, strict=False, name=sheet.name)
 
 
-def _suspect(column: model.Column, values: pd.Series) -> bool:
-    """A fast screen with the very same checks: could pandera find anything in this column?"""
-    cells = values.to_numpy(dtype=object)
-    empty = pd.isna(cells)
-    if column.required and empty.any():
-        return True
-    checks = _column_checks(column)
-    if not checks:
-        return False
-    present = cells[~empty].tolist() if empty.any() else cells.tolist()
-    return any(not all(ok(v) for v in present) for _, ok in checks)
-
-
 def failures(sheet_name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Deduplicated failure cases: columns ``rule``, ``column``, ``index`` (the frame's index label).
+    """The failure cases of the sheet's schema, deduplicated: columns ``rule``, ``column``, ``index`` (the frame's index
+    label). The schema's own registered checks are evaluated column by column — the same vectorised predicates pandera
+    runs in ``schema(sheet).validate(df, lazy=True)`` (``pandera_failures``, which the tests hold equal), without
+    pandera's per-column machinery, which costs several times the checks themselves on a clean workbook (see the
+    README's benchmark note). An ``Invalid`` value is left to the type stage's own rule (F003, F011 …)."""
+    rules, columns, index = [], [], []
+    for name, column in schema(sheet_name).columns.items():
+        if name not in df.columns:
+            continue
+        values = df[name]
+        empty = values.isna().to_numpy()
+        if not column.nullable and empty.any():
+            hit = values.index[empty]
+            rules += ["F001"] * len(hit); columns += [name] * len(hit); index += hit.tolist()
+        present = values[~empty] if empty.any() else values
+        for check in column.checks:
+            ok = check._check_fn(present).to_numpy(dtype=bool)
+            if not ok.all():
+                bad = present[~ok]
+                hit = bad.index[[v.__class__ is not Invalid for v in bad.tolist()]]
+                rules += [CHECK_RULES[check.name]] * len(hit); columns += [name] * len(hit); index += hit.tolist()
+    return pd.DataFrame({"rule": rules, "column": columns, "index": pd.Series(index, dtype="int64")})
 
-    pandera validates (lazily, collecting every failure) the columns that the same checks flag in a fast screen; a
-    clean column is not handed to pandera at all, which keeps a clean workbook cheap."""
-    sheet = model.SHEETS[sheet_name]
+
+def pandera_failures(sheet_name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The same failure cases as ``failures``, found by pandera itself (``validate(lazy=True)``)."""
     full = schema(sheet_name)
-    cols = [c for c in full.columns if c in df.columns and _suspect(sheet.col(c), df[c])]
-    if cols:
-        try:
-            full.select_columns(cols).validate(df[cols], lazy=True)
-        except pa.errors.SchemaErrors as e:
-            fc = e.failure_cases
-            fc = fc[fc["check"].isin(CHECK_RULES) & fc["index"].notna()]
-            out = pd.DataFrame({"rule": fc["check"].map(CHECK_RULES), "column": fc["column"],
-                                "index": fc["index"].astype("int64")})
-            return out.drop_duplicates().reset_index(drop=True)
+    cols = [c for c in full.columns if c in df.columns]
+    try:
+        full.select_columns(cols).validate(df[cols], lazy=True, inplace=True)
+    except pa.errors.SchemaErrors as e:
+        fc = e.failure_cases
+        fc = fc[fc["check"].isin(CHECK_RULES) & fc["index"].notna()]
+        fc = fc[[v.__class__ is not Invalid for v in fc["failure_case"].tolist()]]
+        out = pd.DataFrame({"rule": fc["check"].map(CHECK_RULES), "column": fc["column"],
+                            "index": fc["index"].astype("int64")})
+        return out.drop_duplicates().reset_index(drop=True)
     return pd.DataFrame({"rule": [], "column": [], "index": pd.Series([], dtype="int64")})
