@@ -27,6 +27,7 @@ from .engine import RollupResult
 from .masking import LEFT_OUT_WHEN_MASKED, mask_value
 from .rules import CHINA
 from .school_year import rates_note
+from .store import Store
 from .trend import trend_frame
 
 SHEETS = ("报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
@@ -333,8 +334,8 @@ TREND_KEYS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed"
 TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率
 
 
-def _trend(wb, result: RollupResult, masked: bool) -> None:
-    df = trend_frame(result)
+def _trend(wb, result: RollupResult, masked: bool, history: dict | None = None) -> None:
+    df = trend_frame(result, history=history)
     _, AREA_LABELS = _indicators()
     header = ["月份", *[AREA_LABELS[k] for k in TREND_KEYS]]
     s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势",
@@ -357,7 +358,7 @@ def _trend(wb, result: RollupResult, masked: bool) -> None:
 
 
 # ============================================================================================== entry point
-def build_report(result: RollupResult, target, masked: bool = True) -> None:
+def build_report(result: RollupResult, target, masked: bool = True, history: dict | None = None) -> None:
     """Write the report workbook to ``target`` (a path or a binary file object)."""
     import xlsxwriter
     wb = xlsxwriter.Workbook(target, {"in_memory": True, "nan_inf_to_errors": True})
@@ -368,7 +369,7 @@ def build_report(result: RollupResult, target, masked: bool = True) -> None:
     _cases(wb, result, masked)
     _overdue(wb, result, masked)
     _findings(wb, result, masked)
-    _trend(wb, result, masked)
+    _trend(wb, result, masked, history)
     wb.set_properties({"title": f"{result.month} 控辍保学月报表", "author": "baoxue"})
     wb.close()
 
@@ -378,9 +379,15 @@ def report_name(month: str) -> str:
     return f"月报表_{month}.xlsx"
 
 
-def write_report(result: RollupResult, out_path: str | Path, masked: bool = True) -> Path:
-    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path."""
+def write_report(result: RollupResult, out_path: str | Path, store: Store | str | Path | None = None,
+                 masked: bool = True) -> Path:
+    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path. The trend is
+    the run's (``result.history``); ``store``: take it from that history store instead (a result re-exported later)."""
+    history = None
+    if store is not None:
+        store = store if isinstance(store, Store) else Store(store)
+        history = {"county": store.trend("county", until=result.month)}
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_save(lambda tmp: build_report(result, tmp, masked), out)
+    atomic_save(lambda tmp: build_report(result, tmp, masked, history), out)
     return out

@@ -9,10 +9,11 @@ import pandas as pd
 from .engine import RollupResult
 
 
-def trend_frame(result: RollupResult, township: str | None = None) -> pd.DataFrame:
-    """Figures per month, oldest first: the county's, or one township's (by name)."""
+def trend_frame(result: RollupResult, township: str | None = None, history: dict | None = None) -> pd.DataFrame:
+    """Figures per month, oldest first: the county's, or one township's (by name). ``history``: the store's figures
+    to use instead of the run's ``result.history``."""
     level = "county" if township is None else "township"
-    hist = result.history.get(level)
+    hist = (result.history if history is None else history).get(level)
     rows = []
     if hist is not None and len(hist):
         if township is not None:
