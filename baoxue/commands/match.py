@@ -71,9 +71,9 @@ def summary_lines(result) -> list[str]:
         lines.append(f"核查清单（{township}，{n} 人）：{Path(path).resolve()}")
     first = result.key_group_first()
     if len(first):
-        from ..idcard import mask, mask_name
-        people = "；".join(f"{r['户籍乡镇']}{r['户籍村(社区)'] or ''} {mask_name(r['姓名'])}（{r['重点人群']}）"
-                          for _, r in first.head(10).iterrows())
+        # names masked and no category per child: what a child's family is (脱贫户, 残疾 …) never goes to a log
+        from ..idcard import mask_name
+        people = "、".join(f"{r['户籍乡镇']}{r['户籍村(社区)'] or ''} {mask_name(r['姓名'])}" for _, r in first.head(10).iterrows())
         lines.append(f"重点人群优先核查 {len(first)} 人（清单中排在各村最前）：{people}" + ("……" if len(first) > 10 else "") + "。")
     by_rule: dict[str, int] = {}
     for f in result.findings:
