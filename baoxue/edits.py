@@ -5,9 +5,11 @@ appliers exist for the same Edit types: ``apply_openpyxl(wb, edits)`` here (file
 ``baoxue.addin.bridge.apply_xlwings(book, edits)`` (a live Excel book). Every edit names its sheet and, where it touches
 one cell, its 1-based row and column.
 
-Marks are what baoxue puts on an offending cell: a fill in one of ``MARK_FILLS`` and a comment whose author is
-``MARK_AUTHOR``. ``ClearMarks`` removes exactly those (comments by that author, fills of exactly those colours), so the
-clerk's own comments and colours are never touched.
+Marks are what baoxue puts on an offending cell: a fill in one of ``MARK_FILLS`` and a comment whose text starts with
+``MARK_TAG`` (author ``MARK_AUTHOR``). ``ClearMarks`` removes exactly those (comments carrying the tag, fills of exactly
+those colours), so the clerk's own comments and colours are never touched. The tag is in the text because spreadsheet
+programs rewrite comment authors when they re-save a book (LibreOffice turns "baoxue" into " "); the author is still
+accepted for books marked before the tag existed.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from . import model
 from .findings import Finding, sort_key
 
 MARK_AUTHOR = "baoxue"
+MARK_TAG = "【baoxue 校验】"   # the first line of every comment baoxue writes; how its marks are recognised after any re-save
 MARK_FILLS = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}   # ARGB: light red (错误), light yellow (警告)
 DATE_FORMAT = "yyyy-mm-dd"
 PYTHON_VALUE_HEADER = "程序计算值"   # 月报汇总: the column beside the live formulas holding baoxue's own figures
@@ -58,7 +61,7 @@ class SetComment:
 
 @dataclass(frozen=True)
 class ClearMarks:
-    """Remove every mark baoxue made on a sheet (comments by ``MARK_AUTHOR``; fills of exactly ``MARK_FILLS``)."""
+    """Remove every mark baoxue made on a sheet (comments carrying ``MARK_TAG``; fills of exactly ``MARK_FILLS``)."""
     sheet: str
 
 
@@ -138,7 +141,8 @@ def plan_marks(book, findings: Iterable[Finding]) -> list[Edit]:
             by_cell[(f.sheet, *where)].append(f)
     for (sheet, row, col), found in by_cell.items():
         worst = "error" if any(f.is_error for f in found) else "warning"
-        lines = [f"{model.SEVERITY_LABELS.get(f.severity, f.severity)} {f.rule}：{f.message}" for f in found]
+        lines = [MARK_TAG + "修正后再次运行“更新”，本批注自动清除。"]
+        lines += [f"{model.SEVERITY_LABELS.get(f.severity, f.severity)} {f.rule}：{f.message}" for f in found]
         text = "\n".join(lines)
         if len(text) > COMMENT_MAX_CHARS:
             text = text[:COMMENT_MAX_CHARS - 1] + "…"
@@ -148,6 +152,12 @@ def plan_marks(book, findings: Iterable[Finding]) -> list[Edit]:
 
 
 # ============================================================================================== applying (openpyxl)
+def is_mark_comment(text: str | None, author: str | None = None) -> bool:
+    """True for a comment baoxue wrote: its text carries ``MARK_TAG`` (whatever program re-saved it since), or — books
+    marked before the tag — its author is still ``MARK_AUTHOR``."""
+    return MARK_TAG in (text or "") or (author or "").strip() == MARK_AUTHOR
+
+
 def _value(ws, row: int, col: int) -> Any:
     cell = ws._cells.get((row, col))
     return None if cell is None else cell.value
@@ -214,7 +224,7 @@ def _clear_marks(ws) -> None:
     column_fills: dict[int, Any] = {}
     for cell in list(ws._cells.values()):
         comment = cell.comment
-        if comment is not None and (comment.author or "") == MARK_AUTHOR:
+        if comment is not None and is_mark_comment(comment.text, comment.author):
             cell.comment = None
         fill = cell.fill
         if fill is not None and fill.fill_type == "solid" and str(fill.fgColor.rgb) in colors:
@@ -308,7 +318,7 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
             _cell(ws, e.row, e.col).fill = PatternFill(fill_type="solid", fgColor=e.color, bgColor=e.color)
         elif isinstance(e, SetComment):
             existing = _cell(ws, e.row, e.col).comment
-            if existing is not None and (existing.author or "") != MARK_AUTHOR:
+            if existing is not None and not is_mark_comment(existing.text, existing.author):
                 continue  # the clerk's own comment is never replaced; the fill and 校验结果 still show the problem
             comment = Comment(e.text, e.author)
             comment.width = 320

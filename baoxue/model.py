@@ -52,6 +52,12 @@ CODE_ALIASES: dict[str, dict[str, str]] = {
 GRADES = CODE_LISTS["年级"]
 PRIMARY_GRADES = GRADES[:6]
 JUNIOR_GRADES = GRADES[6:]
+# The grades a school of each 学校类型 teaches (a 完全中学's compulsory part is its junior grades; a 教学点 is a small
+# primary site; a 特殊教育学校 may teach any compulsory grade).
+SCHOOL_TYPE_GRADES: dict[str, tuple[str, ...]] = {
+    "小学": PRIMARY_GRADES, "初中": JUNIOR_GRADES, "九年一贯制学校": GRADES, "完全中学": JUNIOR_GRADES,
+    "特殊教育学校": GRADES, "教学点": PRIMARY_GRADES,
+}
 
 
 def grade_number(grade: str) -> int:

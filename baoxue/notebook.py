@@ -284,10 +284,12 @@ class _Inputs:
         style = {"description_width": "88px"}
         wide = W.Layout(width="640px")
         self.policy = policy
-        self.month = W.Dropdown(description="报送月份", options=month_options(extra=(month,) if month else ()),
-                                value=month if valid_month(month) else None, style=style)
-        if self.month.value is None:
-            self.month.value = self.month.options[0]
+        # a month given but malformed (papermill ``-p month 2026-9``) is an error to report, never a silent fallback
+        self.month_error = None if not month or valid_month(month) else (
+            f"报送月份“{month}”格式不对：应为 YYYY-MM（如 2026-09）。请改正后重新运行。")
+        self._month_given = bool(month) and self.month_error is None
+        self.month = W.Dropdown(description="报送月份", options=month_options(extra=(month,) if self._month_given else ()),
+                                value=month if self._month_given else None, style=style)
         self.inbox = W.Text(description="收件夹", value=str(inbox or ""), placeholder="各校报送文件所在文件夹",
                             style=style, layout=wide)
         self.register = W.Text(description="学校名录", value=str(register or ""), placeholder="学校名录.xlsx 的路径",
@@ -305,6 +307,35 @@ class _Inputs:
         self.result = None
         self.register.observe(lambda _change: self._load_townships(), names="value")
         self._load_townships()
+        self._default_month()
+        self.inbox.observe(lambda _change: self._default_month(), names="value")
+        self.store.observe(lambda _change: self._default_month(), names="value")
+        self.month.observe(self._on_month, names="value")
+        if self.month_error:
+            self.status.value = _status("error", self.month_error)
+
+    def _default_month(self) -> None:
+        """Unless a month was given or picked: the latest month found in the inbox or the history store (else this
+        month), so the picker never proposes a month with no data when there is one that has."""
+        if self._month_given:
+            return
+        from .rollup import data_months
+        found = data_months(_path_text(self.inbox.value) or None, _path_text(self.store.value) or None)
+        options = month_options(extra=tuple(found))
+        latest = found[-1] if found else options[0]
+        self._setting_default = True
+        try:
+            if list(self.month.options) != options:
+                self.month.options = options
+            self.month.value = latest
+        finally:
+            self._setting_default = False
+
+    def _on_month(self, change) -> None:
+        if getattr(self, "_setting_default", False):
+            return
+        self._month_given = True        # the officer picked one: keep it
+        self.month_error = None
 
     # ---------------------------------------------------------------- inputs
     def _load_townships(self) -> None:
@@ -329,6 +360,8 @@ class _Inputs:
         inbox = _path_text(self.inbox.value)
         register = _path_text(self.register.value)
         month = self.month.value
+        if self.month_error:
+            raise InputError(self.month_error)
         if not inbox:
             raise InputError("请填写收件夹（各校报送文件所在的文件夹）。")
         if not Path(inbox).is_dir():
@@ -503,17 +536,19 @@ class RollupApp(_Inputs):
         return _status("warn", f"未报送 {len(missing)} 所：{names}{more}")
 
     def show_trend(self) -> None:
-        """The trend chart over the months in the history store (the county, or the filtered township)."""
+        """The trend chart over the months in the history store up to the shown month (the county, or the filtered
+        township)."""
         from .rollup import Store
         town = self.township.value
         store_dir = self.store_dir()
+        until = self.result.month if self.result is not None else None
         try:
             if store_dir is None or not store_dir.exists():
                 trend = None
             elif town == ALL:
-                trend = Store(store_dir).trend("county")
+                trend = Store(store_dir).trend("county", until=until)
             else:
-                trend = Store(store_dir).trend("township")
+                trend = Store(store_dir).trend("township", until=until)
                 trend = trend[trend["name"] == town] if "name" in trend.columns else None
         except Exception as e:
             self.trend_note.value = _status("error", f"无法读取历史库：{e}")

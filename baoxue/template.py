@@ -356,9 +356,9 @@ def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str 
         "open_primary": f'SUMPRODUCT({open_status}*{_or_match(r(D, "年级"), model.PRIMARY_GRADES)})',
         "open_junior": f'SUMPRODUCT({open_status}*{_or_match(r(D, "年级"), model.JUNIOR_GRADES)})',
         "open_unknown": f'COUNTIFS({r(D, "状态")},"去向不明")',
-        "escalation_overdue": (
-            f'SUMPRODUCT({open_status}*ISNUMBER({r(D, "限期复学通知日期")})'
-            f'*({r(D, "限期复学通知日期")}<{E}-{notice_days})*({r(D, "行政处罚日期")}=""))'),
+        "escalation_overdue": (   # no report month yet (E blank): 0, never #VALUE! from ""-days
+            f'IF(ISNUMBER({E}),SUMPRODUCT({open_status}*ISNUMBER({r(D, "限期复学通知日期")})'
+            f'*({r(D, "限期复学通知日期")}<{E}-{notice_days})*({r(D, "行政处罚日期")}="")),0)'),
         "on_leave": f'COUNTIFS({r(L, "状态")},"休学中")',
         "new_leave": f'COUNTIFS({in_month(L, "休学起始日期")})',
         "leave_overdue": f'COUNTIFS({r(L, "状态")},"休学中",{r(L, "预计复学日期")},"<"&{E})',

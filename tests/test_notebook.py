@@ -124,6 +124,15 @@ def test_trend_tab_charts_the_store_history(county, rolled):
     assert f"共 {len(county.months)} 个月" in rolled.trend_note.value
 
 
+def test_trend_of_an_earlier_month_ends_at_that_month(county, rolled):
+    """With the later month already in the store, rolling up the first month again shows the trend up to it only."""
+    app = RollupApp(inbox=str(county.inbox), register=str(county.register), month=county.months[0])
+    app.run_button.click()
+    assert "汇总完成" in app.status.value, app.status.value
+    assert county.months[0] in app.trend_note.value and county.months[-1] not in app.trend_note.value
+    assert "共 1 个月" in app.trend_note.value
+
+
 def test_export_writes_the_masked_monthly_report(county, rolled, tmp_path):
     rolled.out.value = str(tmp_path / "报表" / "月报表.xlsx")
     rolled.export_button.click()
@@ -180,6 +189,26 @@ def test_month_picker_offers_recent_months_and_the_given_one():
     options = month_options(today=dt.date(2026, 1, 15), extra=("2023-05",), count=3)
     assert options == ["2026-01", "2025-12", "2025-11", "2023-05"]
     assert RollupApp(month="2023-05").month.value == "2023-05"
+
+
+def test_month_picker_defaults_to_the_latest_month_with_data(county, tmp_path):
+    """Without a month given, the picker proposes the latest month the inbox's submissions (or the store) hold — not
+    the current calendar month — and follows the inbox when the officer names one."""
+    app = RollupApp(inbox=str(county.inbox), register=str(county.register))
+    assert app.month.value == county.month
+    app = RollupApp()
+    assert app.month.value == month_options()[0]            # nothing known yet: this month
+    app.inbox.value = str(county.inbox)
+    assert app.month.value == county.month
+    app.month.value = county.months[0]                       # the officer's pick is kept
+    app.store.value = str(tmp_path)
+    assert app.month.value == county.months[0]
+
+
+def test_a_malformed_month_is_an_error_not_another_month(county):
+    app = RollupApp(inbox=str(county.inbox), register=str(county.register), month="2026-9")
+    assert "格式不对" in app.status.value
+    assert app.run() is None and "报送月份“2026-9”格式不对" in app.status.value and app.result is None
 
 
 def test_register_fills_the_township_filter(county):

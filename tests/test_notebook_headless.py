@@ -83,3 +83,16 @@ def test_headless_run_with_bad_inputs_fails_with_a_chinese_message(county, tmp_p
                  month=county.month, out=str(tmp_path / "r.xlsx"))
     assert "收件夹不存在" in str(err.value)
     assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_headless_run_with_a_malformed_month_fails_and_writes_nothing(county, tmp_path):
+    """``-p month 2026-9`` is a Chinese error with a non-zero exit: no report, no month added to the history store
+    (it used to roll up the current month silently)."""
+    from baoxue.rollup import Store
+    store = tmp_path / "库"
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        _execute("月度汇总.ipynb", tmp_path, inbox=str(county.inbox), register=str(county.register),
+                 month="2026-9", out=str(tmp_path / "r.xlsx"), store=str(store))
+    assert "报送月份“2026-9”格式不对" in str(err.value)
+    assert not (tmp_path / "r.xlsx").exists()
+    assert not store.exists() or Store(store).months() == []

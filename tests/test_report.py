@@ -131,6 +131,21 @@ def test_trend_sheet_has_native_charts_over_store_months(reports):
     assert ws.cell(row=5, column=2).value == result.county["open_cases"] == 3
 
 
+def test_a_months_report_re_exported_later_ends_at_its_month(tmp_path):
+    """2026-10 re-exported after 2026-11 was rolled up: 趋势 shows 2026-09 and 2026-10, not 2026-11."""
+    reg = register(tmp_path / "名录.xlsx", [("4310000001", "城关中学", "城关镇", "九年一贯制学校", "城区")])
+    store = tmp_path / "store"
+    results = {}
+    for month in ("2026-09", "2026-10", "2026-11"):
+        _month(tmp_path / f"in-{month}", month, with_cases=month != "2026-09")
+        results[month] = run_rollup(tmp_path / f"in-{month}", month, reg, store_dir=store, workers=1)
+    out = write_report(results["2026-10"], tmp_path / "月报表_2026-10.xlsx")
+    ws = openpyxl.load_workbook(out)["趋势"]
+    months = [ws.cell(row=r, column=1).value for r in range(4, ws.max_row + 1) if ws.cell(row=r, column=1).value]
+    assert months == ["2026-09", "2026-10"]
+    assert "共 2 个月" in ws.cell(row=2, column=1).value
+
+
 def test_lists_and_figures(reports):
     result, masked, _ = reports
     wb = openpyxl.load_workbook(masked)

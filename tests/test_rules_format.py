@@ -51,7 +51,7 @@ CASES = [
     Case("S004", setting("封面", 报送月份="九月"), [(E, "封面", "cover", "报送月份")],
          good=setting("封面", 报送月份="2026年9月"), label="month"),
     Case("S004", setting("封面", 七年级在校生数=-3), [(E, "封面", "cover", "七年级在校生数")],
-         good=setting("封面", 七年级在校生数=None), label="enrolment"),
+         good=setting("封面", 一年级在校生数=None), label="enrolment"),   # blank = no pupils (no row in 一年级)
     Case("S004", setting("封面", 学校类型="中学"), [(E, "封面", "cover", "学校类型")], label="code-list"),
     Case("S004", setting("封面", 审核人=None), [(E, "封面", "cover", "审核人")], label="required"),
     # ------------------------------------------------------------------ format

@@ -62,6 +62,14 @@ CASES = [
     Case("X003", setting("封面", 零报告="是"), [(E, "封面", "cover", "零报告")],
          good=both(no_cases, setting("封面", 零报告="是"))),
     Case("X003", no_cases, [(W, "封面", "cover", "零报告")], label="warning"),
+    # a 小学 with no junior pupils and rows in 七–九年级: without X004 its 初中辍学率 would read 100 without a word
+    Case("X004", setting("封面", 学校类型="小学", 七年级在校生数=0, 八年级在校生数=0, 九年级在校生数=0),
+         [(W, DROP, ROW1, "年级"), (W, LEAVE, ROW1, "年级"), (W, HOME, ROW1, "年级")],
+         good=setting("封面", 学校类型="九年一贯制学校")),
+    Case("X004", setting("封面", 学校类型="小学"), [(W, DROP, ROW1, "年级"), (W, LEAVE, ROW1, "年级"),
+                                                  (W, HOME, ROW1, "年级")], label="type"),
+    Case("X004", setting("封面", 八年级在校生数=None), [(W, DROP, ROW1, "年级")], label="enrolment",
+         good=setting("封面", 二年级在校生数=None, 一年级在校生数=0)),
 ]
 
 

@@ -173,3 +173,47 @@ def test_demo_mix_is_not_trivial(recalculated):
                 "home_meeting_min", "escalation_overdue"):
         assert totals[key] > 0, key
     assert {"是", "否"} <= zero
+
+
+def _partly_filled(root: Path) -> dict[str, Path]:
+    """The blank template and books a clerk has only begun: month only, odd entries (text where dates and numbers
+    belong), a month that is no month."""
+    import openpyxl
+    from baoxue import template as T
+    out = {}
+    blank = root / "blank.xlsx"
+    T.build_school_workbook().save(blank)
+    out["blank"] = blank
+    for name, month, odd in (("month-only", "2026-10", False), ("odd-entries", "2026年10月", True),
+                             ("bad-month", "2026-13", True)):
+        wb = openpyxl.load_workbook(blank)
+        wb[model.COVER_SHEET].cell(T.cover_row("报送月份"), 2).value = month
+        if odd:
+            wb[model.COVER_SHEET].cell(T.cover_row(model.ENROLMENT_LABELS[0]), 2).value = "四十"
+            d = wb[model.DROPOUT.name]
+            for col, value in (("姓名", "张三"), ("状态", "劝返中"), ("年级", "八年级"), ("限期复学通知日期", "十月初"),
+                               ("发现日期", "2026-10-08")):
+                d.cell(T.FIRST_INPUT_ROW, model.DROPOUT.column_names.index(col) + 1).value = value
+            v = wb[model.VISITS.name]
+            for col, value in (("身份证号", "x"), ("送教日期", "十月"), ("课时", "两")):
+                v.cell(T.FIRST_INPUT_ROW, model.VISITS.column_names.index(col) + 1).value = value
+        out[name] = root / f"{name}.xlsx"
+        wb.save(out[name])
+    return out
+
+
+def test_blank_and_partly_filled_books_show_no_error_values(tmp_path, lo_profile):
+    """LibreOffice recalculates the blank template and half-filled books: no #VALUE! (or any error) in 月报汇总."""
+    books = _partly_filled(tmp_path)
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", lo_profile, "--headless", "--norestore", "--convert-to", "xlsx", "--outdir", str(out),
+                    *map(str, books.values())], check=True, capture_output=True, timeout=600)
+    import openpyxl
+    for name, src in books.items():
+        ws = openpyxl.load_workbook(out / src.name, data_only=True)[model.SUMMARY_SHEET]   # errors read as "#VALUE!"
+        rows = [[c.value for c in row] for row in ws.iter_rows()]
+        figures = {row[1]: row[2] for row in rows[template.HEADER_ROW:] if len(row) > 2 and row[1] in KEYS}
+        assert set(figures) == set(KEYS), name
+        errors = [(ws.title, c.coordinate, c.value) for row in ws.iter_rows() for c in row
+                  if c.data_type == "e" or (isinstance(c.value, str) and c.value.startswith(("#", "Err:")))]
+        assert not errors, (name, errors)

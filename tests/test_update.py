@@ -227,7 +227,7 @@ def _marks(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if c.comment is not None and c.comment.author == edits.MARK_AUTHOR:
+                if c.comment is not None and edits.is_mark_comment(c.comment.text, c.comment.author):
                     out[(ws.title, c.coordinate)] = (c.fill.fgColor.rgb, c.comment.text)
     return out
 
@@ -296,6 +296,49 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
     assert wb["缓学"]["C4"].fill.fgColor.rgb == "FF00B050"
     ws = wb[model.FINDINGS_SHEET]
     assert not [row for row in ws.iter_rows(min_row=header_row + 1) if row[3].value and row[4].value == "错误"]
+
+
+def test_marks_disappear_after_a_libreoffice_resave(tmp_path, lo_convert):
+    """LibreOffice rewrites comment authors when it saves ("baoxue" → " "). The clerk opens the marked book in
+    LibreOffice, fixes the cells there and saves; the next update still removes every baoxue comment, keeps the
+    clerk's own, and the submitted copy carries no stale comment."""
+    from openpyxl.comments import Comment
+    from baoxue.submit import submit_file
+    cover, rows = school_data()
+    bad_id = CASE_OPEN[:-1] + ("0" if CASE_OPEN[-1] != "0" else "1")
+    rows["辍学"][0].update(身份证号=bad_id, 学籍号="G" + bad_id)
+    rows["休学"][0]["批准日期"] = "2026年13月1日"
+    cover["联系电话"] = "12345"
+    path = write_book(tmp_path / "lo.xlsx", cover, rows)
+    wb = openpyxl.load_workbook(path)
+    wb["缓学"]["B4"].comment = Comment("家长已提交医院证明", "王芳")
+    wb.save(path)
+    assert update_workbook(path, POLICY).exit_code == 1
+    marked = set(_marks(path))
+    assert len(marked) >= 3
+
+    resaved = lo_convert(path, "xlsx", tmp_path / "lo1")          # LibreOffice opens and saves it
+    assert set(_marks(resaved)) == marked                         # still recognised as baoxue's marks
+    book = read_workbook(resaved)
+    cols = book.header_columns
+    wb = openpyxl.load_workbook(resaved)                          # the clerk's fixes
+    wb["辍学"].cell(4, cols["辍学"]["身份证号"]).value = CASE_OPEN
+    wb["辍学"].cell(4, cols["辍学"]["学籍号"]).value = "G" + CASE_OPEN
+    wb["休学"].cell(4, cols["休学"]["批准日期"]).value = D(2026, 8, 25)
+    wb["封面"].cell(book.cover_rows["联系电话"], 2).value = "13812345678"
+    wb.save(resaved)
+    fixed = lo_convert(resaved, "xlsx", tmp_path / "lo2")         # … saved by LibreOffice once more
+    result = update_workbook(fixed, POLICY)
+    assert result.exit_code == 0, result.findings
+    assert _marks(fixed) == {}
+    comments = {(ws.title, c.coordinate): c.comment.text for ws in openpyxl.load_workbook(fixed).worksheets
+                for row in ws.iter_rows() for c in row if c.comment is not None}
+    assert comments == {("缓学", "B4"): "家长已提交医院证明"}
+    out = submit_file(fixed, tmp_path / "报送", POLICY)
+    assert out.ok, out.message
+    submitted = openpyxl.load_workbook(out.out_path)
+    assert not [c for ws in submitted.worksheets for row in ws.iter_rows() for c in row
+                if c.comment is not None and edits.MARK_TAG in c.comment.text]
 
 
 # ---------------------------------------------------------------------------------------------- computed sheets

@@ -547,6 +547,18 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         good="零报告“否”，或无在册/新增个案时“是”",
         cross_sheet=True,
     ),
+    RuleInfo(
+        id="X004",
+        severity="warning",
+        title="年级与学校类型或在校生数不符",
+        title_en="grade not taught by the school or without enrolment",
+        message="年级“{value}”{problem}。请核对本行的年级，或封面的学校类型和“{grade}在校生数”。",
+        why="SPEC §5：辍学率 = 在册未销号 ÷ (在校生 + 在册未销号)；某学段在校生数为0时，该学段每一个个案都使辍学率成为100%。"
+            "年级不属于本校学校类型（如小学填七年级）多为年级填错或学校类型填错。",
+        bad="学校类型“小学”、各初中年级在校生数为0，“辍学”表一行年级为“七年级”（初中辍学率显示100）",
+        good="年级“六年级”，封面六年级在校生数为45",
+        cross_sheet=True,
+    ),
 
     # ---------------------------------------------------------------------------------------------- R: roll-up (baoxue.rollup)
     RuleInfo(

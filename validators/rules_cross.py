@@ -109,3 +109,34 @@ def zero_report(batch: Batch):
             out.append(batch.hit(i, "X003", model.COVER_SHEET, row, "零报告", declared, severity="warning",
                                  problem="本月没有在册或新增的辍学个案，零报告应为“是”（零报告制：无辍学也须声明）。请核实后改为“是”。"))
     return out
+
+
+@rule("X004")
+def grade_without_enrolment(batch: Batch):
+    """A person row whose 年级 the school does not teach (学校类型) or whose grade has no pupils on the cover."""
+    out = []
+    for sheet in batch.sheets_with("年级"):
+        df = batch.frame(sheet.name)
+        if not len(df):
+            continue
+        grades = df["年级"].tolist()
+        problems: dict = {}
+        for index, book_no, grade in zip(df.index.tolist(), df[BOOK_KEY].tolist(), grades):
+            if grade not in model.GRADES:
+                continue          # empty or not in the code list: F001/F002 say so
+            book = batch.books[int(book_no)]
+            if model.COVER_SHEET in book.missing_sheets:
+                continue
+            kind = book.cover.get("学校类型")
+            taught = model.SCHOOL_TYPE_GRADES.get(kind) if isinstance(kind, str) else None
+            enrolled = book.cover.get(f"{grade}在校生数")
+            if taught is not None and grade not in taught:
+                problems[index] = f"不是学校类型“{kind}”的年级"
+            elif not isinstance(enrolled, (int, float)) or isinstance(enrolled, bool) or enrolled <= 0:
+                problems[index] = "在封面上没有在校生（在校生数为0或未填），该学段辍学率会被算成100%"
+        if problems:
+            idx = list(problems)
+            sel = df.loc[idx]
+            out += batch.hits("X004", sheet.name, sel, "年级", problem=pd.Series(problems),
+                              grade=sel["年级"])
+    return out

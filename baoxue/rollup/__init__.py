@@ -5,10 +5,10 @@
     write_report(result, "月报表.xlsx")             # masked by default
     Store("baoxue-store").trend()                   # county indicators per month
 """
-from .engine import RollupError, RollupResult, run_rollup
+from .engine import RollupError, RollupResult, data_months, run_rollup
 from .register import RegisterError, RegisteredSchool, read_register
 from .report import write_report
 from .store import Store, StoreError, StoreLocked
 
-__all__ = ["run_rollup", "RollupResult", "RollupError", "write_report", "Store", "StoreError", "StoreLocked",
+__all__ = ["run_rollup", "data_months", "RollupResult", "RollupError", "write_report", "Store", "StoreError", "StoreLocked",
            "read_register", "RegisterError", "RegisteredSchool"]

@@ -20,7 +20,7 @@ from ..book import prev_month
 from ..findings import Finding, summarize
 from ..policy import Policy, load_policy
 from . import rules
-from .inbox import discover
+from .inbox import discover, months_named
 from .masking import Scrubber, mask_value
 from .register import RegisteredSchool, read_register
 from .store import SHEET_TABLES, Store, StoreError
@@ -211,6 +211,24 @@ def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Polic
     return results
 
 
+def default_store_dir(inbox: str | Path) -> Path:
+    """The history store a roll-up of ``inbox`` uses when none is named: ``baoxue-store/`` beside the inbox."""
+    return Path(inbox).resolve().parent / DEFAULT_STORE_NAME
+
+
+def data_months(inbox: str | Path | None, store_dir: str | Path | None = None) -> list[str]:
+    """Months there is something to roll up or show for, oldest first: those the inbox's submission copies are named
+    for and those the history store holds (``store_dir``, default beside the inbox)."""
+    months = set(months_named(inbox)) if inbox else set()
+    store = Path(store_dir) if store_dir else (default_store_dir(inbox) if inbox else None)
+    if store is not None and store.is_dir():
+        try:
+            months.update(Store(store).months())
+        except (OSError, StoreError):
+            pass
+    return sorted(months)
+
+
 def run_rollup(inbox: str | Path, month: str, register: str | Path | list[RegisteredSchool],
                store_dir: str | Path | None | bool = None, policy: Policy | str | Path | None = None,
                progress: Progress | None = None, workers: int | None = None, dask: Any = None,
@@ -234,7 +252,7 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         policy = load_policy(policy)
     if store_dir is False:
         return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache)
-    store = Store(Path(store_dir) if store_dir else inbox.resolve().parent / DEFAULT_STORE_NAME)
+    store = Store(Path(store_dir) if store_dir else default_store_dir(inbox))
     with store.lock():
         return _rollup(inbox, month, register, store, policy, progress, workers, dask, cache)
 

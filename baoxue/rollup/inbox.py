@@ -15,6 +15,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Files that look like workbooks a clerk might have sent by mistake: listed (→ S005 with a clear message), not skipped.
 LOOKALIKE_SUFFIXES = (".xls", ".et", ".ods", ".xlsb", ".csv")
 BACKUP_RE = re.compile(r"\.备份-\d{8}-\d{6}\.[^.]+$")
+SUBMISSION_MONTH_RE = re.compile(r"_(\d{4}-(?:0[1-9]|1[0-2]))\.xls[xm]$", re.IGNORECASE)  # <学校标识码>_<YYYY-MM>.xlsx
 
 
 def is_skipped_name(name: str) -> bool:
@@ -43,6 +44,14 @@ def discover(inbox: str | Path, exclude: list[str | Path] = ()) -> list[Path]:
             if name.lower().endswith(WORKBOOK_SUFFIXES + LOOKALIKE_SUFFIXES) and not is_excluded(here / name):
                 found.append(here / name)
     return found
+
+
+def months_named(inbox: str | Path) -> list[str]:
+    """The months the inbox's submission copies are named for (``<学校标识码>_<YYYY-MM>.xlsx``, as ``submit`` names
+    them), oldest first; no file is opened (the roll-up itself takes each file's month from its cover)."""
+    if not Path(inbox).is_dir():
+        return []
+    return sorted({m.group(1) for p in discover(inbox) if (m := SUBMISSION_MONTH_RE.search(p.name))})
 
 
 def relative_name(path: str | Path, inbox: str | Path) -> str:

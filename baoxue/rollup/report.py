@@ -322,10 +322,11 @@ TREND_KEYS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed"
 
 
 def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
-    """County figures per month: the store's months, with this result's month (re)placed by its own figures."""
+    """County figures per month up to and including the report's month: the store's months, with this result's month
+    (re)placed by its own figures. Months rolled up later are not shown (a re-exported report stays the same)."""
     rows = []
     if store is not None:
-        hist = store.trend("county")
+        hist = store.trend("county", until=result.month)
         if len(hist):
             rows = [r for r in hist.to_dict("records") if r.get("month") != result.month]
     rows.append({"month": result.month, **result.county})

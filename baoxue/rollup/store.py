@@ -199,9 +199,11 @@ class Store:
             raise KeyError(sheet)
         return self.table(SHEET_TABLES[sheet], months)
 
-    def trend(self, level: str = "county") -> pd.DataFrame:
-        """Indicators per month: ``level`` = "county" (one row per month) or "township" (month × township)."""
-        return self.table("county" if level == "county" else "townships")
+    def trend(self, level: str = "county", until: str | None = None) -> pd.DataFrame:
+        """Indicators per month: ``level`` = "county" (one row per month) or "township" (month × township); with
+        ``until`` (YYYY-MM) only the months up to and including it (a month's report never shows later months)."""
+        months = None if until is None else [m for m in self.months() if m <= until]
+        return self.table("county" if level == "county" else "townships", months)
 
     def open_cases(self, month: str) -> pd.DataFrame | None:
         """The open 辍学 cases stored for a month (None when the month is not stored)."""
