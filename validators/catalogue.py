@@ -31,6 +31,7 @@ class RuleInfo:
     bad: str               # a failing example
     good: str              # a passing example
     cross_sheet: bool = False   # reads another sheet or the cover (not just the report month): one sheet cannot decide it
+    notes: str = ""             # longer explanation for the rule reference (Chinese, Markdown), when the rule needs one
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -106,6 +107,28 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         why="SPEC §4：损坏、加密、.xls/.et、网页或过大的文件无法检查；只给出一条结果，不中断其他文件。",
         bad="学校发来 Excel 97-2003 格式的“月报.xls”，或0字节文件",
         good="另存为 .xlsx 的工作簿",
+    ),
+    RuleInfo(
+        id="S006",
+        severity="error",
+        title="含外部链接、数据连接、宏或本地文件链接",
+        title_en="external link, data connection, DDE, macro or local-file link",
+        message="工作簿含有{kind}：{value}。月报工作簿中不允许外部链接、数据连接、DDE、宏或指向本机/网络文件的链接。{fix}",
+        why="打开或汇总时它们会读取其他文件、访问网络或运行程序，可能泄露儿童信息或被用来攻击县里的电脑（见 docs/security.md）。",
+        bad="单元格超链接指向 file:///C:/Windows/System32/cmd.exe；名称定义引用 [1]外校!A1；工作簿带 VBA 宏",
+        good="只有模板自带的名称（代码表下拉列表、打印标题）",
+        cross_sheet=True,
+    ),
+    RuleInfo(
+        id="S007",
+        severity="warning",
+        title="含网页超链接或嵌入对象",
+        title_en="web hyperlink or embedded object",
+        message="工作簿含有{kind}：{value}。请确认它是必要的；不需要时请删除（右键“取消超链接”或删除对象）。",
+        why="汇总人员点击陌生网页链接或打开嵌入对象有风险；月报数据不需要它们。",
+        bad="备注单元格带 http://… 超链接；工作表中嵌入了 Word 文档",
+        good="备注中的网址以普通文字录入",
+        cross_sheet=True,
     ),
 
     # ---------------------------------------------------------------------------------------------- F: format
@@ -232,11 +255,13 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
         id="F013",
         severity="error",
-        title="数据单元格含公式",
-        title_en="a data cell holds a formula",
-        message="“{column}”单元格中是公式（显示值：{value}），数据单元格不允许公式或外部链接。请改为直接录入数值或文字。",
-        why="公式可能引用外部文件（外部链接）或执行注入；报送数据须是录入的值。仅以 = + - @ 开头的文字不是公式。",
-        bad="姓名单元格为 =HYPERLINK(\"http://…\")",
+        title="单元格含公式",
+        title_en="a cell holds a formula",
+        message="“{column}”单元格中是公式（{what}{value}）。除“月报汇总”中模板自带的公式外，工作簿的任何单元格（包括隐藏的工作表）"
+                "都不允许公式或外部链接。请改为直接录入数值或文字。",
+        why="公式可能引用外部文件（外部链接）、访问网络（WEBSERVICE、HYPERLINK）或执行注入；报送数据须是录入的值。"
+            "仅以 = + - @ 开头的文字不是公式。",
+        bad="姓名单元格为 =HYPERLINK(\"http://…\")；月报汇总的公式被改成 =WEBSERVICE(…)",
         good="文字“=待核实”（文本格式，不是公式）",
     ),
     RuleInfo(
@@ -554,9 +579,9 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         title="年级与学校类型或在校生数不符",
         title_en="grade not taught by the school or without enrolment",
         message="年级“{value}”{problem}。请核对本行的年级，或封面的学校类型和“{grade}在校生数”。",
-        why="SPEC §5：辍学率 = 在册未销号 ÷ (在校生 + 在册未销号)；某学段在校生数为0时，该学段每一个个案都使辍学率成为100%。"
+        why="SPEC §5：月末在册辍学率 = 在册未销号 ÷ (在校生 + 在册未销号)；某学段在校生数为0时，该学段每一个个案都使它成为100%。"
             "年级不属于本校学校类型（如小学填七年级）多为年级填错或学校类型填错。",
-        bad="学校类型“小学”、各初中年级在校生数为0，“辍学”表一行年级为“七年级”（初中辍学率显示100）",
+        bad="学校类型“小学”、各初中年级在校生数为0，“辍学”表一行年级为“七年级”（初中月末在册辍学率显示100）",
         good="年级“六年级”，封面六年级在校生数为45",
         cross_sheet=True,
     ),
@@ -615,12 +640,27 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
         id="R006",
         severity="warning",
-        title="辍学率超过目标",
-        title_en="a rate above its target",
-        message="{scope}的{which}辍学率为{rate}%，高于目标{target}%。",
-        why="seed 001：小学和城区初中辍学率低于1%，农村初中低于3%。",
-        bad="某乡镇初中辍学率 3.5%（目标3%）",
-        good="2.1%",
+        title="学年辍学率超过年度目标",
+        title_en="a school-year dropout rate above its annual target",
+        message="{scope}的{which}学年辍学率为{rate}%，高于年度目标{target}%（学年辍学率 = 学年辍学人数 ÷ 学年初在校生数 × 100；"
+                "计入月份：{months}）。",
+        why="seed 001：全县小学、城区初中学生年辍学率控制在1%以内，农村初中学生年辍学率控制在3%以内。目标是年度比率，"
+            "所以比较的是学年辍学率（SPEC §5.1），而不是月末在册辍学率。",
+        bad="某农村初中学年初（9月）初中在校生 200 人，10月末仍未复学的已确认辍学 7 人：7 ÷ 200 × 100 = 3.50%，高于目标3%",
+        good="学年初初中在校生 200 人，10月末已确认辍学 5 人：5 ÷ 200 × 100 = 2.50%，不报 R006（即使另有疑似辍学使月末在册"
+             "辍学率超过3%）",
+        notes="两种辍学率 Two rates：\n"
+              "  - **学年辍学率**（年辍学率，政策目标所指）= 学年辍学人数 ÷ 学年初在校生数 × 100。学年自9月1日起至次年8月31日；"
+              "学年辍学人数为本月末状态仍未销号（核查中、劝返中、去向不明）且类型为“辍学”（已确认，不含疑似辍学）的学生数，"
+              "按年级分小学、初中；学年初在校生数取该校本学年最早计入汇总的月报封面（通常为9月）。"
+              "另列**本学年累计辍学人数**：本学年计入的任一月末曾为已确认辍学且未销号的不同学生数（已劝返复学的仍计入）。\n"
+              "  - **月末在册辍学率**（SPEC §5，月报汇总、月报表中的监测指标）= 月末在册未销号人数 ÷ (本月在校生数 + "
+              "月末在册未销号人数) × 100，含疑似辍学，分母为本月在校生，反映当月的工作量，不与年度目标比较。\n"
+              "  - 例：某农村初中9月在校生 200 人；10月在校生 205 人，10月末在册未销号 12 人（其中已确认辍学 7 人、"
+              "疑似辍学 5 人），9月另有 1 名已确认辍学已于10月劝返复学。学年辍学率 = 7 ÷ 200 × 100 = 3.50%（高于3%，报 R006）；"
+              "本学年累计辍学 8 人；月末在册辍学率 = 12 ÷ (205 + 12) × 100 = 5.53%。\n"
+              "  - 计入月份：本学年中历史库已有的月份加本月；历史库缺少的月份在提示、月报表和 JSON（`ytd_missing`）中列出，"
+              "不影响本月汇总。乡镇、全县数据为各校人数之和，比率由合计重新计算。",
     ),
     RuleInfo(
         id="R007",

@@ -96,6 +96,7 @@ def render() -> str:
             f"- 不通过的例子 Failing: {r.bad}",
             f"- 通过的例子 Passing: {r.good}",
             f"- 实现 Implemented in: {_where(r.id)}",
+            *([f"- 说明 Notes: {r.notes}"] if r.notes else []),
             "",
         ]
     return "\n".join(parts).rstrip() + "\n"
