@@ -204,8 +204,8 @@ def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
     return int(corner.group(2)), _col_index(corner.group(1))
 
 
-def _too_large(rows: int, cols: int) -> bool:
-    return rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_CELLS
+def _too_large(rows: int, cols: int, max_rows: int = MAX_ROWS) -> bool:
+    return rows > max_rows or cols > MAX_COLS or rows * cols > MAX_CELLS
 
 
 def _oversized(path: Path, name: str, rows: int, cols: int) -> UnreadableWorkbook:
@@ -215,18 +215,18 @@ def _oversized(path: Path, name: str, rows: int, cols: int) -> UnreadableWorkboo
                        "保存后再提交。")
 
 
-def _check_extent(path: Path, name: str, sheet: _SheetXml) -> None:
+def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_ROWS) -> None:
     """Refuse a sheet whose cells span more than MAX_CELLS before python-calamine allocates them (it stores the used
     range densely: one stray value at row 199,999, column 999 means 200 million cells). <dimension> is trusted only when
     it is small and the last row/cell agree with it; otherwise the cells are walked (formatted empty cells, often left
     far away by clerks, do not count: python-calamine does not store them either)."""
     declared = _declared_extent(sheet)
-    if declared is not None and not _too_large(*declared):
+    if declared is not None and not _too_large(*declared, max_rows):
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
     rows, cols = _walk(sheet)
-    if _too_large(rows, cols):
+    if _too_large(rows, cols, max_rows):
         raise _oversized(path, name, rows, cols)
 
 
@@ -263,13 +263,14 @@ DTD_REFUSED = ("文件中含有 XML 文档类型定义（DTD）。Excel、WPS �
                "已拒绝读取。请在 Excel 或 WPS 中打开后另存为新的 .xlsx 文件再提交。")
 
 
-def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str, loaded: bool = True) -> list[ActiveContent]:
+def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str, loaded: bool = True,
+                max_rows: int = MAX_ROWS) -> list[ActiveContent]:
     """Check one sheet's XML: its size when python-calamine is to load it (``loaded``); every formula cell and every
     hyperlink leaving the workbook on it (``xlsx_scan``, an XML parser)."""
     try:
         xml = zf.read(member)
         if loaded:
-            _check_extent(path, name, _SheetXml(xml))
+            _check_extent(path, name, _SheetXml(xml), max_rows)
         hyperlinks = xlsx_scan.external_hyperlinks(zf.read, member)
         formulas, links = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
     except UnreadableWorkbook:
@@ -299,14 +300,16 @@ class _Inline:
         pass
 
 
-def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
+def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = False, max_rows: int = MAX_ROWS) -> Grid:
     """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only).
 
     The content decides, not the extension: a real .xlsx renamed to .xls is read as the .xlsx it is. Each sheet's XML is
     checked (size, formula cells) before python-calamine loads it; python-calamine works without the GIL, so it loads
     sheets on a worker thread while this one checks the next sheet and converts the loaded ones to Python lists.
     ``pipelined=False`` loads in this thread: where every core already reads its own files (the roll-up's process
-    pool), the extra thread only costs CPU."""
+    pool), the extra thread only costs CPU. ``every_sheet``: load every sheet under its own name (the household line's
+    lists, SPEC §8.1, whose header may be on any sheet); ``max_rows``: the rows a sheet may have (a county's list is
+    far longer than a school's sheet)."""
     import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
     data = _sniff(path)
@@ -333,7 +336,7 @@ def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
             wanted = []  # (sheet name, canonical name) in workbook order
             for meta in wb.sheets_metadata:
                 grid.sheet_names.append(meta.name)
-                canonical = canonical_sheet_name(meta.name)
+                canonical = meta.name if every_sheet else canonical_sheet_name(meta.name)
                 if canonical is None:
                     continue
                 if str(meta.visible) != "SheetVisibleEnum.Visible":
@@ -351,7 +354,7 @@ def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
                         active[name] = _scan_sheet(path, zf, name, member, loaded=False)
                 for name, _ in order:
                     if members[name] in infos:
-                        active[name] = _scan_sheet(path, zf, name, members[name])
+                        active[name] = _scan_sheet(path, zf, name, members[name], max_rows=max_rows)
                     try:
                         loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
                     except RuntimeError:  # no thread can be started here (WebAssembly): load in this one
@@ -360,7 +363,7 @@ def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
                 for name, future in loading:
                     sheet = future.result()
                     height, width = sheet.total_height + 1, sheet.total_width + 1  # to_python spans A1 to the end
-                    if _too_large(height, width):  # the XML check missed it (a sheet not located, odd cell refs)
+                    if _too_large(height, width, max_rows):  # the XML check missed it (a sheet not located, odd cell refs)
                         raise _oversized(path, name, height, width)
                     rows[name] = sheet.to_python(skip_empty_area=False)
             finally:
@@ -474,7 +477,8 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
     their column)."""
     placed = set()
     rows = grid.sheets[sheet.name]
-    header = find_header(rows, _HEADER_KEYS[sheet.name])
+    keys = _HEADER_KEYS.get(sheet.name) or header_keys(sheet)
+    header = find_header(rows, keys)
     if header is None:
         book.missing_columns[sheet.name] = sheet.column_names
         book.header_rows[sheet.name] = 0
@@ -594,6 +598,41 @@ def _accounted_for(item: ActiveContent, placed: dict[str, set[tuple[int, int]]])
         return True
     return (normalize.clean_header(item.sheet or "") == _SUMMARY_KEY and item.row is not None and item.col is not None
             and layout.is_template_formula(item.row, item.col, item.text))
+
+
+# ---------------------------------------------------------------------------------------------- the household lists
+LIST_MAX_ROWS = 1_048_576   # Excel's own limit: a county's 户籍名单 or 学籍 export is one long sheet
+
+
+def parse_list(grid: Grid, sheet: model.Sheet) -> tuple[SchoolBook, str | None]:
+    """A list of the household line (SPEC §8.1: ``model.HOUSEHOLD_SHEETS``) from a Grid loaded with ``every_sheet``:
+    the header is looked for on each sheet in workbook order, and the first sheet holding it is parsed exactly as a
+    school sheet is (aliases, §2.9 normalisation, typing, formula cells, Excel rows). Returns the book — its
+    ``sheets[sheet.name]`` frame, ``missing_columns`` (→ S002), ``header_rows`` — and the workbook's name of the sheet
+    read (None when no sheet has the header)."""
+    book = SchoolBook(path=grid.path, properties=dict(grid.properties))
+    keys = header_keys(sheet)
+    for name in grid.sheet_names:
+        rows = grid.sheets.get(name)
+        if rows and find_header(rows, keys) is not None:
+            one = Grid(sheets={sheet.name: rows}, formulas={sheet.name: grid.formulas.get(name, set())}, path=grid.path)
+            _parse_sheet(book, one, sheet, {})
+            return book, name
+    book.missing_columns[sheet.name] = sheet.column_names
+    book.header_rows[sheet.name] = 0
+    book.sheets[sheet.name] = _frame(sheet, [], {})
+    return book, None
+
+
+def read_list(path: str | Path, sheet: model.Sheet) -> tuple[SchoolBook, str | None]:
+    """Read one household-line list file (``parse_list``). Raises ``UnreadableWorkbook`` (Chinese message, → S005)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return parse_list(load_grid(path, every_sheet=True, max_rows=LIST_MAX_ROWS), sheet)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def read_workbook(path: str | Path, pipelined: bool = True) -> SchoolBook:

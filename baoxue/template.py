@@ -113,15 +113,17 @@ def sheet_note(sheet: model.Sheet) -> str:
 
 
 # ============================================================================================== 代码表
-def ensure_codes_sheet(wb):
-    """The hidden 代码表 (one column per code list) and one defined name per list. Idempotent: an existing sheet is
-    rewritten and missing names are added, so `update` can repair a workbook whose clerk deleted it."""
+def ensure_codes_sheet(wb, lists: tuple[str, ...] = model.WORKBOOK_CODE_LISTS):
+    """The hidden 代码表 (one column per code list of ``lists``: by default the school workbook's, SPEC §2.8) and one
+    defined name per list. Idempotent: an existing sheet is rewritten and missing names are added, so `update` can
+    repair a workbook whose clerk deleted it."""
     if model.CODES_SHEET in wb.sheetnames:
         ws = wb[model.CODES_SHEET]
         ws.delete_rows(1, ws.max_row)
     else:
         ws = wb.create_sheet(model.CODES_SHEET)
-    for j, (list_name, values) in enumerate(model.CODE_LISTS.items(), start=1):
+    for j, list_name in enumerate(lists, start=1):
+        values = model.CODE_LISTS[list_name]
         head = ws.cell(1, j, list_name)
         head.font = HEADER_FONT
         head.fill = HEADER_FILL
@@ -309,8 +311,9 @@ def ensure_summary_sheet(wb, policy=None):
     formulas = summary_formulas(policy)
     ws.cell(NOTE_ROW, 2, "=" + formulas[(NOTE_ROW, 2)]).number_format = DATE_FORMAT
     ws.cell(NOTE_ROW, 3, "=" + formulas[(NOTE_ROW, 3)]).number_format = DATE_FORMAT
-    ws.cell(NOTE_ROW, 4, "计数为行数；辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%）。公式只认日期格式的单元格和下拉列表中的值；"
-                         "以文字录入的日期等请以 baoxue update 写入的“程序计算值”为准。").font = NOTE_FONT
+    ws.cell(NOTE_ROW, 4, "计数为行数；月末在册辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%），含疑似辍学，"
+                         "是月末监测指标；与年度目标比较的学年辍学率（学年辍学人数 ÷ 学年初在校生数）由县级汇总按学年计算。"
+                         "公式只认日期格式的单元格和下拉列表中的值；以文字录入的日期等请以 baoxue update 写入的“程序计算值”为准。").font = NOTE_FONT
     for j, text in enumerate(SUMMARY_HEADER, start=1):
         _header_cell(ws, HEADER_ROW, j, text)
     row_of = summary_rows()
