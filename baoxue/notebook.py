@@ -53,6 +53,7 @@ TREND_COUNTS = ("open_cases", "new_suspected", "new_dropout", "returned", "close
 TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率 (SPEC §5.1)
 SCHOOL_FIGURE_LABELS = {"township": "所属乡镇", "code": "学校标识码", "name": "学校名称", "城乡类别": "城乡类别",
                         "counted": "计入汇总"}
+LEDGER_TREND = ("to_verify", "enrolment_rate")   # from the household ledgers in the store (`baoxue match`, SPEC §8)
 
 TABLE_CSS = """<style>
 .bx-table {max-height: 420px; overflow: auto; font-size: 13px;}
@@ -264,15 +265,18 @@ def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes |
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
     labels = indicator_labels()
+    from .household.result import INDICATOR_LABELS as LEDGER_LABELS
+    labels.update({k: LEDGER_LABELS[k] + ("(%)" if k == "enrolment_rate" else "") for k in LEDGER_TREND})
     font = _cjk_font()
     rc = {"font.family": "sans-serif", "font.sans-serif": [font] if font else ["DejaVu Sans"],
           "axes.unicode_minus": False}
     import matplotlib
     with matplotlib.rc_context(rc):
         data = trend.sort_values("month")
-        fig = Figure(figsize=(10, 3.6), dpi=100)
-        ax1, ax2 = fig.subplots(1, 2)
-        for key in TREND_COUNTS:
+        enrolment = "enrolment_rate" in data.columns and data["enrolment_rate"].notna().any()
+        fig = Figure(figsize=(14 if enrolment else 10, 3.6), dpi=100)
+        ax1, ax2, *ax3 = fig.subplots(1, 3 if enrolment else 2)
+        for key in TREND_COUNTS + LEDGER_TREND[:1]:
             if key in data.columns:
                 ax1.plot(data["month"], pd.to_numeric(data[key], errors="coerce"), marker="o", label=labels.get(key, key))
         ax1.set_title(f"{title}（人数）")
@@ -283,13 +287,37 @@ def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes |
                 ax2.plot(data["month"], pd.to_numeric(data[key], errors="coerce"), marker="o", label=labels.get(key, key))
         ax2.set_title(f"{title}（学年辍学率，%）")
         ax2.legend(fontsize=8)
-        for ax in (ax1, ax2):
+        if ax3:
+            ax3[0].plot(data["month"], pd.to_numeric(data["enrolment_rate"], errors="coerce"), marker="o",
+                        color="#2e7d32", label=labels["enrolment_rate"])
+            ax3[0].set_title(f"{title}（适龄儿童入学率）")
+            ax3[0].legend(fontsize=8)
+        for ax in (ax1, ax2, *ax3):
             ax.tick_params(axis="x", labelrotation=30, labelsize=8)
             ax.grid(alpha=0.3)
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def with_ledger_trend(trend: pd.DataFrame | None, store, township: str = ALL) -> pd.DataFrame | None:
+    """The roll-up's trend with ``LEDGER_TREND`` (待核查, 入学率) of the months whose household ledger the store holds
+    (the county, or one township); unchanged when the store has no ledgers."""
+    level = "county" if township == ALL else "townships"
+    try:
+        ledger = store.ledger_table(level) if store.ledger_months() else pd.DataFrame()
+    except Exception:   # an unreadable ledger must not hide the roll-up's trend
+        ledger = pd.DataFrame()
+    if ledger.empty or "month" not in ledger.columns:
+        return trend
+    if township != ALL:
+        ledger = ledger[ledger["name"] == township] if "name" in ledger.columns else ledger.iloc[0:0]
+    keep = ["month", *[k for k in LEDGER_TREND if k in ledger.columns]]
+    ledger = ledger[keep].drop_duplicates("month", keep="last")
+    if trend is None or trend.empty or "month" not in trend.columns:
+        return ledger
+    return trend.merge(ledger, on="month", how="outer").sort_values("month")
 
 
 def _path_text(value: str) -> str:
@@ -585,6 +613,8 @@ class RollupApp(_Inputs):
             self.trend_image.value = b""
             return
         scope = "全县" if town == ALL else town
+        if store_dir is not None and store_dir.exists():
+            trend = with_ledger_trend(trend, Store(store_dir), town)
         png = trend_png(trend, title=f"{scope}月度趋势")
         if png is None:
             self.trend_note.value = _status("note", f"历史库中还没有{scope}可用于趋势图的月份。")

@@ -236,7 +236,8 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
                cache: bool = True) -> RollupResult:
     """Roll up month ``month`` (YYYY-MM) over every workbook under ``inbox``.
 
-    ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none).
+    ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none; a ``Store`` object
+    whose lock the caller may already hold, as `baoxue match` does).
     ``progress(done, total, label)`` is called as files are processed. ``workers``: processes (default: all cores).
     ``dask``: True for a local Dask cluster, or a scheduler address. ``cache``: reuse the store's per-file results for
     files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified.
@@ -253,9 +254,14 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         policy = load_policy(policy)
     if store_dir is False:
         return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache)
-    store = Store(Path(store_dir) if store_dir else default_store_dir(inbox))
+    store = store_dir if isinstance(store_dir, Store) else default_store(inbox, store_dir)
     with store.lock():
         return _rollup(inbox, month, register, store, policy, progress, workers, dask, cache)
+
+
+def default_store(inbox: str | Path, store_dir: str | Path | None = None) -> Store:
+    """The history store of an inbox: ``store_dir``, or ``baoxue-store/`` beside the inbox (SPEC §6)."""
+    return Store(Path(store_dir) if store_dir else default_store_dir(inbox))
 
 
 def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Policy, progress: Progress | None,
