@@ -28,9 +28,9 @@ import pandas as pd
 from . import layout, model, normalize, xlsx_scan
 from .book import Invalid, SchoolBook, UnreadableWorkbook
 from .grid import ActiveContent, Grid
+from .paths import MAX_FILE_BYTES, EntryError, read_regular, shown, shown_name  # noqa: F401 (MAX_FILE_BYTES: the limit)
 
 HEADER_SCAN_ROWS = 10
-MAX_FILE_BYTES = 60 * 1024 * 1024          # a school's monthly workbook is well under 1 MB
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # declared uncompressed size of all zip members
 MAX_SHEET_XML_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200                             # declared compression ratio of a large member (zip bomb)
@@ -43,38 +43,18 @@ SAVE_AS_XLSX = "请在 Excel 或 WPS 中打开后“另存为” Excel 工作簿
 
 # ============================================================================================== file → Grid
 def _fail(path: Path, why: str) -> UnreadableWorkbook:
-    return UnreadableWorkbook(f"文件“{path.name}”无法作为工作簿读取：{why}", str(path))
-
-
-def _os_error(path: Path, e: OSError) -> UnreadableWorkbook:
-    """An OSError on opening or reading the file, in words a clerk can act on."""
-    if isinstance(e, FileNotFoundError):
-        return UnreadableWorkbook(f"找不到文件“{path}”。请检查路径。", str(path))
-    if isinstance(e, IsADirectoryError):
-        return _fail(path, "这是一个文件夹，不是工作簿。")
-    if isinstance(e, PermissionError):
-        return _fail(path, "没有读取该文件的权限，或文件正被其他程序（如 Excel、WPS）占用。请关闭打开该文件的程序后重试；"
-                           "仍不行时，请把文件复制到本机其他文件夹（如桌面）后再读取。")
-    return _fail(path, f"读取文件时出错（{e.strerror or e}）。文件可能仍在下载或同步中，或位于已断开的网络盘、U 盘上。"
-                       "请把文件复制到本机后再试。")
+    return UnreadableWorkbook(f"文件“{shown_name(path.name)}”无法作为工作簿读取：{why}", shown(path))
 
 
 def _sniff(path: Path) -> bytes:
-    """Reject what is plainly not an .xlsx before opening it as a zip; the file's bytes otherwise (read once)."""
+    """Reject what is plainly not an .xlsx before opening it as a zip; the file's bytes otherwise (read once, and only
+    from a regular file within the size limit: ``paths.read_regular``)."""
     try:
-        if path.is_dir():
-            raise _fail(path, "这是一个文件夹，不是工作簿。")
-        size = path.stat().st_size
-        if size <= MAX_FILE_BYTES:   # a huge file is refused without reading it
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)   # +1: a file that grew since the stat is refused too
-            size = len(data)
-    except OSError as e:
-        raise _os_error(path, e) from None
-    if size == 0:
+        data = read_regular(path, MAX_FILE_BYTES)
+    except EntryError as e:
+        raise UnreadableWorkbook(e.message, shown(path)) from None
+    if not data:
         raise _fail(path, "文件是空的（0 字节），可能保存或传输中断。请重新保存后再发送。")
-    if size > MAX_FILE_BYTES:
-        raise _fail(path, f"文件过大（{size / 1048576:.0f} MB），不像是一所学校的月报工作簿。请只保留标准模板中的工作表。")
     head = data[:2048]
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         ext = path.suffix.lower()

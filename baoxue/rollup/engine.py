@@ -183,6 +183,19 @@ def process_files(paths: list[str], inbox: str, month: str, policy: Policy, prog
 
 
 # ============================================================================================== the roll-up
+def _read_entries(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
+                  workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
+    """Every inbox entry's result, in inbox order. Each entry is checked before anything opens or hashes it
+    (``paths.entry_problem``): a dangling or looping link, a link leading outside the inbox, a FIFO or device, a file
+    over the size limit becomes one S005 finding for that entry, and the other entries are read as usual."""
+    from ..paths import entry_problem
+    from .worker import unreadable
+    problems = {p: problem for p in paths if (problem := entry_problem(p, inbox)) is not None}
+    readable = [p for p in paths if p not in problems]
+    results = iter(_process_with_cache(readable, inbox, month, policy, progress, workers, dask, store, use_cache))
+    return [unreadable(p, str(inbox), problems[p]) if p in problems else next(results) for p in paths]
+
+
 def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
                         workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
     """``process_files`` for the files the store's result cache does not already hold (all of them without a store)."""
@@ -191,8 +204,8 @@ def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Polic
     from .cache import ResultCache
     from .inbox import relative_name
     cache = ResultCache(store, month, policy)
-    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]
-    todo = [p for p, k in zip(paths, keys) if k not in cache.entries]
+    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]   # None: the file could not be read for a key
+    todo = [p for p, k in zip(paths, keys) if k is None or k not in cache.entries]
     hits = len(paths) - len(todo)
 
     def shifted(done: int, total: int, label: str) -> None:
@@ -202,11 +215,11 @@ def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Polic
     fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask))
     results = []
     for p, k in zip(paths, keys):
-        r = cache.entries.get(k) or next(fresh)
+        r = (cache.entries.get(k) if k is not None else None) or next(fresh)
         r.path = p
         results.append(r)
     try:
-        cache.save(dict(zip(keys, results)))
+        cache.save({k: r for k, r in zip(keys, results) if k is not None})
     except (OSError, StoreError):
         pass  # a cache that cannot be written only costs time next run
     return results
@@ -271,8 +284,8 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
-    paths = [str(p) for p in discover(inbox, exclude=exclude)]
-    results = _process_with_cache(paths, inbox, month, policy, progress, workers, dask, store, cache)
+    results = _read_entries([str(p) for p in discover(inbox, exclude=exclude)], inbox, month, policy, progress, workers,
+                            dask, store, cache)
 
     # ---- who sent what
     reg = {s.code: s for s in schools_in_register}

@@ -408,7 +408,11 @@ def build_report(result: RollupResult, target, store: Store | None = None, maske
 
 def write_report(result: RollupResult, out_path: str | Path, store: Store | str | Path | None = None,
                  masked: bool = True) -> Path:
-    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path."""
+    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path. Raises
+    ``paths.OutputPathError`` for a path inside the inbox or the store, or equal to the register: the report never
+    replaces an input."""
+    from ..paths import guard_output
+    guard_output(out_path, inside=[result.inbox, result.store_dir], equal=[result.register])
     if store is None and result.store_dir:
         store = Store(result.store_dir)
     elif store is not None and not isinstance(store, Store):
