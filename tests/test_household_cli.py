@@ -107,3 +107,9 @@ def test_several_household_files_aliases_and_messy_headers(county, tmp_path):
     assert hekou <= set(led.index)
     h003 = [f for f in result.findings if f.rule == "H003" and f.value == kid]
     assert h003 and h003[0].file == str(third) and h003[0].row == 4 and h003[0].sheet == model.HOUSEHOLD_LIST.name
+
+
+def test_output_folder_inside_the_inbox_exits_2_before_reading(county):
+    p = _run(_args(county, out=str(county.inbox / "输出")))
+    assert p.returncode == 2 and "之内" in p.stderr and "Traceback" not in p.stderr
+    assert not (county.inbox / "输出").exists()

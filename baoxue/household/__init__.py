@@ -16,7 +16,8 @@ history store (default ``baoxue-store/`` beside the inbox, as for ``rollup``). U
 books are taken through ``run_rollup`` (inbox walk, stamps, the per-file result cache; the roll-up's month is saved
 again as ``rollup`` would), and the month's ledger is saved beside it (``Store.save_ledger``; read back with
 ``Store.ledger_months()`` / ``Store.ledger_table("county" | "townships" | "villages" | "ledger" | "findings")``).
-``write_outputs`` raises ``outputs.OutputRefused`` for an output folder inside the inbox or the returns folder.
+``write_outputs`` raises ``paths.OutputPathError`` (before writing anything) for an output inside the inbox, the returns
+folder or the store, or equal to an input file.
 
 ``MatchResult``:
 - ``.month``; ``.county`` (dict of the §8.2 keys); ``.townships`` (list of ``{"name", …keys}``);
