@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import model
+from .grid import ActiveContent
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Frames(MutableMapping):
 
     def set_columns(self, sheet: str, columns: dict[str, list]) -> None:
         """The sheet's typed values, column name -> list (the model's columns; ``"_row"``: Excel row numbers)."""
-        names = model.SHEETS[sheet].column_names
+        names = model.TABLES[sheet].column_names
         n = len(columns.get("_row", ()))
         full = {c: columns.get(c) or [None] * n for c in names}
         full["_row"] = list(columns.get("_row", ()))
@@ -102,7 +103,7 @@ class Frames(MutableMapping):
         df = self._frames.get(sheet)
         if df is None:
             n, columns = self._lists.pop(sheet)   # KeyError: no such sheet
-            df = self._frames[sheet] = frame_from_columns(model.SHEETS[sheet].column_names, columns, n)
+            df = self._frames[sheet] = frame_from_columns(model.TABLES[sheet].column_names, columns, n)
         return df
 
     def __setitem__(self, sheet: str, df: pd.DataFrame) -> None:
@@ -145,6 +146,9 @@ class SchoolBook:
     # sheet -> the columns holding an ``Invalid`` value, as the reader left them (a sheet not listed: not known, so the
     # type stage looks at every column). Frames changed after reading must not add Invalid values to other columns.
     untypable: dict[str, frozenset[str]] = field(default_factory=dict)
+    # what in the file can compute, fetch or run, beyond the template's own 月报汇总 formulas and the formula cells
+    # already typed as ``Invalid`` in the frames: F013 (formulas), S006/S007 (links, names, macros); part of the stamp
+    active: list[ActiveContent] = field(default_factory=list)
 
     def __post_init__(self):
         if not isinstance(self.sheets, Frames):

@@ -5,7 +5,8 @@ The hash is taken over the *typed* values the reader produces (SchoolBook), not 
 Excel, WPS or LibreOffice keeps the stamp valid (same data, different XML), while any edit of a clerk value breaks it.
 
 - ``data_hash(book)``: the SHA-256 (hex) of the cover and the six data sheets, canonical columns in model order,
-  row positions and empty rows ignored.
+  row positions and empty rows ignored; a formula in a data cell is hashed as such (``Invalid``), and so is every
+  formula anywhere else, link, name or macro the reader found (``book.active``), so adding one after stamping breaks it.
 - ``make_stamp(book, policy)`` → ``Stamp``; ``write_stamp(wb, stamp)`` puts it into an openpyxl workbook.
 - ``read_stamp(book)`` → ``Stamp | None`` (raises ``MalformedStamp``); ``verify(book)`` → ``StampCheck(ok, reason_zh, stamp)``
   (the roll-up calls it for R003).
@@ -125,6 +126,10 @@ def data_hash(book: SchoolBook) -> str:
                                  ensure_ascii=False) for values in zip(*(extra[c].tolist() for c in names)))
         h.update(f"\n#+{name}:{json.dumps(names, ensure_ascii=False)}\n".encode())
         h.update("\n".join(r for r in rows if r != "[]").encode())
+    if book.active:   # formula cells outside the data cells, links, names, macros (none, as stamped: hash unchanged)
+        items = sorted(json.dumps([a.kind, a.sheet, a.row, a.col, a.text], ensure_ascii=False) for a in book.active)
+        h.update(f"\n#!active:{len(items)}\n".encode())
+        h.update("\n".join(items).encode())
     return h.hexdigest()
 
 

@@ -339,11 +339,23 @@ def test_shared_formulas_with_cached_values_are_formulas_in_their_own_cells(tmp_
      b'</x:sheetData>', {(7, 4)}),
     (b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>', set()),
     (b'<sheetData/>', set()),
+    # what an XML parser sees, not what the bytes look like: a comment before the formula, a formula in a comment or
+    # CDATA (text, not a formula), a prefix bound to the main namespace, a row whose r comes by character reference
+    (b'<sheetData><row r="4"><c r="B4" t="str"><!-- <c r="ZZ9"> --><f>HYPERLINK("http://evil.example/")</f><v>x</v>'
+     b'</c></row></sheetData>', {(4, 2)}),
+    (b'<sheetData><row r="4"><c r="B4" t="inlineStr"><is><t><![CDATA[<f>1+1</f>]]></t></is><!-- <f>2</f> --></c>'
+     b'</row></sheetData>', set()),
+    (b'<sheetData><row r="4"><c r="C4" t="str"><y:f xmlns:y="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+     b'main">WEBSERVICE("http://e/")</y:f></c></row></sheetData>', {(4, 3)}),
+    (b'<sheetData><row r="&#57;"><c><f>1</f></c></row></sheetData>', {(9, 1)}),
 ])
 def test_formula_cells_of_sheet_xml(xml, expected):
-    from baoxue.reader import _formula_cells
-    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:B2"/>'
-    assert _formula_cells(head + xml + b"</worksheet>") == expected
+    from baoxue.xlsx_scan import sheet_formulas
+    main = b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    head = (b'<worksheet xmlns=' + main + b' xmlns:x=' + main + b' xmlns:xm="http://schemas.microsoft.com/office/excel/'
+            b'2006/main" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+            b'<dimension ref="A1:B2"/>')
+    assert set(sheet_formulas(head + xml + b"</worksheet>", "xl/worksheets/sheet1.xml")[0]) == expected
 
 
 def _cover_formula(path: Path, label: str, formula: str, cached: str | None) -> Path:
@@ -382,12 +394,16 @@ def test_a_directory_passed_as_a_file(tmp_path):
 
 
 def test_a_file_without_read_permission(tmp_path, monkeypatch):
-    from baoxue import reader
+    from baoxue import paths
     path = make_book(tmp_path / "locked.xlsx", [{"姓名": "张三"}])
-    if os.geteuid() == 0:  # root reads a chmod 000 file anyway: simulate the refusal
-        def denied(*args, **kwargs):
-            raise PermissionError(13, "Permission denied", str(path))
-        monkeypatch.setattr(reader, "open", denied, raising=False)
+    if os.geteuid() == 0:  # root reads a chmod 000 file anyway: simulate the refusal (the reader opens via baoxue.paths)
+        real_open = os.open
+
+        def denied(name, *args, **kwargs):
+            if Path(name) == path:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(name, *args, **kwargs)
+        monkeypatch.setattr(paths.os, "open", denied)
     else:
         path.chmod(0)
     try:
@@ -398,12 +414,15 @@ def test_a_file_without_read_permission(tmp_path, monkeypatch):
 
 
 def test_any_other_os_error_is_unreadable_with_advice(tmp_path, monkeypatch):
-    from baoxue import reader
+    from baoxue import paths
     path = make_book(tmp_path / "net.xlsx", [{"姓名": "张三"}])
+    real_open = os.open
 
-    def broken(*args, **kwargs):
-        raise OSError(5, "Input/output error")
-    monkeypatch.setattr(reader, "open", broken, raising=False)
+    def broken(name, *args, **kwargs):
+        if Path(name) == path:
+            raise OSError(5, "Input/output error")
+        return real_open(name, *args, **kwargs)
+    monkeypatch.setattr(paths.os, "open", broken)
     message = _unreadable(path)
     assert "Input/output error" in message and "复制到本机" in message
 

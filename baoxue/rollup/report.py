@@ -38,14 +38,23 @@ HEADER_ALIGN = {"align": "center", "valign": "vcenter", "text_wrap": True}
 DATE_FORMAT = "yyyy-mm-dd"
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 ZERO_REPORT_SCHOOLS = "zero_report_schools"  # baoxue.indicators.aggregate's count of 零报告 schools
-RATES = ("dropout_rate_primary", "dropout_rate_junior")
 _ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # not allowed in XML (as openpyxl's)
 _EMU_PER_CM, _EMU_PER_PIXEL = 360000, 9525
 
 
 def _indicators() -> tuple[list[str], dict[str, str]]:
-    from ..indicators import INDICATORS
-    return [k for k, _ in INDICATORS if k != "zero_report"], dict(INDICATORS)
+    """The figures of the area tables (SPEC §5 with the school-year figures of §5.1 after the month-end rates) and
+    their column headers (rates marked "(%)")."""
+    from ..indicators import ALL_RATES, FIGURES
+    return ([k for k, _ in FIGURES if k != "zero_report"],
+            {k: label + ("(%)" if k in ALL_RATES else "") for k, label in FIGURES})
+
+
+def _rates_note(result: RollupResult) -> str:
+    from .school_year import rates_note
+    return " " + rates_note(result.month, result.county)
+
+
 FIRST_DATA_ROW = 4
 
 
@@ -244,10 +253,9 @@ def _area_row(area: dict, name: str) -> list:
 
 def _townships(wb, result: RollupResult, masked: bool) -> None:
     AREA_KEYS, AREA_LABELS = _indicators()
-    header = ["乡镇", "应报学校数", "有效报送数", "零报告学校数", *[AREA_LABELS[k] + ("(%)" if k in RATES else "")
-                                                       for k in AREA_KEYS]]
+    header = ["乡镇", "应报学校数", "有效报送数", "零报告学校数", *[AREA_LABELS[k] for k in AREA_KEYS]]
     s = _Sheet(wb, "乡镇汇总", f"{result.month} 控辍保学月报 乡镇汇总",
-               _note(result, masked, " 乡镇、全县数据为各校计数之和，辍学率由合计重新计算（不取平均）。"),
+               _note(result, masked, " 乡镇、全县数据为各校计数之和，辍学率由合计重新计算（不取平均）。" + _rates_note(result)),
                header, [12] + [9] * (len(header) - 1))
     for t in result.townships:
         s.add(_area_row(t, t["name"]))
@@ -258,9 +266,10 @@ def _townships(wb, result: RollupResult, masked: bool) -> None:
 def _schools(wb, result: RollupResult, masked: bool) -> None:
     AREA_KEYS, AREA_LABELS = _indicators()
     header = ["所属乡镇", "学校标识码", "学校名称", "城乡类别", "计入汇总", "零报告",
-              *[AREA_LABELS[k] + ("(%)" if k in RATES else "") for k in AREA_KEYS]]
+              *[AREA_LABELS[k] for k in AREA_KEYS]]
     s = _Sheet(wb, "学校明细", f"{result.month} 控辍保学月报 学校明细",
-               _note(result, masked, " 未报送或戳记无效的学校指标为空。"), header, [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS))
+               _note(result, masked, " 未报送或戳记无效的学校指标为空。" + _rates_note(result)), header,
+               [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS))
     for sc in result.schools:
         s.add([sc["township"], sc["code"], sc["name"], sc.get("城乡类别"), _yn(sc.get("counted")), sc.get("zero_report"),
                *[sc.get(k) for k in AREA_KEYS]])
@@ -328,7 +337,10 @@ def _findings(wb, result: RollupResult, masked: bool) -> None:
 
 
 TREND_KEYS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed", "dropout_rate_primary",
-              "dropout_rate_junior", "escalation_overdue", "home_taught", "home_meeting_min")
+              "dropout_rate_junior", "year_dropout_rate_primary", "year_dropout_rate_junior",
+              "cumulative_dropout_primary", "cumulative_dropout_junior", "escalation_overdue", "home_taught",
+              "home_meeting_min")
+TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率
 
 
 def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
@@ -347,8 +359,10 @@ def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
 def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
     df = trend_frame(result, store)
     _, AREA_LABELS = _indicators()
-    header = ["月份", *[AREA_LABELS[k] + ("(%)" if k in RATES else "") for k in TREND_KEYS]]
-    s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势", _note(result, masked, f" 历史数据来自历史库（共 {len(df)} 个月）。"),
+    header = ["月份", *[AREA_LABELS[k] for k in TREND_KEYS]]
+    s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势",
+               _note(result, masked, f" 历史数据来自历史库（共 {len(df)} 个月）。学年辍学率每年9月重新起算，"
+                                     "各月为该月汇总时按本学年计入月份计算的值。" + _rates_note(result)),
                header, [10] + [10] * len(TREND_KEYS))
     for rec in df.to_dict("records"):
         s.add([rec["month"], *[rec.get(k) for k in TREND_KEYS]])
@@ -360,8 +374,8 @@ def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
     s.chart("column", "在册未销号与本月变化", "人数", "月份",
             [col[k] for k in ("open_cases", "new_suspected", "new_dropout", "returned", "closed")], first, last,
             at_row=last + 3)
-    s.chart("line", "辍学率（%）", "%", "月份", [col[k] for k in ("dropout_rate_primary", "dropout_rate_junior")],
-            first, last, at_row=last + 3 + chart_rows)
+    s.chart("line", "学年辍学率（%）", "%", "月份", [col[k] for k in TREND_RATES], first, last,
+            at_row=last + 3 + chart_rows)
     s.print_area(max(len(header), 10), last + 3 + 2 * chart_rows)
 
 
@@ -384,7 +398,11 @@ def build_report(result: RollupResult, target, store: Store | None = None, maske
 
 def write_report(result: RollupResult, out_path: str | Path, store: Store | str | Path | None = None,
                  masked: bool = True) -> Path:
-    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path."""
+    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path. Raises
+    ``paths.OutputPathError`` for a path inside the inbox or the store, or equal to the register: the report never
+    replaces an input."""
+    from ..paths import guard_output
+    guard_output(out_path, inside=[result.inbox, result.store_dir], equal=[result.register])
     if store is None and result.store_dir:
         store = Store(result.store_dir)
     elif store is not None and not isinstance(store, Store):

@@ -363,3 +363,10 @@ def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> 
         if r.role == UNREADABLE:
             r.findings = [Finding("S005", "error", None, None, None, None, r.error, school=None, file=r.file)]
     return results
+
+
+def unreadable(path: str, inbox: str, message: str) -> FileResult:
+    """The result of an entry that is not read at all (``paths.entry_problem``): one S005 finding for it."""
+    name = relative_name(path, inbox)
+    return FileResult(path=str(path), file=name, role=UNREADABLE, error=message,
+                      findings=[Finding("S005", "error", None, None, None, None, message, school=None, file=name)])
