@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-import numpy as np
 import pandas as pd
 
 from . import layout, model, normalize, xlsx_scan, zipcheck
@@ -543,7 +542,7 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
     if header is None:
         book.missing_columns[sheet.name] = sheet.column_names
         book.header_rows[sheet.name] = 0
-        book.sheets[sheet.name] = _frame(sheet, [], {})
+        book.sheets.set_columns(sheet.name, {})
         return placed
     hi, found, extras = header
     book.header_rows[sheet.name] = hi + 1
@@ -575,30 +574,14 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
                 untypable.add(name)
                 placed.add((r, c))
         # a formula in an otherwise empty row is found by the row scan only when it has a cached value
-    book.sheets[sheet.name] = _frame(sheet, excel_rows, columns)
+    columns["_row"] = excel_rows
+    book.sheets.set_columns(sheet.name, columns)
     book.untypable[sheet.name] = frozenset(untypable)
     if extras:
         book.extras[sheet.name] = pd.DataFrame(
             {name: list(raw_column(j)) for j, name in extras.items()}
             | {"_row": excel_rows})
     return placed
-
-
-def _frame(sheet: model.Sheet, excel_rows: list[int], columns: dict[str, list]) -> pd.DataFrame:
-    names = sheet.column_names
-    n = len(excel_rows)
-    # one 2-D object block: far cheaper than a Series per column. Stored column by column (pandas keeps a block as
-    # columns × rows, so the transposed view goes in without a copy) and filled with fromiter, which, unlike a slice
-    # assignment of a list, does not probe every value (dates, Invalid) for being an array or a sequence.
-    block = np.empty((len(names), n), dtype=object)
-    for j, c in enumerate(names):
-        values = columns.get(c)
-        if values is not None:
-            block[j] = np.fromiter(values, dtype=object, count=n)
-    # plain object labels: pandas' default string Index costs more on every column insert and lookup
-    df = pd.DataFrame(block.T, columns=pd.Index(names, dtype=object), dtype=object, copy=False)
-    df["_row"] = np.asarray(excel_rows, dtype="int64")
-    return df
 
 
 def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -638,7 +621,7 @@ def parse_grid(grid: Grid) -> SchoolBook:
             placed[sheet.name] = _parse_sheet(book, grid, sheet, memo)
         else:
             book.missing_sheets.append(sheet.name)
-            book.sheets[sheet.name] = _frame(sheet, [], {})
+            book.sheets.set_columns(sheet.name, {})
     stamp_rows = grid.sheets.get(model.STAMP_SHEET)
     if stamp_rows:
         book.stamp_sheet = {str(r[0]).strip(): normalize.raw_text(_cell(r, 1)) or ""
@@ -681,7 +664,7 @@ def parse_list(grid: Grid, sheet: model.Sheet) -> tuple[SchoolBook, str | None]:
             return book, name
     book.missing_columns[sheet.name] = sheet.column_names
     book.header_rows[sheet.name] = 0
-    book.sheets[sheet.name] = _frame(sheet, [], {})
+    book.sheets.set_columns(sheet.name, {})
     return book, None
 
 

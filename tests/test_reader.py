@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from baoxue import idcard, model
@@ -569,3 +570,23 @@ def test_loading_in_one_thread_gives_the_same_book(tmp_path):
     threaded, inline = load_grid(path), load_grid(path, pipelined=False)
     assert inline.sheets == threaded.sheets and inline.formulas == threaded.formulas
     assert inline.sheet_names == threaded.sheet_names and inline.hidden == threaded.hidden
+
+
+def test_batch_frames_from_the_readers_lists_equal_concatenated_book_frames():
+    """A roll-up batch builds each sheet's frame from the books' column lists at once; it must equal the frame made by
+    concatenating each book's own DataFrame (what the rules saw before), value for value and dtype for dtype."""
+    from baoxue.policy import DEFAULT
+    from baoxue.validators.batch import Batch
+    paths = sorted(Path(__file__).parent.parent.glob("workbooks/示例_学校月报_*.xlsx"))
+    paths += sorted((Path(__file__).parent / "data").glob("*.xlsx"))
+    lists = [read_workbook(p) for p in paths]
+    frames = [read_workbook(p) for p in paths]
+    for book in frames:
+        for sheet in list(book.sheets):
+            book.sheets[sheet]
+    assert all(b.columns(model.DROPOUT.name) is not None for b in lists)
+    a, b = Batch(lists, DEFAULT), Batch(frames, DEFAULT)
+    for sheet in model.DATA_SHEETS:
+        pd.testing.assert_frame_equal(a.frame(sheet.name), b.frame(sheet.name), check_index_type=True,
+                                      check_column_type=True)
+    assert len(a.frame(model.DROPOUT.name)) > 5
