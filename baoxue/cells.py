@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from . import normalize
+
 TEXT_FORMAT = "@"
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -14,10 +16,12 @@ DATE_FORMAT = "yyyy-mm-dd"
 def write(cell, value: Any, number_format: str | None = None) -> None:
     """Put ``value`` in ``cell``; ``number_format`` (or the date format, for a date) applies where the cell's format
     is General."""
-    cell.value = value
     if isinstance(value, str):
+        cell.value = normalize.excel_escaped(value)   # a control character (read from _x0007_) goes back as _x0007_
         cell.data_type = "s"
-    elif number_format is None and isinstance(value, (dt.date, dt.datetime)):
+        return
+    cell.value = value
+    if number_format is None and isinstance(value, (dt.date, dt.datetime)):
         if cell.number_format == "General":
             cell.number_format = DATE_FORMAT
     elif number_format and cell.number_format == "General":

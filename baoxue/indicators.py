@@ -93,6 +93,10 @@ def batch_indicators(books: Iterable[SchoolBook], policy: Policy = DEFAULT, batc
     has_rows = dict.fromkeys(_USED_COLUMNS, False)   # a sheet no book has rows on is not concatenated (all zero)
     for book in books:
         for sheet, used in _USED_COLUMNS.items():
+            lists = book.columns(sheet)   # the reader's lists hold every model column
+            if lists is not None:
+                has_rows[sheet] = has_rows[sheet] or bool(lists["_row"])
+                continue
             df = book.sheets.get(sheet)
             if df is not None and len(df):
                 has_rows[sheet] = True

@@ -370,6 +370,8 @@ CHECKLIST = Sheet("核查清单", "适龄儿童入户核查清单", english="ver
 
 HOUSEHOLD_INPUTS: tuple[Sheet, ...] = (HOUSEHOLD_LIST, XUEJI_LIST, ELSEWHERE_LIST, KEY_GROUP_LIST)
 HOUSEHOLD_SHEETS: dict[str, Sheet] = {s.name: s for s in (*HOUSEHOLD_INPUTS, CHECKLIST)}
+# every table a reader types: the school book's data sheets and the household line's lists
+TABLES: dict[str, Sheet] = {**SHEETS, **HOUSEHOLD_SHEETS}
 
 # SPEC §8.5: the columns of the ledger's 台账 sheet (one row per school-age child)
 LEDGER_COLUMNS = ("姓名", "性别", "身份证号", "出生日期", "户籍乡镇", "户籍村(社区)", "村民小组", "台账状态", "依据",

@@ -94,6 +94,16 @@ def _canonical(v: Any) -> str | None:
     return "s:" + s if s != "" else None
 
 
+def _sheet_rows(book: SchoolBook, sheet: str, names: list[str]):
+    """The sheet's rows as tuples of the ``names`` columns' typed values: from the reader's column lists while the
+    sheet has them (no pandas access), else from its DataFrame — the same values either way."""
+    lists = book.columns(sheet)
+    if lists is not None:
+        return zip(*(lists[c] for c in names))
+    df = book.frame(sheet)
+    return zip(*(df[c].tolist() for c in names)) if len(df) else ()
+
+
 def data_hash(book: SchoolBook) -> str:
     """SHA-256 over the normalised clerk data: cover fields, then each data sheet's non-empty rows (sorted), then any
     columns the clerk added beside the standard ones."""
@@ -102,10 +112,9 @@ def data_hash(book: SchoolBook) -> str:
     cover = [[f.label, _canonical(book.cover.get(f.label))] for f in model.COVER_FIELDS]
     h.update(json.dumps(cover, ensure_ascii=False).encode())
     for sheet in model.DATA_SHEETS:
-        df = book.frame(sheet.name)
         names = sheet.column_names
         rows = []
-        for values in zip(*(df[c].tolist() for c in names)) if len(df) else ():
+        for values in _sheet_rows(book, sheet.name, names):
             row = [[c, t] for c, t in zip(names, map(_canonical, values)) if t is not None]
             if row:
                 rows.append(json.dumps(row, ensure_ascii=False))

@@ -11,6 +11,8 @@ import threading
 import warnings
 from pathlib import Path
 
+from .reader import check_package
+
 _LOCK = threading.Lock()
 
 
@@ -38,7 +40,11 @@ def _numbers_kept():
 
 
 def load_workbook(path: str | Path, **kwargs):
-    """``openpyxl.load_workbook`` without losing out-of-range numbers in date-formatted cells."""
+    """``openpyxl.load_workbook`` without losing out-of-range numbers in date-formatted cells, after the reader's
+    guards for a whole-file load (``reader.check_package``: sizes, zip bombs, every sheet's extent, a cell budget), so
+    openpyxl never meets a file the reader would refuse. Raises ``UnreadableWorkbook`` for such a file."""
     import openpyxl
+
+    check_package(path)
     with _numbers_kept():
         return openpyxl.load_workbook(path, **kwargs)

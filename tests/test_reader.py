@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from baoxue import idcard, model
@@ -394,12 +395,16 @@ def test_a_directory_passed_as_a_file(tmp_path):
 
 
 def test_a_file_without_read_permission(tmp_path, monkeypatch):
-    from baoxue import reader
+    from baoxue import paths
     path = make_book(tmp_path / "locked.xlsx", [{"姓名": "张三"}])
-    if os.geteuid() == 0:  # root reads a chmod 000 file anyway: simulate the refusal
-        def denied(*args, **kwargs):
-            raise PermissionError(13, "Permission denied", str(path))
-        monkeypatch.setattr(reader, "open", denied, raising=False)
+    if os.geteuid() == 0:  # root reads a chmod 000 file anyway: simulate the refusal (the reader opens via baoxue.paths)
+        real_open = os.open
+
+        def denied(name, *args, **kwargs):
+            if Path(name) == path:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(name, *args, **kwargs)
+        monkeypatch.setattr(paths.os, "open", denied)
     else:
         path.chmod(0)
     try:
@@ -410,12 +415,15 @@ def test_a_file_without_read_permission(tmp_path, monkeypatch):
 
 
 def test_any_other_os_error_is_unreadable_with_advice(tmp_path, monkeypatch):
-    from baoxue import reader
+    from baoxue import paths
     path = make_book(tmp_path / "net.xlsx", [{"姓名": "张三"}])
+    real_open = os.open
 
-    def broken(*args, **kwargs):
-        raise OSError(5, "Input/output error")
-    monkeypatch.setattr(reader, "open", broken, raising=False)
+    def broken(name, *args, **kwargs):
+        if Path(name) == path:
+            raise OSError(5, "Input/output error")
+        return real_open(name, *args, **kwargs)
+    monkeypatch.setattr(paths.os, "open", broken)
     message = _unreadable(path)
     assert "Input/output error" in message and "复制到本机" in message
 
@@ -563,3 +571,23 @@ def test_loading_in_one_thread_gives_the_same_book(tmp_path):
     threaded, inline = load_grid(path), load_grid(path, pipelined=False)
     assert inline.sheets == threaded.sheets and inline.formulas == threaded.formulas
     assert inline.sheet_names == threaded.sheet_names and inline.hidden == threaded.hidden
+
+
+def test_batch_frames_from_the_readers_lists_equal_concatenated_book_frames():
+    """A roll-up batch builds each sheet's frame from the books' column lists at once; it must equal the frame made by
+    concatenating each book's own DataFrame (what the rules saw before), value for value and dtype for dtype."""
+    from baoxue.policy import DEFAULT
+    from baoxue.batch import Batch
+    paths = sorted(Path(__file__).parent.parent.glob("workbooks/示例_学校月报_*.xlsx"))
+    paths += sorted((Path(__file__).parent / "data").glob("*.xlsx"))
+    lists = [read_workbook(p) for p in paths]
+    frames = [read_workbook(p) for p in paths]
+    for book in frames:
+        for sheet in list(book.sheets):
+            book.sheets[sheet]
+    assert all(b.columns(model.DROPOUT.name) is not None for b in lists)
+    a, b = Batch(lists, DEFAULT), Batch(frames, DEFAULT)
+    for sheet in model.DATA_SHEETS:
+        pd.testing.assert_frame_equal(a.frame(sheet.name), b.frame(sheet.name), check_index_type=True,
+                                      check_column_type=True)
+    assert len(a.frame(model.DROPOUT.name)) > 5

@@ -1,6 +1,7 @@
 """pandera schemas generated from ``baoxue.model`` (never a hand-restated column list): the column-level checks
-F001 (required: not nullable), F002 (``isin`` the code list) and F012 (a vectorised name pattern), validated lazily so
-that every failure is collected; pandera's failure cases are the findings (``rules_format.column_checks``).
+F001 (required: not nullable), F002 (``isin`` the code list) and F012 (a vectorised name pattern), registered as the
+schema's pandera checks. ``failures`` evaluates those registered checks directly (what the rules report,
+``rules_format.column_checks``); ``pandera_failures`` is pandera's own lazy validation, which finds the same cases.
 
 The reader's type stage runs first (values that cannot be typed are ``Invalid``), so a bad cell never hides the other
 checks of its column; ``Invalid`` values pass these checks here and are reported by their own rules (F003, F004, …).
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
-import pandera.pandas as pa
 
 from baoxue import model
 from baoxue.normalize import Invalid
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 # CJK (incl. extension A and B–F), Latin letters, the middle dots used in minority names, inner spaces.
 _NAME_CHARS = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1fA-Za-z·•・．. ]+$")
@@ -49,53 +53,69 @@ def name_checked(column: model.Column) -> bool:
     return column.kind == "name" and column.name.endswith("姓名")
 
 
-def column_schema(c: model.Column) -> pa.Column:
-    """The column's checks from the model: non-null when required (F001), ``isin`` its code list (F002), the name
-    pattern (F012). Values are the reader's typed objects (object dtype); empty cells are None."""
+@lru_cache(maxsize=None)
+def column_checks(c: model.Column) -> tuple[tuple[str, Callable[[pd.Series], pd.Series]], ...]:
+    """The column's vectorised checks from the model, as (rule, predicate on the non-empty values → bool Series):
+    ``isin`` its code list (F002), the name pattern (F012). Required columns are also not nullable (F001)."""
     checks = []
     if c.codes:
         allowed = list(model.CODE_LISTS[c.codes])
-        checks.append(pa.Check(lambda s: s.isin(allowed), name="F002"))   # Series.isin: hashed, vectorised
+        checks.append(("F002", lambda s: s.isin(allowed)))   # Series.isin: hashed, vectorised
     if name_checked(c):
-        checks.append(pa.Check(_name_ok, name="F012"))
-    return pa.Column(object, checks=checks, nullable=not c.required, required=False, coerce=False)
+        checks.append(("F012", _name_ok))
+    return tuple(checks)
+
+
+def checked_columns(sheet: model.Sheet) -> list[model.Column]:
+    return [c for c in sheet.columns if c.required or column_checks(c)]
 
 
 @lru_cache(maxsize=None)
-def schema(sheet_name: str) -> pa.DataFrameSchema:
-    """The sheet's ``DataFrameSchema``, generated from ``model`` (columns with nothing to check are left out)."""
+def schema(sheet_name: str) -> "pa.DataFrameSchema":
+    """The sheet's ``DataFrameSchema``, generated from ``model``: each checked column non-nullable when required, with
+    ``column_checks`` registered as its pandera checks. Values are the reader's typed objects (object dtype)."""
+    import pandera.pandas as pa   # here: validating a workbook never needs pandera's import (≈ 0.3 s; see failures)
     sheet = model.SHEETS[sheet_name]
-    columns = {c.name: column_schema(c) for c in sheet.columns if c.required or c.codes or name_checked(c)}
+    columns = {c.name: pa.Column(object, checks=[pa.Check(fn, name=rule) for rule, fn in column_checks(c)],
+                                 nullable=not c.required, required=False, coerce=False)
+               for c in checked_columns(sheet)}
     return pa.DataFrameSchema(columns, strict=False, name=sheet.name)
 
 
 def failures(sheet_name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """The failure cases of the sheet's schema, deduplicated: columns ``rule``, ``column``, ``index`` (the frame's index
-    label). The schema's own registered checks are evaluated column by column — the same vectorised predicates pandera
-    runs in ``schema(sheet).validate(df, lazy=True)`` (``pandera_failures``, which the tests hold equal), without
-    pandera's per-column machinery, which costs several times the checks themselves on a clean workbook (see the
-    README's benchmark note). An ``Invalid`` value is left to the type stage's own rule (F003, F011 …)."""
+    """The failure cases of the sheet's schema: columns ``rule``, ``column``, ``index`` (the frame's index label).
+
+    The schema's registered checks (``column_checks``) are evaluated directly, column by column — the same vectorised
+    predicates ``schema(sheet).validate(df, lazy=True)`` runs (``pandera_failures``; tests/test_schemas.py holds the
+    two equal) without pandera's per-column machinery, which costs about four times the checks themselves on a clean
+    5,000-row workbook (≈ 47 ms against 11 ms CPU). An ``Invalid`` value is left to the type stage's own rule."""
     rules, columns, index = [], [], []
-    for name, column in schema(sheet_name).columns.items():
+    for column in checked_columns(model.SHEETS[sheet_name]):
+        name = column.name
         if name not in df.columns:
             continue
         values = df[name]
         empty = values.isna().to_numpy()
-        if not column.nullable and empty.any():
+        if column.required and empty.any():
             hit = values.index[empty]
-            rules += ["F001"] * len(hit); columns += [name] * len(hit); index += hit.tolist()
+            rules += ["F001"] * len(hit)
+            columns += [name] * len(hit)
+            index += hit.tolist()
         present = values[~empty] if empty.any() else values
-        for check in column.checks:
-            ok = check._check_fn(present).to_numpy(dtype=bool)
-            if not ok.all():
-                bad = present[~ok]
+        for rule, ok in column_checks(column):
+            passed = ok(present).to_numpy(dtype=bool)
+            if not passed.all():
+                bad = present[~passed]
                 hit = bad.index[[v.__class__ is not Invalid for v in bad.tolist()]]
-                rules += [CHECK_RULES[check.name]] * len(hit); columns += [name] * len(hit); index += hit.tolist()
+                rules += [rule] * len(hit)
+                columns += [name] * len(hit)
+                index += hit.tolist()
     return pd.DataFrame({"rule": rules, "column": columns, "index": pd.Series(index, dtype="int64")})
 
 
 def pandera_failures(sheet_name: str, df: pd.DataFrame) -> pd.DataFrame:
     """The same failure cases as ``failures``, found by pandera itself (``validate(lazy=True)``)."""
+    import pandera.pandas as pa
     full = schema(sheet_name)
     cols = [c for c in full.columns if c in df.columns]
     try:

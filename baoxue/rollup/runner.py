@@ -6,7 +6,10 @@ one flatten step (``in_order``), so the result is identical.
 
 The Dask path ("when a province outgrows one machine"): ``dask=True`` starts a ``LocalCluster`` (one process per core,
 one thread each) for the run and closes it afterwards; ``dask="tcp://host:8786"`` uses an existing scheduler (its
-workers need baoxue installed and the inbox at the same path).
+workers need baoxue installed and the inbox at the same path). A worker that dies mid-chunk (killed, out of memory, its
+machine gone) loses nothing: the scheduler runs the chunk again on another worker (up to
+``distributed.scheduler.allowed-failures`` times); a chunk that still fails is not dropped: each of its files is listed
+as unreadable (S005, ``worker.lost_file``), so no school is ever silently missing from the result.
 """
 from __future__ import annotations
 
@@ -18,11 +21,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable
 
+from ..paths import entry_problem
 from ..policy import Policy
 from .cache import ResultCache
 from .inbox import relative_name
 from .store import Store, StoreError
-from .worker import FileResult, process_chunk
+from .worker import FileResult, lost_file, process_chunk, unreadable
 
 Progress = Callable[[int, int, str], None]
 IN_PROCESS_BELOW = 24       # files: below this a process pool costs more than it saves
@@ -115,8 +119,16 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
         parts = chunks(paths, n_workers)
         futures = [client.submit(process_chunk, part, inbox, month, policy, pure=False) for part in parts]
         index = {f.key: i for i, f in enumerate(futures)}
-        return in_order(((index[fut.key], fut.result()) for fut in finished(futures)), parts,
-                        progress or (lambda n, label: None))
+
+        def outcome(fut) -> tuple[int, list[FileResult]]:
+            i = index[fut.key]
+            try:
+                return i, fut.result()
+            except Exception as e:  # noqa: BLE001 — lost for good (e.g. KilledWorker): name the files, never drop them
+                why = f"在 Dask 工作进程上处理时中断（{type(e).__name__}）"
+                return i, [lost_file(p, inbox, why) for p in parts[i]]
+
+        return in_order((outcome(fut) for fut in finished(futures)), parts, progress or (lambda n, label: None))
     finally:
         client.close()
         if cluster is not None:
@@ -130,8 +142,8 @@ def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progres
     if store is None or not use_cache:
         return process_files(paths, str(inbox), month, policy, progress, workers, dask)
     cache = ResultCache(store, month, policy)
-    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]
-    todo = [p for p, k in zip(paths, keys) if k not in cache.entries]
+    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]   # None: the file could not be read for a key
+    todo = [p for p, k in zip(paths, keys) if k is None or k not in cache.entries]
     hits = len(paths) - len(todo)
 
     def shifted(done: int, total: int, label: str) -> None:
@@ -141,11 +153,22 @@ def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progres
     fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask))
     results = []
     for p, k in zip(paths, keys):
-        r = cache.entries.get(k) or next(fresh)
+        r = (cache.entries.get(k) if k is not None else None) or next(fresh)
         r.path = p
         results.append(r)
     try:
-        cache.save(dict(zip(keys, results)))
+        cache.save({k: r for k, r in zip(keys, results) if k is not None})
     except (OSError, StoreError):
         pass  # a cache that cannot be written only costs time next run
     return results
+
+
+def read_entries(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
+                 workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
+    """Every inbox entry's result, in inbox order. Each entry is checked before anything opens or hashes it
+    (``paths.entry_problem``): a dangling or looping link, a link leading outside the inbox, a FIFO or device, a file
+    over the size limit becomes one S005 finding for that entry, and the other entries are read as usual."""
+    problems = {p: problem for p in paths if (problem := entry_problem(p, inbox)) is not None}
+    readable = [p for p in paths if p not in problems]
+    results = iter(run_files(readable, inbox, month, policy, progress, workers, dask, store, use_cache))
+    return [unreadable(p, str(inbox), problems[p]) if p in problems else next(results) for p in paths]

@@ -88,9 +88,9 @@ _DATE_COLUMNS = {c.name for c in model.DROPOUT.columns if c.kind == "date"}
 
 
 class Columns:
-    """A book's data sheets as plain Python lists per column, each sheet converted once. (Taking a column out of a
-    DataFrame costs tens of microseconds; a school has a handful of rows: one object-array transpose per sheet is many
-    times cheaper than a ``df[c].tolist()`` per column.) An empty or missing sheet gives ``{}``."""
+    """A book's data sheets as plain Python lists per column: the reader's lists (``SchoolBook.columns``), or, for a
+    sheet that has become a DataFrame, one object-array transpose of it (taking a column out of a DataFrame costs tens
+    of microseconds; a school has a handful of rows). An empty or missing sheet gives ``{}``. Read-only."""
 
     def __init__(self, book: SchoolBook):
         self.book = book
@@ -99,8 +99,12 @@ class Columns:
     def __call__(self, sheet: str) -> dict[str, list]:
         cols = self._memo.get(sheet)
         if cols is None:
-            df = self.book.sheets.get(sheet)
-            cols = {} if df is None or not len(df) else dict(zip(df.columns, df.to_numpy(dtype=object).T.tolist()))
+            cols = self.book.columns(sheet)
+            if cols is None:
+                df = self.book.sheets.get(sheet)
+                cols = {} if df is None or not len(df) else dict(zip(df.columns, df.to_numpy(dtype=object).T.tolist()))
+            elif not cols["_row"]:
+                cols = {}
             self._memo[sheet] = cols
         return cols
 
@@ -275,6 +279,15 @@ def _indicators_safely(books: list[SchoolBook], policy: Policy, batch=None) -> l
         return out
 
 
+def lost_file(path: str, inbox: str, why: str) -> FileResult:
+    """A file whose chunk could not be processed at all (its Dask worker died more often than the scheduler retries):
+    listed as unreadable (S005) with ``why``, so the roll-up names it instead of leaving the school silently out."""
+    name = relative_name(path, inbox)
+    message = f"文件“{Path(path).name}”{why}，未能读取和校验。请重新运行汇总；如仍出现，请联系县教育局数据管理员。"
+    return FileResult(path=str(path), file=name, role=UNREADABLE, error=message,
+                      findings=[Finding("S005", "error", None, None, None, None, message, school=None, file=name)])
+
+
 def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> list[FileResult]:
     """Read, classify, batch-validate and summarise a chunk of files (order preserved).
 
@@ -341,3 +354,10 @@ def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> 
         if r.role == UNREADABLE:
             r.findings = [unreadable_finding(r.error, file=r.file)]
     return results
+
+
+def unreadable(path: str, inbox: str, message: str) -> FileResult:
+    """The result of an entry that is not read at all (``paths.entry_problem``): one S005 finding for it."""
+    name = relative_name(path, inbox)
+    return FileResult(path=str(path), file=name, role=UNREADABLE, error=message,
+                      findings=[Finding("S005", "error", None, None, None, None, message, school=None, file=name)])
