@@ -228,7 +228,7 @@ def test_lock_is_held_for_the_whole_run_and_released_on_error(tmp_path, monkeypa
         assert store.lock_path.exists()
         raise RuntimeError("a rule bug")
 
-    monkeypatch.setattr(engine, "run_files", broken)
+    monkeypatch.setattr(engine, "read_entries", broken)
     with pytest.raises(RuntimeError):
         run_rollup(inbox, "2026-10", reg, store_dir=store.dir, workers=1)
     assert not store.lock_path.exists(), "released when the run fails"
