@@ -61,6 +61,9 @@ SHEET_TABLES = {
 TABLES = ("schools", "townships", "county", *SHEET_TABLES.values(), "open_rows", "findings")
 LEDGER_TABLES = ("county", "townships", "villages", "ledger", "findings")   # the household ledger (SPEC §8.5)
 MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
+# a store query reads a few small parquet files: a bounded engine (DuckDB otherwise sizes itself to the machine, and
+# reserves more address space than a memory-limited run allows)
+DUCKDB_CONFIG = {"threads": 1, "memory_limit": "256MB"}
 
 
 class StoreError(Exception):
@@ -170,7 +173,7 @@ class Store:
         return self._version_dir(month) is not None
 
     def _query(self, sql: str, files: list[str]) -> pd.DataFrame:
-        con = duckdb.connect()
+        con = duckdb.connect(config=DUCKDB_CONFIG)
         try:
             return con.execute(sql, [files]).df()
         finally:
