@@ -345,3 +345,16 @@ def test_excels_escaped_control_characters_update_and_carry_forward(tmp_path):
     p, _ = run_cli("next-month", path, "--out", tmp_path / "next.xlsx")
     assert p.returncode == 0 and "控制字符" in p.stdout, (p.stdout, p.stderr)
     assert read_workbook(tmp_path / "next.xlsx").sheets["辍学"]["户籍乡镇"].iloc[0] == "城关\x07镇"
+
+
+# ---------------------------------------------------------------------------------------------- item 7
+@pytest.mark.parametrize("value", ["-1e12", "-5000000"])
+def test_a_far_negative_date_is_a_number_reported_f003_without_a_panic(tmp_path, value):
+    with zipfile.ZipFile(SAMPLE) as zf:
+        style = re.search(r'<c r="O4" s="(\d+)"', zf.read(part_of(SAMPLE, "辍学")).decode())[1]   # 发现日期: a date
+    path = book_with(tmp_path, "辍学", "O4", f'<c r="O4" s="{style}"><v>{value}</v></c>')
+    assert findings_of(path) == [("F003", "辍学", 4, "发现日期")]
+    p, _ = run_cli("validate", path)
+    assert p.returncode == 1 and "panicked" not in p.stderr and "backtrace" not in p.stderr.lower(), p.stderr
+    p, _ = run_cli("update", path)
+    assert p.returncode == 1 and "panicked" not in p.stderr and "Traceback" not in p.stderr, p.stderr
