@@ -192,6 +192,24 @@ def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
     return row, col
 
 
+def _referenced_bound(sheet: _SheetXml) -> tuple[int, int] | None:
+    """An upper bound (rows, cols) of the cells from every cell's own reference (formatted empty cells included, so
+    never less than what python-calamine stores), for a sheet without a <dimension>: one search of the usual
+    ``<c r="A1"`` form, far cheaper than the tag walk on a county's long list. None when some cell is written another
+    way (then only the walk can place it)."""
+    xml, start, end = sheet.xml, sheet.start, sheet.end
+    ctag = b"<" + sheet.prefix + b"c"
+    refs = re.compile(re.escape(ctag) + rb' r="([A-Z]{1,3})([0-9]{1,7})"').findall(xml, start, end)
+    tags = sum(xml.count(ctag + ch, start, end) for ch in (b" ", b"\t", b"\r", b"\n", b">", b"/"))
+    if len(refs) != tags:
+        return None
+    if not refs:
+        return 0, 0
+    widest = max((r[0] for r in refs), key=lambda letters: (len(letters), letters))
+    lowest = max((r[1] for r in refs), key=lambda digits: (len(digits.lstrip(b"0")), digits.lstrip(b"0")))
+    return int(lowest), _col_index(widest)
+
+
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
     """(rows, cols) from A1 to the bottom-right corner of <dimension ref="A1:AE503"/>, or None when absent/garbled."""
     m = _DIMENSION.search(sheet.xml, 0, sheet.start)
@@ -224,6 +242,9 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
+    bound = _referenced_bound(sheet) if declared is None else None
+    if bound is not None and not _too_large(*bound, max_rows):
+        return
     rows, cols = _walk(sheet)
     if _too_large(rows, cols, max_rows):
         raise _oversized(path, name, rows, cols)
