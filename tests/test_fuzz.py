@@ -3,29 +3,25 @@ the reader and the validators in-process, then through the CLI — validate, upd
 subprocesses under an address-space limit and a timeout. Every input ends as findings or one S005, never a traceback,
 within the budgets.
 
-``BAOXUE_FUZZ_REPORT=<file>`` appends one line per CLI run (command, input, exit code, seconds, peak MB) for the figures.
+``BAOXUE_FUZZ_REPORT=<file>`` appends one line per CLI run (command, input, exit code, seconds, peak MB) for the figures
+(``test_hostile_input.run_limited``, which the repro tests use too).
 """
 from __future__ import annotations
 
+import io
 import json
 import os
-import resource
-import subprocess
-import sys
-import threading
-import time
 import zipfile
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from baoxue import layout, model
+from baoxue import layout
 from baoxue.book import UnreadableWorkbook
 from baoxue.reader import read_workbook
 from baoxue.validators import validate_file
-from test_hostile_input import MAIN_NS, SAMPLE, book_with, part_of, rezip
+from test_hostile_input import MAIN_NS, SAMPLE, book_with, run_limited
 
 MEMORY_MB = 3072          # address space per CLI run: runaway allocations (GBs) fail; threads and arenas fit
 TIMEOUT_S = 60
@@ -74,7 +70,6 @@ def mutants(draw) -> bytes:
             parts[member] = xml[:at] + piece.encode("utf-8", "surrogatepass") + xml[at:]
         else:
             parts[member] = xml[:at] + xml[at + draw(st.integers(1, 200)):]
-    import io
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, body in parts.items():
@@ -169,33 +164,6 @@ def test_every_inbox_entry_is_read_or_has_its_own_problem(tmp_path_factory, kind
 
 
 # ---------------------------------------------------------------------------------------------- the CLI, bounded
-def run_limited(args: list, cwd: Path, timeout: float = TIMEOUT_S, memory_mb: int = MEMORY_MB):
-    """(exit code, stdout, stderr, seconds, peak RSS in MB) of the CLI in a subprocess under RLIMIT_AS and a timeout."""
-    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
-
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
-    with open(out, "wb") as o, open(err, "wb") as e:
-        started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "baoxue", *map(str, args)], stdout=o, stderr=e, cwd=cwd,
-                                preexec_fn=limit)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _pid, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        took = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    peak = usage.ru_maxrss / 1024
-    report = os.environ.get("BAOXUE_FUZZ_REPORT")
-    if report:
-        with open(report, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"args": [Path(str(a)).name for a in args[:2]], "exit": proc.returncode,
-                                 "seconds": round(took, 2), "peak_mb": round(peak)}, ensure_ascii=False) + "\n")
-    return proc.returncode, out.read_text("utf-8", "replace"), err.read_text("utf-8", "replace"), took, peak
-
-
 def assert_clean(code: int, stdout: str, stderr: str, took: float, what: str):
     assert code in (0, 1, 2), (what, code, stderr)       # not killed (-9: timeout), not aborted (134), no signal
     assert "Traceback" not in stderr and "panicked" not in stderr, (what, stderr)
@@ -211,7 +179,7 @@ def test_the_commands_on_mutants_stay_within_budgets(tmp_path_factory, data):
     path.write_bytes(data)
     for args in (["validate", path, "--json"], ["update", path], ["submit", path, "--out", work / "out"],
                  ["next-month", path, "--out", work / "next.xlsx"], ["verify", path]):
-        code, stdout, stderr, took, _peak = run_limited(args, work)
+        code, stdout, stderr, took, _peak = run_limited(args, work, TIMEOUT_S, MEMORY_MB)
         assert_clean(code, stdout, stderr, took, args[0])
         if args[0] == "validate":
             doc = json.loads(stdout)
@@ -230,7 +198,7 @@ def test_a_rollup_over_an_inbox_of_mutants_and_hostile_entries(tmp_path):
     reg = register(tmp_path / "名录.xlsx", [("4310000001", "城关中学", "城关镇", "初中", "城区")])
     code, stdout, stderr, took, _peak = run_limited(
         ["rollup", inbox, "--month", "2026-10", "--register", reg, "--json", "--out", tmp_path / "r.xlsx",
-         "--store", tmp_path / "store"], tmp_path)
+         "--store", tmp_path / "store"], tmp_path, TIMEOUT_S, MEMORY_MB)
     assert_clean(code, stdout, stderr, took, "rollup")
     doc = json.loads(stdout)
     files = {f["file"] for f in doc["findings"] if f["rule"] == "S005"}

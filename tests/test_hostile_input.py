@@ -7,7 +7,6 @@ S006/S007; the stamp's hash covers them all, so adding one after stamping breaks
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -237,22 +236,48 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 
 STRAY = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t> </t></is></c></row>'
 
 
-def run_cli(*args, timeout=120, memory_mb=1500):
-    """The CLI in a subprocess under an address-space limit (a budget a broken guard would blow) and a timeout."""
+def run_cli(*args, timeout=120, memory_mb=3072):
+    """The CLI in a subprocess under an address-space limit (a budget a broken guard would blow) and a timeout:
+    (completed process, seconds). ``BAOXUE_FUZZ_REPORT`` records each run (see test_fuzz)."""
+    code, stdout, stderr, took, _peak = run_limited(list(args), Path(tempfile.mkdtemp(prefix="bx-cli-")), timeout,
+                                                    memory_mb)
+    return subprocess.CompletedProcess(args, code, stdout, stderr), took
+
+
+def run_limited(args: list, cwd: Path, timeout: float = 60, memory_mb: int = 3072):
+    """(exit code, stdout, stderr, seconds, peak RSS in MB) of the CLI in a subprocess under RLIMIT_AS and a timeout."""
+    import json
     import resource
+    import threading
+    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
-    started = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "baoxue", *map(str, args)], capture_output=True, text=True,
-                       timeout=timeout, preexec_fn=limit)
-    return p, time.monotonic() - started
+    with open(out, "wb") as o, open(err, "wb") as e:
+        started = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "baoxue", *map(str, args)], stdout=o, stderr=e, cwd=cwd,
+                                preexec_fn=limit)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        took = time.monotonic() - started
+    code, peak = os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024
+    report = os.environ.get("BAOXUE_FUZZ_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"args": [Path(str(a)).name for a in args[:2]], "exit": code, "seconds": round(took, 2),
+                                 "peak_mb": round(peak)}, ensure_ascii=False) + "\n")
+    return code, out.read_text("utf-8", "replace"), err.read_text("utf-8", "replace"), took, peak
 
 
 @pytest.mark.parametrize("stray", [STRAY, '<row r="199999"><c r="ALK199999"><v>1</v></c></row>'], ids=["XFD", "ALK"])
@@ -319,7 +344,7 @@ def test_a_member_whose_declared_size_lies_is_refused_cheaply(tmp_path):
     real = b"<c/>" * (64 * 1024 * 1024)
     path = _lying(SAMPLE, tmp_path / "bomb.xlsx", "xl/styles.xml", real)
     assert path.stat().st_size < 2 * 1024 * 1024
-    p, took = run_cli("validate", path, memory_mb=1200)
+    p, took = run_cli("validate", path)
     assert p.returncode == 2 and "压缩炸弹" in p.stdout, (p.stdout, p.stderr)
     assert took < 30
 
