@@ -43,6 +43,20 @@ def test_save_load_and_trend(tmp_path):
     assert list(store.trend("township")["name"]) == ["城关镇", "城关镇"]
 
 
+def test_table_reads_chosen_columns_and_rows(tmp_path):
+    """``Store.table(columns=, where=)`` filters while reading; quotes in values are data, not SQL; a column no stored
+    month has gives an empty frame."""
+    store = Store(tmp_path / "s")
+    store.save_month("2026-09", tables("2026-09", 1, ["A", "B'; DROP", "C"]), {})
+    store.save_month("2026-10", tables("2026-10", 1, ["B'; DROP", "D"]), {})
+    got = store.table("cases", ["2026-09", "2026-10"], columns=["身份证号"], where={"身份证号": ("A", "B'; DROP")})
+    assert list(got.columns) == ["month", "身份证号"]
+    assert list(zip(got["month"], got["身份证号"])) == [("2026-09", "A"), ("2026-09", "B'; DROP"), ("2026-10", "B'; DROP")]
+    assert store.table("cases", None, columns=["身份证号"], where={"身份证号": ("Z",)}).empty
+    missing = store.table("cases", None, columns=["类型"])
+    assert missing.empty and list(missing.columns) == ["month", "类型"]
+
+
 def test_rerun_replaces_month_completely(tmp_path):
     store = Store(tmp_path / "s")
     store.save_month("2026-10", tables("2026-10", 2, ["A", "B"]), {"run": 1})
