@@ -246,7 +246,7 @@ def data_months(inbox: str | Path | None, store_dir: str | Path | None = None) -
 def run_rollup(inbox: str | Path, month: str, register: str | Path | list[RegisteredSchool],
                store_dir: str | Path | None | bool = None, policy: Policy | str | Path | None = None,
                progress: Progress | None = None, workers: int | None = None, dask: Any = None,
-               cache: bool = True) -> RollupResult:
+               cache: bool = True, while_saving: Callable[[RollupResult], None] | None = None) -> RollupResult:
     """Roll up month ``month`` (YYYY-MM) over every workbook under ``inbox``.
 
     ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none; a ``Store`` object
@@ -254,6 +254,9 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     ``progress(done, total, label)`` is called as files are processed. ``workers``: processes (default: all cores).
     ``dask``: True for a local Dask cluster, or a scheduler address. ``cache``: reuse the store's per-file results for
     files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified.
+    ``while_saving(result)``: work to do with the finished result while the store is being written (the CLI writes the
+    月报表 meanwhile: the store's writes wait on the disk, the report on the CPU); run before returning, also without a
+    store, still under the store's lock. An error it raises is raised after the store is saved.
 
     With a store, the store's writer lock is held for the whole run, taken before anything is read: while another
     roll-up uses the store this raises ``StoreLocked`` at once (Chinese message); the lock is released at the end,
@@ -265,11 +268,15 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         raise RollupError(f"汇总月份格式不对：{month!r}，应为 YYYY-MM（如 2026-09）。")
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
+    # the register is read before the store is locked: a register that cannot be read never leaves a lock behind
+    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
     if store_dir is False:
-        return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache)
+        return _rollup(inbox, month, register, schools_in_register, None, policy, progress, workers, dask, cache,
+                       while_saving)
     store = store_dir if isinstance(store_dir, Store) else default_store(inbox, store_dir)
     with store.lock():
-        return _rollup(inbox, month, register, store, policy, progress, workers, dask, cache)
+        return _rollup(inbox, month, register, schools_in_register, store, policy, progress, workers, dask, cache,
+                       while_saving)
 
 
 def default_store(inbox: str | Path, store_dir: str | Path | None = None) -> Store:
@@ -277,11 +284,11 @@ def default_store(inbox: str | Path, store_dir: str | Path | None = None) -> Sto
     return Store(Path(store_dir) if store_dir else default_store_dir(inbox))
 
 
-def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Policy, progress: Progress | None,
-            workers: int | None, dask: Any, cache: bool) -> RollupResult:
+def _rollup(inbox: Path, month: str, register, schools_in_register: list[RegisteredSchool], store: Store | None,
+            policy: Policy, progress: Progress | None, workers: int | None, dask: Any, cache: bool,
+            while_saving: Callable[[RollupResult], None] | None = None) -> RollupResult:
     from ..indicators import aggregate
 
-    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     results = _read_entries([str(p) for p in discover(inbox, exclude=exclude)], inbox, month, policy, progress, workers,
@@ -395,8 +402,19 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         previous_source=previous_source, created_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         names=set().union(*(r.names for r in current)) if current else set(),
     )
-    if store is not None:
+    if store is None:
+        if while_saving is not None:
+            while_saving(result)
+    elif while_saving is None:
         save_result(store, result)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(1, thread_name_prefix="baoxue-store") as pool:
+            saving = pool.submit(save_result, store, result)
+            try:
+                while_saving(result)
+            finally:
+                saving.result()   # the store's own error first: it is the record of the month
     return result
 
 

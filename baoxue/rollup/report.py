@@ -98,17 +98,21 @@ class _Formats:
 def put(sheet: "_Sheet", row: int, col: int, value: Any, **style: Any) -> None:
     """Write one cell (1-based row and column) with the format properties ``style``; strings are always text (never
     interpreted as a formula), dates get the date format, an empty value with a style is a formatted blank cell."""
-    value = _safe(value)
-    ws, r, c = sheet.ws, row - 1, col - 1
+    _write(sheet.ws, row - 1, col - 1, _safe(value), sheet.formats(style),
+           lambda: sheet.formats({**style, "num_format": DATE_FORMAT}))
+
+
+def _write(ws, r: int, c: int, value: Any, fmt: Any, date_fmt) -> None:
+    """One safe value at 0-based (r, c) with the Format ``fmt`` (``date_fmt()`` gives the one for a date)."""
     if isinstance(value, str):
-        ws.write_string(r, c, value, sheet.formats(style))
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, value, sheet.formats({**style, "num_format": DATE_FORMAT}))
+        ws.write_string(r, c, value, fmt)
     elif value is None:
-        if style:
-            ws.write_blank(r, c, None, sheet.formats(style))
+        if fmt is not None:
+            ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(r, c, value, date_fmt())
     else:
-        ws.write_number(r, c, value, sheet.formats(style))
+        ws.write_number(r, c, value, fmt)
 
 
 def _column(j: int) -> str:
@@ -164,8 +168,14 @@ class _Sheet:
         if bold:
             style["bold"] = True
         warned = set(warn)
-        for j, v in enumerate(values, start=1):
-            put(self, r, j, v, **({**style, **WARN_FONT} if j in warned else style))
+        formats = self.formats
+        plain, plain_date = formats(style), formats({**style, "num_format": DATE_FORMAT})
+        ws, r0 = self.ws, r - 1
+        for j, v in enumerate(values):   # the row's formats looked up once, not per cell
+            if j + 1 in warned:
+                put(self, r, j + 1, v, **{**style, **WARN_FONT})
+            else:
+                _write(ws, r0, j, _safe(v), plain, lambda: plain_date)
         self.row += 1
         return r
 
