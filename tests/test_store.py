@@ -9,11 +9,14 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from baoxue.rollup.store import Store, StoreLocked
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tables(month: str, open_cases: int, ids: list[str]) -> dict[str, pd.DataFrame]:
@@ -150,7 +153,8 @@ def test_rollup_fails_fast_while_the_store_is_locked(tmp_path):
     (tmp_path / "inbox").mkdir()
     with store.lock():
         with pytest.raises(StoreLocked):
-            run_rollup(tmp_path / "inbox", "2026-10", tmp_path / "no-register-needed.xlsx", store_dir=store.dir)
+            # the register is read (and checked) before the lock is taken, so that a bad one never leaves a lock behind
+            run_rollup(tmp_path / "inbox", "2026-10", ROOT / "workbooks" / "示例_学校名录.xlsx", store_dir=store.dir)
 
 
 # ---------------------------------------------------------------------------------------------- the lock over a roll-up
