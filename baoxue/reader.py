@@ -194,20 +194,21 @@ def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
 
 def _referenced_bound(sheet: _SheetXml) -> tuple[int, int] | None:
     """An upper bound (rows, cols) of the cells from every cell's own reference (formatted empty cells included, so
-    never less than what python-calamine stores), for a sheet without a <dimension>: one search of the usual
+    never less than what python-calamine stores), for a sheet without a <dimension>: two searches of the usual
     ``<c r="A1"`` form, far cheaper than the tag walk on a county's long list. None when some cell is written another
     way (then only the walk can place it)."""
     xml, start, end = sheet.xml, sheet.start, sheet.end
     ctag = b"<" + sheet.prefix + b"c"
-    refs = re.compile(re.escape(ctag) + rb' r="([A-Z]{1,3})([0-9]{1,7})"').findall(xml, start, end)
+    head = re.escape(ctag) + rb' r="'
+    columns = re.compile(head + rb'([A-Z]{1,3})[0-9]{1,7}"').findall(xml, start, end)
     tags = sum(xml.count(ctag + ch, start, end) for ch in (b" ", b"\t", b"\r", b"\n", b">", b"/"))
-    if len(refs) != tags:
+    if len(columns) != tags:
         return None
-    if not refs:
+    if not columns:
         return 0, 0
-    widest = max((r[0] for r in refs), key=lambda letters: (len(letters), letters))
-    lowest = max((r[1] for r in refs), key=lambda digits: (len(digits.lstrip(b"0")), digits.lstrip(b"0")))
-    return int(lowest), _col_index(widest)
+    rows = re.compile(head + rb'[A-Z]{1,3}([0-9]{1,7})"').findall(xml, start, end)
+    widest = max(set(columns), key=lambda letters: (len(letters), letters))
+    return max(map(int, rows)), _col_index(widest)
 
 
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
