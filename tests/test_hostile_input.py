@@ -383,3 +383,22 @@ def test_a_far_negative_date_is_a_number_reported_f003_without_a_panic(tmp_path,
     assert p.returncode == 1 and "panicked" not in p.stderr and "backtrace" not in p.stderr.lower(), p.stderr
     p, _ = run_cli("update", path)
     assert p.returncode == 1 and "panicked" not in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+def test_temporaries_of_a_killed_save_are_removed_by_the_next_one(tmp_path):
+    """SIGKILL during update leaves .baoxue-<pid>-….xlsx behind; the next save beside it removes it."""
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(SAMPLE.read_bytes())
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".baoxue-{dead.pid}-abcd.xlsx"
+    left.write_bytes(b"half")
+    old = tmp_path / ".baoxue-k2j3h4.xlsx"            # an older version's unnamed temporary
+    old.write_bytes(b"half")
+    os.utime(old, (time.time() - 7200,) * 2)
+    live = tmp_path / f".baoxue-{os.getpid()}-live.xlsx"   # a save running now: left alone
+    live.write_bytes(b"busy")
+    p, _ = run_cli("update", book)
+    assert p.returncode in (0, 1), p.stderr
+    assert not left.exists() and not old.exists() and live.exists()
+    assert sorted(q.name for q in tmp_path.iterdir() if q.name.startswith(".baoxue-")) == [live.name]
