@@ -69,7 +69,8 @@ def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path
         except (RollupError, RegisterError) as e:
             raise InputError(str(e)) from None
         line = SchoolLine.from_rollup(rollup)
-        returned, return_findings = read_returns(Path(returns) if returns else None, month, policy, exclude=[st.dir])
+        returned, return_findings = read_returns(Path(returns) if returns else None, month, policy, exclude=[st.dir],
+                                                 progress=progress)
         result = match_frames(month, policy, hh_files, xueji_file, elsewhere_file, key_files, line, returned,
                               return_findings)
         result.store_dir = str(st.dir)
