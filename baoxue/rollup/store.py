@@ -187,8 +187,13 @@ class Store:
                       if (d / f"{t}.parquet").exists() else pd.DataFrame()) for t in TABLES}
         return MonthData(month, meta, tables)
 
-    def table(self, name: str, months: list[str] | None = None) -> pd.DataFrame:
-        """One table over several months (all by default), with a ``month`` column, oldest first."""
+    def table(self, name: str, months: list[str] | None = None, columns: list[str] | None = None,
+              where: dict[str, tuple] | None = None) -> pd.DataFrame:
+        """One table over several months (all by default), with a ``month`` column, oldest first.
+
+        ``columns``: only these columns (besides ``month``); ``where``: only the rows whose column holds one of the
+        values given (``{"类型": ("辍学",)}``), filtered while reading. A column no stored month has yields an empty
+        frame (a store written before the column existed)."""
         if name not in TABLES:
             raise KeyError(name)
         months = self.months() if months is None else [m for m in months if self.has_month(m)]
@@ -196,7 +201,18 @@ class Store:
         files = [f for f in files if os.path.exists(f)]
         if not files:
             return pd.DataFrame()
-        return self._query("SELECT * FROM read_parquet(?, union_by_name = true) ORDER BY month", files)
+        if columns is None and not where:
+            return self._query("SELECT * FROM read_parquet(?, union_by_name = true) ORDER BY month", files)
+        name_of = lambda c: '"' + c.replace('"', '""') + '"'        # noqa: E731
+        text = lambda v: "'" + str(v).replace("'", "''") + "'"     # noqa: E731
+        select = "*" if columns is None else ", ".join(name_of(c) for c in dict.fromkeys(["month", *columns]))
+        conditions = [f"{name_of(c)} IN ({', '.join(text(v) for v in values)})" for c, values in (where or {}).items()]
+        sql = (f"SELECT {select} FROM read_parquet(?, union_by_name = true)"
+               + (f" WHERE {' AND '.join(conditions)}" if conditions else "") + " ORDER BY month")
+        try:
+            return self._query(sql, files)
+        except duckdb.BinderException:
+            return pd.DataFrame(columns=["month", *(columns or ())])
 
     def sheet_rows(self, sheet: str, months: list[str] | None = None) -> pd.DataFrame:
         """The stored rows of one clerk sheet (``封面``, ``辍学`` … ``劝返记录``) over months (all by default)."""
