@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
-from . import layout, model, normalize, xlsx_scan
+from . import layout, model, normalize, xlsx_scan, zipcheck
 from .book import Invalid, SchoolBook, UnreadableWorkbook
 from .grid import ActiveContent, Grid
 from .paths import MAX_FILE_BYTES, EntryError, read_regular, shown, shown_name  # noqa: F401 (MAX_FILE_BYTES: the limit)
@@ -192,6 +192,25 @@ def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
     return row, col
 
 
+def _referenced_bound(sheet: _SheetXml) -> tuple[int, int] | None:
+    """An upper bound (rows, cols) of the cells from every cell's own reference (formatted empty cells included, so
+    never less than what python-calamine stores), for a sheet without a <dimension>: two searches of the usual
+    ``<c r="A1"`` form, far cheaper than the tag walk on a county's long list. None when some cell is written another
+    way (then only the walk can place it)."""
+    xml, start, end = sheet.xml, sheet.start, sheet.end
+    ctag = b"<" + sheet.prefix + b"c"
+    head = re.escape(ctag) + rb' r="'
+    columns = re.compile(head + rb'([A-Z]{1,3})[0-9]{1,7}"').findall(xml, start, end)
+    tags = sum(xml.count(ctag + ch, start, end) for ch in (b" ", b"\t", b"\r", b"\n", b">", b"/"))
+    if len(columns) != tags:
+        return None
+    if not columns:
+        return 0, 0
+    rows = re.compile(head + rb'[A-Z]{1,3}([0-9]{1,7})"').findall(xml, start, end)
+    widest = max(set(columns), key=lambda letters: (len(letters), letters))
+    return max(map(int, rows)), _col_index(widest)
+
+
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
     """(rows, cols) from A1 to the bottom-right corner of <dimension ref="A1:AE503"/>, or None when absent/garbled."""
     m = _DIMENSION.search(sheet.xml, 0, sheet.start)
@@ -224,6 +243,9 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
+    bound = _referenced_bound(sheet) if declared is None else None
+    if bound is not None and not _too_large(*bound, max_rows):
+        return
     rows, cols = _walk(sheet)
     if _too_large(rows, cols, max_rows):
         raise _oversized(path, name, rows, cols)
@@ -262,15 +284,16 @@ DTD_REFUSED = ("文件中含有 XML 文档类型定义（DTD）。Excel、WPS �
                "已拒绝读取。请在 Excel 或 WPS 中打开后另存为新的 .xlsx 文件再提交。")
 
 
-def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str, loaded: bool = True,
+def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
                 max_rows: int = MAX_ROWS) -> list[ActiveContent]:
-    """Check one sheet's XML: its size when python-calamine is to load it (``loaded``); every formula cell and every
-    hyperlink leaving the workbook on it (``xlsx_scan``, an XML parser)."""
+    """Check one sheet's XML (``read(member)``: a ``_Package``'s checked bytes): its size when python-calamine is to
+    load it (``loaded``); every formula cell and every hyperlink leaving the workbook on it (``xlsx_scan``, an XML
+    parser)."""
     try:
-        xml = zf.read(member)
+        xml = read(member)
         if loaded:
             _check_extent(path, name, _SheetXml(xml), max_rows)
-        hyperlinks = xlsx_scan.external_hyperlinks(zf.read, member)
+        hyperlinks = xlsx_scan.external_hyperlinks(read, member)
         formulas, links = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
     except UnreadableWorkbook:
         raise
@@ -282,6 +305,101 @@ def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str, loaded:
         raise _fail(path, CORRUPT) from e
     items = [ActiveContent("formula", name, r, c, text) for (r, c), text in formulas.items()]
     return items + [xlsx_scan.link_item(name, ref, hyperlinks[rid]) for ref, rid in links if rid in hyperlinks]
+
+
+KEEP_INFLATED = 16 * 1024 * 1024   # members up to this size are kept as inflated by the check (no second inflate)
+ZIP_LIE = ("压缩包中的内容与它声明的大小或校验值不符（疑似“压缩炸弹”，或文件在传输中损坏），已拒绝读取。"
+           "请让学校在 Excel 或 WPS 中打开后重新保存并发送。")
+
+
+class _Package:
+    """An .xlsx file's zip after the checks: member sizes declared within limits (``_check_zip``), then every member
+    inflated as a stream with a hard cap (``zipcheck``), so no later reader — zipfile, an XML parser, python-calamine,
+    openpyxl — inflates more than the declared, capped sizes. ``read(name)``: a member's bytes."""
+
+    def __init__(self, path: Path, data: bytes):
+        self.zf = zipfile.ZipFile(io.BytesIO(data))
+        self.infos = _check_zip(path, self.zf)
+        try:
+            self.kept = zipcheck.inflate_members(data, self.zf.infolist(), MAX_SHEET_XML_BYTES,
+                                                 keep=lambda info: info.file_size <= KEEP_INFLATED)
+        except zipcheck.ZipLie:
+            raise _fail(path, ZIP_LIE) from None
+
+    def read(self, name: str) -> bytes:
+        kept = self.kept.get(name)
+        return kept if kept is not None else self.zf.read(name)
+
+
+OPENPYXL_MAX_CELLS = 600_000   # stored cells a whole-file openpyxl load may meet (≈ 0.9 KB each): 4× the fullest book
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
+
+
+def check_package(path: str | Path, max_cells: int | None = None) -> None:
+    """The reader's guards for a library that loads the whole file (openpyxl, in ``update`` and ``submit``): a regular
+    file within the size limit, the zip checks and capped inflation of every member, no DTD, every worksheet — not
+    only the ones the reader types — within the extent limits, and at most ``max_cells`` stored cells in all.
+    Raises ``UnreadableWorkbook`` (Chinese message). ``max_cells`` defaults to ``OPENPYXL_MAX_CELLS``."""
+    path = Path(path)
+    max_cells = max_cells or OPENPYXL_MAX_CELLS
+    data = _sniff(path)
+    try:
+        pkg = _Package(path, data)
+        total = 0
+        for name, member in _sheet_paths(pkg.zf).items():
+            if member not in pkg.infos:
+                continue
+            xml = pkg.read(member)
+            xlsx_scan.check_xml(xml, member)
+            sheet = _SheetXml(xml)
+            _check_extent(path, name, sheet)
+            total += sum(1 for _ in _CELL_TAG.finditer(xml, sheet.start, sheet.end))
+            if total > max_cells:
+                raise _fail(path, f"工作簿的单元格过多（超过 {max_cells} 个，工作表“{name}”处），远超月报需要，无法改写。"
+                                  "请删除多余的工作表，以及数据下方、右侧多余的行列后再试。")
+    except UnreadableWorkbook:
+        raise
+    except xlsx_scan.ForbiddenXml:
+        raise _fail(path, DTD_REFUSED) from None
+    except MemoryError as e:
+        raise _memory_error(path) from e
+    except Exception as e:  # zipfile, zlib, XML and anything else a damaged file provokes
+        raise _fail(path, CORRUPT) from e
+
+
+# python-calamine panics (a Rust panic, with a backtrace on stderr) on a date-styled number far below Excel's date range
+# (<v>-1e12</v>): such a cell goes to python-calamine without its style, so it arrives as the number it is and the
+# type stage reports it (F003) — the sheet's other cells and every check see the file as it is.
+_NEGATIVE_VALUE = re.compile(rb"<((?:[\w.-]+:)?c)(\s[^>]*?)?(\ss\s*=\s*[\"'][^\"']*[\"'])([^>]*)>(\s*<(?:[\w.-]+:)?v>\s*(-[^<]*)<)")
+DATE_FLOOR = -2_958_465.0   # serials below minus Excel's largest date are no date any client shows
+
+
+def _unstyled_far_negatives(xml: bytes) -> bytes | None:
+    """``xml`` with the style taken off every cell holding a number below ``DATE_FLOOR``; None when there is none."""
+    if b">-" not in xml and b"> -" not in xml:
+        return None
+
+    def unstyle(m: re.Match) -> bytes:
+        try:
+            far = float(m.group(6)) < DATE_FLOOR
+        except ValueError:
+            far = False
+        return b"<" + m.group(1) + (m.group(2) or b"") + m.group(4) + b">" + m.group(5) if far else m.group(0)
+    fixed = _NEGATIVE_VALUE.sub(unstyle, xml)
+    return fixed if fixed != xml else None
+
+
+def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
+    """The file's bytes as python-calamine is to read them: unchanged, or re-zipped with the sheets whose far negative
+    date-styled numbers would make it panic unstyled (``_unstyled_far_negatives``)."""
+    patched = {m: fixed for m in members if m in pkg.infos and (fixed := _unstyled_far_negatives(pkg.read(m)))}
+    if not patched:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in pkg.zf.infolist():
+            zout.writestr(info.filename, patched.get(info.filename) or pkg.read(info.filename))
+    return out.getvalue()
 
 
 class _Inline:
@@ -313,12 +431,12 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     path = Path(path)
     data = _sniff(path)
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = _check_zip(path, zf)
+        pkg = _Package(path, data)
+        zf, infos = pkg.zf, pkg.infos
         sheet_paths = _sheet_paths(zf)
         properties = _custom_properties(zf, infos)
-        package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(zf.read("xl/workbook.xml"), "xl/workbook.xml"))
-                   + xlsx_scan.package_items(zf.read, infos))
+        package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(pkg.read("xl/workbook.xml"), "xl/workbook.xml"))
+                   + xlsx_scan.package_items(pkg.read, infos))
     except UnreadableWorkbook:
         raise
     except xlsx_scan.ForbiddenXml:
@@ -330,7 +448,7 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     grid = Grid(path=str(path), properties=properties, active=package)
     try:
         # from the bytes, not the path: python-calamine would pick its parser from the file name's extension
-        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(_for_calamine(data, pkg, sheet_paths.values())))
         try:
             wanted = []  # (sheet name, canonical name) in workbook order
             for meta in wb.sheets_metadata:
@@ -350,10 +468,10 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
                 loading = []
                 for name, member in sheet_paths.items():   # sheets python-calamine does not load: formulas, links
                     if name not in members and member in infos:
-                        active[name] = _scan_sheet(path, zf, name, member, loaded=False)
+                        active[name] = _scan_sheet(path, pkg.read, name, member, loaded=False)
                 for name, _ in order:
                     if members[name] in infos:
-                        active[name] = _scan_sheet(path, zf, name, members[name], max_rows=max_rows)
+                        active[name] = _scan_sheet(path, pkg.read, name, members[name], max_rows=max_rows)
                     try:
                         loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
                     except RuntimeError:  # no thread can be started here (WebAssembly): load in this one

@@ -30,7 +30,8 @@ EMPTY = "（空）"
 # Columns holding a child's identity number or a person's name: messages show them masked (110101********1234), so a message that is copied
 # into a report, a log or an e-mail never carries a full ID; the finding's ``value`` keeps what is in the cell.
 PRIVATE_COLUMNS = {c.name: (idcard.mask if c.kind in ("id", "xjh") else idcard.mask_name)
-                   for s in model.DATA_SHEETS for c in s.columns if c.kind in ("id", "xjh", "name")}
+                   for s in (*model.DATA_SHEETS, *model.HOUSEHOLD_SHEETS.values()) for c in s.columns
+                   if c.kind in ("id", "xjh", "name")}
 
 
 def show(v: Any) -> Any:

@@ -300,6 +300,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
             while_saving: Callable[[RollupResult], None] | None = None) -> RollupResult:
     from ..indicators import aggregate
 
+    # read with the reader's guards (reader.load_grid): a hostile register cannot abort the process with the lock held
     schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])

@@ -179,6 +179,26 @@ class _Sheet:
         self.row += 1
         return r
 
+    def add_rows(self, rows: Iterable[Iterable[Any]]) -> None:
+        """Many plain rows (bordered cells, as ``add`` writes them) with the formats looked up once: for long tables
+        such as the household ledger's one row per child."""
+        ws, r = self.ws, self.row - 1
+        plain = self.formats(dict(BORDER))
+        dated = self.formats({**BORDER, "num_format": DATE_FORMAT})
+        for values in rows:
+            for c, v in enumerate(values):
+                v = _safe(v)
+                if isinstance(v, str):
+                    ws.write_string(r, c, v, plain)
+                elif v is None:
+                    ws.write_blank(r, c, None, plain)
+                elif isinstance(v, dt.date):
+                    ws.write_datetime(r, c, v, dated)
+                else:
+                    ws.write_number(r, c, v, plain)
+            r += 1
+        self.row = r + 1
+
     def finish(self, filter_to: int | None = None) -> None:
         """Filter buttons on the header over the data (down to row ``filter_to`` if given) and the print area."""
         last = max(self.row - 1, 3)
