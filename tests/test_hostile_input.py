@@ -402,3 +402,15 @@ def test_temporaries_of_a_killed_save_are_removed_by_the_next_one(tmp_path):
     assert p.returncode in (0, 1), p.stderr
     assert not left.exists() and not old.exists() and live.exists()
     assert sorted(q.name for q in tmp_path.iterdir() if q.name.startswith(".baoxue-")) == [live.name]
+
+
+def test_update_names_a_sheet_whose_name_excel_forbids(tmp_path):
+    # Excel never saves "/" or "[" in a sheet name, and openpyxl refuses to open such a book: update says which sheet
+    odd = rezip(SAMPLE, tmp_path / "book.xlsx",
+                {"xl/workbook.xml": lambda xml: xml.replace('name="代码表"', 'name="代码/表["')})
+    before = odd.read_bytes()
+    from baoxue.update import update_workbook
+    result = update_workbook(odd)
+    assert result.exit_code == 2
+    assert "代码/表[" in result.message and "改名" in result.message and "Error" not in result.message
+    assert odd.read_bytes() == before
