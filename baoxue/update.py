@@ -49,6 +49,9 @@ def plan(book: SchoolBook, policy: Policy) -> UpdatePlan:
     return UpdatePlan(E.plan_update(book, findings, policy), findings, after, len(derived))
 
 
+SHEET_NAME_FORBIDDEN = ("\\", "/", "?", "*", "[", "]", ":")   # Excel's rule for sheet names
+
+
 def _load_openpyxl(path: Path):
     return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True, rich_text=True)
 
@@ -61,6 +64,11 @@ def update_workbook(path: str | Path, policy: Policy = DEFAULT) -> UpdateResult:
     except UnreadableWorkbook as e:
         return UpdateResult(path, 2, message=e.message)
     p = plan(book, policy)
+    odd = [n for n in book.other_sheets if any(ch in n for ch in SHEET_NAME_FORBIDDEN)]
+    if odd:   # Excel never saves such a name and openpyxl refuses to open the book: say which sheet, and how to fix it
+        return UpdateResult(path, 2, p.findings, message=(
+            f"无法改写 {path.name}：工作表名“{odd[0]}”含有 Excel 不允许的字符（{' '.join(SHEET_NAME_FORBIDDEN)}）。"
+            "请在 WPS/LibreOffice 中把这张工作表改名（或删除）后另存为 .xlsx，再运行一次。"))
     try:
         wb = _load_openpyxl(path)
     except UnreadableWorkbook as e:   # the reader's guards for a whole-file load (every sheet, a cell budget)

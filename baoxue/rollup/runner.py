@@ -68,6 +68,14 @@ def in_order(done: Any, parts: list[list[str]], tick: Callable[[int, str], None]
     return [r for i in range(len(parts)) for r in results[i]]
 
 
+def _preload() -> None:
+    """Import what every chunk needs before the pool forks, so that each worker inherits it instead of importing it
+    again: the first-party modules are imported at module top already; python-calamine is the reader's deferred
+    import (the add-in's Pyodide parses grids without it). Only here: a re-run served from the cache never starts a
+    pool and never pays for it."""
+    import python_calamine  # noqa: F401
+
+
 def _pool_context():
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork")
@@ -95,6 +103,7 @@ def process_files(paths: list[str], inbox: str, month: str, policy: Policy, prog
     parts = chunks(paths, workers)
     if workers <= 1 or (auto and total < IN_PROCESS_BELOW):
         return in_order(((i, process_chunk(part, inbox, month, policy)) for i, part in enumerate(parts)), parts, tick)
+    _preload()
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
         futures = {pool.submit(process_chunk, part, inbox, month, policy): i for i, part in enumerate(parts)}
         return in_order(((futures[fut], fut.result()) for fut in as_completed(futures)), parts, tick)
