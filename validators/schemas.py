@@ -42,10 +42,15 @@ def name_problem(v) -> str | None:
 _NAME_OK = re.compile(_NAME_CHARS.pattern[:-2] + "{1,%d}$" % MAX_NAME)
 
 
-def _name_ok(s: pd.Series) -> pd.Series:
+def names_ok(s: pd.Series) -> pd.Series:
     """F012, vectorised: a text value matches the name pattern (a non-text value — an ``Invalid`` — passes here and is
     reported by its own rule)."""
     return s.str.fullmatch(_NAME_OK).fillna(True).astype(bool)
+
+
+def name_ok(v) -> bool:
+    """F012 on one value (the same pattern as ``names_ok``)."""
+    return v.__class__ is not str or _NAME_OK.fullmatch(v) is not None
 
 
 def name_checked(column: model.Column) -> bool:
@@ -62,7 +67,7 @@ def column_checks(c: model.Column) -> tuple[tuple[str, Callable[[pd.Series], pd.
         allowed = list(model.CODE_LISTS[c.codes])
         checks.append(("F002", lambda s: s.isin(allowed)))   # Series.isin: hashed, vectorised
     if name_checked(c):
-        checks.append(("F012", _name_ok))
+        checks.append(("F012", names_ok))
     return tuple(checks)
 
 

@@ -78,7 +78,7 @@ def _codes_and_names(batch: ListBatch) -> list[tuple[int, Finding]]:
                               allowed="、".join(model.CODE_LISTS[column.codes]))
         if schemas.name_checked(column):
             # the F012 predicate on each distinct name, the reason only for the few that fail
-            problem = {v: schemas.name_problem(v) for v in set(values.tolist()) if not schemas._name_ok(v)}
+            problem = {v: schemas.name_problem(v) for v in set(values.tolist()) if not schemas.name_ok(v)}
             if problem:
                 problems = values.map(problem)
                 bad = problems.notna()
