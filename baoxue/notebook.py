@@ -38,7 +38,7 @@ TOWNSHIP_LABELS = {"name": "乡镇", "schools_expected": "应报学校数", "sch
                    "zero_report_schools": "零报告学校数"}
 FINDING_LABELS = {"school": "学校标识码", "file": "文件"}
 FILE_LABELS = {"file": "文件", "status": "处理结果", "school": "学校标识码", "name": "学校名称", "month": "报送月份",
-               "stamped_at": "报送时间", "stamp_reason": "戳记说明", "errors": "错误", "warnings": "警告"}
+               "stamped_at": "报送时间（北京时间）", "stamp_reason": "戳记说明", "errors": "错误", "warnings": "警告"}
 # Free text that may name a child or quote an ID: scrubbed when masked. Guardians' phones are not shown masked.
 FREE_TEXT_COLUMNS = ("说明", "去向说明", "备注", "值")
 HIDDEN_WHEN_MASKED = ("监护人电话",)
@@ -154,8 +154,10 @@ def _whole_numbers(df: pd.DataFrame, columns) -> pd.DataFrame:
 
 def files_frame(files: list[dict]) -> pd.DataFrame:
     """收到的文件: every file found in the inbox and what the roll-up did with it (counted, duplicate, unreadable …)."""
-    df = pd.DataFrame([{label: f.get(key) for key, label in FILE_LABELS.items()} for f in files],
-                      columns=list(FILE_LABELS.values()))
+    from .beijing import beijing
+    shown = {"stamped_at": lambda t: beijing(t, label=False) or None}   # the header says 北京时间
+    df = pd.DataFrame([{label: shown.get(key, lambda v: v)(f.get(key)) for key, label in FILE_LABELS.items()}
+                       for f in files], columns=list(FILE_LABELS.values()))
     return _whole_numbers(df, [FILE_LABELS["errors"], FILE_LABELS["warnings"]])
 
 

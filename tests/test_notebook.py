@@ -6,6 +6,7 @@ ground truth, not from the roll-up."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import shutil
 
@@ -161,6 +162,8 @@ def test_files_list_says_what_happened_to_each_file(county, tmp_path):
     assert "戳记无效" in files["未盖戳.xlsx"]["处理结果"]
     assert sum(r["处理结果"] == "计入汇总" for r in files.values()) == len(county.sent[county.month])
     assert "无法读取的文件 1 个" in app.status.value
+    shown = [r["报送时间（北京时间）"] for r in files.values() if r["处理结果"] == "计入汇总"]   # Beijing time, no offset
+    assert shown and all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", t) for t in shown), shown
     rules = {(r["文件"], r["规则编号"]) for r in html_rows(app.findings.value)}
     assert ("坏文件.xlsx", "S005") in rules and ("未盖戳.xlsx", "R003") in rules
 

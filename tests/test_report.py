@@ -107,6 +107,16 @@ def test_strings_are_text_never_formulas(reports):
     assert any(c.value == EVIL_NOTE for _, c in cells(masked))
 
 
+def test_times_are_beijing_time_and_say_so(reports):
+    """The stamp time 2026-10-20 00:00 UTC is shown as 2026-10-20 08:00 under a header that says 北京时间."""
+    _, masked, _ = reports
+    ws = openpyxl.load_workbook(masked)["报送情况"]
+    header = [c.value for c in ws[3]]
+    col = header.index("盖戳时间（北京时间）")
+    assert ws.cell(4, col + 1).value == "2026-10-20 08:00"
+    assert re.search(r"生成于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}（北京时间）", ws.cell(2, 1).value)
+
+
 def test_print_ready(reports):
     _, masked, _ = reports
     wb = openpyxl.load_workbook(masked)

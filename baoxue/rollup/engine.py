@@ -16,6 +16,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import __version__, model
+from ..beijing import now_iso
 from ..book import prev_month
 from ..findings import Finding, summarize
 from ..policy import Policy, load_policy
@@ -367,7 +368,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         cases=_all(counted, "cases"), open_rows=_all(counted, "open_rows"), sheet_rows=_sheet_frames(counted),
         inbox=str(inbox), register=None if isinstance(register, (list, tuple)) else str(register),
         store_dir=str(store.dir) if store else None, policy_fingerprint=policy.fingerprint,
-        previous_source=previous_source, created_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        previous_source=previous_source, created_at=now_iso(),
         names=set().union(*(r.names for r in current)) if current else set(),
     )
     if store is not None:

@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from ..atomic import atomic_save
 from .engine import RollupResult
 from .masking import mask_value
-from .rules import CHINA
+from ..beijing import CHINA, beijing
 from .store import Store
 
 SHEETS = ("报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
@@ -124,7 +124,7 @@ class _Sheet:
 
 def _note(result: RollupResult, masked: bool, extra: str = "") -> str:
     privacy = "身份证号、姓名已脱敏。" if masked else "【内部使用】本表未脱敏，含未成年人个人信息，不得外传。"
-    return f"报送月份 {result.month}；生成于 {result.created_at}；策略指纹 {result.policy_fingerprint}。{privacy}{extra}"
+    return f"报送月份 {result.month}；生成于 {beijing(result.created_at, seconds=True)}；策略指纹 {result.policy_fingerprint}。{privacy}{extra}"
 
 
 def _yn(v: bool) -> str:
@@ -135,7 +135,7 @@ def _yn(v: bool) -> str:
 def _submissions(wb, result: RollupResult, masked: bool) -> None:
     late = {f.school for f in result.findings if f.rule == "R007"}
     s = _Sheet(wb, "报送情况", f"{result.month} 控辍保学月报报送情况", _note(result, masked),
-               ["所属乡镇", "学校标识码", "学校名称", "学校类型", "城乡类别", "报送状态", "计入汇总", "盖戳时间", "逾期报送",
+               ["所属乡镇", "学校标识码", "学校名称", "学校类型", "城乡类别", "报送状态", "计入汇总", "盖戳时间（北京时间）", "逾期报送",
                 "错误数", "警告数", "文件"], [12, 13, 24, 12, 9, 16, 9, 17, 9, 8, 8, 40])
     for sc in result.schools:
         if not sc["submitted"]:
@@ -156,7 +156,7 @@ def _submissions(wb, result: RollupResult, masked: bool) -> None:
     s.add(["合计", None, f"应报 {c['schools_expected']} 所，有效报送 {c['schools_submitted']} 所", None, None, None, None,
            None, None, None, None, None], fill=TOTAL_FILL, bold=True)
     s.add([])
-    header_row = s.add(["收到的文件", "学校标识码", "学校名称", "报送月份", None, "处理结果", "戳记有效", "盖戳时间", None,
+    header_row = s.add(["收到的文件", "学校标识码", "学校名称", "报送月份", None, "处理结果", "戳记有效", "盖戳时间（北京时间）", None,
                         "错误数", "警告数", "说明"], fill=HEADER_FILL, bold=True)
     scrub = result.scrubber() if masked else (lambda x: x)
     for f in result.files:
