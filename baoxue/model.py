@@ -162,7 +162,7 @@ DROPOUT = Sheet("辍学", "辍学及疑似辍学学生台账", english="dropout 
     yes_no("留守儿童", width=8),
     yes_no("随迁子女", width=8),
     _c("包保责任人", "name", required=True, width=10),
-    _c("劝返动员日期", "date", note="第一步；`update` 按劝返记录补填"),
+    _c("劝返动员日期", "date", note="第一步；空着时“更新”按劝返记录自动补填"),
     _c("限期复学通知日期", "date", note="第二步"),
     _c("行政处罚日期", "date", note="第三步"),
     _c("司法程序日期", "date", note="第四步"),

@@ -426,6 +426,22 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "无法作为工作簿读取" in capsys.readouterr().err
 
 
+def test_update_prints_only_chinese_for_a_number_in_a_date_cell(tmp_path):
+    """The command a clerk runs shows no English library warning (openpyxl's date-serial UserWarning)."""
+    import subprocess
+    import sys
+    path = school_book(tmp_path / "w.xlsx")
+    book = read_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    cell = wb["辍学"].cell(int(book.frame("辍学")["_row"].iloc[0]), book.header_columns["辍学"]["发现日期"])
+    cell.value, cell.number_format = 20260903, "yyyy-mm-dd"
+    wb.save(path)
+    run = subprocess.run([sys.executable, "-m", "baoxue", "update", str(path)], capture_output=True, text=True)
+    assert run.returncode in (0, 1), run.stderr
+    assert "Warning" not in run.stderr + run.stdout and "openpyxl" not in run.stderr + run.stdout
+    assert "已更新" in run.stdout
+
+
 def test_a_number_typed_into_a_date_cell_survives_update(tmp_path):
     """20260903 typed into a 日期 cell is stored as a number with a date format (Excel shows ####); the reader reads
     the date it spells, and update must write the clerk's number back, not openpyxl's #VALUE!."""

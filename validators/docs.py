@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -147,7 +148,27 @@ def render_workbook() -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-GENERATED = {DOC: render, WORKBOOK_DOC: render_workbook}
+# Hand-written guides quote code lists only as generated blocks, so the words a clerk reads are the dropdown's values:
+#   <!-- 代码表:劝返方式 -->入户走访、电话、书面通知、约谈、其他<!-- /代码表 -->
+GUIDES = [DOC.with_name(n) for n in ("clerk-guide.md", "addin-guide.md", "notebook-guide.md")]
+CODE_BLOCK_RE = re.compile(r"<!-- 代码表:(?P<name>[^ >]+) -->.*?<!-- /代码表 -->", re.S)
+
+
+def fill_code_lists(text: str) -> str:
+    """``text`` with every code-list block filled from ``model.CODE_LISTS`` (an unknown list name is an error)."""
+    def block(m: re.Match) -> str:
+        name = m.group("name")
+        if name not in model.CODE_LISTS:
+            raise KeyError(f"docs: no code list named {name!r}")
+        return f"<!-- 代码表:{name} -->{'、'.join(model.CODE_LISTS[name])}<!-- /代码表 -->"
+    return CODE_BLOCK_RE.sub(block, text)
+
+
+def _guide(path: Path):
+    return lambda: fill_code_lists(path.read_text(encoding="utf-8"))
+
+
+GENERATED = {DOC: render, WORKBOOK_DOC: render_workbook, **{p: _guide(p) for p in GUIDES if p.exists()}}
 
 
 def main(argv: list[str] | None = None) -> int:
