@@ -79,6 +79,7 @@ class ReplaceTable:
     header: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     caption: str | None = None
+    added: tuple[str, ...] = ()   # header names an older sheet may lack: found without them, then written beside it
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def findings_caption(policy) -> str:
 
 def findings_table(findings: Iterable[Finding], policy) -> ReplaceTable:
     """The whole 校验结果 write: one row per finding, and the caption naming the policy in effect."""
-    return ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, findings_rows(findings), findings_caption(policy))
+    return ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, findings_rows(findings), findings_caption(policy),
+                        model.FINDINGS_ADDED_COLUMNS)
 
 
 def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
@@ -111,24 +113,14 @@ def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
     out = []
     for f in sorted(findings, key=sort_key):
         value = "" if f.value is None else (f.value if isinstance(f.value, (int, float)) else str(f.value))
-        out.append((f.sheet or "", f.row if f.row is not None else "", f.column or "", f.rule,
+        out.append((f.sheet or "", f.row if f.row is not None else "", f.column or "", f.cell or "", f.rule,
                     model.SEVERITY_LABELS.get(f.severity, f.severity), value, f.message))
     return tuple(out)
 
 
 def cell_of(book, finding: Finding) -> tuple[int, int] | None:
     """The (row, col) a finding points at in the workbook, or None for sheet- and workbook-level findings."""
-    if finding.sheet is None or finding.row is None:
-        return None
-    if finding.sheet == model.COVER_SHEET:
-        return (finding.row, 2)  # label in column A, value in column B
-    columns = book.header_columns.get(finding.sheet) or {}
-    if not columns:
-        return None
-    col = columns.get(finding.column) if finding.column else None
-    if col is None:
-        col = min(columns.values())
-    return (finding.row, col)
+    return book.cell_at(finding.sheet, finding.row, finding.column)
 
 
 def plan_marks(book, findings: Iterable[Finding]) -> list[Edit]:
@@ -235,8 +227,19 @@ def _clear_marks(ws) -> None:
             cell.fill = copy.copy(column_fills[cell.column])
 
 
-def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None) -> None:
+def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None, added: tuple[str, ...] = ()) -> None:
     found = _find_header(ws, header)
+    if found is None and added:   # an older sheet without the added columns: keep its header, add them beside it
+        found = _find_header(ws, [n for n in header if n not in added])
+        if found is not None:
+            header_row, cols = found
+            for name in added:
+                cols[name] = max(cols.values()) + 1
+                cell = _cell(ws, header_row, cols[name])
+                left = ws._cells.get((header_row, cols[name] - 1))
+                if left is not None and left.has_style:
+                    cell._style = copy.copy(left._style)
+                _write(cell, name)
     if found is None:
         header_row = 2 if caption else 1
         for j, name in enumerate(header, 1):
@@ -327,7 +330,7 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
         elif isinstance(e, ClearMarks):
             _clear_marks(ws)
         elif isinstance(e, ReplaceTable):
-            _replace_table(ws, e.header, e.rows, e.caption)
+            _replace_table(ws, e.header, e.rows, e.caption, e.added)
         elif isinstance(e, SetKeyedValues):
             _set_keyed_values(ws, e.value_header, e.items)
         else:  # pragma: no cover - a new Edit type without an applier is a programming error

@@ -116,7 +116,7 @@ def findings_frame(finding_dicts: list[dict]) -> pd.DataFrame:
     """Findings (``RollupResult.finding_dicts(masked)``) as a 校验结果-style table with the school and file."""
     cols = [FINDING_LABELS["school"], FINDING_LABELS["file"], *model.FINDINGS_COLUMNS]
     rows = [[d.get("school"), Path(d["file"]).name if d.get("file") else None, d.get("sheet"), d.get("row"),
-             d.get("column"), d.get("rule"), model.SEVERITY_LABELS.get(d.get("severity"), d.get("severity")),
+             d.get("column"), d.get("cell"), d.get("rule"), model.SEVERITY_LABELS.get(d.get("severity"), d.get("severity")),
              d.get("value"), d.get("message")] for d in finding_dicts]
     return _whole_numbers(pd.DataFrame(rows, columns=cols), ["行号"])
 

@@ -439,7 +439,7 @@ def ensure_findings_sheet(wb):
         wb.move_sheet(ws, offset=wanted - index)
     ws.cell(TITLE_ROW, 1, "校验结果（由 baoxue 校验生成，请按说明修改原表）").font = TITLE_FONT
     ws.cell(NOTE_ROW, 1, FINDINGS_NOTE).font = NOTE_FONT
-    widths = {"工作表": 10, "行号": 6, "列名": 14, "规则编号": 8, "级别": 6, "值": 22, "说明": 70}
+    widths = {"工作表": 10, "行号": 6, "列名": 14, "单元格": 8, "规则编号": 8, "级别": 6, "值": 22, "说明": 70}
     for j, name in enumerate(model.FINDINGS_COLUMNS, start=1):
         _header_cell(ws, HEADER_ROW, j, name)
         ws.column_dimensions[get_column_letter(j)].width = widths.get(name, 12)

@@ -168,7 +168,7 @@ def test_lists_and_figures(reports):
         if row[1] and row[1] not in status:
             status[row[1]] = row[5]
     assert status["4310000001"] == "已报送" and status["4310000002"] == "未报送"
-    rules = {row[7] for row in wb["问题清单"].iter_rows(min_row=4, values_only=True)}
+    rules = {row[8] for row in wb["问题清单"].iter_rows(min_row=4, values_only=True)}
     assert "R001" in rules
 
 

@@ -275,10 +275,20 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
         assert wb[sheet][coord].fill.fgColor.rgb == edits.MARK_FILLS[severity], (sheet, coord)
     wb = openpyxl.load_workbook(path)
     ws = wb[model.FINDINGS_SHEET]
-    header_row = next(r for r in range(1, 11) if ws.cell(r, 4).value == "规则编号")
-    listed = [tuple(c.value for c in row[:5]) for row in ws.iter_rows(min_row=header_row + 1) if row[3].value]
-    assert sorted((s, int(r) if r not in (None, "") else None, c, rule, sev) for s, r, c, rule, sev in listed) == \
-        sorted((f.sheet or "", f.row, f.column or "", f.rule, model.SEVERITY_LABELS[f.severity]) for f in result.findings)
+    header_row = next(r for r in range(1, 11) if ws.cell(r, 5).value == "规则编号")
+    listed = [tuple(c.value for c in row[:6]) for row in ws.iter_rows(min_row=header_row + 1) if row[4].value]
+    assert sorted((s, int(r) if r not in (None, "") else None, c, a or None, rule, sev)
+                  for s, r, c, a, rule, sev in listed) == \
+        sorted((f.sheet or "", f.row, f.column or "", f.cell, f.rule, model.SEVERITY_LABELS[f.severity])
+               for f in result.findings)
+    # 单元格 is the marked cell's address (what the clerk types into the Name Box), also in the printed message
+    from baoxue.commands.update import finding_line
+    for f in result.findings:
+        where = edits.cell_of(book, f)
+        if where:
+            assert f.cell == openpyxl.utils.get_column_letter(where[1]) + str(where[0])
+            assert finding_line(f).endswith(f"（单元格 {f.cell}）")
+    assert any(f.cell == id_cell for f in result.findings)
 
     # the clerk fixes both cells; the next update removes exactly baoxue's marks
     wb["辍学"][id_cell].value = CASE_OPEN
@@ -295,7 +305,7 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
     assert wb["缓学"]["B4"].comment.text == "家长已提交医院证明"
     assert wb["缓学"]["C4"].fill.fgColor.rgb == "FF00B050"
     ws = wb[model.FINDINGS_SHEET]
-    assert not [row for row in ws.iter_rows(min_row=header_row + 1) if row[3].value and row[4].value == "错误"]
+    assert not [row for row in ws.iter_rows(min_row=header_row + 1) if row[4].value and row[5].value == "错误"]
 
 
 def test_marks_disappear_after_a_libreoffice_resave(tmp_path, lo_convert):
@@ -376,7 +386,7 @@ def test_findings_sheet_names_the_policy_in_effect(tmp_path):
     for name, policy in (("default", POLICY), ("county", load_policy(county))):
         update_workbook(path, policy)
         ws = openpyxl.load_workbook(path)[model.FINDINGS_SHEET]
-        header_row = next(r for r in range(1, 11) if ws.cell(r, 4).value == "规则编号")
+        header_row = next(r for r in range(1, 11) if ws.cell(r, 5).value == "规则编号")
         results[name] = ws.cell(header_row - 1, 1).value
         assert policy.fingerprint in results[name]
     assert results["default"] != results["county"]
@@ -460,3 +470,24 @@ def test_a_number_typed_into_a_date_cell_survives_update(tmp_path):
         names = {n for n in z.namelist() if n.startswith("xl/worksheets/sheet")}
         xml = "".join(z.read(n).decode() for n in names)
     assert "#VALUE!" not in xml and ">20260903<" in xml
+
+
+def test_an_older_findings_sheet_gets_the_cell_column_beside_its_table(tmp_path):
+    """A book made before 校验结果 had 单元格 (header 工作表…说明 in A3:G3): update keeps that header and its note row,
+    writes 单元格 beside it, and fills every column under the right header."""
+    cover, rows = school_data()
+    cover["联系电话"] = "12345"                                      # one finding (F010) on the cover
+    path = write_book(tmp_path / "old.xlsx", cover, rows)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[model.FINDINGS_SHEET]
+    header_row = next(r for r in range(1, 11) if ws.cell(r, 1).value == "工作表")
+    ws.delete_cols(model.FINDINGS_COLUMNS.index("单元格") + 1)
+    assert [ws.cell(header_row, j).value for j in range(1, 8)] == [c for c in model.FINDINGS_COLUMNS if c != "单元格"]
+    wb.save(path)
+    update_workbook(path, POLICY)
+    ws = openpyxl.load_workbook(path)[model.FINDINGS_SHEET]
+    head = {ws.cell(header_row, j).value: j for j in range(1, 10) if ws.cell(header_row, j).value}
+    assert set(head) == set(model.FINDINGS_COLUMNS) and head["单元格"] == 8
+    assert "策略指纹" in ws.cell(header_row - 1, 1).value and ws.cell(1, 1).value.startswith("校验结果")
+    line = {name: ws.cell(header_row + 1, j).value for name, j in head.items()}
+    assert line["规则编号"] == "F010" and line["单元格"] == f"B{read_workbook(path).cover_rows['联系电话']}"

@@ -44,7 +44,8 @@ INTRO = f"""# 校验规则目录 Validation rule reference
 2 有文件无法读取（S005）。`--json` 时标准输出只有 JSON：
 
 - 一个文件：`{{"findings": [...], "summary": {{"errors", "warnings", "total", "policy_fingerprint"}}}}`，
-  每条 finding 为 `{{"rule", "severity", "sheet", "row", "column", "value", "message"}}`；
+  每条 finding 为 `{{"rule", "severity", "sheet", "row", "column", "value", "message", "cell"}}`（`cell` 为单元格地址，
+  如 `"E4"`，可直接输入名称框；工作表级和文件级的问题为 `null`）；表格输出在说明后写“（单元格 E4）”；
 - 多个文件：同样的顶层键（`findings` 中每条多一个 `"file"`，`summary` 多一个 `"files"` 文件数），
   另加 `"files": [{{"file", "readable", "findings", "summary"}}...]` 逐个文件列出。
 

@@ -477,7 +477,8 @@ def _findings_frame(findings: list[Finding]) -> pd.DataFrame:
         d = f.to_dict(rollup=True)
         d["value"] = None if d["value"] is None else str(d["value"])
         rows.append(d)
-    df = pd.DataFrame(rows, columns=["rule", "severity", "sheet", "row", "column", "value", "message", "school", "file"])
+    df = pd.DataFrame(rows, columns=["rule", "severity", "sheet", "row", "column", "value", "message", "school", "file",
+                                     "cell"])
     df["row"] = df["row"].astype("Int64")
     return df
 

@@ -242,8 +242,8 @@ def _overdue(wb, result: RollupResult, masked: bool) -> None:
 
 def _findings(wb, result: RollupResult, masked: bool) -> None:
     s = _Sheet(wb, "问题清单", f"{result.month} 问题清单（汇总核查与各校校验结果）", _note(result, masked),
-               ["所属乡镇", "学校标识码", "学校名称", "文件", "工作表", "行号", "列名", "规则编号", "级别", "值", "说明"],
-               [10, 13, 20, 30, 9, 6, 12, 8, 6, 20, 70])
+               ["所属乡镇", "学校标识码", "学校名称", "文件", "工作表", "行号", "列名", "单元格", "规则编号", "级别", "值", "说明"],
+               [10, 13, 20, 30, 9, 6, 12, 7, 8, 6, 20, 70])
     info = {sc["code"]: sc for sc in result.schools}
     order = {sc["code"]: i for i, sc in enumerate(result.schools)}
     rows = result.finding_dicts(masked)
@@ -252,9 +252,9 @@ def _findings(wb, result: RollupResult, masked: bool) -> None:
     for d in rows:
         sc = info.get(d["school"], {})
         c_row = s.add([sc.get("township"), d["school"], sc.get("name"), d["file"], d["sheet"], d["row"], d["column"],
-                       d["rule"], SEVERITY_ZH.get(d["severity"], d["severity"]), d["value"], d["message"]])
+                       d.get("cell"), d["rule"], SEVERITY_ZH.get(d["severity"], d["severity"]), d["value"], d["message"]])
         if d["severity"] == "error":
-            s.ws.cell(row=c_row, column=9).font = WARN_FONT
+            s.ws.cell(row=c_row, column=10).font = WARN_FONT
     s.finish()
 
 
