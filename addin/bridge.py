@@ -436,7 +436,7 @@ class _Applier:
         new = sheets.add(e.sheet, after=sheets[len(sheets) - 1])
         self._sheets[e.sheet] = new
         if e.sheet == model.CODES_SHEET:
-            lists = list(model.CODE_LISTS.items())
+            lists = [(name, model.CODE_LISTS[name]) for name in model.WORKBOOK_CODE_LISTS]
             height = max(len(v) for _, v in lists) + 1
             block = [[name for name, _ in lists]]
             for i in range(height - 1):

@@ -1,7 +1,9 @@
 """SchoolBook: what the reader makes of one school's monthly workbook (typed, normalised, row-numbered).
 
 Every data sheet is a pandas DataFrame with exactly the model's canonical columns (object dtype) plus ``_row``, the
-Excel row number the clerk sees. Cell values after the type stage are:
+Excel row number the clerk sees (``book.sheets``, a ``Frames`` mapping: the reader hands each sheet over as plain column
+lists, ``book.columns(sheet)``, and a sheet's DataFrame is built the first time it is asked for). Cell values after the
+type stage are:
 
 - ``None`` for an empty cell;
 - ``str`` for text / name / id / 学籍号 / phone / code / grade columns (normalised per SPEC §2.9; code columns hold the
@@ -13,12 +15,15 @@ Excel row number the clerk sees. Cell values after the type stage are:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from . import model
+from .grid import ActiveContent
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,93 @@ class UnreadableWorkbook(Exception):
         self.path = path
 
 
+def frame_from_columns(names: list[str], columns: dict[str, list], n: int,
+                       extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """A typed sheet frame: the ``names`` columns (object dtype; a column missing from ``columns`` is empty), then
+    ``_row`` (int64) from ``columns["_row"]``, then the ``extra`` arrays as they are."""
+    # one 2-D object block: far cheaper than a Series per column. Stored column by column (pandas keeps a block as
+    # columns × rows, so the transposed view goes in without a copy) and filled with fromiter, which, unlike a slice
+    # assignment of a list, does not probe every value (dates, Invalid) for being an array or a sequence.
+    block = np.empty((len(names), n), dtype=object)
+    for j, c in enumerate(names):
+        values = columns.get(c)
+        if values is not None:
+            block[j] = np.fromiter(values, dtype=object, count=n)
+    # plain object labels: pandas' default string Index costs more on every column insert and lookup
+    df = pd.DataFrame(block.T, columns=pd.Index(names, dtype=object), dtype=object, copy=False)
+    df["_row"] = np.asarray(columns.get("_row", ()), dtype="int64")
+    for c, values in (extra or {}).items():
+        df[c] = values
+    return df
+
+
+class Frames(MutableMapping):
+    """A book's data sheets: sheet name -> typed DataFrame (the model's columns + ``_row``).
+
+    The reader stores each sheet as plain column lists (``set_columns``); its DataFrame is built on first access. A
+    roll-up never needs one book's frame: its batch builds one frame per sheet from many books' lists, and the stamp and
+    the per-file extraction read the lists (``columns``). Once a sheet's frame has been built or assigned, the frame is
+    the sheet (callers may change it) and ``columns`` gives None for it."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame] | None = None):
+        self._order: dict[str, None] = {}
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._lists: dict[str, tuple[int, dict[str, list]]] = {}
+        for name, df in (frames or {}).items():
+            self[name] = df
+
+    def set_columns(self, sheet: str, columns: dict[str, list]) -> None:
+        """The sheet's typed values, column name -> list (the model's columns; ``"_row"``: Excel row numbers)."""
+        names = model.TABLES[sheet].column_names
+        n = len(columns.get("_row", ()))
+        full = {c: columns.get(c) or [None] * n for c in names}
+        full["_row"] = list(columns.get("_row", ()))
+        self._lists[sheet] = (n, full)
+        self._frames.pop(sheet, None)
+        self._order[sheet] = None
+
+    def columns(self, sheet: str) -> dict[str, list] | None:
+        """The sheet's lists as the reader left them (every model column and ``"_row"``; do not change them), or None
+        when the sheet is not here or is a frame (built or assigned) by now."""
+        got = self._lists.get(sheet)
+        return None if got is None else got[1]
+
+    def __getitem__(self, sheet: str) -> pd.DataFrame:
+        df = self._frames.get(sheet)
+        if df is None:
+            n, columns = self._lists.pop(sheet)   # KeyError: no such sheet
+            df = self._frames[sheet] = frame_from_columns(model.TABLES[sheet].column_names, columns, n)
+        return df
+
+    def __setitem__(self, sheet: str, df: pd.DataFrame) -> None:
+        self._frames[sheet] = df
+        self._lists.pop(sheet, None)
+        self._order[sheet] = None
+
+    def __delitem__(self, sheet: str) -> None:
+        del self._order[sheet]
+        self._frames.pop(sheet, None)
+        self._lists.pop(sheet, None)
+
+    def __contains__(self, sheet: object) -> bool:
+        return sheet in self._order
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __repr__(self) -> str:
+        return f"Frames({list(self._order)})"
+
+
 @dataclass
 class SchoolBook:
     path: str | None = None
     cover: dict[str, Any] = field(default_factory=dict)          # cover label -> typed value (or Invalid / None)
     cover_rows: dict[str, int] = field(default_factory=dict)     # cover label -> Excel row
-    sheets: dict[str, pd.DataFrame] = field(default_factory=dict)  # data sheet name -> typed frame (+ "_row")
+    sheets: Frames = field(default_factory=Frames)  # data sheet name -> typed frame (+ "_row"); a dict is converted
     header_rows: dict[str, int] = field(default_factory=dict)    # sheet -> Excel row of its header
     header_columns: dict[str, dict[str, int]] = field(default_factory=dict)  # sheet -> canonical column -> 1-based Excel column
     missing_sheets: list[str] = field(default_factory=list)      # required sheets not found (S001)
@@ -60,8 +146,21 @@ class SchoolBook:
     # sheet -> the columns holding an ``Invalid`` value, as the reader left them (a sheet not listed: not known, so the
     # type stage looks at every column). Frames changed after reading must not add Invalid values to other columns.
     untypable: dict[str, frozenset[str]] = field(default_factory=dict)
+    # what in the file can compute, fetch or run, beyond the template's own 月报汇总 formulas and the formula cells
+    # already typed as ``Invalid`` in the frames: F013 (formulas), S006/S007 (links, names, macros); part of the stamp
+    active: list[ActiveContent] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not isinstance(self.sheets, Frames):
+            self.sheets = Frames(self.sheets)
 
     # ----------------------------------------------------------------- convenience
+    def columns(self, sheet: str) -> dict[str, list] | None:
+        """A sheet's typed values as plain lists per column (+ ``"_row"``) while it has not become a DataFrame (see
+        ``Frames``); None otherwise — then read ``frame(sheet)``. Read-only."""
+        sheets = self.sheets
+        return sheets.columns(sheet) if isinstance(sheets, Frames) else None
+
     @property
     def school_code(self) -> str | None:
         v = self.cover.get("学校标识码")

@@ -12,7 +12,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("template", "validate", "update", "submit", "verify", "next-month", "rollup", "demo", "addin")
+COMMANDS = ("template", "validate", "update", "submit", "verify", "next-month", "rollup", "match", "demo", "addin")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -119,7 +119,15 @@ def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
 
 
 def cell_of(book, finding: Finding) -> tuple[int, int] | None:
-    """The (row, col) a finding points at in the workbook, or None for sheet- and workbook-level findings."""
+    """The (row, col) a finding points at in the workbook, or None for sheet- and workbook-level findings (its own
+    ``cell`` address when it has one: F013 names cells outside the data columns)."""
+    if finding.cell and finding.sheet is not None:
+        from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+        try:
+            letters, row = coordinate_from_string(finding.cell)
+            return (row, column_index_from_string(letters))
+        except ValueError:
+            pass
     return book.cell_at(finding.sheet, finding.row, finding.column)
 
 

@@ -4,7 +4,13 @@
 the validators' batch); ``school_indicators(book)`` is a batch of one — there is one implementation of the definitions.
 
 ``INDICATORS`` is the ordered list of (JSON key, 月报汇总 label); the template's live formulas, ``update``'s 程序计算值
-column, the roll-up's JSON and the monthly report all follow it.
+column, the roll-up's JSON and the monthly report all follow it. The §5 rates are month-end stocks (月末在册辍学率:
+every open case, suspected ones included, over this month's enrolment + open cases).
+
+``SCHOOL_YEAR_INDICATORS`` are the school-year figures of SPEC §5.1 (学年辍学率 = 学年辍学人数 ÷ 学年初在校生数, the rate
+the policy's annual targets speak of). They need the history store, so the roll-up computes them
+(``baoxue.rollup.school_year``); a single workbook's 月报汇总 does not carry them. ``FIGURES`` is the order every table of
+a roll-up's figures shows both sets in (the month-end rates next to the school-year ones).
 
 Rule-dependent counts (劝返逾期未升级 = C003 rows, 休学逾期未复学 = C005, 缓学到期未入学 = C006, 送教达标人数) call the same
 functions the rules use (``baoxue.cases``), so a figure and a warning can never disagree.
@@ -30,8 +36,8 @@ INDICATORS: tuple[tuple[str, str], ...] = (
     ("open_primary", "其中小学"),
     ("open_junior", "其中初中"),
     ("open_unknown", "其中去向不明"),
-    ("dropout_rate_primary", "小学辍学率"),
-    ("dropout_rate_junior", "初中辍学率"),
+    ("dropout_rate_primary", "小学月末在册辍学率"),
+    ("dropout_rate_junior", "初中月末在册辍学率"),
     ("escalation_overdue", "劝返逾期未升级"),
     ("on_leave", "在休学"),
     ("new_leave", "本月新增休学"),
@@ -52,20 +58,51 @@ RATES: dict[str, tuple[str, str]] = {
     "dropout_rate_primary": ("open_primary", "enrolled_primary"),
     "dropout_rate_junior": ("open_junior", "enrolled_junior"),
 }
+SCHOOL_YEAR_INDICATORS: tuple[tuple[str, str], ...] = (
+    ("enrolled_start_primary", "小学学年初在校生数"),
+    ("enrolled_start_junior", "初中学年初在校生数"),
+    ("year_dropout_primary", "小学学年辍学人数"),
+    ("year_dropout_junior", "初中学年辍学人数"),
+    ("year_dropout_rate_primary", "小学学年辍学率"),
+    ("year_dropout_rate_junior", "初中学年辍学率"),
+    ("cumulative_dropout_primary", "小学本学年累计辍学人数"),
+    ("cumulative_dropout_junior", "初中本学年累计辍学人数"),
+)
+SCHOOL_YEAR_KEYS: tuple[str, ...] = tuple(k for k, _ in SCHOOL_YEAR_INDICATORS)
+# rate key -> (numerator key, denominator key): rate = year_dropout / enrolled_start × 100
+YEAR_RATES: dict[str, tuple[str, str]] = {
+    "year_dropout_rate_primary": ("year_dropout_primary", "enrolled_start_primary"),
+    "year_dropout_rate_junior": ("year_dropout_junior", "enrolled_start_junior"),
+}
+ALL_RATES: tuple[str, ...] = (*RATES, *YEAR_RATES)
+_AFTER = "dropout_rate_junior"   # the school-year figures follow the month-end rates in tables
+FIGURES: tuple[tuple[str, str], ...] = tuple(
+    pair for key, label in INDICATORS
+    for pair in (((key, label), *SCHOOL_YEAR_INDICATORS) if key == _AFTER else ((key, label),)))
 NOT_SUMMED = ("zero_report",)
 COUNT_KEYS: tuple[str, ...] = tuple(k for k in KEYS if k not in RATES and k not in NOT_SUMMED)
 ZERO_REPORT_SCHOOLS = "zero_report_schools"    # aggregate(): how many schools declared 零报告 = 是
 SCHOOLS_COUNTED = "schools_counted"            # aggregate(): how many school figure sets were summed
 
 
-def rate(numerator: int | float, enrolled: int | float) -> float | None:
-    """open / (enrolled + open) × 100 with two decimals (rounded half up, as Excel's ROUND); None when the
-    denominator is 0."""
-    denominator = enrolled + numerator
+def percent(numerator: int | float, denominator: int | float) -> float | None:
+    """numerator / denominator × 100 with two decimals (rounded half up, as Excel's ROUND); None when the denominator
+    is 0."""
     if not denominator:
         return None
     value = Decimal(numerator) * 100 / Decimal(denominator)
     return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def rate(numerator: int | float, enrolled: int | float) -> float | None:
+    """The month-end rate (月末在册辍学率): open / (enrolled + open) × 100, two decimals; None when 0/0."""
+    return percent(numerator, enrolled + numerator)
+
+
+def year_rate(year_dropout: int | float, enrolled_start: int | float) -> float | None:
+    """The school-year rate (学年辍学率, SPEC §5.1): year_dropout / enrolled_start × 100, two decimals; None when the
+    start enrolment is 0."""
+    return percent(year_dropout, enrolled_start)
 
 
 # The columns the figures read, per sheet. A book whose non-empty sheet lacks one raises KeyError (a malformed book the
@@ -112,6 +149,10 @@ def batch_indicators(books: Iterable[SchoolBook], policy=None, batch=None) -> li
     has_rows = dict.fromkeys(_USED_COLUMNS, False)   # a sheet no book has rows on is not concatenated (all zero)
     for book in books:
         for sheet, used in _USED_COLUMNS.items():
+            lists = book.columns(sheet)   # the reader's lists hold every model column
+            if lists is not None:
+                has_rows[sheet] = has_rows[sheet] or bool(lists["_row"])
+                continue
             df = book.sheets.get(sheet)
             if df is not None and len(df):
                 has_rows[sheet] = True
@@ -218,22 +259,31 @@ def batch_indicators(books: Iterable[SchoolBook], policy=None, batch=None) -> li
     return figures
 
 
-def aggregate(figures: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
+def aggregate(figures: Iterable[dict[str, Any] | None], school_year: bool | None = None) -> dict[str, Any]:
     """Township / county figures: counts summed over the schools' figure sets (None = not submitted, skipped), rates
     recomputed from the sums (never averaged). ``zero_report`` is not summed: ``zero_report_schools`` counts the
-    schools that declared 零报告 = 是; ``schools_counted`` says how many figure sets went into the sums."""
+    schools that declared 零报告 = 是; ``schools_counted`` says how many figure sets went into the sums. The school-year
+    figures (§5.1) are summed and their rates recomputed alike when ``school_year`` (default: when every set carries
+    them)."""
     sets = [f for f in figures if f]
+    year = school_year if school_year is not None else (
+        bool(sets) and all(k in f for f in sets for k in SCHOOL_YEAR_KEYS))
+    keys = (*KEYS, *SCHOOL_YEAR_KEYS) if year else KEYS
+    rates = {**RATES, **YEAR_RATES} if year else RATES
     out: dict[str, Any] = {}
-    for key in KEYS:
-        if key in RATES or key in NOT_SUMMED:
+    for key in keys:
+        if key in rates or key in NOT_SUMMED:
             continue
         total = sum((f.get(key) or 0) for f in sets)
         out[key] = int(total) if float(total).is_integer() else round(float(total), 2)
     for key, (num, enrolled) in RATES.items():
         out[key] = rate(out[num], out[enrolled])
+    if year:
+        for key, (num, start) in YEAR_RATES.items():
+            out[key] = year_rate(out[num], out[start])
     out[ZERO_REPORT_SCHOOLS] = sum(1 for f in sets if f.get("zero_report") == "是")
     out[SCHOOLS_COUNTED] = len(sets)
-    ordered = {key: out[key] for key in KEYS if key in out}
+    ordered = {key: out[key] for key in keys if key in out}
     ordered[ZERO_REPORT_SCHOOLS] = out[ZERO_REPORT_SCHOOLS]
     ordered[SCHOOLS_COUNTED] = out[SCHOOLS_COUNTED]
     return ordered

@@ -34,7 +34,15 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "送教状态": ("送教中", "转随班就读", "转特殊教育学校", "已毕业", "其他"),
     "劝返方式": ("入户走访", "电话", "书面通知", "约谈", "其他"),
     "劝返结果": ("同意返校", "拒绝", "未见到本人", "其他"),
+    # the household line (SPEC §8): lists of the input lists, the 核查清单 and the ledger, not of the school workbook
+    "重点人群类别": ("脱贫户", "监测户", "残疾", "孤儿或事实无人抚养", "留守儿童", "其他"),
+    "核查结果": ("县内就读", "县外就读已核实", "缓学已批准", "送教上门", "休学", "失学辍学", "出国出境", "死亡",
+             "户籍信息有误", "空挂户或人户分离", "已完成义务教育", "其他"),
+    "台账状态": ("在校", "休学", "送教上门", "缓学", "县外就读", "失学辍学", "不计入", "待核查"),
 }
+# the lists of the standard school workbook's 代码表 (SPEC §2.8); the others belong to the household line (§8)
+WORKBOOK_CODE_LISTS: tuple[str, ...] = tuple(CODE_LISTS)[:tuple(CODE_LISTS).index("重点人群类别")]
+HOUSEHOLD_CODE_LISTS: tuple[str, ...] = ("重点人群类别", "核查结果", "台账状态")
 
 # What clerks type that means a listed value (SPEC §2.8, §2.2 年级). Keys are compared after normalisation.
 CODE_ALIASES: dict[str, dict[str, str]] = {
@@ -71,8 +79,8 @@ NEEDS_WHEREABOUTS = ("去向不明", "转学就读", "省外就读已核实")
 RURAL = ("镇区", "乡村")
 
 # ---------------------------------------------------------------------------------------------- columns
-# kinds: text, name, id (身份证号), xjh (学籍号), phone, date, int, number, code, grade
-TEXT_KINDS = ("id", "xjh", "phone", "cert")  # stored with number format "@" so Excel keeps every digit
+# kinds: text, name, id (身份证号), xjh (学籍号), phone, date, int, number, code, grade, cert (证件号), schoolcode (学校标识码)
+TEXT_KINDS = ("id", "xjh", "phone", "cert", "schoolcode")  # stored with number format "@" so Excel keeps every digit
 
 
 @dataclass(frozen=True)
@@ -291,6 +299,83 @@ REGISTER = Sheet("学校名录", "学校名录", english="register of schools", 
     _c("学校类型", "code", required=True, codes="学校类型"),
     _c("城乡类别", "code", required=True, codes="城乡类别"),
 ))
+
+
+# ---------------------------------------------------------------------------------------------- the household line
+# SPEC §8.1: the input lists of `baoxue match` and the 核查清单 a township returns. Read by the same reader as the
+# school sheets (header by name within the first 10 rows, on the first sheet that has it; aliases; §2.9 normalisation).
+# ``Column.computed`` on the 核查清单 marks the columns `match` fills (locked); the others are the township's input.
+_HH_ID_ALIASES = ("公民身份号码", "身份证号码", "身份证件号", "身份证")
+_HH_TOWN = _c("户籍乡镇", "text", required=True, aliases=("乡镇", "乡镇(街道)", "乡镇（街道）", "所属乡镇", "乡镇街道"))
+_HH_VILLAGE = _c("户籍村(社区)", "text", required=True, width=14,
+                 aliases=("户籍村", "户籍村（社区）", "户籍村/社区", "村(社区)", "村（社区）", "村", "社区", "村居"))
+_HH_GROUP = _c("村民小组", "text", aliases=("组", "村小组", "村民组"), width=10)
+_HH_HEAD = _c("户主姓名", "name", aliases=("户主",), width=10)
+
+HOUSEHOLD_LIST = Sheet("户籍名单", "适龄儿童户籍名单", english="household list (公安 / township)", columns=(
+    NAME, SEX,
+    _c("身份证号", "id", required=True, aliases=_HH_ID_ALIASES),
+    BIRTH, _HH_TOWN, _HH_VILLAGE, _HH_GROUP, _HH_HEAD,
+    _c("监护人姓名", "name", width=10),
+    _c("监护人电话", "phone", aliases=("监护人联系电话", "联系电话")),
+), note="每个在本县有户籍或常住的儿童一行（来自公安户籍或乡镇摸排）。身份证号列须为文本格式。")
+
+XUEJI_LIST = Sheet("学籍名单", "学籍系统在籍学生名单", english="student-register export (学籍系统)", columns=(
+    _c("学校标识码", "schoolcode", required=True, width=14),
+    _c("学校名称", "text", width=24),
+    NAME,
+    _c("性别", "code", codes="性别", width=6),
+    _c("身份证号", "id", required=True, aliases=("身份证件号", "公民身份号码", "身份证号码", "身份证")),
+    _c("学籍号", "xjh", aliases=XJH.aliases),
+    GRADE, CLASS,
+    _c("学籍状态", "text", width=10, note="空、在籍或休学为有籍；其他状态（如已转出、已毕业）不计"),
+), note="学籍系统导出的全县各校在籍学生，一人一行。")
+
+ELSEWHERE_LIST = Sheet("异地就读名单", "异地就读学生名单", english="children attested at school outside the county", columns=(
+    _c("姓名", "name"),
+    _c("身份证号", "id", required=True, aliases=_HH_ID_ALIASES),
+    _c("就读学校", "text", required=True, width=24),
+    _c("就读地区", "text", required=True, aliases=("就读地",), width=16),
+    _c("证明日期", "date"),
+), note="已取得异地就读证明的本县儿童，一人一行。")
+
+KEY_GROUP_LIST = Sheet("重点人群名单", "重点人群名单", english="key groups (防返贫监测, 残联, 民政)", columns=(
+    _c("身份证号", "id", required=True, aliases=_HH_ID_ALIASES),
+    _c("姓名", "name"),
+    _c("类别", "code", required=True, codes="重点人群类别", aliases=("重点人群类别", "人群类别")),
+), note="脱贫户、监测户、残疾、孤儿或事实无人抚养、留守儿童等，一人一类一行。")
+
+CHECKLIST = Sheet("核查清单", "适龄儿童入户核查清单", english="verification list (户籍线 door-to-door check)", columns=(
+    _c("序号", "int", width=6, computed=True),
+    _c("姓名", "name", computed=True),
+    _c("性别", "code", codes="性别", width=6, computed=True),
+    _c("身份证号", "id", required=True, aliases=_HH_ID_ALIASES, computed=True),
+    _c("出生日期", "date", computed=True),
+    _c("户籍乡镇", "text", aliases=_HH_TOWN.aliases, computed=True),
+    _c("户籍村(社区)", "text", aliases=_HH_VILLAGE.aliases, width=14, computed=True),
+    _c("村民小组", "text", aliases=_HH_GROUP.aliases, width=10, computed=True),
+    _c("户主姓名", "name", aliases=_HH_HEAD.aliases, width=10, computed=True),
+    _c("比对情况", "text", width=26, computed=True),
+    _c("重点人群", "text", width=12, computed=True),
+    _c("核查结果", "code", required=True, codes="核查结果", note="乡镇填写：从下拉列表选择"),
+    _c("就读学校", "text", width=22, note="县内就读、县外就读已核实必填"),
+    _c("就读地区", "text", aliases=("就读地",), width=14, note="县外就读已核实必填"),
+    _c("证明材料", "code", codes="有无", width=8, note="不计入类结果须为“有”"),
+    _c("核查人", "name", width=10),
+    _c("核查日期", "date"),
+    NOTE,
+), note="内部资料：含完整身份证号，仅供入户核查，不得外传。灰色表头的列由系统填写；请填写核查结果至备注各列后交回。")
+
+HOUSEHOLD_INPUTS: tuple[Sheet, ...] = (HOUSEHOLD_LIST, XUEJI_LIST, ELSEWHERE_LIST, KEY_GROUP_LIST)
+HOUSEHOLD_SHEETS: dict[str, Sheet] = {s.name: s for s in (*HOUSEHOLD_INPUTS, CHECKLIST)}
+# every table a reader types: the school book's data sheets and the household line's lists
+TABLES: dict[str, Sheet] = {**SHEETS, **HOUSEHOLD_SHEETS}
+
+# SPEC §8.5: the columns of the ledger's 台账 sheet (one row per school-age child)
+LEDGER_COLUMNS = ("姓名", "性别", "身份证号", "出生日期", "户籍乡镇", "户籍村(社区)", "村民小组", "台账状态", "依据",
+                  "就读学校", "重点人群", "核查结果", "核查日期")
+LEDGER_STATUSES = CODE_LISTS["台账状态"]
+XUEJI_REGISTERED = ("在籍", "休学")   # and blank: 有籍 (SPEC §8.1)
 
 
 def sheet(name: str) -> Sheet:

@@ -219,7 +219,7 @@ def month(v: Any) -> str | Invalid | None:
 
 
 BY_KIND = {
-    "text": text, "name": text, "cert": compact, "id": id_number, "xjh": xjh, "phone": phone, "date": date,
+    "text": text, "name": text, "cert": compact, "schoolcode": compact, "id": id_number, "xjh": xjh, "phone": phone, "date": date,
     "int": integer, "number": number, "grade": grade,
 }
 

@@ -1,8 +1,9 @@
 """The data officer's notebooks: ipywidgets apps over the roll-up engine (presentation only).
 
 - ``RollupApp`` (月度汇总): month, inbox, register and store in; ``baoxue.rollup.run_rollup`` with a progress bar; tabs
-  报送情况 / 问题清单 / 乡镇汇总 / 逾期预警 / 趋势; 导出月报表 calls ``baoxue.rollup.write_report`` (always masked: the report
-  leaves the county).
+  报送情况 / 问题清单 / 乡镇汇总 / 学校明细 / 逾期预警 / 趋势 (the figures as the 月报表 shows them: both dropout rates and
+  the school-year counts, the trend of the 学年辍学率); 导出月报表 calls ``baoxue.rollup.write_report`` (always masked: the
+  report leaves the county).
 - ``FollowupApp`` (个案跟踪): the open dropout cases of a month by township / school, the cases whose next legal step is
   overdue, filters, and an export of the filtered list.
 
@@ -49,7 +50,10 @@ FOLLOWUP_COLUMNS = ("所属乡镇", "学校标识码", "学校名称", "姓名",
 # The engine's internal column names in its case lists, shown in Chinese.
 ENGINE_COLUMNS = {"sheet": "工作表", "row": "行号", "rule": "规则编号", "file": "文件", "school": "学校标识码"}
 TREND_COUNTS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed")
-TREND_RATES = ("dropout_rate_primary", "dropout_rate_junior")
+TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率 (SPEC §5.1)
+SCHOOL_FIGURE_LABELS = {"township": "所属乡镇", "code": "学校标识码", "name": "学校名称", "城乡类别": "城乡类别",
+                        "counted": "计入汇总"}
+LEDGER_TREND = ("to_verify", "enrolment_rate")   # from the household ledgers in the store (`baoxue match`, SPEC §8)
 
 TABLE_CSS = """<style>
 .bx-table {max-height: 420px; overflow: auto; font-size: 13px;}
@@ -68,9 +72,10 @@ class InputError(Exception):
 
 # ------------------------------------------------------------------------------------------------ presentation helpers
 def indicator_labels() -> dict[str, str]:
-    """SPEC §5 JSON key -> 月报汇总 label (rates marked "(%)"), from the one place that defines them."""
-    from .indicators import INDICATORS, RATES
-    return {key: label + ("(%)" if key in RATES else "") for key, label in INDICATORS}
+    """JSON key -> label of the roll-up's figures (SPEC §5 with the school-year figures of §5.1 after the month-end
+    rates, as the 月报表 orders them; rates marked "(%)"), from the one place that defines them."""
+    from .indicators import ALL_RATES, FIGURES
+    return {key: label + ("(%)" if key in ALL_RATES else "") for key, label in FIGURES}
 
 
 def month_options(today: dt.date | None = None, extra: tuple[str, ...] = (), count: int = 24) -> list[str]:
@@ -169,6 +174,28 @@ def townships_frame(townships: list[dict], county: dict | None = None) -> pd.Dat
     return pd.DataFrame([[r.get(k) for k in keys] for r in rows], columns=[labels[k] for k in keys])
 
 
+def school_figures_frame(schools: list[dict]) -> pd.DataFrame:
+    """学校明细: each school's figures (empty where it did not count), as the 月报表's sheet of that name."""
+    labels = {**SCHOOL_FIGURE_LABELS, **indicator_labels()}
+    rows = []
+    for s in schools:
+        row = {label: s.get(key) for key, label in labels.items()}
+        row[SCHOOL_FIGURE_LABELS["counted"]] = "是" if s.get("counted") else "否"
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=list(labels.values()))
+    from .indicators import ALL_RATES
+    counts = [label for key, label in labels.items() if key not in SCHOOL_FIGURE_LABELS and key not in ALL_RATES
+              and key != "zero_report"
+              and pd.to_numeric(df[label], errors="coerce").dropna().map(lambda v: float(v).is_integer()).all()]
+    return _whole_numbers(df, counts)
+
+
+def rates_note_html(result) -> str:
+    """The two rates explained and the months the school-year figures count (from the core's note)."""
+    from .rollup.school_year import rates_note
+    return f'{TABLE_CSS}<div class="bx-note">{html.escape(rates_note(result.month, result.county))}</div>'
+
+
 def html_table(df: pd.DataFrame | None, empty: str = "（无）", limit: int = MAX_ROWS) -> str:
     """A scrollable HTML table (escaped); at most ``limit`` rows, with a note when more exist."""
     if df is None or df.empty:
@@ -234,21 +261,24 @@ def _cjk_font() -> str | None:
 
 
 def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes | None:
-    """A PNG line chart of the county's counts (left) and dropout rates (right) per month; None without data."""
+    """A PNG line chart of the county's counts (left) and 学年辍学率 (right, SPEC §5.1) per month; None without data."""
     if trend is None or trend.empty or "month" not in trend.columns:
         return None
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
     labels = indicator_labels()
+    from .household.result import INDICATOR_LABELS as LEDGER_LABELS
+    labels.update({k: LEDGER_LABELS[k] + ("(%)" if k == "enrolment_rate" else "") for k in LEDGER_TREND})
     font = _cjk_font()
     rc = {"font.family": "sans-serif", "font.sans-serif": [font] if font else ["DejaVu Sans"],
           "axes.unicode_minus": False}
     import matplotlib
     with matplotlib.rc_context(rc):
         data = trend.sort_values("month")
-        fig = Figure(figsize=(10, 3.6), dpi=100)
-        ax1, ax2 = fig.subplots(1, 2)
-        for key in TREND_COUNTS:
+        enrolment = "enrolment_rate" in data.columns and data["enrolment_rate"].notna().any()
+        fig = Figure(figsize=(14 if enrolment else 10, 3.6), dpi=100)
+        ax1, ax2, *ax3 = fig.subplots(1, 3 if enrolment else 2)
+        for key in TREND_COUNTS + LEDGER_TREND[:1]:
             if key in data.columns:
                 ax1.plot(data["month"], pd.to_numeric(data[key], errors="coerce"), marker="o", label=labels.get(key, key))
         ax1.set_title(f"{title}（人数）")
@@ -257,15 +287,39 @@ def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes |
         for key in TREND_RATES:
             if key in data.columns:
                 ax2.plot(data["month"], pd.to_numeric(data[key], errors="coerce"), marker="o", label=labels.get(key, key))
-        ax2.set_title(f"{title}（辍学率）")
+        ax2.set_title(f"{title}（学年辍学率，%）")
         ax2.legend(fontsize=8)
-        for ax in (ax1, ax2):
+        if ax3:
+            ax3[0].plot(data["month"], pd.to_numeric(data["enrolment_rate"], errors="coerce"), marker="o",
+                        color="#2e7d32", label=labels["enrolment_rate"])
+            ax3[0].set_title(f"{title}（适龄儿童入学率）")
+            ax3[0].legend(fontsize=8)
+        for ax in (ax1, ax2, *ax3):
             ax.tick_params(axis="x", labelrotation=30, labelsize=8)
             ax.grid(alpha=0.3)
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def with_ledger_trend(trend: pd.DataFrame | None, store, township: str = ALL) -> pd.DataFrame | None:
+    """The roll-up's trend with ``LEDGER_TREND`` (待核查, 入学率) of the months whose household ledger the store holds
+    (the county, or one township); unchanged when the store has no ledgers."""
+    level = "county" if township == ALL else "townships"
+    try:
+        ledger = store.ledger_table(level) if store.ledger_months() else pd.DataFrame()
+    except Exception:   # an unreadable ledger must not hide the roll-up's trend
+        ledger = pd.DataFrame()
+    if ledger.empty or "month" not in ledger.columns:
+        return trend
+    if township != ALL:
+        ledger = ledger[ledger["name"] == township] if "name" in ledger.columns else ledger.iloc[0:0]
+    keep = ["month", *[k for k in LEDGER_TREND if k in ledger.columns]]
+    ledger = ledger[keep].drop_duplicates("month", keep="last")
+    if trend is None or trend.empty or "month" not in trend.columns:
+        return ledger
+    return trend.merge(ledger, on="month", how="outer").sort_values("month")
 
 
 def _path_text(value: str) -> str:
@@ -436,7 +490,7 @@ class _Inputs:
 class RollupApp(_Inputs):
     """月度汇总: roll up a month's submissions, show completeness, findings, townships, overdue cases and the trend."""
 
-    TABS = ("报送情况", "问题清单", "乡镇汇总", "逾期预警", "趋势")
+    TABS = ("报送情况", "问题清单", "乡镇汇总", "学校明细", "逾期预警", "趋势")
 
     def __init__(self, inbox: str | None = None, register: str | None = None, month: str | None = None,
                  out: str | None = None, store: str | None = None, policy: str | None = None):
@@ -450,11 +504,12 @@ class RollupApp(_Inputs):
         self.files = W.HTML()
         self.findings = W.HTML()
         self.township_table = W.HTML()
+        self.school_table = W.HTML()
         self.overdue = W.HTML()
         self.trend_note = W.HTML()
         self.trend_image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.tabs = W.Tab(children=[W.VBox([self.completeness, W.HTML("<b>收到的文件</b>"), self.files]),
-                                    self.findings, self.township_table, self.overdue,
+                                    self.findings, self.township_table, self.school_table, self.overdue,
                                     W.VBox([self.trend_note, self.trend_image])])
         self.tabs.titles = self.TABS
         self.run_button.on_click(lambda _b: self.run())
@@ -522,7 +577,10 @@ class RollupApp(_Inputs):
         ttable = townships_frame(r.townships, r.county)
         if town != ALL:
             ttable = ttable[ttable["乡镇"].isin([town, "全县合计"])]
-        self.township_table.value = html_table(ttable, "（无乡镇）")
+        note = rates_note_html(r)
+        self.township_table.value = note + html_table(ttable, "（无乡镇）")
+        self.school_table.value = note + html_table(
+            filter_frame(school_figures_frame(r.schools), town, school_townships=towns), "（无学校）")
         overdue = filter_frame(case_frame(r.overdue), town, school_townships=towns)
         self.overdue.value = html_table(mask_frame(overdue, self.masked, r.scrubber()), "（无逾期个案）")
         self.summary.value = self._summary_html(schools, town, towns)
@@ -557,6 +615,8 @@ class RollupApp(_Inputs):
             self.trend_image.value = b""
             return
         scope = "全县" if town == ALL else town
+        if store_dir is not None and store_dir.exists():
+            trend = with_ledger_trend(trend, Store(store_dir), town)
         png = trend_png(trend, title=f"{scope}月度趋势")
         if png is None:
             self.trend_note.value = _status("note", f"历史库中还没有{scope}可用于趋势图的月份。")

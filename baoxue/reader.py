@@ -11,6 +11,7 @@ Two steps, so that a file and a live Excel book are read by the same code:
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 import io
 import posixpath
@@ -22,12 +23,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-import numpy as np
 import pandas as pd
 
-from . import model, normalize
+from . import layout, model, normalize, xlsx_scan
 from .book import Invalid, SchoolBook, UnreadableWorkbook
-from .grid import Grid
+from .grid import ActiveContent, Grid
 
 HEADER_SCAN_ROWS = 10
 MAX_FILE_BYTES = 60 * 1024 * 1024          # a school's monthly workbook is well under 1 MB
@@ -115,8 +115,8 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 
 def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → zip path of its XML."""
-    wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    wb = xlsx_scan.parse_xml(zf.read("xl/workbook.xml"), "xl/workbook.xml")
+    rels = xlsx_scan.parse_xml(zf.read("xl/_rels/workbook.xml.rels"), "xl/_rels/workbook.xml.rels")
     targets = {r.get("Id"): r.get("Target") or "" for r in rels}
     out = {}
     for el in wb.iter():
@@ -130,9 +130,8 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
 # A worksheet's cells are the <c> elements of its <sheetData>: <c r="F5" s="10"><f>…</f><v>…</v></c>, or self-closing
 # <c r="E5" s="10"/> for an empty formatted cell (the template has hundreds). Attributes come in any order, elements may
 # carry a namespace prefix (<x:c>), and r may even be missing (then the cell follows the previous one). The scans below
-# work on the raw bytes with bytes.find/rfind (C speed; a workbook without formulas costs one search per sheet) and
-# fall back to a full tag-by-tag walk only for what the fast path cannot place.
-_WS_OR_END = frozenset(b" \t\r\n>/")
+# work on the raw bytes with bytes.find/rfind (C speed) and fall back to a full tag-by-tag walk only when the sheet's
+# <dimension> cannot be trusted. They only size a sheet up; what a cell holds (a formula) is decided by an XML parser.
 _CELL_R = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d{1,7})["']""")
 _ROW_R = re.compile(rb"""\sr\s*=\s*["'](\d{1,7})["']""")
 _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
@@ -171,11 +170,11 @@ def _has_content(xml: bytes, tag_end: int) -> bool:
     return xml[tag_end:tag_end + 2] != b"</"
 
 
-def _walk(sheet: _SheetXml) -> tuple[int, int, set[tuple[int, int]]]:
-    """Tag by tag: (last row, last column) holding anything, and the (row, col) of every formula cell. The slow path."""
-    xml, ftag = sheet.xml, b"<" + sheet.prefix + b"f"
+def _walk(sheet: _SheetXml) -> tuple[int, int]:
+    """Tag by tag: (last row, last column) holding anything (a value, an inline string or a formula). The slow path of
+    the size check (formula cells are found by ``xlsx_scan`` with an XML parser)."""
+    xml = sheet.xml
     row = col = max_row = max_col = 0
-    formulas = set()
     for m in _TAG.finditer(xml, sheet.start, sheet.end):
         attrs = m.group(2)
         if m.group(1) == b"row":
@@ -191,38 +190,7 @@ def _walk(sheet: _SheetXml) -> tuple[int, int, set[tuple[int, int]]]:
         if attrs.endswith(b"/") or not _has_content(xml, m.end()):
             continue
         max_row, max_col = max(max_row, cell_row), max(max_col, col)
-        child = xml[m.end():m.end() + 64].lstrip()
-        if child.startswith(ftag) and child[len(ftag):len(ftag) + 1] in (b" ", b">", b"/", b"\t", b"\r", b"\n"):
-            formulas.add((cell_row, col))
-    return max_row, max_col, formulas
-
-
-def _formula_cells(xml: bytes | _SheetXml) -> set[tuple[int, int]]:
-    """(row, col), 1-based, of every cell holding a formula (<f>…</f>, or a shared one <f t="shared" si="0"/>)."""
-    sheet = xml if isinstance(xml, _SheetXml) else _SheetXml(xml)
-    xml, start, end = sheet.xml, sheet.start, sheet.end
-    ftag, ctag = b"<" + sheet.prefix + b"f", b"<" + sheet.prefix + b"c"
-    nc, before = len(ctag), len(ftag) - 1
-    end = min(end, len(xml) - 1)  # room for the byte after the "f"
-    out = set()
-    # a lone "f" is rare in cell XML (tags c/v/is/t, attributes r/s/t; text is mostly CJK): memchr finds the
-    # candidates far faster than a search for "<f", and each is then confirmed as a <f …> tag
-    pos = xml.find(b"f", start + before, end)
-    while pos >= 0:
-        if xml[pos + 1] in _WS_OR_END and xml.startswith(ftag, pos - before):  # not <family …/> of a rich-text run
-            # <f> is the first child of its <c>: the nearest cell start tag before it is its own cell
-            c = xml.rfind(ctag, start, pos)
-            while c >= 0 and xml[c + nc] not in _WS_OR_END:  # <color …/>, <charset …/> of a rich-text run
-                c = xml.rfind(ctag, start, c)
-            if c >= 0:
-                close = xml.find(b">", c, pos)
-                if close > 0 and xml[close - 1] != 0x2F:  # a self-closing <c …/> holds nothing
-                    r = _CELL_R.search(xml, c + nc, close)
-                    if r is None:  # a cell without its r attribute: only a full walk can place it
-                        return _walk(sheet)[2]
-                    out.add((int(r.group(2)), _col_index(r.group(1))))
-        pos = xml.find(b"f", pos + 1, end)
-    return out
+    return max_row, max_col
 
 
 def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
@@ -255,8 +223,8 @@ def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
     return int(corner.group(2)), _col_index(corner.group(1))
 
 
-def _too_large(rows: int, cols: int) -> bool:
-    return rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_CELLS
+def _too_large(rows: int, cols: int, max_rows: int = MAX_ROWS) -> bool:
+    return rows > max_rows or cols > MAX_COLS or rows * cols > MAX_CELLS
 
 
 def _oversized(path: Path, name: str, rows: int, cols: int) -> UnreadableWorkbook:
@@ -266,18 +234,18 @@ def _oversized(path: Path, name: str, rows: int, cols: int) -> UnreadableWorkboo
                        "保存后再提交。")
 
 
-def _check_extent(path: Path, name: str, sheet: _SheetXml) -> None:
+def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_ROWS) -> None:
     """Refuse a sheet whose cells span more than MAX_CELLS before python-calamine allocates them (it stores the used
     range densely: one stray value at row 199,999, column 999 means 200 million cells). <dimension> is trusted only when
     it is small and the last row/cell agree with it; otherwise the cells are walked (formatted empty cells, often left
     far away by clerks, do not count: python-calamine does not store them either)."""
     declared = _declared_extent(sheet)
-    if declared is not None and not _too_large(*declared):
+    if declared is not None and not _too_large(*declared, max_rows):
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
-    rows, cols, _ = _walk(sheet)
-    if _too_large(rows, cols):
+    rows, cols = _walk(sheet)
+    if _too_large(rows, cols, max_rows):
         raise _oversized(path, name, rows, cols)
 
 
@@ -286,7 +254,7 @@ def _custom_properties(zf: zipfile.ZipFile, infos) -> dict[str, str]:
         return {}
     props = {}
     try:
-        root = ElementTree.fromstring(zf.read("docProps/custom.xml"))
+        root = xlsx_scan.parse_xml(zf.read("docProps/custom.xml"), "docProps/custom.xml")
     except ElementTree.ParseError:
         return {}
     for prop in root:
@@ -310,18 +278,30 @@ def _memory_error(path: Path) -> UnreadableWorkbook:
     return _fail(path, "文件内容过大，内存不足，无法读取。请删除多余的行列和工作表后再提交。")
 
 
-def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str) -> set[tuple[int, int]]:
-    """Check one canonical sheet's XML before python-calamine loads it; its formula cells."""
+DTD_REFUSED = ("文件中含有 XML 文档类型定义（DTD）。Excel、WPS 和 LibreOffice 都不会生成这样的文件，它可能被篡改过，"
+               "已拒绝读取。请在 Excel 或 WPS 中打开后另存为新的 .xlsx 文件再提交。")
+
+
+def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str, loaded: bool = True,
+                max_rows: int = MAX_ROWS) -> list[ActiveContent]:
+    """Check one sheet's XML: its size when python-calamine is to load it (``loaded``); every formula cell and every
+    hyperlink leaving the workbook on it (``xlsx_scan``, an XML parser)."""
     try:
-        sheet = _SheetXml(zf.read(member))
-        _check_extent(path, name, sheet)
-        return _formula_cells(sheet)
+        xml = zf.read(member)
+        if loaded:
+            _check_extent(path, name, _SheetXml(xml), max_rows)
+        hyperlinks = xlsx_scan.external_hyperlinks(zf.read, member)
+        formulas, links = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
     except UnreadableWorkbook:
         raise
+    except xlsx_scan.ForbiddenXml:
+        raise _fail(path, DTD_REFUSED) from None
     except MemoryError as e:
         raise _memory_error(path) from e
-    except Exception as e:  # zipfile, zlib and anything else a damaged member provokes
+    except Exception as e:  # zipfile, zlib, XML and anything else a damaged member provokes
         raise _fail(path, CORRUPT) from e
+    items = [ActiveContent("formula", name, r, c, text) for (r, c), text in formulas.items()]
+    return items + [xlsx_scan.link_item(name, ref, hyperlinks[rid]) for ref, rid in links if rid in hyperlinks]
 
 
 class _Inline:
@@ -339,14 +319,16 @@ class _Inline:
         pass
 
 
-def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
+def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = False, max_rows: int = MAX_ROWS) -> Grid:
     """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only).
 
     The content decides, not the extension: a real .xlsx renamed to .xls is read as the .xlsx it is. Each sheet's XML is
     checked (size, formula cells) before python-calamine loads it; python-calamine works without the GIL, so it loads
     sheets on a worker thread while this one checks the next sheet and converts the loaded ones to Python lists.
     ``pipelined=False`` loads in this thread: where every core already reads its own files (the roll-up's process
-    pool), the extra thread only costs CPU."""
+    pool), the extra thread only costs CPU. ``every_sheet``: load every sheet under its own name (the household line's
+    lists, SPEC §8.1, whose header may be on any sheet); ``max_rows``: the rows a sheet may have (a county's list is
+    far longer than a school's sheet)."""
     import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
     data = _sniff(path)
@@ -355,13 +337,17 @@ def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
         infos = _check_zip(path, zf)
         sheet_paths = _sheet_paths(zf)
         properties = _custom_properties(zf, infos)
+        package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(zf.read("xl/workbook.xml"), "xl/workbook.xml"))
+                   + xlsx_scan.package_items(zf.read, infos))
     except UnreadableWorkbook:
         raise
+    except xlsx_scan.ForbiddenXml:
+        raise _fail(path, DTD_REFUSED) from None
     except MemoryError as e:
         raise _memory_error(path) from e
     except Exception as e:  # zipfile, zlib, XML and anything else a damaged file provokes
         raise _fail(path, CORRUPT) from e
-    grid = Grid(path=str(path), properties=properties)
+    grid = Grid(path=str(path), properties=properties, active=package)
     try:
         # from the bytes, not the path: python-calamine would pick its parser from the file name's extension
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -369,7 +355,7 @@ def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
             wanted = []  # (sheet name, canonical name) in workbook order
             for meta in wb.sheets_metadata:
                 grid.sheet_names.append(meta.name)
-                canonical = canonical_sheet_name(meta.name)
+                canonical = meta.name if every_sheet else canonical_sheet_name(meta.name)
                 if canonical is None:
                     continue
                 if str(meta.visible) != "SheetVisibleEnum.Visible":
@@ -378,13 +364,16 @@ def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
             members = {name: sheet_paths.get(name) for name, _ in wanted}
             # small sheets first: the worker has them to load while this thread reads the big ones' XML
             order = sorted(wanted, key=lambda w: infos[members[w[0]]].file_size if members[w[0]] in infos else 0)
-            formulas, rows = {}, {}
+            active, rows = {}, {}   # sheet name -> its ActiveContent; canonical sheets' rows
             pool = ThreadPoolExecutor(1, thread_name_prefix="baoxue-read") if pipelined else _Inline()
             try:
                 loading = []
+                for name, member in sheet_paths.items():   # sheets python-calamine does not load: formulas, links
+                    if name not in members and member in infos:
+                        active[name] = _scan_sheet(path, zf, name, member, loaded=False)
                 for name, _ in order:
                     if members[name] in infos:
-                        formulas[name] = _scan_sheet(path, zf, name, members[name])
+                        active[name] = _scan_sheet(path, zf, name, members[name], max_rows=max_rows)
                     try:
                         loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
                     except RuntimeError:  # no thread can be started here (WebAssembly): load in this one
@@ -393,14 +382,22 @@ def load_grid(path: str | Path, pipelined: bool = True) -> Grid:
                 for name, future in loading:
                     sheet = future.result()
                     height, width = sheet.total_height + 1, sheet.total_width + 1  # to_python spans A1 to the end
-                    if _too_large(height, width):  # the XML check missed it (a sheet not located, odd cell refs)
+                    if _too_large(height, width, max_rows):  # the XML check missed it (a sheet not located, odd cell refs)
                         raise _oversized(path, name, height, width)
                     rows[name] = sheet.to_python(skip_empty_area=False)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)  # never close the workbook under a running load
+            read_as = {}
             for name, canonical in wanted:  # workbook order: a later sheet of the same canonical name wins
                 grid.sheets[canonical] = rows[name]
-                grid.formulas[canonical] = formulas.get(name, set())
+                read_as[canonical] = name
+            read_as = {name: canonical for canonical, name in read_as.items()}
+            grid.formulas = {canonical: set() for canonical in read_as.values()}
+            for name, items in active.items():
+                canonical = read_as.get(name)
+                grid.active += [dataclasses.replace(i, canonical=canonical) for i in items] if canonical else items
+                if canonical:
+                    grid.formulas[canonical] = {(i.row, i.col) for i in items if i.kind == "formula"}
         finally:
             wb.close()
             zf.close()
@@ -494,14 +491,18 @@ def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
     return data_rows, excel_rows
 
 
-def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | None = None) -> None:
+def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | None = None) -> set[tuple[int, int]]:
+    """Type one data sheet into ``book``; the (row, col) of the formula cells that became ``Invalid`` values (F013 by
+    their column)."""
+    placed = set()
     rows = grid.sheets[sheet.name]
-    header = find_header(rows, _HEADER_KEYS[sheet.name])
+    keys = _HEADER_KEYS.get(sheet.name) or header_keys(sheet)
+    header = find_header(rows, keys)
     if header is None:
         book.missing_columns[sheet.name] = sheet.column_names
         book.header_rows[sheet.name] = 0
-        book.sheets[sheet.name] = _frame(sheet, [], {})
-        return
+        book.sheets.set_columns(sheet.name, {})
+        return placed
     hi, found, extras = header
     book.header_rows[sheet.name] = hi + 1
     book.header_columns[sheet.name] = {c: j + 1 for c, j in found.items()}
@@ -530,33 +531,21 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
                 raw = normalize.raw_text(_cell(data_rows[k], c - 1))
                 columns[name][k] = Invalid(raw or "(公式)", "formula")
                 untypable.add(name)
+                placed.add((r, c))
         # a formula in an otherwise empty row is found by the row scan only when it has a cached value
-    book.sheets[sheet.name] = _frame(sheet, excel_rows, columns)
+    columns["_row"] = excel_rows
+    book.sheets.set_columns(sheet.name, columns)
     book.untypable[sheet.name] = frozenset(untypable)
     if extras:
         book.extras[sheet.name] = pd.DataFrame(
             {name: list(raw_column(j)) for j, name in extras.items()}
             | {"_row": excel_rows})
+    return placed
 
 
-def _frame(sheet: model.Sheet, excel_rows: list[int], columns: dict[str, list]) -> pd.DataFrame:
-    names = sheet.column_names
-    n = len(excel_rows)
-    # one 2-D object block: far cheaper than a Series per column. Stored column by column (pandas keeps a block as
-    # columns × rows, so the transposed view goes in without a copy) and filled with fromiter, which, unlike a slice
-    # assignment of a list, does not probe every value (dates, Invalid) for being an array or a sequence.
-    block = np.empty((len(names), n), dtype=object)
-    for j, c in enumerate(names):
-        values = columns.get(c)
-        if values is not None:
-            block[j] = np.fromiter(values, dtype=object, count=n)
-    # plain object labels: pandas' default string Index costs more on every column insert and lookup
-    df = pd.DataFrame(block.T, columns=pd.Index(names, dtype=object), dtype=object, copy=False)
-    df["_row"] = np.asarray(excel_rows, dtype="int64")
-    return df
-
-
-def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[int, int]]) -> None:
+def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Read the cover's fields into ``book``; the (row, col) of the formula cells that became ``Invalid`` values."""
+    placed = set()
     for i, row in enumerate(rows):
         label = _cell(row, 0)
         if not isinstance(label, str):
@@ -567,32 +556,86 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
         book.cover_rows[key] = i + 1
         if (i + 1, 2) in formula_cells:  # =HYPERLINK(…) as 学校名称: F013, whether or not Excel cached a value
             book.cover[key] = Invalid(normalize.raw_text(_cell(row, 1)) or "(公式)", "formula")
+            placed.add((i + 1, 2))
         else:
             book.cover[key] = normalize.cover_value(model.COVER[key], _cell(row, 1))
     for f in model.COVER_FIELDS:
         book.cover.setdefault(f.label, None)
+    return placed
 
 
 def parse_grid(grid: Grid) -> SchoolBook:
     book = SchoolBook(path=grid.path, properties=dict(grid.properties))
     book.other_sheets = [n for n in grid.sheet_names if canonical_sheet_name(n) is None]
+    placed: dict[str, set[tuple[int, int]]] = {}   # canonical sheet -> formula cells typed as Invalid values
     if model.COVER_SHEET in grid.sheets:
-        _parse_cover(book, grid.sheets[model.COVER_SHEET], grid.formulas.get(model.COVER_SHEET) or set())
+        placed[model.COVER_SHEET] = _parse_cover(book, grid.sheets[model.COVER_SHEET],
+                                                 grid.formulas.get(model.COVER_SHEET) or set())
     else:
         book.missing_sheets.append(model.COVER_SHEET)
         book.cover = {f.label: None for f in model.COVER_FIELDS}
     memo: dict = {}  # typed values, shared by every sheet of the book
     for sheet in model.DATA_SHEETS:
         if sheet.name in grid.sheets:
-            _parse_sheet(book, grid, sheet, memo)
+            placed[sheet.name] = _parse_sheet(book, grid, sheet, memo)
         else:
             book.missing_sheets.append(sheet.name)
-            book.sheets[sheet.name] = _frame(sheet, [], {})
+            book.sheets.set_columns(sheet.name, {})
     stamp_rows = grid.sheets.get(model.STAMP_SHEET)
     if stamp_rows:
         book.stamp_sheet = {str(r[0]).strip(): normalize.raw_text(_cell(r, 1)) or ""
                             for r in stamp_rows if r and isinstance(r[0], str) and r[0].strip()}
+    book.active = [item for item in grid.active if not _accounted_for(item, placed)]
     return book
+
+
+_SUMMARY_KEY = normalize.clean_header(model.SUMMARY_SHEET)
+
+
+def _accounted_for(item: ActiveContent, placed: dict[str, set[tuple[int, int]]]) -> bool:
+    """Whether a formula cell needs no report of its own: it is the template's own formula on 月报汇总, or it sits in a
+    clerk's data cell, where it became an ``Invalid`` value (F013 by column, and part of the stamp's hash)."""
+    if item.kind != "formula":
+        return False
+    if item.canonical is not None and (item.row, item.col) in placed.get(item.canonical, ()):
+        return True
+    return (normalize.clean_header(item.sheet or "") == _SUMMARY_KEY and item.row is not None and item.col is not None
+            and layout.is_template_formula(item.row, item.col, item.text))
+
+
+# ---------------------------------------------------------------------------------------------- the household lists
+LIST_MAX_ROWS = 1_048_576   # Excel's own limit: a county's 户籍名单 or 学籍 export is one long sheet
+
+
+def parse_list(grid: Grid, sheet: model.Sheet) -> tuple[SchoolBook, str | None]:
+    """A list of the household line (SPEC §8.1: ``model.HOUSEHOLD_SHEETS``) from a Grid loaded with ``every_sheet``:
+    the header is looked for on each sheet in workbook order, and the first sheet holding it is parsed exactly as a
+    school sheet is (aliases, §2.9 normalisation, typing, formula cells, Excel rows). Returns the book — its
+    ``sheets[sheet.name]`` frame, ``missing_columns`` (→ S002), ``header_rows`` — and the workbook's name of the sheet
+    read (None when no sheet has the header)."""
+    book = SchoolBook(path=grid.path, properties=dict(grid.properties))
+    keys = header_keys(sheet)
+    for name in grid.sheet_names:
+        rows = grid.sheets.get(name)
+        if rows and find_header(rows, keys) is not None:
+            one = Grid(sheets={sheet.name: rows}, formulas={sheet.name: grid.formulas.get(name, set())}, path=grid.path)
+            _parse_sheet(book, one, sheet, {})
+            return book, name
+    book.missing_columns[sheet.name] = sheet.column_names
+    book.header_rows[sheet.name] = 0
+    book.sheets.set_columns(sheet.name, {})
+    return book, None
+
+
+def read_list(path: str | Path, sheet: model.Sheet) -> tuple[SchoolBook, str | None]:
+    """Read one household-line list file (``parse_list``). Raises ``UnreadableWorkbook`` (Chinese message, → S005)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return parse_list(load_grid(path, every_sheet=True, max_rows=LIST_MAX_ROWS), sheet)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def read_workbook(path: str | Path, pipelined: bool = True) -> SchoolBook:

@@ -5,7 +5,8 @@ The hash is taken over the *typed* values the reader produces (SchoolBook), not 
 Excel, WPS or LibreOffice keeps the stamp valid (same data, different XML), while any edit of a clerk value breaks it.
 
 - ``data_hash(book)``: the SHA-256 (hex) of the cover and the six data sheets, canonical columns in model order,
-  row positions and empty rows ignored.
+  row positions and empty rows ignored; a formula in a data cell is hashed as such (``Invalid``), and so is every
+  formula anywhere else, link, name or macro the reader found (``book.active``), so adding one after stamping breaks it.
 - ``make_stamp(book, policy)`` → ``Stamp``; ``write_stamp(wb, stamp)`` puts it into an openpyxl workbook.
 - ``read_stamp(book)`` → ``Stamp | None`` (raises ``MalformedStamp``); ``verify(book)`` → ``StampCheck(ok, reason_zh, stamp)``
   (the roll-up calls it for R003).
@@ -92,6 +93,16 @@ def _canonical(v: Any) -> str | None:
     return "s:" + s if s != "" else None
 
 
+def _sheet_rows(book: SchoolBook, sheet: str, names: list[str]):
+    """The sheet's rows as tuples of the ``names`` columns' typed values: from the reader's column lists while the
+    sheet has them (no pandas access), else from its DataFrame — the same values either way."""
+    lists = book.columns(sheet)
+    if lists is not None:
+        return zip(*(lists[c] for c in names))
+    df = book.frame(sheet)
+    return zip(*(df[c].tolist() for c in names)) if len(df) else ()
+
+
 def data_hash(book: SchoolBook) -> str:
     """SHA-256 over the normalised clerk data: cover fields, then each data sheet's non-empty rows (sorted), then any
     columns the clerk added beside the standard ones."""
@@ -100,10 +111,9 @@ def data_hash(book: SchoolBook) -> str:
     cover = [[f.label, _canonical(book.cover.get(f.label))] for f in model.COVER_FIELDS]
     h.update(json.dumps(cover, ensure_ascii=False).encode())
     for sheet in model.DATA_SHEETS:
-        df = book.frame(sheet.name)
         names = sheet.column_names
         rows = []
-        for values in zip(*(df[c].tolist() for c in names)) if len(df) else ():
+        for values in _sheet_rows(book, sheet.name, names):
             row = [[c, t] for c, t in zip(names, map(_canonical, values)) if t is not None]
             if row:
                 rows.append(json.dumps(row, ensure_ascii=False))
@@ -116,6 +126,10 @@ def data_hash(book: SchoolBook) -> str:
                                  ensure_ascii=False) for values in zip(*(extra[c].tolist() for c in names)))
         h.update(f"\n#+{name}:{json.dumps(names, ensure_ascii=False)}\n".encode())
         h.update("\n".join(r for r in rows if r != "[]").encode())
+    if book.active:   # formula cells outside the data cells, links, names, macros (none, as stamped: hash unchanged)
+        items = sorted(json.dumps([a.kind, a.sheet, a.row, a.col, a.text], ensure_ascii=False) for a in book.active)
+        h.update(f"\n#!active:{len(items)}\n".encode())
+        h.update("\n".join(items).encode())
     return h.hexdigest()
 
 

@@ -30,12 +30,11 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from . import model
 from .indicators import INDICATORS
+from .layout import (FIRST_INPUT_ROW, HEADER_ROW, INPUT_ROWS, LAST_INPUT_ROW, NOTE_ROW, SUMMARY_FORMULA_COLUMN,  # noqa: F401
+                     TITLE_ROW, column_letter, cover_cell, cover_row, indicator_formulas, input_range, summary_formulas,
+                     summary_rows)
 
-TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3
-FIRST_INPUT_ROW = 4
 FINDINGS_NOTE = "级别为“错误”的问题必须改正后才能报送；“警告”请核实。"
-INPUT_ROWS = 5000                       # rows covered by validations and the 月报汇总 formulas
-LAST_INPUT_ROW = FIRST_INPUT_ROW + INPUT_ROWS - 1
 TEXT_FORMAT_ROWS = 500                  # explicit "@" cells in ID-like columns (the column style covers the rest)
 TEXT_FORMAT = "@"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -62,26 +61,6 @@ UNLOCKED = Protection(locked=False)
 def code_name(list_name: str) -> str:
     """The workbook defined name of a code list: 代码_辍学状态."""
     return CODE_NAME_PREFIX + list_name
-
-
-def column_letter(sheet: model.Sheet, column: str) -> str:
-    return get_column_letter(sheet.column_names.index(column) + 1)
-
-
-def input_range(sheet: model.Sheet, column: str, absolute: bool = True) -> str:
-    """``'辍学'!$N$4:$N$5003`` — the input cells of a data-sheet column."""
-    c = column_letter(sheet, column)
-    d = "$" if absolute else ""
-    return f"{quote_sheetname(sheet.name)}!{d}{c}{d}{FIRST_INPUT_ROW}:{d}{c}{d}{LAST_INPUT_ROW}"
-
-
-def cover_row(label: str) -> int:
-    """Excel row of a cover field (title in row 1, header in row 2, fields from row 3)."""
-    return 3 + [f.label for f in model.COVER_FIELDS].index(label)
-
-
-def cover_cell(label: str) -> str:
-    return f"{quote_sheetname(model.COVER_SHEET)}!$B${cover_row(label)}"
 
 
 def _protect(ws) -> None:
@@ -134,15 +113,17 @@ def sheet_note(sheet: model.Sheet) -> str:
 
 
 # ============================================================================================== 代码表
-def ensure_codes_sheet(wb):
-    """The hidden 代码表 (one column per code list) and one defined name per list. Idempotent: an existing sheet is
-    rewritten and missing names are added, so `update` can repair a workbook whose clerk deleted it."""
+def ensure_codes_sheet(wb, lists: tuple[str, ...] = model.WORKBOOK_CODE_LISTS):
+    """The hidden 代码表 (one column per code list of ``lists``: by default the school workbook's, SPEC §2.8) and one
+    defined name per list. Idempotent: an existing sheet is rewritten and missing names are added, so `update` can
+    repair a workbook whose clerk deleted it."""
     if model.CODES_SHEET in wb.sheetnames:
         ws = wb[model.CODES_SHEET]
         ws.delete_rows(1, ws.max_row)
     else:
         ws = wb.create_sheet(model.CODES_SHEET)
-    for j, (list_name, values) in enumerate(model.CODE_LISTS.items(), start=1):
+    for j, list_name in enumerate(lists, start=1):
+        values = model.CODE_LISTS[list_name]
         head = ws.cell(1, j, list_name)
         head.font = HEADER_FONT
         head.fill = HEADER_FILL
@@ -311,76 +292,6 @@ def set_text_safe(cell, value) -> None:
 
 
 # ============================================================================================== 月报汇总 formulas
-def _or_match(rng: str, values) -> str:
-    """1/0 array: the cell value is one of ``values`` (blank never matches)."""
-    listed = ",".join(f'"{v}"' for v in values)
-    return f"ISNUMBER(MATCH({rng},{{{listed}}},0))"
-
-
-def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str = "$C$2",
-                       row_of: dict[str, int] | None = None) -> dict[str, str]:
-    """Live Excel formulas (without the leading '=') for every SPEC §5 indicator, keyed by JSON key.
-
-    ``period_start`` / ``period_end`` are the cells holding the first and last day of the report month; ``row_of``
-    maps keys to their 月报汇总 rows (rates refer to the counts' cells in column C)."""
-    from .policy import DEFAULT
-    policy = policy or DEFAULT
-    D, L, F, H, V = model.DROPOUT, model.LEAVE, model.DEFER, model.HOME, model.VISITS
-    S, E = period_start, period_end
-
-    def r(sheet, col):
-        return input_range(sheet, col)
-
-    def in_month(sheet, col):
-        return f'{r(sheet, col)},">="&{S},{r(sheet, col)},"<="&{E}'
-
-    def enrol(grades):
-        return "SUM(" + ",".join(cover_cell(f"{g}在校生数") for g in grades) + ")"
-
-    open_status = _or_match(r(D, "状态"), model.DROPOUT_OPEN_STATUSES)
-    notice_days = int(policy["deadlines.notice_to_next_step_days"])
-    hours = policy["home_teaching.hours_per_visit"]
-    need = int(policy["home_teaching.visits_per_month"])
-    vid, hid = r(V, "身份证号"), r(H, "身份证号")
-    vdate = r(V, "送教日期")
-    in_period = f"({vdate}>={S})*({vdate}<={E})*ISNUMBER({vdate})"
-    on_roster = f'({vid}<>"")*ISNUMBER(MATCH({vid},{hid},0))'
-    f = {
-        "enrolled_primary": enrol(model.PRIMARY_GRADES),
-        "enrolled_junior": enrol(model.JUNIOR_GRADES),
-        "new_suspected": f'COUNTIFS({r(D, "类型")},"疑似辍学",{in_month(D, "发现日期")})',
-        "new_dropout": f'COUNTIFS({r(D, "类型")},"辍学",{in_month(D, "发现日期")})',
-        "returned": f'COUNTIFS({r(D, "状态")},"已复学",{in_month(D, "复学日期")})',
-        "closed": f'COUNTIFS({in_month(D, "销号日期")})',
-        "open_cases": f"SUMPRODUCT({open_status}*1)",
-        "open_primary": f'SUMPRODUCT({open_status}*{_or_match(r(D, "年级"), model.PRIMARY_GRADES)})',
-        "open_junior": f'SUMPRODUCT({open_status}*{_or_match(r(D, "年级"), model.JUNIOR_GRADES)})',
-        "open_unknown": f'COUNTIFS({r(D, "状态")},"去向不明")',
-        "escalation_overdue": (   # no report month yet (E blank): 0, never #VALUE! from ""-days
-            f'IF(ISNUMBER({E}),SUMPRODUCT({open_status}*ISNUMBER({r(D, "限期复学通知日期")})'
-            f'*({r(D, "限期复学通知日期")}<{E}-{notice_days})*({r(D, "行政处罚日期")}="")),0)'),
-        "on_leave": f'COUNTIFS({r(L, "状态")},"休学中")',
-        "new_leave": f'COUNTIFS({in_month(L, "休学起始日期")})',
-        "leave_overdue": f'COUNTIFS({r(L, "状态")},"休学中",{r(L, "预计复学日期")},"<"&{E})',
-        "deferred": f'COUNTIFS({r(F, "状态")},"缓学中")',
-        "deferred_expired": f'COUNTIFS({r(F, "状态")},"缓学中",{r(F, "缓学截止日期")},"<"&{E})',
-        "home_taught": f'COUNTIFS({r(H, "状态")},"送教中")',
-        "home_visits": f"SUMPRODUCT({in_period}*{on_roster})",
-        "home_hours": f'SUMPRODUCT({in_period}*{on_roster},{r(V, "课时")})',
-        "home_meeting_min": (
-            f'SUMPRODUCT(({r(H, "状态")}="送教中")*({hid}<>"")*(COUNTIFS({vid},{hid},'
-            f'{vdate},">="&{S},{vdate},"<="&{E},{r(V, "课时")},">="&{hours})>={need}))'),
-        "zero_report": f'IF({cover_cell("零报告")}="","",{cover_cell("零报告")})',
-    }
-    from .indicators import RATES
-    rows = row_of or {}
-    for key, (num, enrolled) in RATES.items():
-        if num in rows and enrolled in rows:
-            n, e = f"$C${rows[num]}", f"$C${rows[enrolled]}"
-            f[key] = f'IF(({e}+{n})=0,"",ROUND({n}/({e}+{n})*100,2))'
-    return f
-
-
 SUMMARY_HEADER = ("指标", "键", "本表公式计算值")
 
 
@@ -397,24 +308,21 @@ def ensure_summary_sheet(wb, policy=None):
     ws.cell(TITLE_ROW, 1, "月报汇总（自动计算，请勿填写）").font = TITLE_FONT
     ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=4)
     ws.cell(NOTE_ROW, 1, "统计期间（按封面报送月份）").font = NOTE_FONT
-    month = cover_cell("报送月份")
-    norm = (f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(TRIM({month}),"年","-"),"月",""),"/","-"),".","-")')
-    start = f'IFERROR(IF(ISNUMBER({month}),DATE(YEAR({month}),MONTH({month}),1),' \
-            f'DATE(VALUE(LEFT({norm},4)),VALUE(MID({norm},6,2)),1)),"")'
-    ws.cell(NOTE_ROW, 2, "=" + start).number_format = DATE_FORMAT
-    ws.cell(NOTE_ROW, 3, '=IF($B$2="","",EOMONTH($B$2,0))').number_format = DATE_FORMAT
-    ws.cell(NOTE_ROW, 4, "计数为行数；辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%）。公式只认日期格式的单元格和下拉列表中的值；"
-                         "以文字录入的日期等请以 baoxue update 写入的“程序计算值”为准。").font = NOTE_FONT
+    formulas = summary_formulas(policy)
+    ws.cell(NOTE_ROW, 2, "=" + formulas[(NOTE_ROW, 2)]).number_format = DATE_FORMAT
+    ws.cell(NOTE_ROW, 3, "=" + formulas[(NOTE_ROW, 3)]).number_format = DATE_FORMAT
+    ws.cell(NOTE_ROW, 4, "计数为行数；月末在册辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%），含疑似辍学，"
+                         "是月末监测指标；与年度目标比较的学年辍学率（学年辍学人数 ÷ 学年初在校生数）由县级汇总按学年计算。"
+                         "公式只认日期格式的单元格和下拉列表中的值；以文字录入的日期等请以 baoxue update 写入的“程序计算值”为准。").font = NOTE_FONT
     for j, text in enumerate(SUMMARY_HEADER, start=1):
         _header_cell(ws, HEADER_ROW, j, text)
-    row_of = {key: HEADER_ROW + i for i, (key, _label) in enumerate(INDICATORS, start=1)}
-    formulas = indicator_formulas(policy, row_of=row_of)
+    row_of = summary_rows()
     for key, label in INDICATORS:
         r = row_of[key]
         ws.cell(r, 1, label).border = BORDER
         ws.cell(r, 2, key).border = BORDER
         ws.cell(r, 2).font = Font(name="等线", color="FF808080", size=9)
-        c = ws.cell(r, 3, "=" + formulas[key])
+        c = ws.cell(r, SUMMARY_FORMULA_COLUMN, "=" + formulas[(r, SUMMARY_FORMULA_COLUMN)])
         c.border = BORDER
         if key.startswith("dropout_rate"):
             c.number_format = "0.00"

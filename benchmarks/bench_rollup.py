@@ -1,71 +1,56 @@
-"""Roll-up benchmark (issue 5 item 8): a generated county of N school workbooks for one month.
+"""Roll-up benchmark (issue 14): what a data officer waits for — the whole ``baoxue rollup`` command.
 
-Prints the roll-up's wall time against, measured in the same run:
+For each kind of county (``rollup_books.py``: ``small`` books as another tool saves them, ``template``-made books), of
+N schools for one month, measured in the same run:
   (a) the parse floor: a bare python-calamine read of every sheet of every file, in one process;
-  (b) a naive loop of ``pandas.read_excel(sheet_name=None, engine="openpyxl")`` over the same files (timed on a sample
-      of files and scaled to N, because the full loop takes many minutes).
-Goals: roll-up ≤ 2× (a) and ≥ 20× faster than (b), using both cores.
+  (b) a naive loop of ``pandas.read_excel(sheet_name=None, engine="openpyxl")`` (timed on a sample of files and
+      scaled to N, because the full loop takes minutes);
+  (c) ``baoxue rollup INBOX --month M --register REG --store <fresh> --out 月报表.xlsx`` as a subprocess (start-up,
+      reading, validation, store, report): cold, then the re-run with nothing changed (the store's result cache);
+  (d) secondary: ``run_rollup`` + ``write_report`` in this process (imports already loaded), fresh store.
+It prints the ratios against the goals (cold CLI ≤ 2× (a) and ≥ 30× faster than (b); re-run ≤ 0.3× cold) and the peak
+RSS of the CLI's main process and of its largest worker, projected to 20,000 schools (goal: main < 1.5 GB).
 
-    .venv/bin/python benchmarks/bench_rollup.py [--schools 2000] [--workdir /tmp/baoxue-bench-rollup] [--naive-sample 60]
+    .venv/bin/python benchmarks/bench_rollup.py [--schools 2000] [--kinds small,template] [--workers N]
+        [--workdir /tmp/baoxue-bench-rollup] [--naive-sample 60] [--setup-only]
 
-The generated and stamped county is cached in --workdir and reused by later runs with the same --schools.
-Not a test: nothing here asserts on time.
+The generated, stamped counties are cached in --workdir by kind and size. Not a test: nothing here asserts on time.
 """
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-MONTH = "2026-09"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rollup_books  # noqa: E402
+
+PROJECT_TO = 20_000
+# Runs the installed ``baoxue`` console script exactly as a user does, then records the peak RSS of this process and
+# of its largest child (the process pool's workers, all joined by then) in the file named by BAOXUE_BENCH_RSS.
+RSS_WRAPPER = """\
+import atexit, json, os, resource, runpy, sys
+def _rss():
+    with open(os.environ["BAOXUE_BENCH_RSS"], "w") as fh:
+        json.dump({"main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                   "worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}, fh)
+atexit.register(_rss)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
 
-def _write_stamped(job: tuple[str, dict, dict]) -> None:
-    """Write one school workbook from the template and stamp it as `baoxue submit` would (without re-loading it)."""
-    from baoxue import template
-    from baoxue.fill import fill_workbook
-    from baoxue.policy import DEFAULT
-    from baoxue.reader import read_workbook
-    from baoxue.stamp import make_stamp, write_stamp
-    path, cover, rows = job
-    wb = template.build_school_workbook()
-    fill_workbook(wb, cover, rows)
-    wb.save(path)
-    write_stamp(wb, make_stamp(read_workbook(path), DEFAULT, now=dt.datetime(2026, 9, 29, 8, tzinfo=dt.timezone.utc)))
-    wb.save(path)
-
-
-def prepare(workdir: Path, n: int, workers: int) -> tuple[Path, Path, list[Path]]:
-    """Generate and stamp the county once (cached by school count)."""
-    from baoxue.demo import plan_county, write_register
-    marker = workdir / f".ready-{n}"
-    inbox, register = workdir / "inbox", workdir / "学校名录.xlsx"
-    if not marker.exists():
-        shutil.rmtree(workdir, ignore_errors=True)
-        t = time.perf_counter()
-        county = plan_county(townships=max(1, -(-n // 50)), schools_per_township=50, months=(MONTH,), seed=2026,
-                             mistakes=True)
-        schools = county.schools[:n]
-        jobs = []
-        for school in schools:
-            book = county.book(school.code, MONTH)
-            path = inbox / school.township / school.file_name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            jobs.append((str(path), book.cover, book.rows))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_write_stamped, jobs, chunksize=8))
-        write_register(register, schools)
-        marker.write_text("ok")
-        print(f"准备：生成并盖戳 {len(jobs)} 个学校工作簿，用时 {time.perf_counter() - t:.0f} 秒（已缓存于 {workdir}）",
-              file=sys.stderr)
-    files = sorted(inbox.rglob("*.xlsx"))
-    return inbox, register, files
+def baoxue_script() -> str:
+    exe = Path(sys.executable).with_name("baoxue")
+    if not exe.exists():
+        sys.exit(f"找不到 {exe}：请先 make install-dev")
+    return str(exe)
 
 
 def calamine_floor(files: list[Path]) -> float:
@@ -87,49 +72,104 @@ def naive_pandas(files: list[Path]) -> float:
     return time.perf_counter() - t
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--schools", type=int, default=2000)
-    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "baoxue-bench-rollup")
-    ap.add_argument("--naive-sample", type=int, default=60, help="files timed for the naive pandas loop")
-    ap.add_argument("--workers", type=int, default=None, help="roll-up processes (default: all cores)")
-    ap.add_argument("--setup-workers", type=int, default=os.cpu_count() or 2, help="processes generating the county")
-    ap.add_argument("--setup-only", action="store_true", help="only generate and stamp the county (cached)")
-    args = ap.parse_args()
+def run_cli(inbox: Path, register: Path, store: Path, out: Path, workers: int | None) -> tuple[float, dict, str]:
+    """One ``baoxue rollup`` subprocess: (wall seconds, {"main": KB, "worker": KB}, first summary line)."""
+    cmd = [sys.executable, "-c", RSS_WRAPPER, baoxue_script(), "rollup", str(inbox), "--month", rollup_books.MONTH,
+           "--register", str(register), "--store", str(store), "--out", str(out)]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        rss_file = fh.name
+    env = {**os.environ, "BAOXUE_BENCH_RSS": rss_file}
+    try:
+        t = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        wall = time.perf_counter() - t
+        if p.returncode != 0:
+            sys.exit(f"baoxue rollup 失败（退出码 {p.returncode}）：\n{p.stderr[-2000:]}")
+        rss = json.loads(Path(rss_file).read_text())
+    finally:
+        os.unlink(rss_file)
+    return wall, rss, (p.stdout.splitlines() or [""])[0]
 
+
+def in_process(inbox: Path, register: Path, store: Path, out: Path, workers: int | None) -> tuple[float, float]:
     from baoxue.rollup import run_rollup, write_report
-
-    inbox, register, files = prepare(args.workdir, args.schools, args.setup_workers)
-    if args.setup_only:
-        return
-    n = len(files)
-    calamine_floor(files[: min(n, 50)])                      # warm the page cache and the imports
-    floor = calamine_floor(files)
-
-    store = args.workdir / "store"
     shutil.rmtree(store, ignore_errors=True)
     t = time.perf_counter()
-    result = run_rollup(inbox, MONTH, register, store_dir=store, workers=args.workers)
-    rollup = time.perf_counter() - t
+    result = run_rollup(inbox, rollup_books.MONTH, register, store_dir=store, workers=workers)
+    rolled = time.perf_counter() - t
     t = time.perf_counter()
-    write_report(result, args.workdir / "月报表.xlsx", store=store)
-    report = time.perf_counter() - t
-    t = time.perf_counter()
-    run_rollup(inbox, MONTH, register, store_dir=store, workers=args.workers)   # unchanged files: from the cache
-    rerun = time.perf_counter() - t
+    write_report(result, out)
+    return rolled, time.perf_counter() - t
+
+
+def mb(kb: float) -> str:
+    return f"{kb / 1024:7.0f} MB"
+
+
+def bench_kind(county: rollup_books.County, args) -> dict:
+    files = county.files
+    n = len(files)
+    work = county.root / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    calamine_floor(files[: min(n, 50)])  # warm the page cache
+    floor = calamine_floor(files)
+
+    store, out = work / "store", work / "月报表.xlsx"
+    cold, rss, summary = run_cli(county.inbox, county.register, store, out, args.workers)
+    rerun, _, _ = run_cli(county.inbox, county.register, store, out, args.workers)
+
+    empty = work / "empty-inbox"
+    empty.mkdir()
+    _, rss0, _ = run_cli(empty, county.register, work / "store-empty", work / "empty.xlsx", args.workers)
+
+    rolled, report = in_process(county.inbox, county.register, work / "store-in-process", work / "in-process.xlsx",
+                                args.workers)
 
     sample = files[:: max(1, n // max(1, args.naive_sample))][: args.naive_sample]
     naive = naive_pandas(sample) * n / len(sample)
 
-    print(f"学校工作簿 {n} 个（{MONTH}），CPU 核 {os.cpu_count()}；有效报送 {result.county['schools_submitted']} 所，"
-          f"问题 {len(result.findings)} 条")
-    print(f"(a) calamine 裸读全部工作表（单进程）   {floor:8.2f} s")
-    print(f"(b) pandas.read_excel(openpyxl) 循环    {naive:8.2f} s  （按 {len(sample)} 个文件抽样折算）")
-    print(f"    baoxue rollup（读取+批量校验+汇总+历史库） {rollup:8.2f} s")
-    print(f"    月报表写出                          {report:8.2f} s")
-    print(f"    同月重跑（文件未变，用历史库缓存）  {rerun:8.2f} s")
-    print(f"rollup / floor = {rollup / floor:.2f}×   (目标 ≤ 2×)")
-    print(f"naive / rollup = {naive / rollup:.1f}×   (目标 ≥ 20×)")
+    size = sum(p.stat().st_size for p in files) / n / 1024
+    main_projected = rss0["main"] + (rss["main"] - rss0["main"]) * PROJECT_TO / n
+    print(f"\n== {county.kind}: {n} 个学校工作簿（平均 {size:.0f} KB），{rollup_books.MONTH}，CPU 核 {os.cpu_count()}")
+    print(f"   {summary}")
+    print(f"(a) 底线：calamine 裸读全部工作表（单进程）          {floor:8.2f} s")
+    print(f"(b) 朴素：pandas.read_excel(openpyxl) 循环           {naive:8.2f} s   （按 {len(sample)} 个文件抽样折算）")
+    print(f"(c) baoxue rollup 命令（新历史库，--out，首次）      {cold:8.2f} s")
+    print(f"    同月重跑（文件未变）                             {rerun:8.2f} s")
+    print(f"(d) 进程内 run_rollup + write_report（次要）         {rolled + report:8.2f} s   "
+          f"（汇总 {rolled:.2f} s + 月报表 {report:.2f} s）")
+    print(f"    cold / floor  = {cold / floor:6.2f}×   (目标 ≤ 2×)")
+    print(f"    naive / cold  = {naive / cold:6.1f}×   (目标 ≥ 30×)")
+    print(f"    rerun / cold  = {rerun / cold:6.2f}×   (目标 ≤ 0.3×)")
+    print(f"    峰值内存：主进程 {mb(rss['main'])}，最大的工作进程 {mb(rss['worker'])}"
+          f"（空收件箱时主进程 {mb(rss0['main'])}）")
+    print(f"    折算到 {PROJECT_TO} 所学校：主进程 ≈ {mb(main_projected)}   (目标 < 1.5 GB；"
+          f"工作进程按批处理，与学校数无关)")
+    return {"kind": county.kind, "n": n, "floor": floor, "naive": naive, "cold": cold, "rerun": rerun,
+            "in_process": rolled + report, "rss": rss, "rss_empty": rss0, "main_projected_kb": main_projected}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--schools", type=int, default=2000)
+    ap.add_argument("--kinds", default=",".join(rollup_books.KINDS), help="small,template")
+    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "baoxue-bench-rollup")
+    ap.add_argument("--naive-sample", type=int, default=60, help="files timed for the naive pandas loop")
+    ap.add_argument("--workers", type=int, default=None, help="baoxue rollup --workers (default: all cores)")
+    ap.add_argument("--setup-workers", type=int, default=os.cpu_count() or 2, help="processes generating the books")
+    ap.add_argument("--setup-only", action="store_true", help="only generate and stamp the counties (cached)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = ap.parse_args()
+    kinds = [k for k in args.kinds.split(",") if k]
+    counties = [rollup_books.county(k, args.schools, args.workdir, args.setup_workers) for k in kinds]
+    if args.setup_only:
+        return
+    figures = [bench_kind(c, args) for c in counties]
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

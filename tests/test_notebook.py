@@ -13,7 +13,7 @@ import shutil
 import openpyxl
 import pytest
 
-from baoxue import idcard
+from baoxue import idcard, model
 from baoxue.book import month_end
 from baoxue.notebook import ALL, FollowupApp, RollupApp, month_options
 from notebook_helpers import html_rows, shared_county
@@ -78,6 +78,36 @@ def test_township_table_figures_equal_ground_truth(county, rolled):
         assert int(rows[town]["应报学校数"]) == sum(1 for s in county.demo.schools if s.township == town)
         assert int(rows[town]["有效报送数"]) == sum(1 for s in county.sent[county.month] if s.township == town)
     assert int(rows["全县合计"]["月末在册未销号"]) == len(open_cases)
+
+
+def _confirmed_open(book) -> dict[str, str]:
+    """ID -> 年级 of the confirmed dropouts (类型 辍学) open at the book's month end (ground truth)."""
+    return {r["身份证号"]: r["年级"] for r in book.rows.get("辍学", [])
+            if r["类型"] == "辍学" and r["状态"] in model.DROPOUT_OPEN_STATUSES}
+
+
+def test_township_and_school_tabs_show_both_rates_and_the_school_year(county, rolled):
+    """乡镇汇总 and 学校明细 carry the 学年辍学率 beside the 月末在册辍学率, the cumulative counts and the months counted;
+    the figures equal the ground truth (confirmed open dropouts at the month end over the September enrolment)."""
+    first, month = county.months[0], county.month
+    assert "计入月份：" + "、".join(county.months) in rolled.township_table.value
+    assert "月末在册辍学率" in rolled.township_table.value and "学年辍学率" in rolled.school_table.value
+    junior = set(model.GRADES[6:])
+    start = sum(county.demo.books[(s.code, first)].cover.get(f"{g}在校生数") or 0
+                for s in county.sent[month] for g in junior)
+    now = sum(g in junior for s in county.sent[month] for g in _confirmed_open(county.demo.books[(s.code, month)]).values())
+    ever = sum(len({pid for m in county.months for pid, g in _confirmed_open(county.demo.books[(s.code, m)]).items()
+                    if g in junior}) for s in county.sent[month])
+    total = {r["乡镇"]: r for r in html_rows(rolled.township_table.value)}["全县合计"]
+    assert float(total["初中学年辍学率(%)"]) == round(100 * now / start, 2)
+    assert int(total["初中学年初在校生数"]) == start and int(total["初中本学年累计辍学人数"]) == ever
+    assert "初中月末在册辍学率(%)" in total and "初中辍学率(%)" not in total
+    shown = {r["学校标识码"]: r for r in html_rows(rolled.school_table.value)}
+    assert set(shown) == {s.code for s in county.demo.schools}
+    assert shown[county.missing.code]["计入汇总"] == "否" and shown[county.missing.code]["小学学年辍学率(%)"] == ""
+    for s in county.sent[month]:
+        want = sum(g in junior for g in _confirmed_open(county.demo.books[(s.code, month)]).values())
+        assert int(shown[s.code]["初中学年辍学人数"]) == want
 
 
 def test_township_filter_restricts_every_tab(county, rolled):

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from baoxue import idcard, model
@@ -338,11 +339,23 @@ def test_shared_formulas_with_cached_values_are_formulas_in_their_own_cells(tmp_
      b'</x:sheetData>', {(7, 4)}),
     (b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>', set()),
     (b'<sheetData/>', set()),
+    # what an XML parser sees, not what the bytes look like: a comment before the formula, a formula in a comment or
+    # CDATA (text, not a formula), a prefix bound to the main namespace, a row whose r comes by character reference
+    (b'<sheetData><row r="4"><c r="B4" t="str"><!-- <c r="ZZ9"> --><f>HYPERLINK("http://evil.example/")</f><v>x</v>'
+     b'</c></row></sheetData>', {(4, 2)}),
+    (b'<sheetData><row r="4"><c r="B4" t="inlineStr"><is><t><![CDATA[<f>1+1</f>]]></t></is><!-- <f>2</f> --></c>'
+     b'</row></sheetData>', set()),
+    (b'<sheetData><row r="4"><c r="C4" t="str"><y:f xmlns:y="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+     b'main">WEBSERVICE("http://e/")</y:f></c></row></sheetData>', {(4, 3)}),
+    (b'<sheetData><row r="&#57;"><c><f>1</f></c></row></sheetData>', {(9, 1)}),
 ])
 def test_formula_cells_of_sheet_xml(xml, expected):
-    from baoxue.reader import _formula_cells
-    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:B2"/>'
-    assert _formula_cells(head + xml + b"</worksheet>") == expected
+    from baoxue.xlsx_scan import sheet_formulas
+    main = b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    head = (b'<worksheet xmlns=' + main + b' xmlns:x=' + main + b' xmlns:xm="http://schemas.microsoft.com/office/excel/'
+            b'2006/main" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+            b'<dimension ref="A1:B2"/>')
+    assert set(sheet_formulas(head + xml + b"</worksheet>", "xl/worksheets/sheet1.xml")[0]) == expected
 
 
 def _cover_formula(path: Path, label: str, formula: str, cached: str | None) -> Path:
@@ -550,3 +563,23 @@ def test_loading_in_one_thread_gives_the_same_book(tmp_path):
     threaded, inline = load_grid(path), load_grid(path, pipelined=False)
     assert inline.sheets == threaded.sheets and inline.formulas == threaded.formulas
     assert inline.sheet_names == threaded.sheet_names and inline.hidden == threaded.hidden
+
+
+def test_batch_frames_from_the_readers_lists_equal_concatenated_book_frames():
+    """A roll-up batch builds each sheet's frame from the books' column lists at once; it must equal the frame made by
+    concatenating each book's own DataFrame (what the rules saw before), value for value and dtype for dtype."""
+    from baoxue.policy import DEFAULT
+    from baoxue.validators.batch import Batch
+    paths = sorted(Path(__file__).parent.parent.glob("workbooks/示例_学校月报_*.xlsx"))
+    paths += sorted((Path(__file__).parent / "data").glob("*.xlsx"))
+    lists = [read_workbook(p) for p in paths]
+    frames = [read_workbook(p) for p in paths]
+    for book in frames:
+        for sheet in list(book.sheets):
+            book.sheets[sheet]
+    assert all(b.columns(model.DROPOUT.name) is not None for b in lists)
+    a, b = Batch(lists, DEFAULT), Batch(frames, DEFAULT)
+    for sheet in model.DATA_SHEETS:
+        pd.testing.assert_frame_equal(a.frame(sheet.name), b.frame(sheet.name), check_index_type=True,
+                                      check_column_type=True)
+    assert len(a.frame(model.DROPOUT.name)) > 5

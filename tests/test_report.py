@@ -122,7 +122,9 @@ def test_print_ready(reports):
     wb = openpyxl.load_workbook(masked)
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape"
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        # one page wide: fitToWidth is 1, written or (the OOXML default) left out; as many pages down as needed
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (1, None)
+        assert ws.page_setup.fitToHeight == 0
         assert ws.print_title_rows == "$1:$3"
 
 
@@ -132,7 +134,7 @@ def test_trend_sheet_has_native_charts_over_store_months(reports):
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert len(charts) == 2
         kinds = b"".join(z.read(n) for n in charts)
-        assert b"<barChart>" in kinds and b"<lineChart>" in kinds
+        assert re.search(rb"<(c:)?barChart>", kinds) and re.search(rb"<(c:)?lineChart>", kinds)
     ws = openpyxl.load_workbook(masked)["趋势"]
     months = [ws.cell(row=r, column=1).value for r in range(4, ws.max_row + 1) if ws.cell(row=r, column=1).value]
     assert months == ["2026-09", "2026-10"]
@@ -179,3 +181,47 @@ def test_report_written_atomically_with_backup(reports, tmp_path):
     write_report(result, out)
     backups = list(tmp_path.glob("r.备份-*.xlsx"))
     assert out.exists() and len(backups) == 1 and not list(tmp_path.glob(".baoxue-*"))
+
+
+def _values(ws):
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def test_libreoffice_opens_the_report_as_written(reports, lo_convert, tmp_path):
+    """An independent client reads the report back: every sheet and value, dates as dates, both native charts and the
+    print setup (headless LibreOffice does not keep the frozen header: that is checked on the file as written)."""
+    _, masked, _ = reports
+    back = lo_convert(masked, "xlsx", tmp_path / "lo")
+    ours, theirs = openpyxl.load_workbook(masked), openpyxl.load_workbook(back)
+    assert theirs.sheetnames == ours.sheetnames == list(SHEETS)
+    for ws in ours.worksheets:
+        lo = theirs[ws.title]
+        assert _values(lo) == _values(ws), ws.title
+        assert ws.freeze_panes == "A4"
+        assert lo.page_setup.orientation == "landscape" and lo.print_title_rows == "$1:$3"
+        assert lo.sheet_properties.pageSetUpPr.fitToPage and lo.page_setup.fitToHeight == 0
+        assert lo.page_setup.fitToWidth in (1, None)
+    assert any(isinstance(c.value, dt.date) for c in theirs["在册辍学名单"]["H"][3:])   # 发现日期
+    with zipfile.ZipFile(back) as z:
+        assert len([n for n in z.namelist() if n.startswith("xl/charts/chart")]) == 2
+
+
+def test_cell_formats(reports):
+    _, masked, _ = reports
+    wb = openpyxl.load_workbook(masked)
+    ws = wb["报送情况"]
+    head = ws["A3"]
+    assert head.font.b and head.fill.fgColor.rgb.endswith("DDEBF7") and head.alignment.wrap_text
+    assert head.border.left.style == head.border.bottom.style == "thin"
+    assert ws["A1"].font.sz == 14 and ws["A1"].font.b
+    assert [ws.column_dimensions[c].width for c in "ABCL"] == [12, 13, 24, 40]
+    assert abs(ws.row_dimensions[3].height - 32) < 0.5
+    missing = next(r for r in ws.iter_rows(min_row=4) if r[5].value == "未报送")[5]
+    assert missing.font.b and missing.font.color.rgb.endswith("C00000") and missing.border.top.style == "thin"
+    total = next(r for r in ws.iter_rows(min_row=4) if r[0].value == "合计")[0]
+    assert total.font.b and total.fill.fgColor.rgb.endswith("FFF2CC")
+    errors = [r[8] for r in wb["问题清单"].iter_rows(min_row=4) if r[8].value == "错误"]
+    assert errors and all(c.font.color.rgb.endswith("C00000") for c in errors)
+    found = [c for c in wb["在册辍学名单"]["H"][3:] if c.value is not None]
+    assert found and all(isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd" for c in found)
+    assert ws.auto_filter.ref.startswith("A3:L") and wb["问题清单"].auto_filter.ref.startswith("A3:K")

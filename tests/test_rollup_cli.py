@@ -11,7 +11,7 @@ import pytest
 
 from rollup_helpers import checksums, child_id, cover, dropout, register, stamp, write_book
 
-from baoxue.indicators import KEYS
+from baoxue.indicators import KEYS, SCHOOL_YEAR_KEYS
 
 M = "2026-10"
 
@@ -41,13 +41,16 @@ def test_json_shape_and_streams(inbox):
     assert "Traceback" not in p.stderr
     doc = json.loads(p.stdout)
     assert set(doc) == {"month", "schools", "townships", "county", "findings"} and doc["month"] == M
-    school_keys = {"code", "name", "township", "submitted", "stamp_ok", "errors", "warnings", *KEYS}
+    school_keys = {"code", "name", "township", "submitted", "stamp_ok", "errors", "warnings", *KEYS, *SCHOOL_YEAR_KEYS}
     assert all(school_keys <= set(s) for s in doc["schools"])
     a, b = doc["schools"]
     assert a["submitted"] is True and a["open_cases"] == 1 and b["submitted"] is False and b["open_cases"] is None
-    area_keys = {"name", "schools_expected", "schools_submitted", *(k for k in KEYS if k != "zero_report")}
+    area_keys = {"name", "schools_expected", "schools_submitted", *(k for k in KEYS if k != "zero_report"),
+                 *SCHOOL_YEAR_KEYS}
     assert all(area_keys <= set(t) for t in doc["townships"]) and area_keys <= set(doc["county"])
     assert doc["county"]["schools_expected"] == 2 and doc["county"]["schools_submitted"] == 1
+    assert doc["county"]["ytd_months"] == [M] and doc["county"]["ytd_missing"] == ["2026-09"]
+    assert b["year_dropout_rate_primary"] is None and a["enrolled_start_junior"] == 300
     finding_keys = {"rule", "severity", "sheet", "row", "column", "value", "message", "school", "file"}
     assert doc["findings"] and all(set(f) == finding_keys for f in doc["findings"])
     assert any(f["rule"] == "R001" and f["school"] == "4310000002" for f in doc["findings"])
@@ -63,6 +66,9 @@ def test_plain_run_prints_summary_and_defaults(inbox):
     p = baoxue("rollup", root / "inbox", "--month", M, "--register", reg, "--unmasked")
     assert p.returncode == 0, p.stderr
     assert "内部使用" in p.stderr and "应报 2 所，有效报送 1 所" in p.stdout
+    # the one open case is only suspected: the 学年辍学率 is 0; no store before: October alone, September missing
+    assert ("2026—2027学年：学年辍学率 小学 0.00%，初中 0.00%；本学年累计辍学 0 人"
+            "（计入月份：2026-10（1个月）；历史库缺少2026-09，未计入）") in p.stdout
     assert (root / f"月报表_{M}.xlsx").exists() and (root / "baoxue-store").is_dir()   # beside the inbox
 
 

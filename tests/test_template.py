@@ -118,7 +118,8 @@ def test_protection_without_password(wb, sheet, register_wb):
 
 
 def test_code_lists_behind_defined_names(wb):
-    for list_name, values in model.CODE_LISTS.items():
+    for list_name in model.WORKBOOK_CODE_LISTS:
+        values = model.CODE_LISTS[list_name]
         name = template.code_name(list_name)
         assert name in wb.defined_names, name
         assert defined_range_values(wb, name) == list(values)
@@ -315,7 +316,7 @@ def test_template_opens_in_libreoffice(school_path, lo_convert):
     wb = load_workbook(converted)
     assert wb.sheetnames == list(model.ALL_SHEETS)
     assert wb[model.CODES_SHEET].sheet_state == "hidden"
-    for list_name in model.CODE_LISTS:
+    for list_name in model.WORKBOOK_CODE_LISTS:
         assert defined_range_values(wb, template.code_name(list_name)) == list(model.CODE_LISTS[list_name])
     ws = wb[model.DROPOUT.name]
     j = model.DROPOUT.column_names.index("状态") + 1

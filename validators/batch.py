@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from baoxue import model
-from baoxue.book import Invalid, SchoolBook, empty_frame
+from baoxue.book import Invalid, SchoolBook, empty_frame, frame_from_columns
 from baoxue import cases, idcard
 from baoxue.cases import BOOK_KEY
 from baoxue.normalize import SCREEN_NUMBER_RE
@@ -76,33 +76,64 @@ class Batch:
     def frame(self, sheet: str) -> pd.DataFrame:
         """All books' rows of ``sheet`` with ``_book``, ``_as_of``, ``_month`` (index 0..n-1)."""
         if sheet not in self._frames:
-            parts, which = [], []
-            for i, book in enumerate(self.books):
-                df = book.frame(sheet)
-                if len(df):
-                    parts.append(df)
-                    which.append(i)
-            if parts:
-                # concatenate first, then add the three book columns once (not a copy of every book's frame each)
-                out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-                position = np.repeat(np.arange(len(parts)), [len(df) for df in parts])   # row -> its part
-                books = [self.books[i] for i in which]
-                months = np.array([b.month for b in books], dtype=object)
-                ends = np.array([np.datetime64(b.as_of, "ns") if b.as_of else np.datetime64("NaT", "ns") for b in books],
-                                dtype="datetime64[ns]")
-                out[BOOK_KEY] = np.asarray(which, dtype="int64")[position]
-                out[MONTH] = months[position]
-                out[AS_OF] = ends[position]
-            else:
-                out = empty_frame(sheet)
-                out[BOOK_KEY] = pd.Series([], dtype="int64")
-                out[MONTH] = pd.Series([], dtype=object)
-                out[AS_OF] = pd.Series([], dtype="datetime64[ns]")
+            out = self._frame_from_lists(sheet)
+            if out is None:
+                parts, which = [], []
+                for i, book in enumerate(self.books):
+                    df = book.frame(sheet)
+                    if len(df):
+                        parts.append(df)
+                        which.append(i)
+                if parts:
+                    # concatenate first, then add the three book columns once (not a copy of every book's frame each)
+                    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+                    for c, values in self._book_columns(which, [len(df) for df in parts]).items():
+                        out[c] = values
+                else:
+                    out = self._empty(sheet)
             out[AS_OF] = out[AS_OF].astype("datetime64[ns]")
             out[MONTH] = out[MONTH].astype(object)
             out.columns = pd.Index(list(out.columns), dtype=object)   # plain labels: column lookups stay cheap
             self._frames[sheet] = out
         return self._frames[sheet]
+
+    @staticmethod
+    def _empty(sheet: str) -> pd.DataFrame:
+        out = empty_frame(sheet)
+        out[BOOK_KEY] = pd.Series([], dtype="int64")
+        out[MONTH] = pd.Series([], dtype=object)
+        out[AS_OF] = pd.Series([], dtype="datetime64[ns]")
+        out.columns = pd.Index(list(out.columns), dtype=object)
+        return out
+
+    def _book_columns(self, which: list[int], sizes: list[int]) -> dict[str, np.ndarray]:
+        """``_book``, ``_month``, ``_as_of`` for rows of the books ``which`` (``sizes`` rows each)."""
+        position = np.repeat(np.arange(len(which)), sizes)   # row -> its part
+        books = [self.books[i] for i in which]
+        months = np.array([b.month for b in books], dtype=object)
+        ends = np.array([np.datetime64(b.as_of, "ns") if b.as_of else np.datetime64("NaT", "ns") for b in books],
+                        dtype="datetime64[ns]")
+        return {BOOK_KEY: np.asarray(which, dtype="int64")[position], MONTH: months[position], AS_OF: ends[position]}
+
+    def _frame_from_lists(self, sheet: str) -> pd.DataFrame | None:
+        """The batch frame of ``sheet`` built at once from every book's column lists (``SchoolBook.columns``): no
+        per-book frame and no concatenation of small frames. None when a book has no lists for it (a frame by now)."""
+        if sheet not in model.SHEETS:
+            return None
+        lists = [book.columns(sheet) for book in self.books]
+        if any(cols is None for cols in lists):
+            return None
+        which = [i for i, cols in enumerate(lists) if cols["_row"]]
+        if not which:
+            return self._empty(sheet)
+        sizes = [len(lists[i]["_row"]) for i in which]
+        data: dict[str, list] = {}
+        for c in (*model.SHEETS[sheet].column_names, "_row"):
+            merged: list = []
+            for i in which:
+                merged += lists[i][c]
+            data[c] = merged
+        return frame_from_columns(model.SHEETS[sheet].column_names, data, sum(sizes), self._book_columns(which, sizes))
 
     # ----------------------------------------------------------------- typed columns (computed once per batch)
     def _memo(self, key, make):
@@ -217,13 +248,14 @@ class Batch:
         return out
 
     def hit(self, book: int, rule: str, sheet: str | None, row: int | None, column: str | None, value: Any = None,
-            severity: str | None = None, **fields: Any) -> tuple[int, Finding]:
+            severity: str | None = None, cell: str | None = None, **fields: Any) -> tuple[int, Finding]:
+        """One book-level finding; ``cell`` where the caller knows the address (else from sheet, row and column)."""
         shown = show(value)
         fields = {k: _text(v) if not isinstance(v, str) else v for k, v in fields.items()}
         fields.setdefault("column", column or "")
         fields.setdefault("sheet", sheet or "")
         fields["value"] = EMPTY if shown in (None, "") else shown   # book-level: cover values, never an ID
-        cell = self.books[book].cell_address(sheet, row, column)
+        cell = cell or self.books[book].cell_address(sheet, row, column)
         return book, Finding(rule, severity or catalogue.severity(rule), sheet, row, column, shown,
                              catalogue.message(rule, **fields), cell=cell)
 

@@ -31,6 +31,7 @@ class RuleInfo:
     bad: str               # a failing example
     good: str              # a passing example
     cross_sheet: bool = False   # reads another sheet or the cover (not just the report month): one sheet cannot decide it
+    notes: str = ""             # longer explanation for the rule reference (Chinese, Markdown), when the rule needs one
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -49,6 +50,7 @@ class RuleInfo:
 FAMILIES = {
     "S": "结构 Structure", "F": "格式 Format", "A": "年龄 Age", "D": "日期 Dates", "C": "个案 Cases",
     "T": "送教上门 Home teaching", "P": "劝返记录 Persuasion log", "X": "交叉核对 Cross checks", "R": "汇总 Roll-up",
+    "H": "户籍线 Household line",
 }
 
 CATALOGUE: tuple[RuleInfo, ...] = (
@@ -105,6 +107,28 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         why="SPEC §4：损坏、加密、.xls/.et、网页或过大的文件无法检查；只给出一条结果，不中断其他文件。",
         bad="学校发来 Excel 97-2003 格式的“月报.xls”，或0字节文件",
         good="另存为 .xlsx 的工作簿",
+    ),
+    RuleInfo(
+        id="S006",
+        severity="error",
+        title="含外部链接、数据连接、宏或本地文件链接",
+        title_en="external link, data connection, DDE, macro or local-file link",
+        message="工作簿含有{kind}：{value}。月报工作簿中不允许外部链接、数据连接、DDE、宏或指向本机/网络文件的链接。{fix}",
+        why="打开或汇总时它们会读取其他文件、访问网络或运行程序，可能泄露儿童信息或被用来攻击县里的电脑（见 docs/security.md）。",
+        bad="单元格超链接指向 file:///C:/Windows/System32/cmd.exe；名称定义引用 [1]外校!A1；工作簿带 VBA 宏",
+        good="只有模板自带的名称（代码表下拉列表、打印标题）",
+        cross_sheet=True,
+    ),
+    RuleInfo(
+        id="S007",
+        severity="warning",
+        title="含网页超链接或嵌入对象",
+        title_en="web hyperlink or embedded object",
+        message="工作簿含有{kind}：{value}。请确认它是必要的；不需要时请删除（右键“取消超链接”或删除对象）。",
+        why="汇总人员点击陌生网页链接或打开嵌入对象有风险；月报数据不需要它们。",
+        bad="备注单元格带 http://… 超链接；工作表中嵌入了 Word 文档",
+        good="备注中的网址以普通文字录入",
+        cross_sheet=True,
     ),
 
     # ---------------------------------------------------------------------------------------------- F: format
@@ -231,11 +255,13 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
         id="F013",
         severity="error",
-        title="数据单元格含公式",
-        title_en="a data cell holds a formula",
-        message="“{column}”单元格中是公式（显示值：{value}），数据单元格不允许公式或外部链接。请改为直接录入数值或文字。",
-        why="公式可能引用外部文件（外部链接）或执行注入；报送数据须是录入的值。仅以 = + - @ 开头的文字不是公式。",
-        bad="姓名单元格为 =HYPERLINK(\"http://…\")",
+        title="单元格含公式",
+        title_en="a cell holds a formula",
+        message="“{column}”单元格中是公式（{what}{value}）。除“月报汇总”中模板自带的公式外，工作簿的任何单元格（包括隐藏的工作表）"
+                "都不允许公式或外部链接。请改为直接录入数值或文字。",
+        why="公式可能引用外部文件（外部链接）、访问网络（WEBSERVICE、HYPERLINK）或执行注入；报送数据须是录入的值。"
+            "仅以 = + - @ 开头的文字不是公式。",
+        bad="姓名单元格为 =HYPERLINK(\"http://…\")；月报汇总的公式被改成 =WEBSERVICE(…)",
         good="文字“=待核实”（文本格式，不是公式）",
     ),
     RuleInfo(
@@ -553,9 +579,9 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         title="年级与学校类型或在校生数不符",
         title_en="grade not taught by the school or without enrolment",
         message="年级“{value}”{problem}。请核对本行的年级，或封面的学校类型和“{grade}在校生数”。",
-        why="SPEC §5：辍学率 = 在册未销号 ÷ (在校生 + 在册未销号)；某学段在校生数为0时，该学段每一个个案都使辍学率成为100%。"
+        why="SPEC §5：月末在册辍学率 = 在册未销号 ÷ (在校生 + 在册未销号)；某学段在校生数为0时，该学段每一个个案都使它成为100%。"
             "年级不属于本校学校类型（如小学填七年级）多为年级填错或学校类型填错。",
-        bad="学校类型“小学”、各初中年级在校生数为0，“辍学”表一行年级为“七年级”（初中辍学率显示100）",
+        bad="学校类型“小学”、各初中年级在校生数为0，“辍学”表一行年级为“七年级”（初中月末在册辍学率显示100）",
         good="年级“六年级”，封面六年级在校生数为45",
         cross_sheet=True,
     ),
@@ -614,12 +640,27 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
         id="R006",
         severity="warning",
-        title="辍学率超过目标",
-        title_en="a rate above its target",
-        message="{scope}的{which}辍学率为{rate}%，高于目标{target}%。",
-        why="seed 001：小学和城区初中辍学率低于1%，农村初中低于3%。",
-        bad="某乡镇初中辍学率 3.5%（目标3%）",
-        good="2.1%",
+        title="学年辍学率超过年度目标",
+        title_en="a school-year dropout rate above its annual target",
+        message="{scope}的{which}学年辍学率为{rate}%，高于年度目标{target}%（学年辍学率 = 学年辍学人数 ÷ 学年初在校生数 × 100；"
+                "计入月份：{months}）。",
+        why="seed 001：全县小学、城区初中学生年辍学率控制在1%以内，农村初中学生年辍学率控制在3%以内。目标是年度比率，"
+            "所以比较的是学年辍学率（SPEC §5.1），而不是月末在册辍学率。",
+        bad="某农村初中学年初（9月）初中在校生 200 人，10月末仍未复学的已确认辍学 7 人：7 ÷ 200 × 100 = 3.50%，高于目标3%",
+        good="学年初初中在校生 200 人，10月末已确认辍学 5 人：5 ÷ 200 × 100 = 2.50%，不报 R006（即使另有疑似辍学使月末在册"
+             "辍学率超过3%）",
+        notes="两种辍学率 Two rates：\n"
+              "  - **学年辍学率**（年辍学率，政策目标所指）= 学年辍学人数 ÷ 学年初在校生数 × 100。学年自9月1日起至次年8月31日；"
+              "学年辍学人数为本月末状态仍未销号（核查中、劝返中、去向不明）且类型为“辍学”（已确认，不含疑似辍学）的学生数，"
+              "按年级分小学、初中；学年初在校生数取该校本学年最早计入汇总的月报封面（通常为9月）。"
+              "另列**本学年累计辍学人数**：本学年计入的任一月末曾为已确认辍学且未销号的不同学生数（已劝返复学的仍计入）。\n"
+              "  - **月末在册辍学率**（SPEC §5，月报汇总、月报表中的监测指标）= 月末在册未销号人数 ÷ (本月在校生数 + "
+              "月末在册未销号人数) × 100，含疑似辍学，分母为本月在校生，反映当月的工作量，不与年度目标比较。\n"
+              "  - 例：某农村初中9月在校生 200 人；10月在校生 205 人，10月末在册未销号 12 人（其中已确认辍学 7 人、"
+              "疑似辍学 5 人），9月另有 1 名已确认辍学已于10月劝返复学。学年辍学率 = 7 ÷ 200 × 100 = 3.50%（高于3%，报 R006）；"
+              "本学年累计辍学 8 人；月末在册辍学率 = 12 ÷ (205 + 12) × 100 = 5.53%。\n"
+              "  - 计入月份：本学年中历史库已有的月份加本月；历史库缺少的月份在提示、月报表和 JSON（`ytd_missing`）中列出，"
+              "不影响本月汇总。乡镇、全县数据为各校人数之和，比率由合计重新计算。",
     ),
     RuleInfo(
         id="R007",
@@ -640,6 +681,97 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         why="SPEC §6：名录决定应报学校；名录外的报送须核实。",
         bad="名录中无该学校标识码",
         good="名录已包含该学校",
+    ),
+    # ---------------------------------------------------------------------------------------------- H: household line (baoxue.household)
+    RuleInfo(
+        id="H001",
+        severity="warning",
+        title="户籍名单重复",
+        title_en="the same ID more than once in 户籍名单",
+        message="身份证号“{value}”在户籍名单中重复出现（首次见“{first_file}”第{first_row}行）。台账按首次出现的一行计一人；请核实是否双重户籍或重复登记，并通知公安或乡镇更正。",
+        why="SPEC §8.3；seed 003：人籍一致——一个儿童只能有一处户籍，否则重复计数、入学率失真。",
+        bad="两份乡镇户籍名单都登记了同一身份证号",
+        good="每个身份证号在全部户籍名单中只出现一次",
+    ),
+    RuleInfo(
+        id="H002",
+        severity="warning",
+        title="人籍不一致",
+        title_en="人籍不一致: 户籍 and 学籍 disagree on 姓名 or 性别",
+        message="身份证号“{value}”的{column}在学籍名单中为“{xueji}”，在户籍名单中为“{household}”（“{household_file}”第{household_row}行）。请学校对照户口簿核实，在学籍系统或公安户籍中更正。",
+        why="seed 003：人籍一致；2024年通知：户籍与学籍比对。",
+        bad="学籍“张小明”、户籍“张晓明”",
+        good="两边姓名、性别一致",
+    ),
+    RuleInfo(
+        id="H003",
+        severity="error",
+        title="待核查：户籍在、学籍无",
+        title_en="school-age child whom no line accounts for",
+        message="适龄儿童（身份证号“{value}”，{township}{village}）{reason}，学校台账、异地就读名单和核查结果都没有说明其去向。已列入“{township}”的核查清单，请乡镇入户核查后交回。",
+        why="SPEC §8.2；2024年通知“四查三比对”：户籍与学籍比对，找出未入学的适龄儿童——这正是控辍保学要找的孩子。",
+        bad="户籍名单有一名10岁儿童，学籍名单、各校台账、异地就读名单都没有",
+        good="该生在学籍名单中在籍，或已核实县外就读",
+    ),
+    RuleInfo(
+        id="H004",
+        severity="warning",
+        title="核查结果缺依据",
+        title_en="a 核查结果 without what it needs",
+        message="核查结果“{result}”（身份证号“{value}”，“{file}”第{row}行）{problem}已重新列入核查清单。",
+        why="SPEC §8.4：核查结果须有依据——县外就读须有学校和地区，不计入须有证明材料，在校、休学、送教、缓学须在学校台账中体现。",
+        bad="核查结果“县外就读已核实”，就读学校为空",
+        good="县外就读已核实，就读学校、就读地区已填，证明材料“有”",
+    ),
+    RuleInfo(
+        id="H005",
+        severity="error",
+        title="核查失学辍学未进入学校台账",
+        title_en="verified 失学辍学 but no open 辍学 case in any school",
+        message="身份证号“{value}”经核查为失学辍学（“{file}”第{row}行，核查日期{date}），但本月没有任何学校的“辍学”台账在册。请由户籍所在地学校（或原就读学校）在“辍学”表登记并开展劝返。",
+        why="seeds：劝返一个，销号一个——失学辍学儿童须进入学校线的个案台账，才能跟踪劝返。",
+        bad="核查结果“失学辍学”，各校辍学表都没有该生",
+        good="某校辍学表已登记该生，状态“劝返中”",
+    ),
+    RuleInfo(
+        id="H006",
+        severity="warning",
+        title="重点人群待核查或失学辍学",
+        title_en="a key-group child who is 待核查 or 失学辍学",
+        message="重点人群（{groups}）儿童（身份证号“{value}”，{township}{village}）台账状态为“{status}”。请优先入户核查并落实包保责任。",
+        why="seed 004 与 2024年通知：脱贫户、监测户、残疾、留守等重点群体优先排查，辍学与防返贫数据库比对。",
+        bad="重点人群名单中的残疾儿童在台账中为待核查",
+        good="该生已核实送教上门",
+    ),
+    RuleInfo(
+        id="H007",
+        severity="error",
+        title="重点人群标记与名单不符",
+        title_en="a 辍学 row marks 否 while 重点人群名单 lists the child",
+        message="学校“{school_name}”辍学表第{row}行（身份证号“{value}”）的“{column}”为“否”，但重点人群名单列为“{group}”。请学校核实并改为“是”。",
+        why="2024年通知：辍学学生与脱贫户数据库比对；重点群体的辍学须标记，以便优先劝返和资助。",
+        bad="辍学表“脱贫家庭或监测户”为否，重点人群名单列为监测户",
+        good="辍学表该列为“是”",
+    ),
+    RuleInfo(
+        id="H008",
+        severity="error",
+        title="人籍一致：学籍人数与学校报表不符",
+        title_en="有籍 count in 学籍名单 ≠ the school's own count",
+        message="学校“{school_name}”{grade}：学籍名单在籍 {xueji} 人，学校报表 {book} 人（在校生 {enrolled} + 休学中 {leave} + 辍学在册 {open}），{direction} {diff} 人。请学校核对学籍与在校学生。",
+        why="seed 003：人籍一致；2024年通知：学籍与在校学生比对，找出有籍无人的辍学。",
+        bad="学籍名单七年级在籍 52 人，封面在校 50、无休学无辍学（有籍无人 2 人）",
+        good="52 = 50 + 1 休学 + 1 辍学在册",
+    ),
+    RuleInfo(
+        id="H009",
+        severity="error",
+        title="学籍名单的学校不在名录中",
+        title_en="a 学籍名单 row whose 学校标识码 is not in the register",
+        message="学籍名单第{row}行的学校标识码“{value}”不在学校名录中。请核对标识码，或把该校加入学校名录。",
+        why="SPEC §8.3：名录决定应报学校；名录外学校的学生无法与学校台账比对。",
+        bad="学籍名单中学校标识码“5301239999”，名录中没有",
+        good="学校标识码在名录中",
     ),
 )
 

@@ -73,6 +73,8 @@ def _where(rule_id: str) -> str:
         return "、".join(f"`{fn.__module__.replace('baoxue.', '')}.{fn.__name__}`" for fn in fns)
     if rule_id == "S005":
         return "`baoxue.reader`（`UnreadableWorkbook`）→ `validators.validate_file`"
+    if rule_id.startswith("H"):
+        return "`baoxue.household.rules`"
     return "`baoxue.rollup.rules`"
 
 
@@ -96,6 +98,7 @@ def render() -> str:
             f"- 不通过的例子 Failing: {r.bad}",
             f"- 通过的例子 Passing: {r.good}",
             f"- 实现 Implemented in: {_where(r.id)}",
+            *([f"- 说明 Notes: {r.notes}"] if r.notes else []),
             "",
         ]
     return "\n".join(parts).rstrip() + "\n"
@@ -141,11 +144,20 @@ def render_workbook() -> str:
     parts += ["", f"## {model.FINDINGS_SHEET} — findings", "",
               "由校验生成，一条问题一行：" + "、".join(model.FINDINGS_COLUMNS) + "。", "",
               f"## {model.CODES_SHEET} — code lists (hidden)", "", "| 代码表 list | 值 values |", "|---|---|",
-              *(f"| {name} | {'、'.join(values)} |" for name, values in model.CODE_LISTS.items())]
+              *(f"| {name} | {'、'.join(model.CODE_LISTS[name])} |" for name in model.WORKBOOK_CODE_LISTS)]
     aliases = [f"| {name} | {'、'.join(f'{k}→{v}' for k, v in table.items())} |"
                for name, table in model.CODE_ALIASES.items()]
     parts += ["", "录入时也接受 accepted on input:", "", "| 代码表 | 写法 → 标准值 |", "|---|---|", *aliases, "",
               f"## {model.REGISTER.name} — register of schools", "", *_column_rows(model.REGISTER)]
+    parts += ["", "# 户籍线 The household line (SPEC §8)", "",
+              "`baoxue match` 读入的名单和乡镇交回的核查清单，与学校工作簿用同一个读取器：表头按列名在前 10 行内查找"
+              "（取第一张含表头的工作表），接受别名，列的顺序不限。", ""]
+    for sheet in (*model.HOUSEHOLD_INPUTS, model.CHECKLIST):
+        parts += ["", f"## {sheet.name} — {sheet.english}", "", f"{sheet.title}。{sheet.note}", "",
+                  *_column_rows(sheet)]
+    parts += ["", f"## 台账 — the school-age ledger's 台账 sheet", "", "、".join(model.LEDGER_COLUMNS) + "。", "",
+              "## 户籍线代码表 household code lists", "", "| 代码表 list | 值 values |", "|---|---|",
+              *(f"| {name} | {'、'.join(model.CODE_LISTS[name])} |" for name in model.HOUSEHOLD_CODE_LISTS)]
     return "\n".join(parts).rstrip() + "\n"
 
 

@@ -133,7 +133,7 @@ def grade_without_enrolment(batch: Batch):
             if taught is not None and grade not in taught:
                 problems[index] = f"不是学校类型“{kind}”的年级"
             elif not isinstance(enrolled, (int, float)) or isinstance(enrolled, bool) or enrolled <= 0:
-                problems[index] = "在封面上没有在校生（在校生数为0或未填），该学段辍学率会被算成100%"
+                problems[index] = "在封面上没有在校生（在校生数为0或未填），该学段月末在册辍学率会被算成100%"
         if problems:
             idx = list(problems)
             sel = df.loc[idx]

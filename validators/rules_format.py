@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from baoxue import idcard, model
+from baoxue import idcard, layout, model
 from baoxue.book import Invalid
 
 from . import schemas
@@ -71,11 +71,13 @@ def type_stage(batch: Batch):
                     fields["value"] = part[column].map(id_as_shown)
                 elif rule_id == "F014":
                     fields["problem"] = NUMBER_PROBLEMS[reason]
+                elif rule_id == "F013":
+                    fields["what"] = SHOWN
                 out += batch.hits(rule_id, sheet.name, part, column, **fields)
     for i, book in enumerate(batch.books):   # a formula on the cover (=HYPERLINK(…) as 学校名称): F013 at its cell
         for label, value in book.cover.items():
             if value.__class__ is Invalid and value.reason == "formula":
-                out.append(batch.hit(i, "F013", model.COVER_SHEET, book.cover_rows.get(label), label, value))
+                out.append(batch.hit(i, "F013", model.COVER_SHEET, book.cover_rows.get(label), label, value, what=SHOWN))
     return out
 
 
@@ -83,6 +85,24 @@ def id_as_shown(v: Invalid) -> str:
     """An ID stored as a number, as Excel shows it in the cell (``5.30123E+17``), not a digit string never typed."""
     from baoxue.normalize import as_excel_shows
     return as_excel_shows(int(v.raw)) if v.raw.isdigit() else v.raw
+
+
+SHOWN = "显示值："
+FORMULA_SHOWN = 200   # characters of a formula's text shown in a finding
+
+
+@rule("F013")
+def formulas_elsewhere(batch: Batch):
+    """Formula cells anywhere else in the file — headers, extra columns, 月报汇总 (other than the template's own
+    formulas), 校验结果, the hidden 代码表, any other sheet — at their sheet and cell address."""
+    out = []
+    for i, book in enumerate(batch.books):
+        for item in book.active:
+            if item.kind == "formula":
+                text = "=" + item.text if len(item.text) <= FORMULA_SHOWN else "=" + item.text[:FORMULA_SHOWN] + "…"
+                address = layout.cell_address(item.row, item.col)
+                out.append(batch.hit(i, "F013", item.sheet, item.row or None, address, text, cell=address, what=""))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- F014 ranges

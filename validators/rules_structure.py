@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from baoxue import model
+from baoxue import layout, model
 from baoxue.book import Invalid
+from baoxue.grid import ACTIVE_RULES
 
 from .batch import Batch
 from .catalogue import rule
@@ -89,4 +90,33 @@ def cover_fields(batch: Batch):
             if problem:
                 out.append(batch.hit(i, "S004", model.COVER_SHEET, book.cover_rows.get(field.label), field.label, value,
                                      problem=problem[0], fix=problem[1]))
+    return out
+
+
+# what each kind of ``ActiveContent`` is called in a finding, and what the clerk should do about it
+ACTIVE_KINDS = {
+    "defined_name": ("非模板的名称定义（公式 → 名称管理器）", "请在“公式 → 名称管理器”中删除该名称。"),
+    "external_link": ("指向其他文件或网址的外部链接", "请在“数据 → 编辑链接”中断开链接（或把数据以数值粘贴）后另存。"),
+    "connection": ("外部数据连接或查询", "请在“数据 → 查询和连接”中删除连接后另存。"),
+    "dde": ("DDE/OLE 动态链接（可启动其他程序）", "请在“数据 → 编辑链接”中断开链接后另存。"),
+    "macro": ("宏（VBA、Excel 4.0 宏表或 ActiveX 控件）", "请另存为“Excel 工作簿（*.xlsx）”（不要选“启用宏的工作簿”），删除宏表后再提交。"),
+    "local_link": ("指向本机或网络文件的超链接", "请右键该单元格“取消超链接”。"),
+    "web_link": ("网页超链接", ""),
+    "embedded": ("嵌入的对象（如 Word 文档、OLE 对象）", ""),
+}
+
+
+@rule("S006", "S007")
+def active_content(batch: Batch):
+    """External links, data connections, DDE, macros, defined names that compute, and hyperlinks leaving the workbook
+    (S006, errors); web hyperlinks and embedded objects (S007, warnings). Formula cells are F013."""
+    out = []
+    for i, book in enumerate(batch.books):
+        for item in book.active:
+            rule_id = ACTIVE_RULES.get(item.kind)
+            if rule_id not in ("S006", "S007"):
+                continue
+            kind, fix = ACTIVE_KINDS[item.kind]
+            out.append(batch.hit(i, rule_id, item.sheet, item.row, layout.cell_address(item.row, item.col) or None,
+                                 item.text[:200], kind=kind, fix=fix))
     return out

@@ -1,5 +1,6 @@
 """`baoxue demo [--out DIR]`: the whole job on a synthetic county — generate the schools' workbooks, read them back,
-then every month: validate and submit (books with errors are refused), roll up, write the 月报表; print where it all is."""
+then every month: validate and submit (books with errors are refused), roll up, write the 月报表; then the household
+line for the last month (lists, `match`, one township's returned 核查清单, `match` again); print where it all is."""
 from __future__ import annotations
 
 import shutil
@@ -103,6 +104,7 @@ def end_to_end(county, out: Path) -> int:
             print("  " + line)
     print(f"\n历史库：{out / 'baoxue-store'}（趋势与月度连续性核查用，含完整身份证号，仅限县内）")
     print(f"月报表：{'、'.join(str(r.report) for r in runs)}")
+    household_line(county, out)
     for line in notebook_hint(out, county.register_path):
         print(line)
     return 0
@@ -121,3 +123,37 @@ def notebook_hint(out: Path, register: Path | None) -> list[str]:
     if not voila.exists():
         lines.append("  （未安装 Voilà：请运行 make demo，或 pip install -e '.[notebook]'）")
     return lines
+
+
+def household_line(county, out: Path) -> None:
+    """The household line on the demo county: lists, match, one township's returned 核查清单, match again."""
+    from ..demo_household import run_household_line
+    from .match import summary_lines
+    month = county.months[-1]
+    print(f"\n== 户籍线：双线比对（{month}）", flush=True)
+    run = run_household_line(county, out, progress=lambda text: print("  " + text, file=sys.stderr, flush=True))
+    d = run.demo
+    print(f"已生成名单（{run.folder / '名单'}）：户籍名单 {len(d.paths['household'])} 个文件 "
+          f"{sum(len(r) for r in d.household.values())} 行，学籍名单 {len(d.xueji)} 行，"
+          f"异地就读名单 {len(d.elsewhere)} 行，重点人群名单 {len(d.key_groups)} 行。")
+    code, grade, diff = d.count_mismatch
+    print(f"植入：只在户籍名单中的隐藏儿童 {len(d.hidden)} 人（其中重点人群 1 人），身份证号有误的户籍行 1 行，"
+          f"重复户籍 1 行，人籍姓名不一致 1 人，人籍人数不符 1 处（{code} {grade}，学籍多 {diff} 人）。")
+    print("\n【第一次比对】")
+    for line in summary_lines(run.first):
+        print("  " + line)
+    filled = sum(1 for _ in _filled_rows(run))
+    print(f"\n【{run.township}交回核查清单】入户核查 {filled} 人，填好的清单放在 {run.returned}"
+          "（生成的清单原样保留）")
+    print("\n【交回后再次比对】")
+    for line in summary_lines(run.second):
+        print("  " + line)
+    before, after = run.first.county["to_verify"], run.second.county["to_verify"]
+    t_before = run.first.to_verify_by_township().get(run.township, 0)
+    t_after = run.second.to_verify_by_township().get(run.township, 0)
+    print(f"\n待核查：全县 {before} → {after} 人（{run.township} {t_before} → {t_after} 人）。")
+
+
+def _filled_rows(run):
+    from ..demo_household import township_findings
+    return township_findings(run.demo, run.township).items()

@@ -11,7 +11,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "rollup", help="汇总一个月的学校报送：完整性、戳记、跨校核查、连续性、乡镇和全县指标、月报表",
         description="读取收件文件夹（含子文件夹）中的全部学校工作簿，按封面的报送月份汇总：对照学校名录检查漏报（R001）、"
-                    "重复报送（R002）、戳记（R003）、跨校重复在册（R004）、与上月的连续性（R005）、辍学率目标（R006）、"
+                    "重复报送（R002）、戳记（R003）、跨校重复在册（R004）、与上月的连续性（R005）、学年辍学率年度目标（R006）、"
                     "逾期报送（R007），计算学校、乡镇、全县指标，写出月报表并存入历史库。原始文件不做任何修改。")
     p.add_argument("inbox", metavar="INBOX", help="收件文件夹（各校报送的 .xlsx，可分子文件夹存放）")
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="汇总月份，如 2026-09")
@@ -56,16 +56,28 @@ def summary_lines(result, report: Path | None, masked: bool) -> list[str]:
     for key, text in (("missing", "所学校未报送（R001）"), ("stamp_invalid", "份报送戳记无效，未计入（R003）"),
                       ("duplicates", "份重复报送已被取代（R002）"), ("late", "所学校逾期报送（R007）"),
                       ("unreadable", "个文件无法读取（S005）"), ("open_in_two", "条跨校重复在册（R004）"),
-                      ("lost_cases", "个上月在册个案本月缺失（R005）"), ("over_target", "项辍学率超过目标（R006）")):
+                      ("lost_cases", "个上月在册个案本月缺失（R005）"), ("over_target", "项学年辍学率超过年度目标（R006）")):
         if s[key]:
             attention.append(f"{s[key]} {text}")
     lines.append(f"月末在册未销号 {s['open_cases']} 人；逾期预警 {s['overdue']} 条；"
                  f"问题清单共 {s['errors']} 个错误、{s['warnings']} 个警告。")
+    lines.append(school_year_line(result))
     if attention:
         lines.append("需要关注：" + "；".join(attention) + "。详见月报表“报送情况”和“问题清单”。")
     else:
         lines.append("完整性与跨校核查未发现问题。")
     return lines
+
+
+def school_year_line(result) -> str:
+    """The county's 学年辍学率 and cumulative dropouts, with the months counted (and missing)."""
+    from ..rollup.school_year import months_text, school_year_label
+    c = result.county
+    pct = lambda v: "—" if v is None else f"{v:.2f}%"   # noqa: E731
+    return (f"{school_year_label(result.month)}：学年辍学率 小学 {pct(c.get('year_dropout_rate_primary'))}，"
+            f"初中 {pct(c.get('year_dropout_rate_junior'))}；本学年累计辍学 "
+            f"{(c.get('cumulative_dropout_primary') or 0) + (c.get('cumulative_dropout_junior') or 0)} 人"
+            f"（计入月份：{months_text(c.get('ytd_months') or [result.month], c.get('ytd_missing'))}）。")
 
 
 def run(args) -> int:

@@ -20,7 +20,7 @@ from ..beijing import now_iso
 from ..book import prev_month
 from ..findings import Finding, summarize
 from ..policy import Policy, load_policy
-from . import rules
+from . import rules, school_year
 from .inbox import discover, months_named
 from .masking import Scrubber, mask_value
 from .register import RegisteredSchool, read_register
@@ -39,8 +39,9 @@ class RollupError(Exception):
 
 
 def indicator_keys() -> list[str]:
-    from ..indicators import INDICATORS
-    return [key for key, _label in INDICATORS]
+    """The figures each school, township and the county carry: SPEC §5, then the school-year figures of §5.1."""
+    from ..indicators import INDICATORS, SCHOOL_YEAR_KEYS
+    return [key for key, _label in INDICATORS] + list(SCHOOL_YEAR_KEYS)
 
 
 @dataclass
@@ -236,7 +237,8 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
                cache: bool = True) -> RollupResult:
     """Roll up month ``month`` (YYYY-MM) over every workbook under ``inbox``.
 
-    ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none).
+    ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none; a ``Store`` object
+    whose lock the caller may already hold, as `baoxue match` does).
     ``progress(done, total, label)`` is called as files are processed. ``workers``: processes (default: all cores).
     ``dask``: True for a local Dask cluster, or a scheduler address. ``cache``: reuse the store's per-file results for
     files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified.
@@ -253,9 +255,14 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         policy = load_policy(policy)
     if store_dir is False:
         return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache)
-    store = Store(Path(store_dir) if store_dir else default_store_dir(inbox))
+    store = store_dir if isinstance(store_dir, Store) else default_store(inbox, store_dir)
     with store.lock():
         return _rollup(inbox, month, register, store, policy, progress, workers, dask, cache)
+
+
+def default_store(inbox: str | Path, store_dir: str | Path | None = None) -> Store:
+    """The history store of an inbox: ``store_dir``, or ``baoxue-store/`` beside the inbox (SPEC §6)."""
+    return Store(Path(store_dir) if store_dir else default_store_dir(inbox))
 
 
 def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Policy, progress: Progress | None,
@@ -281,6 +288,11 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     findings += rules.unregistered(winners, reg)
     findings += rules.late(counted, month, policy)
 
+    # ---- figures: SPEC §5 from each counted book, the school-year figures (§5.1) with the store's earlier months
+    all_cases = _all(counted, "cases")
+    year = school_year.compute(month, {c: _enrolment(r.indicators) for c, r in counted.items()}, all_cases, store)
+    figures_of = {c: ({**r.indicators, **year.schools[c]} if r.indicators else None) for c, r in counted.items()}
+
     # ---- schools
     keys = indicator_keys()
     schools: list[dict[str, Any]] = []
@@ -304,7 +316,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
             "stamped_at": w.stamped_at if w else None,
             "files": len(by_school.get(code, ())),
         }
-        figures = counted[code].indicators if code in counted else None
+        figures = figures_of.get(code)
         for k in keys:
             school[k] = figures.get(k) if figures else None
         schools.append(school)
@@ -337,14 +349,14 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     for s in schools:
         by_township[s["township"]].append(s)
     for name, members in by_township.items():
-        figures = aggregate([counted[m["code"]].indicators for m in members if m["counted"]])
+        figures = aggregate([figures_of[m["code"]] for m in members if m["counted"]], school_year=True)
         townships.append({"name": name, "schools_expected": sum(1 for m in members if m["in_register"]),
                           "schools_submitted": sum(1 for m in members if m["counted"]), **figures})
     county = {"name": "全县", "schools_expected": len(schools_in_register), "schools_submitted": len(counted),
-              **aggregate([r.indicators for r in counted.values()])}
-    groups = {g: aggregate([counted[m["code"]].indicators for m in members])
+              **aggregate(figures_of.values(), school_year=True), **year.county_keys()}
+    groups = {g: aggregate([figures_of[m["code"]] for m in members], school_year=True)
               for g, members in rules.group_schools(schools).items()}
-    findings += rules.over_target(schools, groups, policy)
+    findings += rules.over_target(schools, groups, policy, year)
 
     # ---- each workbook's own findings, then per-school counts
     for r in results:
@@ -365,7 +377,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         open_cases=_open_cases(counted, names, by_township_name(schools)),
         overdue=_overdue(counted, names, by_township_name(schools)),
         files=_file_list(results, winners, counted, month),
-        cases=_all(counted, "cases"), open_rows=_all(counted, "open_rows"), sheet_rows=_sheet_frames(counted),
+        cases=all_cases, open_rows=_all(counted, "open_rows"), sheet_rows=_sheet_frames(counted),
         inbox=str(inbox), register=None if isinstance(register, (list, tuple)) else str(register),
         store_dir=str(store.dir) if store else None, policy_fingerprint=policy.fingerprint,
         previous_source=previous_source, created_at=now_iso(),
@@ -374,6 +386,11 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     if store is not None:
         save_result(store, result)
     return result
+
+
+def _enrolment(figures: dict[str, Any] | None) -> tuple[int, int] | None:
+    """A book's (enrolled_primary, enrolled_junior), or None for a book without figures."""
+    return (figures["enrolled_primary"], figures["enrolled_junior"]) if figures else None
 
 
 def by_township_name(schools: list[dict]) -> dict[str, str]:
@@ -484,10 +501,13 @@ def _findings_frame(findings: list[Finding]) -> pd.DataFrame:
 
 
 def _stringify(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns holding mixed types become text (Parquet needs one type per column); dates stay dates."""
+    """Object columns holding mixed types become text (Parquet needs one type per column); dates stay dates; a list of
+    months (the county's ``ytd_months``) becomes “2026-09,2026-10”."""
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == object:
+            if any(isinstance(v, (list, tuple)) for v in out[c]):
+                out[c] = [",".join(map(str, v)) if isinstance(v, (list, tuple)) else v for v in out[c]]
             kinds = {type(v) for v in out[c] if v is not None and not (isinstance(v, float) and v != v)}
             if len(kinds) > 1 or (kinds and not kinds <= {str, dt.date, bool}):
                 out[c] = [None if v is None or (isinstance(v, float) and v != v) else

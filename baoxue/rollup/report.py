@@ -1,24 +1,25 @@
-"""The monthly report workbook (月报表, SPEC §6), written with openpyxl:
+"""The monthly report workbook (月报表, SPEC §6), written with XlsxWriter:
 
 报送情况 (who sent what, every file listed) · 乡镇汇总 (townships + county) · 学校明细 (each school's figures) ·
 在册辍学名单 (open cases) · 逾期预警 (overdue cases) · 问题清单 (all findings) · 趋势 (months in the store, native charts).
 
 IDs and names are masked by default (first 6 + last 4; 张*明) and free-text messages are scrubbed; ``masked=False`` is
-for internal use and says so on every sheet. Every string is written as text (a value such as ``=HYPERLINK(...)``
-stays text, never a formula). Print-ready: landscape, fit to width, title and header rows repeated. Saved atomically.
+for internal use and says so on every sheet. Every string is written as text (``write_string``: a value such as
+``=HYPERLINK(...)`` stays text, never a formula). Print-ready: landscape, fit to width, title and header rows repeated.
+Saved atomically.
+
+The per-sheet functions build their tables through ``_Sheet`` (title, note, header, ``add`` a row, ``finish``) and
+``put`` (one cell); only those two know the writer. XlsxWriter writes each cell once, with its whole format (formats
+are shared through ``_Formats``), and streams the package out at the end — no per-cell style objects.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 
 from ..atomic import atomic_save
 from .engine import RollupResult
@@ -27,19 +28,33 @@ from ..beijing import CHINA, beijing
 from .store import Store
 
 SHEETS = ("报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-TOTAL_FILL = PatternFill("solid", fgColor="FFF2CC")
-WARN_FONT = Font(color="C00000", bold=True)
-THIN = Side(style="thin", color="A6A6A6")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = "#DDEBF7"                                # fills are solid background colours
+TOTAL_FILL = "#FFF2CC"
+WARN_FONT = {"font_color": "#C00000", "bold": True}    # a font is a set of XlsxWriter format properties
+TITLE_FONT = {"bold": True, "font_size": 14}
+NOTE_FONT = {"font_color": "#595959"}
+BORDER = {"border": 1, "border_color": "#A6A6A6"}      # thin, grey, all four sides
+HEADER_ALIGN = {"align": "center", "valign": "vcenter", "text_wrap": True}
+DATE_FORMAT = "yyyy-mm-dd"
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 ZERO_REPORT_SCHOOLS = "zero_report_schools"  # baoxue.indicators.aggregate's count of 零报告 schools
-RATES = ("dropout_rate_primary", "dropout_rate_junior")
+_ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # not allowed in XML (as openpyxl's)
+_EMU_PER_CM, _EMU_PER_PIXEL = 360000, 9525
 
 
 def _indicators() -> tuple[list[str], dict[str, str]]:
-    from ..indicators import INDICATORS
-    return [k for k, _ in INDICATORS if k != "zero_report"], dict(INDICATORS)
+    """The figures of the area tables (SPEC §5 with the school-year figures of §5.1 after the month-end rates) and
+    their column headers (rates marked "(%)")."""
+    from ..indicators import ALL_RATES, FIGURES
+    return ([k for k, _ in FIGURES if k != "zero_report"],
+            {k: label + ("(%)" if k in ALL_RATES else "") for k, label in FIGURES})
+
+
+def _rates_note(result: RollupResult) -> str:
+    from .school_year import rates_note
+    return " " + rates_note(result.month, result.county)
+
+
 FIRST_DATA_ROW = 4
 
 
@@ -60,66 +75,123 @@ def _safe(v: Any) -> Any:
         return v
     if hasattr(v, "item"):  # numpy scalar
         return _safe(v.item())
-    return ILLEGAL_CHARACTERS_RE.sub("", str(v))
+    return _ILLEGAL_CHARACTERS_RE.sub("", str(v))
 
 
-def put(ws, row: int, col: int, value: Any):
-    """Write one cell; strings are always text (never interpreted as a formula)."""
+class _Formats:
+    """The workbook's cell formats, one XlsxWriter Format per distinct set of properties."""
+
+    def __init__(self, wb):
+        self.wb = wb
+        self._made: dict[tuple, Any] = {}
+
+    def __call__(self, props: dict[str, Any]) -> Any:
+        if not props:
+            return None
+        key = tuple(sorted(props.items()))
+        fmt = self._made.get(key)
+        if fmt is None:
+            fmt = self._made[key] = self.wb.add_format(dict(props))
+        return fmt
+
+
+def put(sheet: "_Sheet", row: int, col: int, value: Any, **style: Any) -> None:
+    """Write one cell (1-based row and column) with the format properties ``style``; strings are always text (never
+    interpreted as a formula), dates get the date format, an empty value with a style is a formatted blank cell."""
     value = _safe(value)
-    cell = ws.cell(row=row, column=col)
-    cell.value = value
+    ws, r, c = sheet.ws, row - 1, col - 1
     if isinstance(value, str):
-        cell.data_type = "s"
+        ws.write_string(r, c, value, sheet.formats(style))
     elif isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
+        ws.write_datetime(r, c, value, sheet.formats({**style, "num_format": DATE_FORMAT}))
+    elif value is None:
+        if style:
+            ws.write_blank(r, c, None, sheet.formats(style))
+    else:
+        ws.write_number(r, c, value, sheet.formats(style))
+
+
+def _column(j: int) -> str:
+    """Column letters of a 1-based column number."""
+    out = ""
+    while j:
+        j, rem = divmod(j - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _width(characters: float) -> float:
+    """XlsxWriter's column width argument that stores ``characters`` as the column's width (what openpyxl stored):
+    XlsxWriter adds the 5-pixel cell padding (7-pixel digits of the default font) to the width it is given."""
+    return characters - 5 / 7
 
 
 class _Sheet:
     """A titled table: title (row 1), note (row 2), header (row 3), data from row 4; print-ready."""
 
-    def __init__(self, wb: Workbook, name: str, title: str, note: str, header: list[str], widths: list[int]):
-        self.ws = wb.create_sheet(name)
+    def __init__(self, wb, name: str, title: str, note: str, header: list[str], widths: list[int]):
+        self.wb = wb
+        self.formats: _Formats = wb.baoxue_formats
+        self.ws = ws = wb.add_worksheet(name)
+        self.name = name
         self.width = len(header)
-        put(self.ws, 1, 1, title).font = Font(bold=True, size=14)
-        put(self.ws, 2, 1, note).font = Font(color="595959")
+        put(self, 1, 1, title, **TITLE_FONT)
+        put(self, 2, 1, note, **NOTE_FONT)
         for j, h in enumerate(header, start=1):
-            c = put(self.ws, 3, j, h)
-            c.font = Font(bold=True)
-            c.fill = HEADER_FILL
-            c.border = BORDER
-            c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        for j, w in enumerate(widths, start=1):
-            self.ws.column_dimensions[get_column_letter(j)].width = w
-        self.ws.row_dimensions[3].height = 32   # two lines of wrapped header text
-        self.ws.freeze_panes = f"A{FIRST_DATA_ROW}"
+            put(self, 3, j, h, bold=True, bg_color=HEADER_FILL, pattern=1, **BORDER, **HEADER_ALIGN)
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, _width(w))
+        ws.set_row(2, 32)   # two lines of wrapped header text
+        ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
         self.row = FIRST_DATA_ROW
-        ws = self.ws
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = "1:3"
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.set_landscape()
+        ws.set_paper(9)     # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0, 2)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=1, bottom=1)
+        ws.set_header("", margin=0.5)
+        ws.set_footer("", margin=0.5)
 
-    def add(self, values: Iterable[Any], fill: PatternFill | None = None, bold: bool = False) -> int:
+    def add(self, values: Iterable[Any], fill: str | None = None, bold: bool = False,
+            warn: Iterable[int] = ()) -> int:
+        """Write the next row (bordered cells; ``fill`` a background colour, ``bold``, the 1-based columns ``warn``
+        in the warning font); returns its row number."""
         r = self.row
+        style = dict(BORDER)
+        if fill is not None:
+            style.update(bg_color=fill, pattern=1)
+        if bold:
+            style["bold"] = True
+        warned = set(warn)
         for j, v in enumerate(values, start=1):
-            c = put(self.ws, r, j, v)
-            c.border = BORDER
-            if fill is not None:
-                c.fill = fill
-            if bold:
-                c.font = Font(bold=True)
+            put(self, r, j, v, **({**style, **WARN_FONT} if j in warned else style))
         self.row += 1
         return r
 
-    def finish(self) -> None:
+    def finish(self, filter_to: int | None = None) -> None:
+        """Filter buttons on the header over the data (down to row ``filter_to`` if given) and the print area."""
         last = max(self.row - 1, 3)
-        self.ws.auto_filter.ref = f"A3:{get_column_letter(self.width)}{last}"
-        self.ws.print_area = f"A1:{get_column_letter(self.width)}{last}"
+        self.ws.autofilter(f"A3:{_column(self.width)}{filter_to or last}")
+        self.print_area(self.width, last)
+
+    def print_area(self, last_col: int, last_row: int) -> None:
+        self.ws.print_area(f"A1:{_column(last_col)}{last_row}")
+
+    def chart(self, kind: str, title: str, y_title: str, x_title: str, columns: list[int], first: int, last: int,
+              at_row: int, width_cm: float = 18, height_cm: float = 8) -> None:
+        """A native chart (``kind`` "column" or "line") of the 1-based ``columns`` over rows ``first``..``last``
+        (series named by their header in row 3, categories from column A), anchored at column A of row ``at_row``."""
+        chart = self.wb.add_chart({"type": kind})
+        for c in columns:
+            chart.add_series({"name": [self.name, 2, c - 1], "categories": [self.name, first - 1, 0, last - 1, 0],
+                              "values": [self.name, first - 1, c - 1, last - 1, c - 1]})
+        chart.set_title({"name": title})
+        chart.set_y_axis({"name": y_title})
+        chart.set_x_axis({"name": x_title})
+        chart.set_size({"width": round(width_cm * _EMU_PER_CM / _EMU_PER_PIXEL),
+                        "height": round(height_cm * _EMU_PER_CM / _EMU_PER_PIXEL)})
+        self.ws.insert_chart(f"A{at_row}", chart)
 
 
 def _note(result: RollupResult, masked: bool, extra: str = "") -> str:
@@ -148,9 +220,7 @@ def _submissions(wb, result: RollupResult, masked: bool) -> None:
             status = "已报送"
         s.add([sc["township"], sc["code"], sc["name"], sc.get("学校类型"), sc.get("城乡类别"), status,
                _yn(sc.get("counted")), sc.get("stamped_at"), _yn(sc["code"] in late), sc["errors"], sc["warnings"],
-               sc.get("file")])
-        if status == "未报送" or status == "戳记无效":
-            s.ws.cell(row=s.row - 1, column=6).font = WARN_FONT
+               sc.get("file")], warn=(6,) if status in ("未报送", "戳记无效") else ())
     c = result.county
     s.add([])
     s.add(["合计", None, f"应报 {c['schools_expected']} 所，有效报送 {c['schools_submitted']} 所", None, None, None, None,
@@ -162,8 +232,7 @@ def _submissions(wb, result: RollupResult, masked: bool) -> None:
     for f in result.files:
         s.add([f["file"], f["school"], f["name"], f["month"], None, f["status"], _yn(f["stamp_ok"]), f["stamped_at"],
                None, f["errors"], f["warnings"], scrub(f["stamp_reason"])])
-    s.finish()
-    s.ws.auto_filter.ref = f"A3:L{header_row - 3}"
+    s.finish(filter_to=header_row - 3)
 
 
 def _area_row(area: dict, name: str) -> list:
@@ -174,10 +243,9 @@ def _area_row(area: dict, name: str) -> list:
 
 def _townships(wb, result: RollupResult, masked: bool) -> None:
     AREA_KEYS, AREA_LABELS = _indicators()
-    header = ["乡镇", "应报学校数", "有效报送数", "零报告学校数", *[AREA_LABELS[k] + ("(%)" if k in RATES else "")
-                                                       for k in AREA_KEYS]]
+    header = ["乡镇", "应报学校数", "有效报送数", "零报告学校数", *[AREA_LABELS[k] for k in AREA_KEYS]]
     s = _Sheet(wb, "乡镇汇总", f"{result.month} 控辍保学月报 乡镇汇总",
-               _note(result, masked, " 乡镇、全县数据为各校计数之和，辍学率由合计重新计算（不取平均）。"),
+               _note(result, masked, " 乡镇、全县数据为各校计数之和，辍学率由合计重新计算（不取平均）。" + _rates_note(result)),
                header, [12] + [9] * (len(header) - 1))
     for t in result.townships:
         s.add(_area_row(t, t["name"]))
@@ -188,9 +256,10 @@ def _townships(wb, result: RollupResult, masked: bool) -> None:
 def _schools(wb, result: RollupResult, masked: bool) -> None:
     AREA_KEYS, AREA_LABELS = _indicators()
     header = ["所属乡镇", "学校标识码", "学校名称", "城乡类别", "计入汇总", "零报告",
-              *[AREA_LABELS[k] + ("(%)" if k in RATES else "") for k in AREA_KEYS]]
+              *[AREA_LABELS[k] for k in AREA_KEYS]]
     s = _Sheet(wb, "学校明细", f"{result.month} 控辍保学月报 学校明细",
-               _note(result, masked, " 未报送或戳记无效的学校指标为空。"), header, [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS))
+               _note(result, masked, " 未报送或戳记无效的学校指标为空。" + _rates_note(result)), header,
+               [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS))
     for sc in result.schools:
         s.add([sc["township"], sc["code"], sc["name"], sc.get("城乡类别"), _yn(sc.get("counted")), sc.get("zero_report"),
                *[sc.get(k) for k in AREA_KEYS]])
@@ -251,15 +320,17 @@ def _findings(wb, result: RollupResult, masked: bool) -> None:
                              0 if d["rule"].startswith(("R", "S")) else 1, d["row"] or 0, d["rule"]))
     for d in rows:
         sc = info.get(d["school"], {})
-        c_row = s.add([sc.get("township"), d["school"], sc.get("name"), d["file"], d["sheet"], d["row"], d["column"],
-                       d.get("cell"), d["rule"], SEVERITY_ZH.get(d["severity"], d["severity"]), d["value"], d["message"]])
-        if d["severity"] == "error":
-            s.ws.cell(row=c_row, column=10).font = WARN_FONT
+        s.add([sc.get("township"), d["school"], sc.get("name"), d["file"], d["sheet"], d["row"], d["column"],
+               d.get("cell"), d["rule"], SEVERITY_ZH.get(d["severity"], d["severity"]), d["value"], d["message"]],
+              warn=(10,) if d["severity"] == "error" else ())
     s.finish()
 
 
 TREND_KEYS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed", "dropout_rate_primary",
-              "dropout_rate_junior", "escalation_overdue", "home_taught", "home_meeting_min")
+              "dropout_rate_junior", "year_dropout_rate_primary", "year_dropout_rate_junior",
+              "cumulative_dropout_primary", "cumulative_dropout_junior", "escalation_overdue", "home_taught",
+              "home_meeting_min")
+TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率
 
 
 def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
@@ -278,46 +349,32 @@ def trend_frame(result: RollupResult, store: Store | None) -> pd.DataFrame:
 def _trend(wb, result: RollupResult, masked: bool, store: Store | None) -> None:
     df = trend_frame(result, store)
     _, AREA_LABELS = _indicators()
-    header = ["月份", *[AREA_LABELS[k] + ("(%)" if k in RATES else "") for k in TREND_KEYS]]
-    s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势", _note(result, masked, f" 历史数据来自历史库（共 {len(df)} 个月）。"),
+    header = ["月份", *[AREA_LABELS[k] for k in TREND_KEYS]]
+    s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势",
+               _note(result, masked, f" 历史数据来自历史库（共 {len(df)} 个月）。学年辍学率每年9月重新起算，"
+                                     "各月为该月汇总时按本学年计入月份计算的值。" + _rates_note(result)),
                header, [10] + [10] * len(TREND_KEYS))
     for rec in df.to_dict("records"):
         s.add([rec["month"], *[rec.get(k) for k in TREND_KEYS]])
     s.finish()
     first, last = FIRST_DATA_ROW, s.row - 1
-    ws = s.ws
-    cats = Reference(ws, min_col=1, min_row=first, max_row=last)
     col = {k: i + 2 for i, k in enumerate(TREND_KEYS)}
-
-    bars = BarChart()
-    bars.type = "col"
-    bars.title = "在册未销号与本月变化"
-    bars.y_axis.title = "人数"
-    bars.x_axis.title = "月份"
-    for key in ("open_cases", "new_suspected", "new_dropout", "returned", "closed"):
-        bars.add_data(Reference(ws, min_col=col[key], min_row=3, max_row=last), titles_from_data=True)
-    bars.set_categories(cats)
-    bars.height, bars.width = 8, 18
-    ws.add_chart(bars, f"A{last + 3}")
     # the two charts one under the other (about 16 rows of 0.5 cm each), both inside the printed area
     chart_rows = 17
-
-    lines = LineChart()
-    lines.title = "辍学率（%）"
-    lines.y_axis.title = "%"
-    lines.x_axis.title = "月份"
-    for key in ("dropout_rate_primary", "dropout_rate_junior"):
-        lines.add_data(Reference(ws, min_col=col[key], min_row=3, max_row=last), titles_from_data=True)
-    lines.set_categories(cats)
-    lines.height, lines.width = 8, 18
-    ws.add_chart(lines, f"A{last + 3 + chart_rows}")
-    ws.print_area = f"A1:{get_column_letter(max(len(header), 10))}{last + 3 + 2 * chart_rows}"
+    s.chart("column", "在册未销号与本月变化", "人数", "月份",
+            [col[k] for k in ("open_cases", "new_suspected", "new_dropout", "returned", "closed")], first, last,
+            at_row=last + 3)
+    s.chart("line", "学年辍学率（%）", "%", "月份", [col[k] for k in TREND_RATES], first, last,
+            at_row=last + 3 + chart_rows)
+    s.print_area(max(len(header), 10), last + 3 + 2 * chart_rows)
 
 
 # ============================================================================================== entry point
-def build_report(result: RollupResult, store: Store | None = None, masked: bool = True) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
+def build_report(result: RollupResult, target, store: Store | None = None, masked: bool = True) -> None:
+    """Write the report workbook to ``target`` (a path or a binary file object)."""
+    import xlsxwriter
+    wb = xlsxwriter.Workbook(target, {"in_memory": True, "nan_inf_to_errors": True})
+    wb.baoxue_formats = _Formats(wb)
     _submissions(wb, result, masked)
     _townships(wb, result, masked)
     _schools(wb, result, masked)
@@ -325,9 +382,8 @@ def build_report(result: RollupResult, store: Store | None = None, masked: bool 
     _overdue(wb, result, masked)
     _findings(wb, result, masked)
     _trend(wb, result, masked, store)
-    wb.properties.title = f"{result.month} 控辍保学月报表"
-    wb.properties.creator = "baoxue"
-    return wb
+    wb.set_properties({"title": f"{result.month} 控辍保学月报表", "author": "baoxue"})
+    wb.close()
 
 
 def write_report(result: RollupResult, out_path: str | Path, store: Store | str | Path | None = None,
@@ -339,6 +395,5 @@ def write_report(result: RollupResult, out_path: str | Path, store: Store | str 
         store = Store(store)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = build_report(result, store, masked)
-    atomic_save(wb.save, out)
+    atomic_save(lambda tmp: build_report(result, tmp, store, masked), out)
     return out

@@ -6,7 +6,7 @@ collected per-file results and returns findings carrying ``school`` (学校标�
 - R003 ``pick``         no valid submission stamp, or the content changed after stamping: listed, left out of totals
 - R004 ``open_in_two``  one ID open in two schools (open rows of 辍学/休学/缓学/送教上门)
 - R005 ``lost_cases``   a case open last month is missing this month without being closed
-- R006 ``over_target``  a dropout rate above its policy target (by 学段 and 城乡类别)
+- R006 ``over_target``  a school-year dropout rate (学年辍学率, SPEC §5.1) above its annual target (by 学段 and 城乡类别)
 - R007 ``late``         stamped after the due date
 - R008 ``unregistered`` a submission from a school that is not in the register (listed and counted; fix the register)
 """
@@ -162,31 +162,38 @@ def _targets(policy: Policy) -> dict[str, float]:
             "junior_rural": float(policy["targets.junior_rural"])}
 
 
-def over_target(schools: list[dict], county_groups: dict[str, dict], policy: Policy) -> list[Finding]:
-    """School rates against the targets for their 城乡类别, and the county's rates per group."""
+def over_target(schools: list[dict], county_groups: dict[str, dict], policy: Policy, year=None) -> list[Finding]:
+    """The school-year rates (学年辍学率, SPEC §5.1) of each counted school against the annual target of its 城乡类别,
+    and the county's rates per group. ``year``: the roll-up's ``school_year.SchoolYear`` (for the months counted).
+    The month-end rates (月末在册辍学率, §5) are not compared: the targets are annual rates."""
     t = _targets(policy)
+    months = year.text() if year is not None else ""
     out = []
+
+    def finding(scope, which, label, rate, target, **where):
+        return _f("R006", _m("R006", scope=scope, which=which, rate=f"{rate:.2f}", target=f"{target:g}", months=months),
+                  column=label, value=rate, **where)
+
     for s in schools:
         if not s.get("counted"):
             continue
         rural = s.get("城乡类别") in model.RURAL
-        checks = (("dropout_rate_primary", "小学辍学率", t["primary"], "小学"),
-                  ("dropout_rate_junior", "初中辍学率", t["junior_rural" if rural else "junior_urban"],
+        checks = (("year_dropout_rate_primary", "小学学年辍学率", t["primary"], "小学"),
+                  ("year_dropout_rate_junior", "初中学年辍学率", t["junior_rural" if rural else "junior_urban"],
                    "农村初中" if rural else "城区初中"))
         for key, label, target, group in checks:
             rate = s.get(key)
             if rate is not None and rate > target:
-                out.append(_f("R006", _m("R006", scope=s["name"], which=group, rate=f"{rate:.2f}", target=f"{target:g}"),
-                              school=s["code"], file=s.get("file"), column=label, value=rate))
-    labels = {"primary": ("dropout_rate_primary", "小学辍学率", "全县", "小学", t["primary"]),
-              "junior_urban": ("dropout_rate_junior", "初中辍学率", "全县城区学校", "初中", t["junior_urban"]),
-              "junior_rural": ("dropout_rate_junior", "初中辍学率", "全县农村（镇区、乡村）学校", "初中", t["junior_rural"])}
+                out.append(finding(s["name"], group, label, rate, target, school=s["code"], file=s.get("file")))
+    labels = {"primary": ("year_dropout_rate_primary", "小学学年辍学率", "全县", "小学", t["primary"]),
+              "junior_urban": ("year_dropout_rate_junior", "初中学年辍学率", "全县城区学校", "初中", t["junior_urban"]),
+              "junior_rural": ("year_dropout_rate_junior", "初中学年辍学率", "全县农村（镇区、乡村）学校", "初中",
+                               t["junior_rural"])}
     for group, figures in county_groups.items():
         key, label, scope, which, target = labels[group]
         rate = figures.get(key)
         if rate is not None and rate > target:
-            out.append(_f("R006", _m("R006", scope=scope, which=which, rate=f"{rate:.2f}", target=f"{target:g}"),
-                          column=label, value=rate))
+            out.append(finding(scope, which, label, rate, target))
     return out
 
 

@@ -6,6 +6,8 @@ Layout (default ``baoxue-store/`` beside the inbox)::
       .lock                           present while a roll-up runs (held from its start to its end)
       months/2026-09.current          text: the name of the month's current version folder
       months/2026-09.<token>/         one Parquet file per table (``TABLES``) + meta.json
+      ledgers/2026-09.current         the household line's 适龄儿童台账 of the month (``LEDGER_TABLES``, `baoxue match`),
+      ledgers/2026-09.<token>/        written and replaced the same way, under the same writer lock
 
 A month holds its figures (schools, townships, county), its findings, and the validated rows of every clerk sheet of
 the counted schools: ``covers`` (封面, one row per school), ``cases`` (辍学), ``leaves`` (休学), ``deferrals`` (缓学),
@@ -58,6 +60,7 @@ SHEET_TABLES = {
     model.PERSUASION.name: "persuasion",
 }
 TABLES = ("schools", "townships", "county", *SHEET_TABLES.values(), "open_rows", "findings")
+LEDGER_TABLES = ("county", "townships", "villages", "ledger", "findings")   # the household ledger (SPEC §8.5)
 MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
 
 
@@ -135,6 +138,7 @@ class Store:
     def __init__(self, directory: str | Path):
         self.dir = Path(directory)
         self.months_dir = self.dir / "months"
+        self.ledgers_dir = self.dir / "ledgers"
         self.lock_path = self.dir / ".lock"
         self._held: tuple[int, str, int] | None = None   # (pid, token, depth) while this object holds the lock
 
@@ -153,13 +157,14 @@ class Store:
                 out.append(m)
         return sorted(out)
 
-    def _version_dir(self, month: str) -> Path | None:
-        pointer = self.months_dir / f"{month}.current"
+    def _version_dir(self, month: str, base: Path | None = None) -> Path | None:
+        base = self.months_dir if base is None else base
+        pointer = base / f"{month}.current"
         try:
             name = pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
-        d = self.months_dir / name
+        d = base / name
         return d if name and d.is_dir() else None
 
     def has_month(self, month: str) -> bool:
@@ -382,16 +387,47 @@ class Store:
     def save_month(self, month: str, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
         """Write (or replace) a month atomically. Takes the writer lock unless this object already holds it (then it
         first checks that the lock is still its own); raises ``StoreLocked`` while another writer holds the store."""
+        return self._save_version(self.months_dir, month, TABLES, tables, meta)
+
+    # ------------------------------------------------------------------------------------------ the household ledger
+    # ``ledgers/2026-09.current`` + ``ledgers/2026-09.<token>/``: the month's 适龄儿童台账 (SPEC §8.5), beside the
+    # roll-up's month, written the same way (a new version folder, then the pointer) under the same writer lock.
+    def save_ledger(self, month: str, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
+        """Write (or replace) a month's household ledger (``LEDGER_TABLES``) atomically, as ``save_month`` does."""
+        return self._save_version(self.ledgers_dir, month, LEDGER_TABLES, tables, meta)
+
+    def ledger_months(self) -> list[str]:
+        """Months with a stored ledger, oldest first."""
+        if not self.ledgers_dir.is_dir():
+            return []
+        return sorted(p.name[: -len(".current")] for p in self.ledgers_dir.glob("*.current")
+                      if MONTH_RE.match(p.name[: -len(".current")]) and self._version_dir(p.name[: -len(".current")],
+                                                                                          self.ledgers_dir))
+
+    def ledger_table(self, name: str, months: list[str] | None = None) -> pd.DataFrame:
+        """One ledger table (``LEDGER_TABLES``: ``county``, ``townships``, ``villages``, ``ledger``, ``findings``)
+        over months (all by default), with a ``month`` column, oldest first."""
+        if name not in LEDGER_TABLES:
+            raise KeyError(name)
+        months = self.ledger_months() if months is None else months
+        dirs = [self._version_dir(m, self.ledgers_dir) for m in months]
+        files = [str(d / f"{name}.parquet") for d in dirs if d is not None and (d / f"{name}.parquet").exists()]
+        if not files:
+            return pd.DataFrame()
+        return self._query("SELECT * FROM read_parquet(?, union_by_name = true) ORDER BY month", files)
+
+    def _save_version(self, base: Path, month: str, names: tuple[str, ...], tables: dict[str, pd.DataFrame],
+                      meta: dict) -> Path:
         if not MONTH_RE.match(month):
             raise StoreError(f"月份格式不对：{month}")
         with self.lock():
-            self.months_dir.mkdir(parents=True, exist_ok=True)
+            base.mkdir(parents=True, exist_ok=True)
             token = dt.datetime.now().strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
-            tmp = self.months_dir / f".tmp-{month}.{token}"
-            final = self.months_dir / f"{month}.{token}"
+            tmp = base / f".tmp-{month}.{token}"
+            final = base / f"{month}.{token}"
             tmp.mkdir()
             try:
-                for name in TABLES:
+                for name in names:
                     df = tables.get(name, pd.DataFrame()).copy()
                     if "month" not in df.columns:
                         df.insert(0, "month", month)
@@ -404,26 +440,27 @@ class Store:
                     raise StoreLocked(self._locked_message(self._lock_holder())
                                       + "（本次汇总的锁已被其他进程取代，结果未写入历史库。）")
                 os.replace(tmp, final)
-                _fsync_dir(self.months_dir)
-                old = self._version_dir(month)
-                pointer_tmp = self.months_dir / f".tmp-{month}.{token}.current"
+                _fsync_dir(base)
+                old = self._version_dir(month, base)
+                pointer_tmp = base / f".tmp-{month}.{token}.current"
                 _write_durable(pointer_tmp, final.name)
-                os.replace(pointer_tmp, self.months_dir / f"{month}.current")
-                _fsync_dir(self.months_dir)
+                os.replace(pointer_tmp, base / f"{month}.current")
+                _fsync_dir(base)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
             if old is not None and old != final:
                 shutil.rmtree(old, ignore_errors=True)
-            self._sweep(month, keep=final)
+            self._sweep(month, keep=final, base=base)
         return final
 
-    def _sweep(self, month: str, keep: Path) -> None:
+    def _sweep(self, month: str, keep: Path, base: Path | None = None) -> None:
         """Remove version folders of ``month`` that no pointer names (left by an interrupted run)."""
-        for p in self.months_dir.glob(f"{month}.*"):
+        base = self.months_dir if base is None else base
+        for p in base.glob(f"{month}.*"):
             if p.is_dir() and p != keep:
                 shutil.rmtree(p, ignore_errors=True)
-        for p in self.months_dir.glob(f".tmp-{month}.*"):
+        for p in base.glob(f".tmp-{month}.*"):
             if p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
             else:

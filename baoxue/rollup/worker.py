@@ -82,9 +82,9 @@ _DATE_COLUMNS = {c.name for c in model.DROPOUT.columns if c.kind == "date"}
 
 
 class Columns:
-    """A book's data sheets as plain Python lists per column, each sheet converted once. (Taking a column out of a
-    DataFrame costs tens of microseconds; a school has a handful of rows: one object-array transpose per sheet is many
-    times cheaper than a ``df[c].tolist()`` per column.) An empty or missing sheet gives ``{}``."""
+    """A book's data sheets as plain Python lists per column: the reader's lists (``SchoolBook.columns``), or, for a
+    sheet that has become a DataFrame, one object-array transpose of it (taking a column out of a DataFrame costs tens
+    of microseconds; a school has a handful of rows). An empty or missing sheet gives ``{}``. Read-only."""
 
     def __init__(self, book: SchoolBook):
         self.book = book
@@ -93,8 +93,12 @@ class Columns:
     def __call__(self, sheet: str) -> dict[str, list]:
         cols = self._memo.get(sheet)
         if cols is None:
-            df = self.book.sheets.get(sheet)
-            cols = {} if df is None or not len(df) else dict(zip(df.columns, df.to_numpy(dtype=object).T.tolist()))
+            cols = self.book.columns(sheet)
+            if cols is None:
+                df = self.book.sheets.get(sheet)
+                cols = {} if df is None or not len(df) else dict(zip(df.columns, df.to_numpy(dtype=object).T.tolist()))
+            elif not cols["_row"]:
+                cols = {}
             self._memo[sheet] = cols
         return cols
 

@@ -1,0 +1,86 @@
+"""``MatchResult``: what one run of the household match yields, and its §8.6 JSON document."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .. import model
+from ..findings import Finding
+
+# SPEC §8.2: JSON key → 汇总 label. The eight status counts (STATUS_KEYS) add up to ``school_age``.
+INDICATORS: tuple[tuple[str, str], ...] = (
+    ("school_age", "适龄儿童少年数"),
+    ("in_school", "在校"),
+    ("on_leave", "休学"),
+    ("home_taught", "送教上门"),
+    ("deferred", "缓学"),
+    ("elsewhere", "县外就读"),
+    ("out_of_school", "失学辍学"),
+    ("excluded", "不计入"),
+    ("to_verify", "待核查"),
+    ("key_group_to_verify", "其中重点人群待核查或失学辍学"),
+    ("enrolment_rate", "入学率"),
+    ("xueji_not_in_household", "在籍但不在户籍名单"),
+)
+INDICATOR_KEYS = tuple(k for k, _ in INDICATORS)
+INDICATOR_LABELS = dict(INDICATORS)
+# 台账状态 → its count key
+STATUS_KEYS: dict[str, str] = {"在校": "in_school", "休学": "on_leave", "送教上门": "home_taught", "缓学": "deferred",
+                               "县外就读": "elsewhere", "失学辍学": "out_of_school", "不计入": "excluded",
+                               "待核查": "to_verify"}
+assert tuple(STATUS_KEYS) == model.LEDGER_STATUSES
+SENSITIVE = frozenset({"类别", "重点人群"})   # a child's key group (poverty, disability) is hidden in masked output
+
+
+@dataclass
+class MatchResult:
+    month: str
+    county: dict[str, Any]
+    townships: list[dict[str, Any]]
+    villages: list[dict[str, Any]]
+    ledger: pd.DataFrame                 # model.LEDGER_COLUMNS, one row per school-age child
+    to_verify: pd.DataFrame              # the 核查清单 rows (the columns `match` fills), every township
+    mismatch: pd.DataFrame               # H002 / H008 findings as a table (人籍不一致)
+    findings: list[Finding]
+    files: dict[str, Any] = field(default_factory=dict)   # {"ledger": Path, "checklists": {乡镇: Path}} after writing
+    inputs: dict[str, Any] = field(default_factory=dict)  # what was read: {"household": [paths], "xueji": path, …}
+    store_dir: str | None = None
+    names: set[str] = field(default_factory=set, repr=False)  # full names seen (scrubbed from masked messages)
+
+    def key_group_first(self) -> pd.DataFrame:
+        """The 核查清单 rows of key-group children (重点人群 filled), township by township."""
+        df = self.to_verify
+        return df[df["重点人群"].fillna("").astype(str) != ""] if len(df) else df
+
+    def to_verify_by_township(self) -> dict[str, int]:
+        return {t["name"]: t["to_verify"] for t in self.townships if t.get("to_verify")}
+
+    def finding_dicts(self, masked: bool = True) -> list[dict[str, Any]]:
+        from ..rollup.masking import HIDDEN, Scrubber, mask_value
+        scrub = Scrubber(self.names) if masked else None
+        out = []
+        for f in self.findings:
+            d = f.to_dict(rollup=True)
+            if masked:
+                hidden = d["column"] in SENSITIVE and d["value"] is not None
+                d["value"] = HIDDEN if hidden else scrub(mask_value(d["column"], d["value"]))
+                d["message"] = scrub(d["message"])
+            out.append(d)
+        return out
+
+    def to_json(self, masked: bool = True) -> dict[str, Any]:
+        """SPEC §8.6: {"month", "county", "townships", "villages", "findings", "files"}; finding values masked."""
+        def area(d: dict, head: tuple[str, ...]) -> dict:
+            return {**{k: d.get(k) for k in head}, **{k: d.get(k) for k in INDICATOR_KEYS}}
+        files = self.files or {}
+        return {
+            "month": self.month,
+            "county": area(self.county, ("name",)),
+            "townships": [area(t, ("name",)) for t in self.townships],
+            "villages": [area(v, ("township", "name")) for v in self.villages],
+            "findings": self.finding_dicts(masked),
+            "files": {"ledger": str(files["ledger"]) if files.get("ledger") else None,
+                      "checklists": {k: str(v) for k, v in (files.get("checklists") or {}).items()}},
+        }

@@ -1,0 +1,159 @@
+"""The household line's outputs (SPEC §8.4, §8.5) on real files: the 核查清单 per township opens in headless LibreOffice
+with its dropdowns, is read back by the same reader, and a township's filled-in return lowers 待核查 on the next run;
+the 适龄儿童台账 workbook has its six sheets, all marked internal; writes keep a backup; outputs never go into inputs."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from baoxue import model, normalize, template
+from baoxue.household import run_match, write_outputs
+from baoxue.household.outputs import LEDGER_SHEETS, OutputRefused, checklist_name, ledger_name
+from baoxue.reader import read_list
+
+from household_helpers import MONTH, build_county
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    c = build_county(tmp_path_factory.mktemp("household-out"))
+    result = run_match(**c.kwargs())
+    files = write_outputs(result, c.root / "out")
+    return c, result, files
+
+
+def _column(name: str) -> int:
+    return model.CHECKLIST.column_names.index(name) + 1
+
+
+def _covers(dv, row: int, col: int) -> bool:
+    from openpyxl.utils.cell import range_boundaries
+    for rng in str(dv.sqref).split():
+        c1, r1, c2, r2 = range_boundaries(rng)
+        if c1 <= col <= c2 and r1 <= row <= r2:
+            return True
+    return False
+
+
+def test_one_checklist_per_township_that_needs_one(written):
+    c, result, files = written
+    assert set(files["checklists"]) == {"城关镇", "河口乡"}
+    for township, path in files["checklists"].items():
+        assert path.name == checklist_name(township, MONTH) == f"核查清单_{township}_{MONTH}.xlsx"
+    assert files["ledger"].name == ledger_name(MONTH)
+    assert result.files is files
+
+
+def test_checklist_layout(written):
+    c, result, files = written
+    wb = load_workbook(files["checklists"]["城关镇"])
+    assert wb.sheetnames == [model.CHECKLIST.name, model.CODES_SHEET]
+    assert wb[model.CODES_SHEET].sheet_state == "hidden"
+    ws = wb[model.CHECKLIST.name]
+    assert "城关镇" in ws.cell(template.TITLE_ROW, 1).value
+    assert "不得外传" in ws.cell(template.NOTE_ROW, 1).value
+    assert [ws.cell(template.HEADER_ROW, j).value for j in range(1, len(model.CHECKLIST.columns) + 1)] \
+        == model.CHECKLIST.column_names
+    rows = result.to_verify[result.to_verify["户籍乡镇"] == "城关镇"]
+    first = template.FIRST_INPUT_ROW
+    ids = [ws.cell(first + i, _column("身份证号")).value for i in range(len(rows))]
+    assert ids == list(rows["身份证号"])
+    assert all(isinstance(v, str) for v in ids)
+    assert ws.cell(first, _column("身份证号")).number_format == "@"
+    assert ws.cell(first + len(rows), _column("姓名")).value is None
+    # locked header and filled columns, unlocked input columns, protected sheet, printable
+    assert ws.protection.sheet
+    assert ws.cell(template.HEADER_ROW, _column("核查结果")).protection.locked
+    assert ws.cell(first, _column("身份证号")).protection.locked
+    for name in ("核查结果", "就读学校", "证明材料", "核查日期", "备注"):
+        letter = get_column_letter(_column(name))
+        assert ws.column_dimensions[letter].protection.locked is False, name
+    assert ws.print_title_rows and ws.page_setup.orientation == "landscape"
+    kinds = {(dv.type, dv.formula1) for dv in ws.data_validations.dataValidation
+             if _covers(dv, first, _column("核查结果")) or _covers(dv, first, _column("核查日期"))}
+    assert ("list", template.code_name("核查结果")) in kinds and any(t == "date" for t, _ in kinds)
+
+
+def test_checklist_opens_in_libreoffice_and_round_trips_through_the_reader(written, lo_convert):
+    c, result, files = written
+    converted = lo_convert(files["checklists"]["河口乡"], "xlsx")
+    wb = load_workbook(converted)
+    assert wb[model.CODES_SHEET].sheet_state == "hidden"
+    ws = wb[model.CHECKLIST.name]
+    j = _column("核查结果")
+    assert any(dv.type == "list" and _covers(dv, 10, j) and template.code_name("核查结果") in (dv.formula1 or "")
+               for dv in ws.data_validations.dataValidation)
+    assert any(dv.type == "list" and _covers(dv, 10, _column("证明材料")) for dv in ws.data_validations.dataValidation)
+    dn = wb.defined_names[template.code_name("核查结果")]
+    (sheet, ref), = list(dn.destinations)
+    values = [cell.value for row in wb[sheet][ref.replace("$", "")] for cell in row]
+    assert values == list(model.CODE_LISTS["核查结果"])
+    book, sheet_read = read_list(converted, model.CHECKLIST)
+    df = book.sheets[model.CHECKLIST.name]
+    assert sheet_read == model.CHECKLIST.name and book.missing_columns[model.CHECKLIST.name] == []
+    expected = result.to_verify[result.to_verify["户籍乡镇"] == "河口乡"]
+    assert list(df["身份证号"]) == list(expected["身份证号"])
+    assert list(df["比对情况"]) == [normalize.text(v) for v in expected["比对情况"]]   # §2.9: half-width on input
+    assert list(df["出生日期"]) == list(expected["出生日期"])
+
+
+def test_a_filled_return_lowers_to_verify(written, tmp_path, lo_convert):
+    """A township fills its list (as LibreOffice saved it) and sends it back: the next run has fewer 待核查."""
+    c, result, files = written
+    src = lo_convert(files["checklists"]["城关镇"], "xlsx")
+    wb = load_workbook(src)
+    ws = wb[model.CHECKLIST.name]
+    r = template.FIRST_INPUT_ROW
+    filled = ws.cell(r, _column("身份证号")).value
+    ws.cell(r, _column("核查结果")).value = "县外就读已核实"
+    ws.cell(r, _column("就读学校")).value = "昆明市盘龙区小学"
+    ws.cell(r, _column("就读地区")).value = "云南省昆明市"
+    ws.cell(r, _column("证明材料")).value = "有"
+    ws.cell(r, _column("核查人")).value = "李干事"
+    ws.cell(r, _column("核查日期")).value = dt.date(2026, 9, 29)
+    (c.returns / "第二批").mkdir(exist_ok=True)
+    wb.save(c.returns / "第二批" / src.name)
+    again = run_match(**c.kwargs(store=tmp_path / "store"))
+    before = {t["name"]: t["to_verify"] for t in result.townships}
+    after = {t["name"]: t["to_verify"] for t in again.townships}
+    assert after["城关镇"] == before["城关镇"] - 1 and after["河口乡"] == before["河口乡"]
+    led = again.ledger.set_index("身份证号")
+    assert led.at[filled, "台账状态"] == "县外就读" and led.at[filled, "就读学校"] == "昆明市盘龙区小学"
+
+
+def test_ledger_workbook_sheets(written):
+    c, result, files = written
+    wb = load_workbook(files["ledger"])
+    assert wb.sheetnames == list(LEDGER_SHEETS)
+    for ws in wb:
+        assert "不得外传" in ws.cell(2, 1).value, ws.title
+    ws = wb["台账"]
+    assert [ws.cell(3, j).value for j in range(1, len(model.LEDGER_COLUMNS) + 1)] == list(model.LEDGER_COLUMNS)
+    assert ws.max_row - 3 == len(result.ledger)
+    ids = [ws.cell(r, 3).value for r in range(4, ws.max_row + 1)]
+    assert ids == list(result.ledger["身份证号"]) and all(isinstance(v, str) for v in ids)
+    summary = wb["汇总"]
+    assert summary.cell(4, 1).value == "全县" and summary.cell(4, 4).value == result.county["school_age"]
+    assert wb["失学辍学"].max_row - 3 == result.county["out_of_school"]
+    assert wb["问题清单"].max_row - 3 == len(result.findings)
+    assert wb["人籍不一致"].max_row - 3 == len(result.mismatch) == 2
+
+
+def test_rewriting_keeps_a_backup(written, tmp_path):
+    c, result, files = written
+    out = files["ledger"].parent
+    write_outputs(result, out)
+    backups = sorted(p.name for p in out.iterdir() if ".备份-" in p.name)
+    assert any(n.startswith(f"适龄儿童台账_{MONTH}.备份-") for n in backups)
+    assert any(n.startswith(f"核查清单_城关镇_{MONTH}.备份-") for n in backups)
+
+
+def test_outputs_refused_inside_the_inputs(written):
+    c, result, _files = written
+    for folder in (c.inbox / "out", c.returns):
+        with pytest.raises(OutputRefused, match="输出文件夹"):
+            write_outputs(result, folder)
+    assert not (c.returns / ledger_name(MONTH)).exists()
