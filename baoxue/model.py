@@ -288,7 +288,10 @@ COVER_FIELDS: tuple[CoverField, ...] = (
 COVER: dict[str, CoverField] = {f.label: f for f in COVER_FIELDS}
 
 FINDINGS_COLUMNS = ("工作表", "行号", "列名", "单元格", "规则编号", "级别", "值", "说明")
-FINDINGS_ADDED_COLUMNS = ("单元格",)   # absent from 校验结果 sheets made before it existed: added beside the table
+FINDINGS_ADDED_COLUMNS = ("单元格",)
+# 校验结果 column → the finding's field it shows (JSON key); 级别 shows the severity's label
+FINDING_FIELDS = {"工作表": "sheet", "行号": "row", "列名": "column", "单元格": "cell", "规则编号": "rule",
+                  "级别": "severity", "值": "value", "说明": "message"}   # absent from 校验结果 sheets made before it existed: added beside the table
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
 # The register of schools expected each month (学校名录).

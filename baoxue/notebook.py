@@ -117,12 +117,16 @@ def mask_frame(df: pd.DataFrame | None, masked: bool = True, scrub: Callable[[An
     return out
 
 
+def finding_cells(d: dict) -> list:
+    """A finding dict's values in 校验结果's column order (``model.FINDINGS_COLUMNS``)."""
+    return [model.SEVERITY_LABELS.get(d.get("severity"), d.get("severity")) if c == "级别"
+            else d.get(model.FINDING_FIELDS[c]) for c in model.FINDINGS_COLUMNS]
+
+
 def findings_frame(finding_dicts: list[dict]) -> pd.DataFrame:
     """Findings (``RollupResult.finding_dicts(masked)``) as a 校验结果-style table with the school and file."""
     cols = [FINDING_LABELS["school"], FINDING_LABELS["file"], *model.FINDINGS_COLUMNS]
-    rows = [[d.get("school"), Path(d["file"]).name if d.get("file") else None, d.get("sheet"), d.get("row"),
-             d.get("column"), d.get("cell"), d.get("rule"), model.SEVERITY_LABELS.get(d.get("severity"), d.get("severity")),
-             d.get("value"), d.get("message")] for d in finding_dicts]
+    rows = [[d.get("school"), Path(d["file"]).name if d.get("file") else None, *finding_cells(d)] for d in finding_dicts]
     return _whole_numbers(pd.DataFrame(rows, columns=cols), ["行号"])
 
 

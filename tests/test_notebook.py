@@ -18,7 +18,7 @@ from baoxue.book import month_end
 from baoxue.notebook import ALL, FollowupApp, RollupApp, month_options
 from notebook_helpers import html_rows, shared_county
 
-REPORT_SHEETS = ["报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势"]
+REPORT_SHEETS = ["报送情况", "收到的文件", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势"]
 
 
 @pytest.fixture(scope="module")

@@ -214,14 +214,14 @@ def test_cell_formats(reports):
     assert head.font.b and head.fill.fgColor.rgb.endswith("DDEBF7") and head.alignment.wrap_text
     assert head.border.left.style == head.border.bottom.style == "thin"
     assert ws["A1"].font.sz == 14 and ws["A1"].font.b
-    assert [ws.column_dimensions[c].width for c in "ABCL"] == [12, 13, 24, 40]
+    assert [ws.column_dimensions[c].width for c in "ABCL"] == [10, 12, 22, 34]
     assert abs(ws.row_dimensions[3].height - 32) < 0.5
     missing = next(r for r in ws.iter_rows(min_row=4) if r[5].value == "未报送")[5]
     assert missing.font.b and missing.font.color.rgb.endswith("C00000") and missing.border.top.style == "thin"
     total = next(r for r in ws.iter_rows(min_row=4) if r[0].value == "合计")[0]
     assert total.font.b and total.fill.fgColor.rgb.endswith("FFF2CC")
-    errors = [r[8] for r in wb["问题清单"].iter_rows(min_row=4) if r[8].value == "错误"]
+    errors = [r[9] for r in wb["问题清单"].iter_rows(min_row=4) if r[9].value == "错误"]
     assert errors and all(c.font.color.rgb.endswith("C00000") for c in errors)
     found = [c for c in wb["在册辍学名单"]["H"][3:] if c.value is not None]
     assert found and all(isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd" for c in found)
-    assert ws.auto_filter.ref.startswith("A3:L") and wb["问题清单"].auto_filter.ref.startswith("A3:K")
+    assert ws.auto_filter.ref.startswith("A3:L") and wb["问题清单"].auto_filter.ref.startswith("A3:L")
