@@ -39,6 +39,7 @@ class Carried:
     cover: dict[str, Any]
     rows: dict[str, list[dict[str, Any]]]
     dropped: dict[str, int] = field(default_factory=dict)   # sheet -> rows not carried
+    note: str = ""          # for the clerk: control characters kept in their escaped form (edits.control_character_note)
 
 
 def school_year_start(month: str) -> dt.date:
@@ -119,6 +120,9 @@ def next_month_workbook(src: str | Path, out: str | Path, policy=None) -> Carrie
 
     if Path(out).resolve() == Path(src).resolve():
         raise CarryError("下月工作簿不能覆盖本月工作簿，请用 --out 指定新的文件名。")
-    carried = carry_forward(read_workbook(src))
+    from .edits import control_character_note
+    book = read_workbook(src)
+    carried = carry_forward(book)
+    carried.note = control_character_note(book)
     write_school_workbook(out, carried.cover, carried.rows, policy=policy)
     return carried

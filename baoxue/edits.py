@@ -19,7 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from . import model
+from . import model, normalize
+from .book import SchoolBook
 from .findings import Finding, sort_key
 
 MARK_AUTHOR = "baoxue"
@@ -151,6 +152,20 @@ def plan_marks(book, findings: Iterable[Finding]) -> list[Edit]:
     return edits
 
 
+def control_character_note(book: SchoolBook) -> str:
+    """A Chinese note for the clerk when the book's text holds control characters (Excel's ``_x0007_`` escapes): they are
+    written back in that escaped form (``normalize.excel_escaped``), never dropped silently. "" when there are none."""
+    cells = sum(normalize.has_control_characters(v) for v in book.cover.values())
+    for df in book.sheets.values():
+        for column in df.columns:
+            if df[column].dtype == object:
+                cells += sum(map(normalize.has_control_characters, df[column].tolist()))
+    if not cells:
+        return ""
+    return (f"注意：有 {cells} 个单元格的文字含不可见的控制字符（在 Excel 中看不见，文件中写作 _x0007_ 之类），已按 Excel 的写法原样保留。"
+            "请检查这些单元格（多为从其他系统复制粘贴带入），删除多余字符后保存。")
+
+
 # ============================================================================================== applying (openpyxl)
 def is_mark_comment(text: str | None, author: str | None = None) -> bool:
     """True for a comment baoxue wrote: its text carries ``MARK_TAG`` (whatever program re-saved it since), or — books
@@ -198,7 +213,7 @@ def _cell(ws, row: int, col: int):
 
 def _write(cell, value: Any, number_format: str | None = None) -> None:
     if isinstance(value, str):
-        cell.value = value
+        cell.value = normalize.excel_escaped(value)   # BEL read from _x0007_ goes back as _x0007_, never an error
         cell.data_type = "s"   # text starting with = + - @ stays text, never a formula
     else:
         cell.value = value
@@ -257,12 +272,10 @@ def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None
         header_row, cols = found
     if caption and header_row > 1:
         _write(_cell(ws, header_row - 1, 1), caption)
-    if ws.max_row > header_row:
-        for r in range(header_row + 1, ws.max_row + 1):
-            for c in cols.values():
-                cell = ws._cells.get((r, c))
-                if cell is not None and cell.value is not None:
-                    cell.value = None
+    columns = set(cols.values())
+    for (r, c), cell in list(ws._cells.items()):   # the cells there are, not every position up to max_row
+        if r > header_row and c in columns and cell.value is not None:
+            cell.value = None
     order = [cols[name] for name in header]
     for i, values in enumerate(rows, start=header_row + 1):
         for c, v in zip(order, values):
@@ -273,11 +286,10 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
     keys = {key for key, _label, _v in items}
     key_rows: dict[str, int] = {}
     key_cols: dict[int, int] = defaultdict(int)
-    for row in ws.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.strip() in keys and cell.value.strip() not in key_rows:
-                key_rows[cell.value.strip()] = cell.row
-                key_cols[cell.column] += 1
+    for (r, c), cell in sorted(ws._cells.items()):   # existing cells only: a stray far cell costs nothing
+        if isinstance(cell.value, str) and cell.value.strip() in keys and cell.value.strip() not in key_rows:
+            key_rows[cell.value.strip()] = r
+            key_cols[c] += 1
     key_col = max(key_cols, key=key_cols.get) if key_cols else 2
     first_key_row = min(key_rows.values()) if key_rows else 2
     header_row = max(first_key_row - 1, 1)
@@ -289,8 +301,7 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
                 value_col = c
     if value_col is None:
         last_row = max(key_rows.values()) if key_rows else header_row
-        used = [c.column for row in ws.iter_rows(min_row=header_row, max_row=last_row) for c in row
-                if c.value is not None]
+        used = [c for (r, c), cell in ws._cells.items() if header_row <= r <= last_row and cell.value is not None]
         value_col = max(used + [key_col]) + 1
         head = ws.cell(header_row, value_col)
         _write(head, value_header)
@@ -299,7 +310,7 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
             head._style = copy.copy(left._style)
         from openpyxl.utils import get_column_letter
         ws.column_dimensions[get_column_letter(value_col)].width = 14
-    next_row = max(ws.max_row, header_row) + 1
+    next_row = max([r for (r, c) in ws._cells if c in (key_col - 1, key_col, value_col)] + [header_row]) + 1
     for key, label, value in items:
         r = key_rows.get(key)
         if r is None:  # a key the sheet lacks: append a row (label before the key when there is room)
@@ -331,7 +342,7 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
             existing = _cell(ws, e.row, e.col).comment
             if existing is not None and not is_mark_comment(existing.text, existing.author):
                 continue  # the clerk's own comment is never replaced; the fill and 校验结果 still show the problem
-            comment = Comment(e.text, e.author)
+            comment = Comment(normalize.excel_escaped(e.text), e.author)
             comment.width = 320
             comment.height = min(60 + 18 * e.text.count("\n") + len(e.text) // 2, 400)
             _cell(ws, e.row, e.col).comment = comment

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Protection
 
-from . import model, template
+from . import model, normalize, template
 from .atomic import atomic_save
 
 
@@ -54,9 +54,11 @@ def _date_style(ws) -> Any:
 def _typed(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value
-    if isinstance(value, (str, int, float, dt.date)) or value is None:
+    if isinstance(value, str):
+        return normalize.excel_escaped(value)   # a control character (read from _x0007_) goes back as _x0007_
+    if isinstance(value, (int, float, dt.date)) or value is None:
         return value
-    return str(value)
+    return normalize.excel_escaped(str(value))
 
 
 def fill_rows(ws, sheet: model.Sheet, rows: Iterable[Mapping[str, Any]], first_row: int = template.FIRST_INPUT_ROW) -> int:
@@ -122,13 +124,12 @@ def write_school_workbook(path: str | Path, cover: Mapping[str, Any] | None,
 
 
 # ============================================================================================== fast path (many files)
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EPOCH = dt.datetime(1899, 12, 30)
 
 
 def _xml_text(s: str) -> str:
     from xml.sax.saxutils import escape
-    return escape(_ILLEGAL_XML.sub("", s))
+    return escape(normalize.excel_escaped(s))
 
 
 def _cell_xml(ref: str, style: int, value: Any) -> str:

@@ -68,11 +68,12 @@ def _or_match(rng: str, values) -> str:
 
 
 def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str = "$C$2",
-                       row_of: dict[str, int] | None = None) -> dict[str, str]:
+                       row_of: dict[str, int] | None = None, released: str | None = None) -> dict[str, str]:
     """Live Excel formulas (without the leading '=') for every SPEC §5 indicator, keyed by JSON key.
 
     ``period_start`` / ``period_end`` are the cells holding the first and last day of the report month; ``row_of``
-    maps keys to their 月报汇总 rows (rates refer to the counts' cells in column C)."""
+    maps keys to their 月报汇总 rows (rates refer to the counts' cells in column C). ``released``: the formulas as an
+    earlier release wrote them (``EARLIER_RELEASES``), so that books made from its template are still recognised."""
     from .policy import DEFAULT
     policy = policy or DEFAULT
     D, L, F, H, V = model.DROPOUT, model.LEAVE, model.DEFER, model.HOME, model.VISITS
@@ -122,6 +123,9 @@ def indicator_formulas(policy=None, period_start: str = "$B$2", period_end: str 
             f'{vdate},">="&{S},{vdate},"<="&{E},{r(V, "课时")},">="&{hours})>={need}))'),
         "zero_report": f'IF({cover_cell("零报告")}="","",{cover_cell("零报告")})',
     }
+    if released == "0.1.0":   # #VALUE! while the report month was blank; schools' books still carry it
+        f["escalation_overdue"] = (f'SUMPRODUCT({open_status}*ISNUMBER({r(D, "限期复学通知日期")})'
+                                   f'*({r(D, "限期复学通知日期")}<{E}-{notice_days})*({r(D, "行政处罚日期")}=""))')
     from .indicators import RATES
     rows = row_of or {}
     for key, (num, enrolled) in RATES.items():
@@ -136,7 +140,10 @@ def summary_rows() -> dict[str, int]:
     return {key: HEADER_ROW + i for i, (key, _label) in enumerate(INDICATORS, start=1)}
 
 
-def summary_formulas(policy=None) -> dict[tuple[int, int], str]:
+EARLIER_RELEASES = ("0.1.0",)   # releases whose 月报汇总 formulas differ from today's somewhere
+
+
+def summary_formulas(policy=None, released: str | None = None) -> dict[tuple[int, int], str]:
     """Every formula the template puts on 月报汇总 (without the leading '='), by (row, column): the report period from
     封面 报送月份 in B2:C2, then one live formula per indicator in column C."""
     month = cover_cell("报送月份")
@@ -145,7 +152,7 @@ def summary_formulas(policy=None) -> dict[tuple[int, int], str]:
             f'DATE(VALUE(LEFT({norm},4)),VALUE(MID({norm},6,2)),1)),"")'
     cells = {(NOTE_ROW, 2): start, (NOTE_ROW, 3): f'IF({PERIOD_START}="","",EOMONTH({PERIOD_START},0))'}
     rows = summary_rows()
-    formulas = indicator_formulas(policy, PERIOD_START, PERIOD_END, row_of=rows)
+    formulas = indicator_formulas(policy, PERIOD_START, PERIOD_END, row_of=rows, released=released)
     for key, _label in INDICATORS:
         cells[(rows[key], SUMMARY_FORMULA_COLUMN)] = formulas[key]
     return cells
@@ -180,17 +187,21 @@ def canonical_formula(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _template_patterns() -> dict[tuple[int, int], re.Pattern]:
-    patterns = {}
-    for cell, text in summary_formulas(_Holes()).items():
-        pattern = re.escape(canonical_formula(text))
-        for sentinel in _SENTINELS.values():
-            pattern = pattern.replace(str(sentinel), _NUMBER)
-        patterns[cell] = re.compile(pattern)
+def _template_patterns() -> dict[tuple[int, int], list[re.Pattern]]:
+    patterns: dict[tuple[int, int], list[re.Pattern]] = {}
+    for released in (None, *EARLIER_RELEASES):
+        for cell, text in summary_formulas(_Holes(), released=released).items():
+            pattern = re.escape(canonical_formula(text))
+            for sentinel in _SENTINELS.values():
+                pattern = pattern.replace(str(sentinel), _NUMBER)
+            known = patterns.setdefault(cell, [])
+            if pattern not in (p.pattern for p in known):
+                known.append(re.compile(pattern))
     return patterns
 
 
 def is_template_formula(row: int, col: int, text: str) -> bool:
-    """Whether ``text`` at (row, col) of 月报汇总 is the template's own formula there (for any policy's numbers)."""
-    pattern = _template_patterns().get((row, col))
-    return pattern is not None and pattern.fullmatch(canonical_formula(text)) is not None
+    """Whether ``text`` at (row, col) of 月报汇总 is the template's own formula there (for any policy's numbers), as
+    this release or an earlier one (``EARLIER_RELEASES``) wrote it."""
+    canonical = canonical_formula(text)
+    return any(p.fullmatch(canonical) for p in _template_patterns().get((row, col), ()))

@@ -246,3 +246,17 @@ def cover_value(field: model.CoverField, v: Any) -> Any:
     if kind == "schoolcode":
         return compact(v)
     return text(v)
+
+
+# ---------------------------------------------------------------------------------------------- writing text back
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def excel_escaped(value: str) -> str:
+    """Text as a cell can hold it: the control characters XML cannot carry (Excel reads ``_x0007_`` in a file as BEL)
+    written back as Excel's own ``_xHHHH_`` escapes, so the cell reads back exactly as it was read. Other text as is."""
+    return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)
+
+
+def has_control_characters(value) -> bool:
+    return isinstance(value, str) and _XML_ILLEGAL.search(value) is not None

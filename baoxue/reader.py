@@ -25,12 +25,12 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
-from . import layout, model, normalize, xlsx_scan
+from . import layout, model, normalize, xlsx_scan, zipcheck
 from .book import Invalid, SchoolBook, UnreadableWorkbook
 from .grid import ActiveContent, Grid
+from .paths import MAX_FILE_BYTES, EntryError, read_regular, shown, shown_name  # noqa: F401 (MAX_FILE_BYTES: the limit)
 
 HEADER_SCAN_ROWS = 10
-MAX_FILE_BYTES = 60 * 1024 * 1024          # a school's monthly workbook is well under 1 MB
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # declared uncompressed size of all zip members
 MAX_SHEET_XML_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200                             # declared compression ratio of a large member (zip bomb)
@@ -43,38 +43,18 @@ SAVE_AS_XLSX = "请在 Excel 或 WPS 中打开后“另存为” Excel 工作簿
 
 # ============================================================================================== file → Grid
 def _fail(path: Path, why: str) -> UnreadableWorkbook:
-    return UnreadableWorkbook(f"文件“{path.name}”无法作为工作簿读取：{why}", str(path))
-
-
-def _os_error(path: Path, e: OSError) -> UnreadableWorkbook:
-    """An OSError on opening or reading the file, in words a clerk can act on."""
-    if isinstance(e, FileNotFoundError):
-        return UnreadableWorkbook(f"找不到文件“{path}”。请检查路径。", str(path))
-    if isinstance(e, IsADirectoryError):
-        return _fail(path, "这是一个文件夹，不是工作簿。")
-    if isinstance(e, PermissionError):
-        return _fail(path, "没有读取该文件的权限，或文件正被其他程序（如 Excel、WPS）占用。请关闭打开该文件的程序后重试；"
-                           "仍不行时，请把文件复制到本机其他文件夹（如桌面）后再读取。")
-    return _fail(path, f"读取文件时出错（{e.strerror or e}）。文件可能仍在下载或同步中，或位于已断开的网络盘、U 盘上。"
-                       "请把文件复制到本机后再试。")
+    return UnreadableWorkbook(f"文件“{shown_name(path.name)}”无法作为工作簿读取：{why}", shown(path))
 
 
 def _sniff(path: Path) -> bytes:
-    """Reject what is plainly not an .xlsx before opening it as a zip; the file's bytes otherwise (read once)."""
+    """Reject what is plainly not an .xlsx before opening it as a zip; the file's bytes otherwise (read once, and only
+    from a regular file within the size limit: ``paths.read_regular``)."""
     try:
-        if path.is_dir():
-            raise _fail(path, "这是一个文件夹，不是工作簿。")
-        size = path.stat().st_size
-        if size <= MAX_FILE_BYTES:   # a huge file is refused without reading it
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)   # +1: a file that grew since the stat is refused too
-            size = len(data)
-    except OSError as e:
-        raise _os_error(path, e) from None
-    if size == 0:
+        data = read_regular(path, MAX_FILE_BYTES)
+    except EntryError as e:
+        raise UnreadableWorkbook(e.message, shown(path)) from None
+    if not data:
         raise _fail(path, "文件是空的（0 字节），可能保存或传输中断。请重新保存后再发送。")
-    if size > MAX_FILE_BYTES:
-        raise _fail(path, f"文件过大（{size / 1048576:.0f} MB），不像是一所学校的月报工作簿。请只保留标准模板中的工作表。")
     head = data[:2048]
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         ext = path.suffix.lower()
@@ -212,6 +192,24 @@ def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
     return row, col
 
 
+def _referenced_bound(sheet: _SheetXml) -> tuple[int, int] | None:
+    """An upper bound (rows, cols) of the cells from every cell's own reference (formatted empty cells included, so
+    never less than what python-calamine stores), for a sheet without a <dimension>: one search of the usual
+    ``<c r="A1"`` form, far cheaper than the tag walk on a county's long list. None when some cell is written another
+    way (then only the walk can place it)."""
+    xml, start, end = sheet.xml, sheet.start, sheet.end
+    ctag = b"<" + sheet.prefix + b"c"
+    refs = re.compile(re.escape(ctag) + rb' r="([A-Z]{1,3})([0-9]{1,7})"').findall(xml, start, end)
+    tags = sum(xml.count(ctag + ch, start, end) for ch in (b" ", b"\t", b"\r", b"\n", b">", b"/"))
+    if len(refs) != tags:
+        return None
+    if not refs:
+        return 0, 0
+    widest = max((r[0] for r in refs), key=lambda letters: (len(letters), letters))
+    lowest = max((r[1] for r in refs), key=lambda digits: (len(digits.lstrip(b"0")), digits.lstrip(b"0")))
+    return int(lowest), _col_index(widest)
+
+
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
     """(rows, cols) from A1 to the bottom-right corner of <dimension ref="A1:AE503"/>, or None when absent/garbled."""
     m = _DIMENSION.search(sheet.xml, 0, sheet.start)
@@ -244,6 +242,9 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
+    bound = _referenced_bound(sheet) if declared is None else None
+    if bound is not None and not _too_large(*bound, max_rows):
+        return
     rows, cols = _walk(sheet)
     if _too_large(rows, cols, max_rows):
         raise _oversized(path, name, rows, cols)
@@ -282,15 +283,16 @@ DTD_REFUSED = ("文件中含有 XML 文档类型定义（DTD）。Excel、WPS �
                "已拒绝读取。请在 Excel 或 WPS 中打开后另存为新的 .xlsx 文件再提交。")
 
 
-def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str, loaded: bool = True,
+def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
                 max_rows: int = MAX_ROWS) -> list[ActiveContent]:
-    """Check one sheet's XML: its size when python-calamine is to load it (``loaded``); every formula cell and every
-    hyperlink leaving the workbook on it (``xlsx_scan``, an XML parser)."""
+    """Check one sheet's XML (``read(member)``: a ``_Package``'s checked bytes): its size when python-calamine is to
+    load it (``loaded``); every formula cell and every hyperlink leaving the workbook on it (``xlsx_scan``, an XML
+    parser)."""
     try:
-        xml = zf.read(member)
+        xml = read(member)
         if loaded:
             _check_extent(path, name, _SheetXml(xml), max_rows)
-        hyperlinks = xlsx_scan.external_hyperlinks(zf.read, member)
+        hyperlinks = xlsx_scan.external_hyperlinks(read, member)
         formulas, links = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
     except UnreadableWorkbook:
         raise
@@ -302,6 +304,66 @@ def _scan_sheet(path: Path, zf: zipfile.ZipFile, name: str, member: str, loaded:
         raise _fail(path, CORRUPT) from e
     items = [ActiveContent("formula", name, r, c, text) for (r, c), text in formulas.items()]
     return items + [xlsx_scan.link_item(name, ref, hyperlinks[rid]) for ref, rid in links if rid in hyperlinks]
+
+
+KEEP_INFLATED = 16 * 1024 * 1024   # members up to this size are kept as inflated by the check (no second inflate)
+ZIP_LIE = ("压缩包中的内容与它声明的大小或校验值不符（疑似“压缩炸弹”，或文件在传输中损坏），已拒绝读取。"
+           "请让学校在 Excel 或 WPS 中打开后重新保存并发送。")
+
+
+class _Package:
+    """An .xlsx file's zip after the checks: member sizes declared within limits (``_check_zip``), then every member
+    inflated as a stream with a hard cap (``zipcheck``), so no later reader — zipfile, an XML parser, python-calamine,
+    openpyxl — inflates more than the declared, capped sizes. ``read(name)``: a member's bytes."""
+
+    def __init__(self, path: Path, data: bytes):
+        self.zf = zipfile.ZipFile(io.BytesIO(data))
+        self.infos = _check_zip(path, self.zf)
+        try:
+            self.kept = zipcheck.inflate_members(data, self.zf.infolist(), MAX_SHEET_XML_BYTES,
+                                                 keep=lambda info: info.file_size <= KEEP_INFLATED)
+        except zipcheck.ZipLie:
+            raise _fail(path, ZIP_LIE) from None
+
+    def read(self, name: str) -> bytes:
+        kept = self.kept.get(name)
+        return kept if kept is not None else self.zf.read(name)
+
+
+OPENPYXL_MAX_CELLS = 600_000   # stored cells a whole-file openpyxl load may meet (≈ 0.9 KB each): 4× the fullest book
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
+
+
+def check_package(path: str | Path, max_cells: int | None = None) -> None:
+    """The reader's guards for a library that loads the whole file (openpyxl, in ``update`` and ``submit``): a regular
+    file within the size limit, the zip checks and capped inflation of every member, no DTD, every worksheet — not
+    only the ones the reader types — within the extent limits, and at most ``max_cells`` stored cells in all.
+    Raises ``UnreadableWorkbook`` (Chinese message). ``max_cells`` defaults to ``OPENPYXL_MAX_CELLS``."""
+    path = Path(path)
+    max_cells = max_cells or OPENPYXL_MAX_CELLS
+    data = _sniff(path)
+    try:
+        pkg = _Package(path, data)
+        total = 0
+        for name, member in _sheet_paths(pkg.zf).items():
+            if member not in pkg.infos:
+                continue
+            xml = pkg.read(member)
+            xlsx_scan.check_xml(xml, member)
+            sheet = _SheetXml(xml)
+            _check_extent(path, name, sheet)
+            total += sum(1 for _ in _CELL_TAG.finditer(xml, sheet.start, sheet.end))
+            if total > max_cells:
+                raise _fail(path, f"工作簿的单元格过多（超过 {max_cells} 个，工作表“{name}”处），远超月报需要，无法改写。"
+                                  "请删除多余的工作表，以及数据下方、右侧多余的行列后再试。")
+    except UnreadableWorkbook:
+        raise
+    except xlsx_scan.ForbiddenXml:
+        raise _fail(path, DTD_REFUSED) from None
+    except MemoryError as e:
+        raise _memory_error(path) from e
+    except Exception as e:  # zipfile, zlib, XML and anything else a damaged file provokes
+        raise _fail(path, CORRUPT) from e
 
 
 class _Inline:
@@ -333,12 +395,12 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     path = Path(path)
     data = _sniff(path)
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = _check_zip(path, zf)
+        pkg = _Package(path, data)
+        zf, infos = pkg.zf, pkg.infos
         sheet_paths = _sheet_paths(zf)
         properties = _custom_properties(zf, infos)
-        package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(zf.read("xl/workbook.xml"), "xl/workbook.xml"))
-                   + xlsx_scan.package_items(zf.read, infos))
+        package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(pkg.read("xl/workbook.xml"), "xl/workbook.xml"))
+                   + xlsx_scan.package_items(pkg.read, infos))
     except UnreadableWorkbook:
         raise
     except xlsx_scan.ForbiddenXml:
@@ -370,10 +432,10 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
                 loading = []
                 for name, member in sheet_paths.items():   # sheets python-calamine does not load: formulas, links
                     if name not in members and member in infos:
-                        active[name] = _scan_sheet(path, zf, name, member, loaded=False)
+                        active[name] = _scan_sheet(path, pkg.read, name, member, loaded=False)
                 for name, _ in order:
                     if members[name] in infos:
-                        active[name] = _scan_sheet(path, zf, name, members[name], max_rows=max_rows)
+                        active[name] = _scan_sheet(path, pkg.read, name, members[name], max_rows=max_rows)
                     try:
                         loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
                     except RuntimeError:  # no thread can be started here (WebAssembly): load in this one

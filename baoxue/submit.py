@@ -84,6 +84,8 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy | None = N
         return SubmitResult(path, 2, str(e), findings=findings)
     except PermissionError:
         return SubmitResult(path, 2, f"无法写入文件夹 {out_dir}（没有写入权限）。", findings=findings)
+    except UnreadableWorkbook as e:   # the whole-file load's guards (xlsx_load → reader.check_package)
+        return SubmitResult(path, 2, e.message, findings=findings)
     except Exception as e:
         return SubmitResult(path, 2, f"无法复制 {path.name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。",
                             findings=findings)

@@ -64,6 +64,8 @@ def update_workbook(path: str | Path, policy: Policy | None = None) -> UpdateRes
     p = plan(book, policy)
     try:
         wb = _load_openpyxl(path)
+    except UnreadableWorkbook as e:   # the reader's guards for a whole-file load (every sheet, a cell budget)
+        return UpdateResult(path, 2, p.findings, message=e.message)
     except PermissionError:
         return UpdateResult(path, 2, p.findings, message=f"无法打开 {path.name}：文件被其他程序占用或没有读取权限。")
     except Exception as e:  # the reader accepted it, openpyxl did not (rare: exotic parts)
@@ -79,6 +81,7 @@ def update_workbook(path: str | Path, policy: Policy | None = None) -> UpdateRes
                             message=f"无法写入 {path.name} 所在的文件夹（没有写入权限）。请把文件复制到可写的位置再运行。")
     counts = summarize(p.findings)
     code = 1 if counts["errors"] else 0
+    note = E.control_character_note(book)
     msg = (f"已更新 {path.name}：补填 {p.filled} 个单元格，错误 {counts['errors']} 条，警告 {counts['warnings']} 条"
-           + (f"；原文件已备份为 {backup.name}" if backup else ""))
+           + (f"；原文件已备份为 {backup.name}" if backup else "") + (f"\n{note}" if note else ""))
     return UpdateResult(path, code, p.findings, p.filled, backup, msg)

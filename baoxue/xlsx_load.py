@@ -40,7 +40,12 @@ def _numbers_kept():
 
 
 def load_workbook(path: str | Path, **kwargs):
-    """``openpyxl.load_workbook`` without losing out-of-range numbers in date-formatted cells."""
+    """``openpyxl.load_workbook`` without losing out-of-range numbers in date-formatted cells, after the reader's
+    guards for a whole-file load (``reader.check_package``: sizes, zip bombs, every sheet's extent, a cell budget), so
+    openpyxl never meets a file the reader would refuse. Raises ``UnreadableWorkbook`` for such a file."""
     import openpyxl
+
+    from .reader import check_package
+    check_package(path)
     with _numbers_kept():
         return openpyxl.load_workbook(path, **kwargs)

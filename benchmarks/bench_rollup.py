@@ -38,8 +38,9 @@ RSS_WRAPPER = """\
 import atexit, json, os, resource, runpy, sys
 def _rss():
     with open(os.environ["BAOXUE_BENCH_RSS"], "w") as fh:
-        json.dump({"main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                   "worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}, fh)
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        json.dump({"main": me.ru_maxrss, "worker": kids.ru_maxrss,
+                   "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}, fh)
 atexit.register(_rss)
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
@@ -53,15 +54,16 @@ def baoxue_script() -> str:
     return str(exe)
 
 
-def calamine_floor(files: list[Path]) -> float:
+def calamine_floor(files: list[Path]) -> tuple[float, float]:
+    """(wall s, CPU s) of the bare read."""
     import python_calamine
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for p in files:
         wb = python_calamine.CalamineWorkbook.from_path(str(p))
         for name in wb.sheet_names:
             wb.get_sheet_by_name(name).to_python()
         wb.close()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def naive_pandas(files: list[Path]) -> float:
@@ -115,7 +117,8 @@ def bench_kind(county: rollup_books.County, args) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     calamine_floor(files[: min(n, 50)])  # warm the page cache
-    floor = calamine_floor(files)
+    load = os.getloadavg()[0]
+    floor, floor_cpu = calamine_floor(files)
 
     store, out = work / "store", work / "月报表.xlsx"
     cold, rss, summary = run_cli(county.inbox, county.register, store, out, args.workers)
@@ -133,7 +136,8 @@ def bench_kind(county: rollup_books.County, args) -> dict:
 
     size = sum(p.stat().st_size for p in files) / n / 1024
     main_projected = rss0["main"] + (rss["main"] - rss0["main"]) * PROJECT_TO / n
-    print(f"\n== {county.kind}: {n} 个学校工作簿（平均 {size:.0f} KB），{rollup_books.MONTH}，CPU 核 {os.cpu_count()}")
+    print(f"\n== {county.kind}: {n} 个学校工作簿（平均 {size:.0f} KB），{rollup_books.MONTH}，CPU 核 {os.cpu_count()}，"
+          f"系统负载 {load:.1f} → {os.getloadavg()[0]:.1f}（1 分钟平均）")
     print(f"   {summary}")
     print(f"(a) 底线：calamine 裸读全部工作表（单进程）          {floor:8.2f} s")
     print(f"(b) 朴素：pandas.read_excel(openpyxl) 循环           {naive:8.2f} s   （按 {len(sample)} 个文件抽样折算）")
@@ -144,11 +148,13 @@ def bench_kind(county: rollup_books.County, args) -> dict:
     print(f"    cold / floor  = {cold / floor:6.2f}×   (目标 ≤ 2×)")
     print(f"    naive / cold  = {naive / cold:6.1f}×   (目标 ≥ 30×)")
     print(f"    rerun / cold  = {rerun / cold:6.2f}×   (目标 ≤ 0.3×)")
+    print(f"    CPU 时间：底线 {floor_cpu:.2f} s；baoxue rollup 首次 {rss['cpu']:.2f} s（主进程与工作进程之和，"
+          f"{rss['cpu'] / floor_cpu:.1f}× 底线）")
     print(f"    峰值内存：主进程 {mb(rss['main'])}，最大的工作进程 {mb(rss['worker'])}"
           f"（空收件箱时主进程 {mb(rss0['main'])}）")
     print(f"    折算到 {PROJECT_TO} 所学校：主进程 ≈ {mb(main_projected)}   (目标 < 1.5 GB；"
           f"工作进程按批处理，与学校数无关)")
-    return {"kind": county.kind, "n": n, "floor": floor, "naive": naive, "cold": cold, "rerun": rerun,
+    return {"kind": county.kind, "n": n, "load": load, "floor": floor, "floor_cpu": floor_cpu, "naive": naive, "cold": cold, "rerun": rerun,
             "in_process": rolled + report, "rss": rss, "rss_empty": rss0, "main_projected_kb": main_projected}
 
 

@@ -230,3 +230,118 @@ def test_a_dtd_in_any_part_is_refused(tmp_path, member):
     path = rezip(SAMPLE, tmp_path / "book.xlsx", {name: edit})
     _, found = validate_file(path)
     assert [f.rule for f in found] == ["S005"] and "DTD" in found[0].message
+
+
+# ---------------------------------------------------------------------------------------------- item 4: budgets
+import os
+import struct
+import subprocess
+import sys
+import time
+import zlib
+
+STRAY = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t> </t></is></c></row>'
+
+
+def run_cli(*args, timeout=120, memory_mb=1500):
+    """The CLI in a subprocess under an address-space limit (a budget a broken guard would blow) and a timeout."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
+    started = time.monotonic()
+    p = subprocess.run([sys.executable, "-m", "baoxue", *map(str, args)], capture_output=True, text=True,
+                       timeout=timeout, preexec_fn=limit)
+    return p, time.monotonic() - started
+
+
+@pytest.mark.parametrize("stray", [STRAY, '<row r="199999"><c r="ALK199999"><v>1</v></c></row>'], ids=["XFD", "ALK"])
+def test_update_with_a_stray_far_cell_on_the_summary_ends_with_a_message(tmp_path, stray):
+    path = rezip(SAMPLE, tmp_path / "book.xlsx", {part_of(SAMPLE, "月报汇总"): insert_before("</sheetData>", stray)})
+    before = path.read_bytes()
+    p, took = run_cli("update", path)
+    assert p.returncode == 2 and "过大" in p.stdout + p.stderr and "Traceback" not in p.stderr, (p.stdout, p.stderr)
+    assert took < 60 and path.read_bytes() == before
+
+
+def test_update_of_a_book_with_a_far_too_dense_extra_sheet_ends_with_a_message(tmp_path, monkeypatch):
+    from baoxue import reader
+    rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>{r}</v></c>' for c in "ABCDEFGHIJ") + "</row>"
+                   for r in range(1, 2001))
+    sheet = f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows}</sheetData></worksheet>'
+    path = rezip(SAMPLE, tmp_path / "book.xlsx", {
+        "xl/workbook.xml": insert_before("</sheets>", '<sheet name="草稿" sheetId="99" r:id="rId99"/>'),
+        "xl/_rels/workbook.xml.rels": insert_before("</Relationships>", '<Relationship Id="rId99" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="/xl/worksheets/sheet99.xml"/>'),
+        "[Content_Types].xml": insert_before("</Types>", '<Override PartName="/xl/worksheets/sheet99.xml" ContentType='
+            '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')},
+        add={"xl/worksheets/sheet99.xml": sheet.encode()})
+    from baoxue.update import update_workbook
+    monkeypatch.setattr(reader, "OPENPYXL_MAX_CELLS", 20_000)   # 20,000 cells stand in for millions
+    result = update_workbook(path)
+    assert result.exit_code == 2 and "单元格过多" in result.message and "草稿" in result.message
+    monkeypatch.undo()
+    assert update_workbook(path).exit_code in (0, 1)     # within the real budget it updates
+
+
+def _lying(src: Path, dst: Path, member: str, real: bytes) -> Path:
+    """``src`` with ``member`` replaced by ``real`` deflated, its sizes declared as 8,000 bytes in both headers."""
+    body = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed = body.compress(real) + body.flush()
+    declared, crc = 8000, zlib.crc32(real[:8000])
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename != member:
+                zout.writestr(info.filename, zin.read(info.filename))
+        zi = zipfile.ZipInfo(member)
+        zi.compress_type = zipfile.ZIP_STORED
+        zout.writestr(zi, b"\0" * len(packed))           # placeholder of the right length, patched below
+    data = bytearray(dst.read_bytes())
+    with zipfile.ZipFile(dst) as zf:
+        info = zf.getinfo(member)
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start:start + len(packed)] = packed
+    struct.pack_into("<HHHHIII", data, info.header_offset + 6, 0, 8, 0, 0, crc, len(packed), declared)
+    central = data.find(b"PK\x01\x02", 0)
+    while central >= 0:
+        n = struct.unpack("<H", data[central + 28:central + 30])[0]
+        if data[central + 46:central + 46 + n] == member.encode():
+            struct.pack_into("<HHHHIII", data, central + 8, 0, 8, 0, 0, crc, len(packed), declared)
+            break
+        central = data.find(b"PK\x01\x02", central + 4)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def test_a_member_whose_declared_size_lies_is_refused_cheaply(tmp_path):
+    """Declared 8,000 B, real 256 MiB (in 250 KB): the check inflates no more than it was told, then refuses."""
+    real = b"<c/>" * (64 * 1024 * 1024)
+    path = _lying(SAMPLE, tmp_path / "bomb.xlsx", "xl/styles.xml", real)
+    assert path.stat().st_size < 2 * 1024 * 1024
+    p, took = run_cli("validate", path, memory_mb=1200)
+    assert p.returncode == 2 and "压缩炸弹" in p.stdout, (p.stdout, p.stderr)
+    assert took < 30
+
+
+def test_the_register_has_the_readers_guards_and_leaves_no_lock(tmp_path):
+    from rollup_helpers import register
+    reg = register(tmp_path / "名录.xlsx", [("4310000001", "城关中学", "城关镇", "初中", "城区")])
+    bad = rezip(reg, tmp_path / "坏名录.xlsx", {part_of(reg, "学校名录"): insert_before("</sheetData>", STRAY)})
+    (tmp_path / "inbox").mkdir()
+    p, took = run_cli("rollup", tmp_path / "inbox", "--month", "2026-10", "--register", bad, "--store",
+                      tmp_path / "store")
+    assert p.returncode == 2 and "学校名录" in p.stderr and "过大" in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert not any((tmp_path / "store").rglob("*lock*"))
+
+
+# ---------------------------------------------------------------------------------------------- item 5: _x0007_
+def test_excels_escaped_control_characters_update_and_carry_forward(tmp_path):
+    path = book_with(tmp_path, "辍学", "J4", '<c r="J4" t="inlineStr"><is><t>城关_x0007_镇</t></is></c>')
+    assert read_workbook(path).sheets["辍学"]["户籍乡镇"].iloc[0] == "城关\x07镇"
+    p, _ = run_cli("update", path)
+    assert p.returncode in (0, 1) and "控制字符" in p.stdout and "Traceback" not in p.stderr, (p.stdout, p.stderr)
+    assert read_workbook(path).sheets["辍学"]["户籍乡镇"].iloc[0] == "城关\x07镇"      # kept, as Excel wrote it
+    p, _ = run_cli("next-month", path, "--out", tmp_path / "next.xlsx")
+    assert p.returncode == 0 and "控制字符" in p.stdout, (p.stdout, p.stderr)
+    assert read_workbook(tmp_path / "next.xlsx").sheets["辍学"]["户籍乡镇"].iloc[0] == "城关\x07镇"

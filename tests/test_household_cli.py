@@ -47,7 +47,7 @@ def test_cli_summary_and_files(county):
     out = p.stdout
     assert "户籍线比对完成" in out and "待核查：城关镇 3 人，河口乡 2 人" in out
     assert f"核查清单_城关镇_{MONTH}.xlsx" in out and f"适龄儿童台账_{MONTH}.xlsx" in out
-    assert "重点人群优先核查 1 人" in out and "（脱贫户）" in out
+    assert "重点人群优先核查 1 人" in out and "城关镇东风村" in out and "脱贫户" not in out
     for x in county.children.values():
         assert x.key not in out and x.name not in out          # names masked in the summary
     assert (county.root / "out" / f"适龄儿童台账_{MONTH}.xlsx").exists()
@@ -107,3 +107,9 @@ def test_several_household_files_aliases_and_messy_headers(county, tmp_path):
     assert hekou <= set(led.index)
     h003 = [f for f in result.findings if f.rule == "H003" and f.value == kid]
     assert h003 and h003[0].file == str(third) and h003[0].row == 4 and h003[0].sheet == model.HOUSEHOLD_LIST.name
+
+
+def test_output_folder_inside_the_inbox_exits_2_before_reading(county):
+    p = _run(_args(county, out=str(county.inbox / "输出")))
+    assert p.returncode == 2 and "之内" in p.stderr and "Traceback" not in p.stderr
+    assert not (county.inbox / "输出").exists()

@@ -264,8 +264,9 @@ def test_json_masks_ids_and_names(county):
     assert set(doc["files"]["checklists"]) == {"城关镇", "河口乡"}
     text = json.dumps(doc, ensure_ascii=False)
     for x in c.children.values():
-        assert x.key not in text and x.key[:17] not in text
+        assert x.key not in text and x.key[:17] not in text and x.name not in text
     assert "改名字" not in text
+    assert "“监测户”" not in text and "（脱贫户）" not in text   # a child's key group is hidden in the messages too
     found = {f["rule"] for f in doc["findings"]}
     assert {"H001", "H003", "H008"} <= found
     assert all(set(f) >= {"rule", "severity", "sheet", "row", "column", "value", "message", "file"} for f in doc["findings"])

@@ -11,7 +11,8 @@ from openpyxl.utils import get_column_letter
 
 from baoxue import model, normalize, template
 from baoxue.household import run_match, write_outputs
-from baoxue.household.outputs import LEDGER_SHEETS, OutputRefused, checklist_name, ledger_name
+from baoxue.household.outputs import LEDGER_SHEETS, checklist_name, ledger_name
+from baoxue.paths import OutputPathError
 from baoxue.reader import read_list
 
 from household_helpers import MONTH, build_county
@@ -151,9 +152,17 @@ def test_rewriting_keeps_a_backup(written, tmp_path):
     assert any(n.startswith(f"核查清单_城关镇_{MONTH}.备份-") for n in backups)
 
 
-def test_outputs_refused_inside_the_inputs(written):
+def test_outputs_refused_inside_the_inputs(written, tmp_path):
     c, result, _files = written
-    for folder in (c.inbox / "out", c.returns):
-        with pytest.raises(OutputRefused, match="输出文件夹"):
+    for folder in (c.inbox / "out", c.returns, c.root / "store"):
+        with pytest.raises(OutputPathError, match="之内"):
             write_outputs(result, folder)
-    assert not (c.returns / ledger_name(MONTH)).exists()
+        assert not (folder / ledger_name(MONTH)).exists()
+    # an output equal to an input: a household list named as the ledger is never overwritten
+    clash = tmp_path / ledger_name(MONTH)
+    clash.write_bytes(c.household[0].read_bytes())
+    again = type(result)(**{**result.__dict__, "inputs": {**result.inputs, "household": [str(clash)]}})
+    with pytest.raises(OutputPathError, match="就是输入文件"):
+        write_outputs(again, tmp_path)
+    assert clash.read_bytes() == c.household[0].read_bytes()
+    assert not list(tmp_path.glob("核查清单_*"))

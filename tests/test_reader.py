@@ -394,12 +394,16 @@ def test_a_directory_passed_as_a_file(tmp_path):
 
 
 def test_a_file_without_read_permission(tmp_path, monkeypatch):
-    from baoxue import reader
+    from baoxue import paths
     path = make_book(tmp_path / "locked.xlsx", [{"姓名": "张三"}])
-    if os.geteuid() == 0:  # root reads a chmod 000 file anyway: simulate the refusal
-        def denied(*args, **kwargs):
-            raise PermissionError(13, "Permission denied", str(path))
-        monkeypatch.setattr(reader, "open", denied, raising=False)
+    if os.geteuid() == 0:  # root reads a chmod 000 file anyway: simulate the refusal (the reader opens via baoxue.paths)
+        real_open = os.open
+
+        def denied(name, *args, **kwargs):
+            if Path(name) == path:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(name, *args, **kwargs)
+        monkeypatch.setattr(paths.os, "open", denied)
     else:
         path.chmod(0)
     try:
@@ -410,12 +414,15 @@ def test_a_file_without_read_permission(tmp_path, monkeypatch):
 
 
 def test_any_other_os_error_is_unreadable_with_advice(tmp_path, monkeypatch):
-    from baoxue import reader
+    from baoxue import paths
     path = make_book(tmp_path / "net.xlsx", [{"姓名": "张三"}])
+    real_open = os.open
 
-    def broken(*args, **kwargs):
-        raise OSError(5, "Input/output error")
-    monkeypatch.setattr(reader, "open", broken, raising=False)
+    def broken(name, *args, **kwargs):
+        if Path(name) == path:
+            raise OSError(5, "Input/output error")
+        return real_open(name, *args, **kwargs)
+    monkeypatch.setattr(paths.os, "open", broken)
     message = _unreadable(path)
     assert "Input/output error" in message and "复制到本机" in message
 

@@ -439,3 +439,23 @@ def test_report_shows_both_rates_cumulative_counts_and_the_year_trend(county, tm
     assert "学年辍学率" in line
     for col in cols:
         assert f"${col}$4" in line
+
+
+def test_school_year_months():
+    from baoxue.rollup.school_year import school_year_label, school_year_months
+    assert school_year_months("2026-09") == ["2026-09"]
+    assert school_year_months("2027-01") == ["2026-09", "2026-10", "2026-11", "2026-12", "2027-01"]
+    assert school_year_months("2027-08")[0] == "2026-09" and len(school_year_months("2027-08")) == 12
+    assert school_year_label("2027-08") == school_year_label("2026-09") == "2026—2027学年"
+
+
+def test_rows_without_an_id_count_on_their_own():
+    """A confirmed open row with an empty 身份证号 cannot be matched across months: it counts once, alone."""
+    import pandas as pd
+    from baoxue.rollup.school_year import compute
+    pid = child_id(1, "七年级", SEP)
+    cases = pd.DataFrame({"school": ["a"] * 4, "file": ["a.xlsx"] * 4, "类型": ["辍学", "辍学", "辍学", "疑似辍学"],
+                          "状态": ["劝返中"] * 4, "年级": ["七年级", "八年级", "九年级", "七年级"],
+                          "身份证号": [pid, None, "", child_id(2, "七年级", SEP)], "row": [4, 5, 6, 7]})
+    got = compute(SEP, {"a": (0, 100)}, cases).schools["a"]
+    assert got["year_dropout_junior"] == got["cumulative_dropout_junior"] == 3 and got["year_dropout_rate_junior"] == 3.0

@@ -36,7 +36,8 @@ def _mask_id(shown: str) -> str:
 
 
 PRIVATE_COLUMNS = {c.name: (_mask_id if c.kind in ("id", "xjh") else idcard.mask_name)
-                   for s in model.DATA_SHEETS for c in s.columns if c.kind in ("id", "xjh", "name")}
+                   for s in (*model.DATA_SHEETS, *model.HOUSEHOLD_SHEETS.values()) for c in s.columns
+                   if c.kind in ("id", "xjh", "name")}
 
 
 def show(v: Any) -> Any:

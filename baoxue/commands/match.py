@@ -71,9 +71,9 @@ def summary_lines(result) -> list[str]:
         lines.append(f"核查清单（{township}，{n} 人）：{Path(path).resolve()}")
     first = result.key_group_first()
     if len(first):
-        from ..idcard import mask, mask_name
-        people = "；".join(f"{r['户籍乡镇']}{r['户籍村(社区)'] or ''} {mask_name(r['姓名'])}（{r['重点人群']}）"
-                          for _, r in first.head(10).iterrows())
+        # names masked and no category per child: what a child's family is (脱贫户, 残疾 …) never goes to a log
+        from ..idcard import mask_name
+        people = "、".join(f"{r['户籍乡镇']}{r['户籍村(社区)'] or ''} {mask_name(r['姓名'])}" for _, r in first.head(10).iterrows())
         lines.append(f"重点人群优先核查 {len(first)} 人（清单中排在各村最前）：{people}" + ("……" if len(first) > 10 else "") + "。")
     by_rule: dict[str, int] = {}
     for f in result.findings:
@@ -89,11 +89,17 @@ def summary_lines(result) -> list[str]:
 def run(args) -> int:
     from ..atomic import FileLocked
     from ..household import InputError, run_match, write_outputs
-    from ..household.outputs import OutputRefused
+    from ..paths import OutputPathError, guard_output
     from ..rollup import StoreError
 
     inbox = Path(args.inbox)
     quiet = not sys.stderr.isatty() and args.json
+    out = Path(args.out) if args.out else inbox.resolve().parent
+    try:   # refused before anything is read or written (the files themselves are checked again before writing)
+        guard_output(out, inside=[inbox, args.returns, args.store])
+    except OutputPathError as e:
+        print(f"✘ {e}", file=sys.stderr)
+        return 2
     try:
         result = run_match(household=[Path(p) for p in args.household], xueji=Path(args.xueji), inbox=inbox,
                            register=Path(args.register), month=args.month,
@@ -105,10 +111,9 @@ def run(args) -> int:
     except (InputError, StoreError) as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else inbox.resolve().parent
     try:
         write_outputs(result, out)
-    except (OutputRefused, FileLocked, OSError) as e:
+    except (OutputPathError, FileLocked, OSError) as e:
         print(f"✘ 台账或核查清单无法写入：{e}", file=sys.stderr)
         return 2
     lines = summary_lines(result)

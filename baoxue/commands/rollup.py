@@ -86,23 +86,37 @@ def run(args) -> int:
     masked = not args.unmasked
     if not masked:
         print("注意：--unmasked 输出含完整身份证号和姓名，仅限县内内部使用，不得外传。", file=sys.stderr)
+    from ..paths import OutputPathError, guard_output
+    from ..rollup.engine import default_store_dir
+
     inbox = Path(args.inbox)
     quiet = not sys.stderr.isatty() and args.json
+    out = Path(args.out) if args.out else inbox.resolve().parent / f"月报表_{args.month}.xlsx"
+    try:   # before the roll-up reads anything: the report must not replace an input
+        guard_output(out, inside=[inbox, args.store or default_store_dir(inbox)], equal=[args.register, args.policy])
+    except OutputPathError as e:
+        print(f"✘ {e}", file=sys.stderr)
+        return 2
+    written: dict[str, Path | None] = {}
+
+    def report_while_saving(result) -> None:   # the 月报表 is written while the store is being saved
+        try:
+            written["report"] = write_report(result, out, masked=masked)
+        except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
+            from ..atomic import FileLocked
+            if not isinstance(e, (FileLocked, PermissionError, OSError, OutputPathError)):
+                raise
+            print(f"✘ 月报表无法写入：{e}", file=sys.stderr)
+            written["report"] = None
+
     try:
         result = run_rollup(inbox, args.month, args.register, store_dir=args.store, policy=args.policy,
-                            progress=None if quiet else _progress_bar(), workers=args.workers, dask=args.dask)
+                            progress=None if quiet else _progress_bar(), workers=args.workers, dask=args.dask,
+                            while_saving=report_while_saving)
     except (RollupError, RegisterError, StoreError) as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else inbox.resolve().parent / f"月报表_{result.month}.xlsx"
-    try:
-        report = write_report(result, out, masked=masked)
-    except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
-        from ..atomic import FileLocked
-        if not isinstance(e, (FileLocked, PermissionError, OSError)):
-            raise
-        print(f"✘ 月报表无法写入：{e}", file=sys.stderr)
-        report = None
+    report = written.get("report")
     lines = summary_lines(result, report, masked)
     if args.json:
         json.dump(result.to_json(masked=masked), sys.stdout, ensure_ascii=False, indent=1, default=str)

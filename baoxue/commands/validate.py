@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import model
 from ..findings import Finding, summarize
+from ..paths import shown, shown_name
 from .update import cell_note
 
 
@@ -35,7 +36,7 @@ def check_file(path: str, policy) -> tuple[bool, list[Finding]]:
     try:
         book, findings = validate_file(path, policy)
     except Exception as e:  # noqa: BLE001 — no traceback for any input file
-        name = Path(path).name
+        name = shown_name(Path(path).name)
         return False, [Finding("S005", "error", None, None, None, None,
                                f"文件“{name}”读取或校验时出错（{type(e).__name__}），无法检查。请在 Excel/WPS 中打开确认后"
                                f"重新保存为 .xlsx 再试；如仍出错，请把文件交给县数据管理员。")]
@@ -60,9 +61,9 @@ def as_json(paths: list[str], results, policy) -> dict:
         return {"findings": [f.to_dict() for f in findings], "summary": summary(findings, policy)}
     files, everything = [], []
     for path, (readable, findings) in zip(paths, results):
-        files.append({"file": path, "readable": readable, "findings": [f.to_dict() for f in findings],
+        files.append({"file": shown(path), "readable": readable, "findings": [f.to_dict() for f in findings],
                       "summary": summary(findings, policy)})
-        everything += [{**f.to_dict(), "file": path} for f in findings]
+        everything += [{**f.to_dict(), "file": shown(path)} for f in findings]
     total = summary([f for _, fs in results for f in fs], policy)
     total["files"] = len(paths)
     return {"findings": everything, "summary": total, "files": files}
@@ -75,7 +76,7 @@ def _cell(v) -> str:
 def render(path: str, readable: bool, findings: list[Finding], out) -> None:
     """A readable Chinese table grouped by sheet, with counts."""
     s = summarize(findings)
-    print(f"■ {path}", file=out)
+    print(f"■ {shown(path)}", file=out)
     if not readable:
         for f in findings:
             print(f"  [S005 错误] {f.message}", file=out)

@@ -8,16 +8,24 @@ township for the door-to-door check, whose returns feed the next run.
                        elsewhere=None, key_groups=(), returns=None, store=None, policy=None, progress=None)
     files = write_outputs(result, Path("输出"))   # {"ledger": Path, "checklists": {乡镇: Path}}; atomic, with backup
 
-``run_match`` raises ``InputError`` (Chinese message; the CLI exits 2) when a required input is unreadable or lacks a
-required column. ``progress(done, total, label)`` is called as the school books and the lists are read.
-``store``: the history store (default ``baoxue-store/`` beside the inbox, as for ``rollup``); the month's ledger is
-saved there, beside the roll-up's month, under the same writer lock.
+``run_match`` raises ``InputError`` (Chinese message; the CLI exits 2) when a required input (a 户籍名单, the 学籍名单,
+an 异地就读名单 or 重点人群名单 that was named, the register, the inbox) is unreadable or lacks a required column, and
+``StoreLocked`` while another roll-up or match writes the store. ``progress(done, total, label)`` is called as the lists
+and then the school books are read (one phase after the other; ``total`` changes between phases). ``store``: the
+history store (default ``baoxue-store/`` beside the inbox, as for ``rollup``). Under its writer lock the month's school
+books are taken through ``run_rollup`` (inbox walk, stamps, the per-file result cache; the roll-up's month is saved
+again as ``rollup`` would), and the month's ledger is saved beside it (``Store.save_ledger``; read back with
+``Store.ledger_months()`` / ``Store.ledger_table("county" | "townships" | "villages" | "ledger" | "findings")``).
+``write_outputs`` raises ``paths.OutputPathError`` (before writing anything) for an output inside the inbox, the returns
+folder or the store, or equal to an input file.
 
 ``MatchResult``:
 - ``.month``; ``.county`` (dict of the §8.2 keys); ``.townships`` (list of ``{"name", …keys}``);
   ``.villages`` (list of ``{"township", "name", …keys}``);
 - ``.ledger``: DataFrame, one row per school-age child, the §8.5 台账 columns (``model.LEDGER_COLUMNS``);
-- ``.to_verify``: DataFrame, the 核查清单 rows (``model.CHECKLIST`` columns that ``match`` fills), all townships;
+- ``.to_verify``: DataFrame, the 核查清单 rows (``model.CHECKLIST`` columns that ``match`` fills, in list order with
+  序号 per township), all townships, plus ``_file`` / ``_row`` (the 户籍名单 row) and ``_key`` (the match key);
+  ``.key_group_first()`` its key-group rows; ``.to_verify_by_township()`` {乡镇: count};
 - ``.mismatch``: DataFrame of the H002 / H008 findings (人籍不一致);
 - ``.findings``: list of ``Finding`` (H001–H009, S002/S005 and F004–F007/F012 of the inputs, F002/F003/D001/H004 of
   the returns), each with ``file`` and ``row`` (H007 / H008 with ``school``);

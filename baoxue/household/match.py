@@ -75,7 +75,8 @@ def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path
         result.store_dir = str(st.dir)
         result.inputs = {"household": [str(p) for p in household], "xueji": str(xueji), "inbox": str(inbox),
                          "register": str(register), "elsewhere": str(elsewhere) if elsewhere else None,
-                         "key_groups": [str(p) for p in key_groups], "returns": str(returns) if returns else None}
+                         "key_groups": [str(p) for p in key_groups], "returns": str(returns) if returns else None,
+                         "policy": policy.source if policy.source != "default" else None}
         save_ledger(st, result, policy)
     return result
 

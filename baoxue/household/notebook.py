@@ -22,18 +22,17 @@ import pandas as pd
 
 from .. import model
 from ..notebook import (ALL, InputError, _cjk_font, _path_text, _status, finding_cells, html_table, mask_frame,
-                        month_options, valid_month)
+                        month_options)
 from .result import INDICATOR_LABELS, INDICATORS
 
 TABS = ("汇总", "待核查", "人籍不一致", "问题清单")
 MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-AREA_LABELS = {"township": "乡镇", "name": "村(社区)"}
 FINDING_COLUMNS = ("文件", "学校标识码", *model.FINDINGS_COLUMNS)
 
 
 # ------------------------------------------------------------------------------------------------ inputs
 def path_list(value: Any) -> list[Path]:
-    """Paths given as a list, or as text with one path per line (or separated by ; ，)."""
+    """Paths given as a list, or as text with one path per line (or separated by ; or ；)."""
     if value is None:
         return []
     items = value if isinstance(value, (list, tuple)) else re.split(r"[\n;；]+", str(value))
@@ -197,7 +196,7 @@ class MatchApp:
         self.register = W.Text(description="学校名录", value=_joined(register), style=style, layout=wide,
                                placeholder="学校名录.xlsx 的路径")
         self.month = W.Dropdown(description="报送月份", style=style,
-                                options=month_options(extra=(month,) if month and valid_month(month) else ()))
+                                options=month_options(extra=(month,) if month and MONTH_RE.fullmatch(str(month)) else ()))
         self.month.value = month if month in self.month.options else self.month.options[0]
         self.elsewhere = W.Text(description="异地就读名单", value=_joined(elsewhere), style=style, layout=wide,
                                 placeholder="可选：已取得异地就读证明的儿童名单 .xlsx")

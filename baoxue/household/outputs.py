@@ -13,6 +13,7 @@ from openpyxl import Workbook
 
 from .. import model, template
 from ..atomic import atomic_save
+from ..paths import OutputPathError, guard_output  # noqa: F401  (OutputPathError: what write_outputs raises)
 from ..rollup.report import _Formats, _safe, _Sheet
 from ..validators.catalogue import info
 from .result import INDICATOR_LABELS, INDICATOR_KEYS, MatchResult
@@ -23,10 +24,6 @@ SEVERITY_ZH = model.SEVERITY_LABELS
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
-class OutputRefused(Exception):
-    """The output folder would write into the inputs; the message is Chinese."""
-
-
 def ledger_name(month: str) -> str:
     return f"适龄儿童台账_{month}.xlsx"
 
@@ -35,38 +32,30 @@ def checklist_name(township: str, month: str) -> str:
     return f"核查清单_{_UNSAFE.sub('_', township).strip('_') or '未填乡镇'}_{month}.xlsx"
 
 
-def _inside(path: Path, folder: str | Path | None) -> bool:
-    if not folder:
-        return False
-    try:
-        path.resolve().relative_to(Path(folder).resolve())
-        return True
-    except ValueError:
-        return False
-
-
-def _check_out_dir(result: MatchResult, out_dir: Path) -> None:
-    for key, label in (("inbox", "收件文件夹"), ("returns", "核查清单回收文件夹")):
-        folder = result.inputs.get(key)
-        if _inside(out_dir, folder):
-            raise OutputRefused(f"输出文件夹“{out_dir}”位于{label}“{folder}”之内：输出会混入输入文件。"
-                                "请用 --out 另选一个文件夹（如收件文件夹旁边的文件夹）。")
+def _guard(result: MatchResult, paths: list[Path]) -> None:
+    """``paths.guard_output`` for every file about to be written: none inside the inbox, the returns folder or the
+    store, none equal to an input list, the register or the policy file (``OutputPathError``, Chinese)."""
+    inputs = result.inputs
+    inside = [inputs.get("inbox"), inputs.get("returns"), result.store_dir]
+    equal = [*inputs.get("household", ()), inputs.get("xueji"), inputs.get("elsewhere"), *inputs.get("key_groups", ()),
+             inputs.get("register"), inputs.get("policy")]
+    for path in paths:
+        guard_output(path, inside=inside, equal=equal)
 
 
 def write_outputs(result: MatchResult, out_dir: Path) -> dict:
     """Write the ledger and the checklists into ``out_dir``; returns (and stores in ``result.files``)
     ``{"ledger": Path, "checklists": {乡镇: Path}}``."""
     out_dir = Path(out_dir)
-    _check_out_dir(result, out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     ledger = out_dir / ledger_name(result.month)
-    atomic_save(lambda tmp: build_ledger_workbook(result, tmp), ledger)
-    checklists = {}
     rows = result.to_verify
-    for township, part in rows.groupby(rows["户籍乡镇"].fillna("（未填乡镇）"), sort=False):
-        path = out_dir / checklist_name(township, result.month)
-        atomic_save(build_checklist(part, township, result.month).save, path)
-        checklists[township] = path
+    parts = dict(tuple(rows.groupby(rows["户籍乡镇"].fillna("（未填乡镇）"), sort=False)))
+    checklists = {township: out_dir / checklist_name(township, result.month) for township in parts}
+    _guard(result, [ledger, *checklists.values()])     # before anything is written
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_save(lambda tmp: build_ledger_workbook(result, tmp), ledger)
+    for township, path in checklists.items():
+        atomic_save(build_checklist(parts[township], township, result.month).save, path)
     result.files = {"ledger": ledger, "checklists": checklists}
     return result.files
 
@@ -115,8 +104,7 @@ def _frame_sheet(wb, name: str, title: str, note: str, df, columns: list[str]) -
         if c == "身份证号":
             widths[j] = 21
     s = _Sheet(wb, name, title, note, columns, widths)
-    for values in df[columns].itertuples(index=False, name=None):
-        s.add(values)        # every string, an ID included, is written as text
+    s.add_rows(df[columns].itertuples(index=False, name=None))   # every string, an ID included, is written as text
     s.finish()
 
 

@@ -1,6 +1,7 @@
 """``MatchResult``: what one run of the household match yields, and its §8.6 JSON document."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,8 @@ STATUS_KEYS: dict[str, str] = {"在校": "in_school", "休学": "on_leave", "送
                                "待核查": "to_verify"}
 assert tuple(STATUS_KEYS) == model.LEDGER_STATUSES
 SENSITIVE = frozenset({"类别", "重点人群"})   # a child's key group (poverty, disability) is hidden in masked output
+# where the H006 / H007 messages name a child's key group (the catalogue's words): hidden in masked output
+_GROUP_IN_MESSAGE = {"H006": re.compile(r"(?<=重点人群（)[^）]*(?=）)"), "H007": re.compile(r"(?<=列为“)[^”]*(?=”)")}
 
 
 @dataclass
@@ -58,15 +61,23 @@ class MatchResult:
         return {t["name"]: t["to_verify"] for t in self.townships if t.get("to_verify")}
 
     def finding_dicts(self, masked: bool = True) -> list[dict[str, Any]]:
+        from ..idcard import mask_name
         from ..rollup.masking import HIDDEN, Scrubber, mask_value
         scrub = Scrubber(self.names) if masked else None
         out = []
         for f in self.findings:
             d = f.to_dict(rollup=True)
             if masked:
-                hidden = d["column"] in SENSITIVE and d["value"] is not None
-                d["value"] = HIDDEN if hidden else scrub(mask_value(d["column"], d["value"]))
+                column = d["column"]
+                if d["value"] is not None and column in SENSITIVE:
+                    d["value"] = HIDDEN
+                elif d["value"] is not None and column and column.endswith("姓名"):   # 户主姓名 too
+                    d["value"] = mask_name(str(d["value"]))
+                else:
+                    d["value"] = scrub(mask_value(column, d["value"]))
                 d["message"] = scrub(d["message"])
+                if f.rule in _GROUP_IN_MESSAGE:
+                    d["message"] = _GROUP_IN_MESSAGE[f.rule].sub(HIDDEN, d["message"])
             out.append(d)
         return out
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
+from ..paths import EntryError, read_regular
 from ..policy import Policy
 from .store import Store
 from .worker import FileResult
@@ -48,10 +49,15 @@ class ResultCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError, ValueError):
             self.entries = {}
 
-    def key(self, path: str, name: str) -> str:
-        h = hashlib.sha256(self.salt + b"|" + name.encode() + b"|")
-        with open(path, "rb") as fh:
-            h.update(fh.read())
+    def key(self, path: str, name: str) -> str | None:
+        """The entry's key, or None when the file cannot be read as a regular file within the size limit (the reader
+        then says why, as S005): the bytes come from ``paths.read_regular``, never from a FIFO or a device."""
+        try:
+            data = read_regular(path)
+        except EntryError:
+            return None
+        h = hashlib.sha256(self.salt + b"|" + os.fsencode(name) + b"|")
+        h.update(data)
         return h.hexdigest()
 
     def save(self, entries: dict[str, FileResult]) -> None:

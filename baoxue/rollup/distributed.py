@@ -3,6 +3,10 @@
 ``dask=True`` starts a ``LocalCluster`` (one process per core, one thread each) for the run and closes it afterwards;
 ``dask="tcp://host:8786"`` uses an existing scheduler (its workers need baoxue installed and the inbox at the same path).
 The work units are the same chunks the process pool gets (``worker.process_chunk``), so the result is identical.
+
+A worker that dies mid-chunk (killed, out of memory, its machine gone) loses nothing: the scheduler runs the chunk again
+on another worker (up to ``distributed.scheduler.allowed-failures`` times). A chunk that still fails is not dropped: each
+of its files is listed as unreadable (S005, ``worker.lost_file``), so no school is ever silently missing from the result.
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import os
 from typing import Any, Callable
 
 from ..policy import Policy
-from .worker import FileResult, process_chunk
+from .worker import FileResult, lost_file, process_chunk
 
 
 def _chunks(paths: list[str], n_workers: int) -> list[list[str]]:
@@ -38,7 +42,11 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
         results: dict[int, list[FileResult]] = {}
         for fut in as_completed(futures):
             i = index[fut.key]
-            results[i] = fut.result()
+            try:
+                results[i] = fut.result()
+            except Exception as e:  # noqa: BLE001 — lost for good (e.g. KilledWorker): name the files, never drop them
+                why = f"在 Dask 工作进程上处理时中断（{type(e).__name__}）"
+                results[i] = [lost_file(p, inbox, why) for p in chunks[i]]
             if progress:
                 progress(len(chunks[i]), os.path.basename(chunks[i][-1]))
         return [r for i in range(len(chunks)) for r in results[i]]

@@ -184,6 +184,19 @@ def process_files(paths: list[str], inbox: str, month: str, policy: Policy, prog
 
 
 # ============================================================================================== the roll-up
+def _read_entries(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
+                  workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
+    """Every inbox entry's result, in inbox order. Each entry is checked before anything opens or hashes it
+    (``paths.entry_problem``): a dangling or looping link, a link leading outside the inbox, a FIFO or device, a file
+    over the size limit becomes one S005 finding for that entry, and the other entries are read as usual."""
+    from ..paths import entry_problem
+    from .worker import unreadable
+    problems = {p: problem for p in paths if (problem := entry_problem(p, inbox)) is not None}
+    readable = [p for p in paths if p not in problems]
+    results = iter(_process_with_cache(readable, inbox, month, policy, progress, workers, dask, store, use_cache))
+    return [unreadable(p, str(inbox), problems[p]) if p in problems else next(results) for p in paths]
+
+
 def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
                         workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
     """``process_files`` for the files the store's result cache does not already hold (all of them without a store)."""
@@ -192,8 +205,8 @@ def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Polic
     from .cache import ResultCache
     from .inbox import relative_name
     cache = ResultCache(store, month, policy)
-    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]
-    todo = [p for p, k in zip(paths, keys) if k not in cache.entries]
+    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]   # None: the file could not be read for a key
+    todo = [p for p, k in zip(paths, keys) if k is None or k not in cache.entries]
     hits = len(paths) - len(todo)
 
     def shifted(done: int, total: int, label: str) -> None:
@@ -203,11 +216,11 @@ def _process_with_cache(paths: list[str], inbox: Path, month: str, policy: Polic
     fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask))
     results = []
     for p, k in zip(paths, keys):
-        r = cache.entries.get(k) or next(fresh)
+        r = (cache.entries.get(k) if k is not None else None) or next(fresh)
         r.path = p
         results.append(r)
     try:
-        cache.save(dict(zip(keys, results)))
+        cache.save({k: r for k, r in zip(keys, results) if k is not None})
     except (OSError, StoreError):
         pass  # a cache that cannot be written only costs time next run
     return results
@@ -234,7 +247,7 @@ def data_months(inbox: str | Path | None, store_dir: str | Path | None = None) -
 def run_rollup(inbox: str | Path, month: str, register: str | Path | list[RegisteredSchool],
                store_dir: str | Path | None | bool = None, policy: Policy | str | Path | None = None,
                progress: Progress | None = None, workers: int | None = None, dask: Any = None,
-               cache: bool = True) -> RollupResult:
+               cache: bool = True, while_saving: Callable[[RollupResult], None] | None = None) -> RollupResult:
     """Roll up month ``month`` (YYYY-MM) over every workbook under ``inbox``.
 
     ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none; a ``Store`` object
@@ -242,6 +255,9 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     ``progress(done, total, label)`` is called as files are processed. ``workers``: processes (default: all cores).
     ``dask``: True for a local Dask cluster, or a scheduler address. ``cache``: reuse the store's per-file results for
     files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified.
+    ``while_saving(result)``: work to do with the finished result while the store is being written (the CLI writes the
+    月报表 meanwhile: the store's writes wait on the disk, the report on the CPU); run before returning, also without a
+    store, still under the store's lock. An error it raises is raised after the store is saved.
 
     With a store, the store's writer lock is held for the whole run, taken before anything is read: while another
     roll-up uses the store this raises ``StoreLocked`` at once (Chinese message); the lock is released at the end,
@@ -253,11 +269,15 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         raise RollupError(f"汇总月份格式不对：{month!r}，应为 YYYY-MM（如 2026-09）。")
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
+    # the register is read before the store is locked: a register that cannot be read never leaves a lock behind
+    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
     if store_dir is False:
-        return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache)
+        return _rollup(inbox, month, register, schools_in_register, None, policy, progress, workers, dask, cache,
+                       while_saving)
     store = store_dir if isinstance(store_dir, Store) else default_store(inbox, store_dir)
     with store.lock():
-        return _rollup(inbox, month, register, store, policy, progress, workers, dask, cache)
+        return _rollup(inbox, month, register, schools_in_register, store, policy, progress, workers, dask, cache,
+                       while_saving)
 
 
 def default_store(inbox: str | Path, store_dir: str | Path | None = None) -> Store:
@@ -265,15 +285,15 @@ def default_store(inbox: str | Path, store_dir: str | Path | None = None) -> Sto
     return Store(Path(store_dir) if store_dir else default_store_dir(inbox))
 
 
-def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Policy, progress: Progress | None,
-            workers: int | None, dask: Any, cache: bool) -> RollupResult:
+def _rollup(inbox: Path, month: str, register, schools_in_register: list[RegisteredSchool], store: Store | None,
+            policy: Policy, progress: Progress | None, workers: int | None, dask: Any, cache: bool,
+            while_saving: Callable[[RollupResult], None] | None = None) -> RollupResult:
     from ..indicators import aggregate
 
-    schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
-    paths = [str(p) for p in discover(inbox, exclude=exclude)]
-    results = _process_with_cache(paths, inbox, month, policy, progress, workers, dask, store, cache)
+    results = _read_entries([str(p) for p in discover(inbox, exclude=exclude)], inbox, month, policy, progress, workers,
+                            dask, store, cache)
 
     # ---- who sent what
     reg = {s.code: s for s in schools_in_register}
@@ -383,8 +403,19 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         previous_source=previous_source, created_at=now_iso(),
         names=set().union(*(r.names for r in current)) if current else set(),
     )
-    if store is not None:
+    if store is None:
+        if while_saving is not None:
+            while_saving(result)
+    elif while_saving is None:
         save_result(store, result)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(1, thread_name_prefix="baoxue-store") as pool:
+            saving = pool.submit(save_result, store, result)
+            try:
+                while_saving(result)
+            finally:
+                saving.result()   # the store's own error first: it is the record of the month
     return result
 
 

@@ -3,13 +3,17 @@
 Skipped: Office/WPS lock files (``~$name.xlsx``), LibreOffice lock files (``.~lock.name#``), baoxue's own backups
 (``name.备份-YYYYmmdd-HHMMSS.xlsx``, see ``baoxue.atomic.backup_path``) and half-written temporaries (``.baoxue-*``),
 hidden folders, and the history store when it lives inside the inbox. Everything else with a workbook-like extension is
-returned — an unreadable one becomes finding S005 later, it is never silently dropped.
+returned — an unreadable one becomes finding S005 later, it is never silently dropped — and so is every link to a folder
+(links to folders are not followed; ``paths.entry_problem`` says so for each). Each entry is checked with
+``paths.entry_problem`` before anything opens or hashes it (symbolic links, special files, size).
 """
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
+
+from ..paths import shown
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Files that look like workbooks a clerk might have sent by mistake: listed (→ S005 with a clear message), not skipped.
@@ -38,6 +42,7 @@ def discover(inbox: str | Path, exclude: list[str | Path] = ()) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not is_excluded(here / d))
+        found += [here / d for d in dirnames if (here / d).is_symlink()]   # listed, never walked (os.walk does not)
         for name in sorted(filenames):
             if is_skipped_name(name):
                 continue
@@ -55,13 +60,14 @@ def months_named(inbox: str | Path) -> list[str]:
 
 
 def relative_name(path: str | Path, inbox: str | Path) -> str:
-    """The file's name as the officer sees it: relative to the inbox, with forward slashes."""
+    """The file's name as the officer sees it: relative to the inbox, with forward slashes, always printable
+    (``paths.shown``: a name whose bytes are not UTF-8 is decoded as GBK or escaped)."""
     p, root = Path(path), Path(inbox)
     try:
-        return p.relative_to(root).as_posix()   # the usual case: ``discover`` joined the name to the inbox
+        return shown(p.relative_to(root).as_posix())   # the usual case: ``discover`` joined the name to the inbox
     except ValueError:
         pass
     try:
-        return p.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+        return shown(p.resolve().relative_to(root.resolve()).as_posix())
+    except (ValueError, OSError, RuntimeError):
+        return shown(path)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import python_calamine
-
 from .. import model, normalize
-from ..reader import find_header, header_keys
+from ..book import UnreadableWorkbook
+from ..paths import shown
+from ..reader import find_header, header_keys, load_grid
 
 
 class RegisterError(Exception):
@@ -40,19 +40,16 @@ def _text(v) -> str | None:
 
 def read_register(path: str | Path) -> list[RegisteredSchool]:
     path = Path(path)
-    if not path.is_file():
-        raise RegisterError(f"找不到学校名录文件：{path}")
-    try:
-        wb = python_calamine.CalamineWorkbook.from_path(str(path))
-        try:
-            names = wb.sheet_names
-            wanted = next((n for n in names if normalize.clean_header(n) == model.REGISTER.name), names[0])
-            rows = wb.get_sheet_by_name(wanted).to_python(skip_empty_area=False)
-        finally:
-            wb.close()
-    except Exception as e:  # calamine raises several error types for non-workbooks
-        raise RegisterError(f"学校名录“{path.name}”无法作为 .xlsx 工作簿读取（{type(e).__name__}）。"
-                            "请使用学校名录模板（templates/学校名录模板.xlsx）填写后另存为 .xlsx。") from None
+    if not path.exists() and not path.is_symlink():
+        raise RegisterError(f"找不到学校名录文件：{shown(path)}")
+    try:   # the reader's own guards: a regular file, size, zip bombs, sheet extents, DTDs — then python-calamine
+        grid = load_grid(path, pipelined=False, every_sheet=True)
+    except UnreadableWorkbook as e:
+        raise RegisterError(f"学校名录无法读取：{e.message} 请使用学校名录模板（templates/学校名录模板.xlsx）填写后另存为 .xlsx。"
+                            ) from None
+    names = grid.sheet_names
+    wanted = next((n for n in names if normalize.clean_header(n) == model.REGISTER.name), names[0] if names else None)
+    rows = grid.sheets.get(wanted) or []
     header = find_header(rows, header_keys(model.REGISTER))
     if header is None:
         raise RegisterError(f"学校名录“{path.name}”中找不到表头（应有列：{'、'.join(model.REGISTER.column_names)}）。")

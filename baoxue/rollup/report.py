@@ -108,17 +108,21 @@ class _Formats:
 def put(sheet: "_Sheet", row: int, col: int, value: Any, **style: Any) -> None:
     """Write one cell (1-based row and column) with the format properties ``style``; strings are always text (never
     interpreted as a formula), dates get the date format, an empty value with a style is a formatted blank cell."""
-    value = _safe(value)
-    ws, r, c = sheet.ws, row - 1, col - 1
+    _write(sheet.ws, row - 1, col - 1, _safe(value), sheet.formats(style),
+           lambda: sheet.formats({**style, "num_format": DATE_FORMAT}))
+
+
+def _write(ws, r: int, c: int, value: Any, fmt: Any, date_fmt) -> None:
+    """One safe value at 0-based (r, c) with the Format ``fmt`` (``date_fmt()`` gives the one for a date)."""
     if isinstance(value, str):
-        ws.write_string(r, c, value, sheet.formats(style))
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, value, sheet.formats({**style, "num_format": DATE_FORMAT}))
+        ws.write_string(r, c, value, fmt)
     elif value is None:
-        if style:
-            ws.write_blank(r, c, None, sheet.formats(style))
+        if fmt is not None:
+            ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(r, c, value, date_fmt())
     else:
-        ws.write_number(r, c, value, sheet.formats(style))
+        ws.write_number(r, c, value, fmt)
 
 
 def _column(j: int) -> str:
@@ -198,14 +202,21 @@ class _Sheet:
         if bold:
             style["bold"] = True
         warned = set(warn)
+        formats = self.formats
+        plain, plain_date = formats(style), formats({**style, "num_format": DATE_FORMAT})
+        ws, r0 = self.ws, r - 1
         lines = 1
-        for j, v in enumerate(values, start=1):
-            cell = {**style, **self.column_styles.get(j, {})}
-            put(self, r, j, v, **({**cell, **WARN_FONT} if j in warned else cell))
-            if cell.get("text_wrap") and v is not None and j <= len(self.widths):
-                lines = max(lines, _lines(v, self.widths[j - 1]))
+        for j, v in enumerate(values):   # the row's plain formats looked up once, not per cell
+            own = self.column_styles.get(j + 1)
+            if j + 1 in warned or own:
+                cell = {**style, **(own or {})}
+                put(self, r, j + 1, v, **({**cell, **WARN_FONT} if j + 1 in warned else cell))
+                if cell.get("text_wrap") and v is not None and j < len(self.widths):
+                    lines = max(lines, _lines(v, self.widths[j]))
+            else:
+                _write(ws, r0, j, _safe(v), plain, lambda: plain_date)
         if lines > 1:   # spreadsheet programs do not grow a row for wrapped text written by a program: say how tall
-            self.ws.set_row(r - 1, ROW_HEIGHT * lines)
+            ws.set_row(r0, ROW_HEIGHT * lines)
         self.row += 1
         return r
 
@@ -221,6 +232,26 @@ class _Sheet:
     def page_break_before(self, rows: Iterable[int]) -> None:
         """Printed pages start at these 1-based rows (a chart below a table starts on a page of its own)."""
         self.ws.set_h_pagebreaks([r - 1 for r in rows])
+
+    def add_rows(self, rows: Iterable[Iterable[Any]]) -> None:
+        """Many plain rows (bordered cells, as ``add`` writes them) with the formats looked up once: for long tables
+        such as the household ledger's one row per child."""
+        ws, r = self.ws, self.row - 1
+        plain = self.formats(dict(BORDER))
+        dated = self.formats({**BORDER, "num_format": DATE_FORMAT})
+        for values in rows:
+            for c, v in enumerate(values):
+                v = _safe(v)
+                if isinstance(v, str):
+                    ws.write_string(r, c, v, plain)
+                elif v is None:
+                    ws.write_blank(r, c, None, plain)
+                elif isinstance(v, dt.date):
+                    ws.write_datetime(r, c, v, dated)
+                else:
+                    ws.write_number(r, c, v, plain)
+            r += 1
+        self.row = r + 1
 
     def finish(self, filter_to: int | None = None) -> None:
         """Filter buttons on the header over the data (down to row ``filter_to`` if given) and the print area."""
@@ -493,7 +524,11 @@ def build_report(result: RollupResult, target, store: Store | None = None, maske
 
 def write_report(result: RollupResult, out_path: str | Path, store: Store | str | Path | None = None,
                  masked: bool = True) -> Path:
-    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path."""
+    """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path. Raises
+    ``paths.OutputPathError`` for a path inside the inbox or the store, or equal to the register: the report never
+    replaces an input."""
+    from ..paths import guard_output
+    guard_output(out_path, inside=[result.inbox, result.store_dir], equal=[result.register])
     if store is None and result.store_dir:
         store = Store(result.store_dir)
     elif store is not None and not isinstance(store, Store):

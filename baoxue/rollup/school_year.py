@@ -100,6 +100,13 @@ def _stage(grades: pd.Series) -> np.ndarray:
     return out
 
 
+def _id_text(value) -> str:
+    """An ID as text ("" for an empty cell): IDs typed as numbers (F004) still match their stored text."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
 def confirmed_open(cases: pd.DataFrame | None) -> pd.DataFrame:
     """The 辍学 rows that are confirmed dropouts with an open status at their month's end: columns month, school,
     stage ("primary" / "junior" / None for an unrecognised 年级) and person (the ID, or the row for a row without one)."""
@@ -110,8 +117,8 @@ def confirmed_open(cases: pd.DataFrame | None) -> pd.DataFrame:
     grades = rows["年级"] if "年级" in rows.columns else pd.Series([None] * len(rows), index=rows.index)
     ids = rows["身份证号"] if "身份证号" in rows.columns else pd.Series([None] * len(rows), index=rows.index)
     where = rows["row"] if "row" in rows.columns else pd.Series(range(len(rows)), index=rows.index)
-    person = [str(pid).strip() if pid is not None and pid == pid and str(pid).strip() else f"#{m}#{f}#{r}"
-              for pid, m, f, r in zip(ids, rows["month"], rows.get("file", rows["school"]), where)]
+    files = rows["file"] if "file" in rows.columns else rows["school"]
+    person = [_id_text(pid) or f"#{m}#{f}#{r}" for pid, m, f, r in zip(ids, rows["month"], files, where)]
     return pd.DataFrame({"month": rows["month"].to_numpy(), "school": rows["school"].to_numpy(),
                          "stage": _stage(grades), "person": person})
 

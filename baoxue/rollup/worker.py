@@ -283,6 +283,15 @@ def _indicators_safely(books: list[SchoolBook], policy: Policy, batch=None) -> l
         return out
 
 
+def lost_file(path: str, inbox: str, why: str) -> FileResult:
+    """A file whose chunk could not be processed at all (its Dask worker died more often than the scheduler retries):
+    listed as unreadable (S005) with ``why``, so the roll-up names it instead of leaving the school silently out."""
+    name = relative_name(path, inbox)
+    message = f"文件“{Path(path).name}”{why}，未能读取和校验。请重新运行汇总；如仍出现，请联系县教育局数据管理员。"
+    return FileResult(path=str(path), file=name, role=UNREADABLE, error=message,
+                      findings=[Finding("S005", "error", None, None, None, None, message, school=None, file=name)])
+
+
 def process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> list[FileResult]:
     """Read, classify, batch-validate and summarise a chunk of files (order preserved).
 
@@ -354,3 +363,10 @@ def _process_chunk(paths: list[str], inbox: str, month: str, policy: Policy) -> 
         if r.role == UNREADABLE:
             r.findings = [Finding("S005", "error", None, None, None, None, r.error, school=None, file=r.file)]
     return results
+
+
+def unreadable(path: str, inbox: str, message: str) -> FileResult:
+    """The result of an entry that is not read at all (``paths.entry_problem``): one S005 finding for it."""
+    name = relative_name(path, inbox)
+    return FileResult(path=str(path), file=name, role=UNREADABLE, error=message,
+                      findings=[Finding("S005", "error", None, None, None, None, message, school=None, file=name)])

@@ -1,0 +1,80 @@
+"""Zip members inflated as a stream with a hard cap, before any parser decompresses them.
+
+A member's declared (uncompressed) size is a claim: zipfile inflates a whole member in one call before it compares, and
+python-calamine inflates what is there whatever the header says. ``inflate_members`` inflates every member of the file
+in bounded steps and refuses (``ZipLie``) a member that inflates past its declared size or past ``cap``, that ends
+short of it, that does not end where its compressed data ends, whose CRC is wrong, or that uses a compression method
+Excel does not write. After it, every declared size is true and within the caps, so any later reader is bounded too.
+"""
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+
+STEP = 1 << 20           # at most this many bytes inflated per step
+FEED = 1 << 16           # compressed bytes fed per step
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+
+
+class ZipLie(Exception):
+    """A member whose content is not what its header says (a zip bomb with a lying size, or a damaged file)."""
+
+
+def _data_offset(data: bytes, info: zipfile.ZipInfo) -> int:
+    head = data[info.header_offset:info.header_offset + _LOCAL.size]
+    if len(head) < _LOCAL.size:
+        raise ZipLie(info.filename)
+    sig, *_rest, name_len, extra_len = _LOCAL.unpack(head)
+    if sig != b"PK\x03\x04":
+        raise ZipLie(info.filename)
+    return info.header_offset + _LOCAL.size + name_len + extra_len
+
+
+def inflate(data: bytes, info: zipfile.ZipInfo, cap: int, keep: bool) -> bytes | None:
+    """The member's bytes (None when not ``keep``), inflated ``STEP`` bytes at a time, never past its declared size
+    or ``cap``."""
+    if info.file_size > cap:
+        raise ZipLie(info.filename)
+    start = _data_offset(data, info)
+    raw = memoryview(data)[start:start + info.compress_size]
+    if len(raw) != info.compress_size or info.flag_bits & 0x1:   # truncated, or encrypted
+        raise ZipLie(info.filename)
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.compress_size != info.file_size or zlib.crc32(raw) != info.CRC:
+            raise ZipLie(info.filename)
+        return bytes(raw) if keep else None
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise ZipLie(info.filename)
+    d = zlib.decompressobj(-15)
+    out, size, crc, pos = [], 0, 0, 0
+    pending = b""
+    while True:
+        if not pending:
+            if pos >= len(raw):
+                break
+            pending, pos = raw[pos:pos + FEED], pos + FEED
+        piece = d.decompress(pending, STEP)
+        pending = d.unconsumed_tail
+        size += len(piece)
+        if size > info.file_size:
+            raise ZipLie(info.filename)
+        crc = zlib.crc32(piece, crc)
+        if keep:
+            out.append(piece)
+        if d.eof:
+            break
+    if not d.eof or d.unused_data or pending or pos < len(raw) or size != info.file_size or crc != info.CRC:
+        raise ZipLie(info.filename)
+    return b"".join(out) if keep else None
+
+
+def inflate_members(data: bytes, infos: list[zipfile.ZipInfo], cap: int, keep) -> dict[str, bytes]:
+    """Check every member, duplicates included (``inflate``); the bytes of those ``keep(info)`` wants, by name."""
+    kept = {}
+    for info in infos:
+        wanted = keep(info)
+        content = inflate(data, info, cap, wanted)
+        if wanted:
+            kept[info.filename] = content
+    return kept

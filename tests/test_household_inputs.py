@@ -1,0 +1,46 @@
+"""The household lists through the reader (SPEC §8.1): a long list written without a <dimension> (as some system
+exports are) is sized from its cells' references, read whole, and a stray far cell in one is still refused (S005)."""
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from baoxue import model
+from baoxue.book import UnreadableWorkbook
+from baoxue.reader import read_list
+
+from household_helpers import person_id, write_list
+
+
+def _without_dimension(src: Path, dst: Path, stray: str | None = None) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb"<dimension[^>]*/>", b"", data)
+                if stray:
+                    data = data.replace(b"</sheetData>", f'<row r="{stray[1]}"><c r="{stray[0]}{stray[1]}" t="inlineStr">'
+                                        f"<is><t>x</t></is></c></row></sheetData>".encode())
+            zout.writestr(item, data)
+    return dst
+
+
+def test_list_without_dimension_is_read_whole(tmp_path):
+    ids = [person_id(i, 10) for i in range(1, 301)]
+    src = write_list(tmp_path / "a.xlsx", ["姓名", "性别", "身份证号", "户籍乡镇", "户籍村(社区)"],
+                     [["张三", "男", pid, "城关镇", "东风村"] for pid in ids])
+    bare = _without_dimension(src, tmp_path / "b.xlsx")
+    assert b"<dimension" not in zipfile.ZipFile(bare).read("xl/worksheets/sheet1.xml")
+    book, sheet = read_list(bare, model.HOUSEHOLD_LIST)
+    df = book.sheets[model.HOUSEHOLD_LIST.name]
+    assert list(df["身份证号"]) == ids and list(df["_row"]) == list(range(2, 302))
+
+
+def test_stray_far_cell_in_a_list_without_dimension_is_refused(tmp_path):
+    src = write_list(tmp_path / "a.xlsx", ["姓名", "身份证号"], [["张三", person_id(1, 10)]])
+    bad = _without_dimension(src, tmp_path / "far.xlsx", stray=("ALL", 1_048_000))
+    with pytest.raises(UnreadableWorkbook, match="过大"):
+        read_list(bad, model.HOUSEHOLD_LIST)
