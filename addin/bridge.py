@@ -544,6 +544,8 @@ class _Applier:
                 self.replace_table(e)
             elif isinstance(e, E.SetKeyedValues):
                 self.set_keyed_values(e)
+            elif isinstance(e, E.SetPageHeaders):
+                pass   # page setup is not reachable through xlwings' remote engine; the template's header stays
             else:  # pragma: no cover - a new Edit type without an applier is a programming error
                 raise TypeError(f"unknown edit {e!r}")
         if self.touched_marks:

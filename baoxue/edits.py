@@ -92,7 +92,15 @@ class SetKeyedValues:
     items: tuple[tuple[str, str, Any], ...]
 
 
-Edit = SetValue | SetFill | SetComment | ClearMarks | EnsureSheet | ReplaceTable | SetKeyedValues
+@dataclass(frozen=True)
+class SetPageHeaders:
+    """Every sheet's printed header names the school and the report month (``template.set_page_header``)."""
+    school: str | None
+    month: str | None
+    sheet: str = ""   # all sheets
+
+
+Edit = SetValue | SetFill | SetComment | ClearMarks | EnsureSheet | ReplaceTable | SetKeyedValues | SetPageHeaders
 
 
 # ============================================================================================== planning (pure)
@@ -331,6 +339,11 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
         if isinstance(e, EnsureSheet):
             _ensure_sheet(wb, e.sheet)
             continue
+        if isinstance(e, SetPageHeaders):
+            from .template import set_page_header
+            for ws in wb.worksheets:
+                set_page_header(ws, e.school, e.month)
+            continue
         if e.sheet not in wb.sheetnames:
             continue
         ws = wb[e.sheet]
@@ -465,6 +478,8 @@ def plan_update(book, findings: Iterable[Finding], policy) -> list[Edit]:
     edits += [EnsureSheet(model.SUMMARY_SHEET), EnsureSheet(model.FINDINGS_SHEET), EnsureSheet(model.CODES_SHEET)]
     edits.append(findings_table(findings, policy))
     figures = school_indicators(after, policy) if after.month else {}
+    school = book.cover.get("学校名称")
+    edits.append(SetPageHeaders(school if isinstance(school, str) else None, book.month))
     edits.append(SetKeyedValues(model.SUMMARY_SHEET, PYTHON_VALUE_HEADER,
                                 tuple((key, label, figures.get(key)) for key, label in INDICATORS)))
     return edits

@@ -55,12 +55,15 @@ SCHOOL_FIGURE_LABELS = {"township": "所属乡镇", "code": "学校标识码", "
                         "counted": "计入汇总"}
 LEDGER_TREND = ("to_verify", "enrolment_rate")   # from the household ledgers in the store (`baoxue match`, SPEC §8)
 
+# Tables scroll inside their box (both ways) with the header row kept in view; long text (说明, 去向说明 …) wraps in
+# its cell instead of running past the box's right edge.
 TABLE_CSS = """<style>
-.bx-table {max-height: 420px; overflow: auto; font-size: 13px;}
+.bx-table {max-height: 420px; max-width: 100%; overflow: auto; font-size: 13px;}
 .bx-table table {border-collapse: collapse;}
-.bx-table th {position: sticky; top: 0; background: #eef3f8; padding: 3px 8px; border: 1px solid #ccd;
+.bx-table th {position: sticky; top: 0; z-index: 1; background: #eef3f8; padding: 3px 8px; border: 1px solid #ccd;
               white-space: nowrap;}
-.bx-table td {padding: 2px 8px; border: 1px solid #dde; white-space: nowrap;}
+.bx-table td {padding: 2px 8px; border: 1px solid #dde; white-space: normal; overflow-wrap: break-word;
+              max-width: 32em; vertical-align: top;}
 .bx-note {color: #666; font-size: 12px;}
 .bx-error {color: #b00020;} .bx-ok {color: #1b6e20;} .bx-warn {color: #a15c00;}
 </style>"""
