@@ -90,6 +90,7 @@ class SetKeyedValues:
     sheet: str
     value_header: str
     items: tuple[tuple[str, str, Any], ...]
+    number_formats: tuple[tuple[str, str], ...] = ()   # (key, format): rates "0.00", as the formulas beside them
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None
             _write(_cell(ws, i, c), "" if v is None else v)
 
 
-def _set_keyed_values(ws, value_header: str, items) -> None:
+def _set_keyed_values(ws, value_header: str, items, number_formats: dict[str, str] | None = None) -> None:
     keys = {key for key, _label, _v in items}
     key_rows: dict[str, int] = {}
     key_cols: dict[int, int] = defaultdict(int)
@@ -327,7 +328,7 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
             if key_col > 1:
                 _write(_cell(ws, r, key_col - 1), label)
             _write(_cell(ws, r, key_col), key)
-        _write(_cell(ws, r, value_col), "" if value is None else value)
+        _write(_cell(ws, r, value_col), "" if value is None else value, (number_formats or {}).get(key))
 
 
 def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
@@ -364,7 +365,7 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
         elif isinstance(e, ReplaceTable):
             _replace_table(ws, e.header, e.rows, e.caption, e.added)
         elif isinstance(e, SetKeyedValues):
-            _set_keyed_values(ws, e.value_header, e.items)
+            _set_keyed_values(ws, e.value_header, e.items, dict(e.number_formats))
         else:  # pragma: no cover - a new Edit type without an applier is a programming error
             raise TypeError(f"unknown edit {e!r}")
 
@@ -480,6 +481,8 @@ def plan_update(book, findings: Iterable[Finding], policy) -> list[Edit]:
     figures = school_indicators(after, policy) if after.month else {}
     school = book.cover.get("学校名称")
     edits.append(SetPageHeaders(school if isinstance(school, str) else None, book.month))
+    from .indicators import RATES
     edits.append(SetKeyedValues(model.SUMMARY_SHEET, PYTHON_VALUE_HEADER,
-                                tuple((key, label, figures.get(key)) for key, label in INDICATORS)))
+                                tuple((key, label, figures.get(key)) for key, label in INDICATORS),
+                                tuple((key, "0.00") for key in RATES)))
     return edits

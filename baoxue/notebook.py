@@ -173,12 +173,24 @@ def files_frame(files: list[dict]) -> pd.DataFrame:
     return _whole_numbers(df, [FILE_LABELS["errors"], FILE_LABELS["warnings"]])
 
 
+def two_decimals(df: pd.DataFrame) -> pd.DataFrame:
+    """Every rate column ("…(%)") shown with two decimals, as the 月报表 shows them (0.1 → 0.10); empty stays empty."""
+    from .indicators import ALL_RATES
+    labels = indicator_labels()
+    for key in ALL_RATES:
+        label = labels.get(key)
+        if label in df.columns:
+            df[label] = [None if v is None or pd.isna(v) else f"{float(v):.2f}"
+                         for v in pd.to_numeric(df[label], errors="coerce")]
+    return df
+
+
 def townships_frame(townships: list[dict], county: dict | None = None) -> pd.DataFrame:
     """乡镇汇总: township rows with the SPEC §5 figures under their 月报汇总 labels, plus a 全县合计 row."""
     labels = {**TOWNSHIP_LABELS, **indicator_labels()}
     rows = list(townships) + ([{**county, "name": "全县合计"}] if county else [])
     keys = [k for k in labels if any(k in r for r in rows)] or list(TOWNSHIP_LABELS)
-    return pd.DataFrame([[r.get(k) for k in keys] for r in rows], columns=[labels[k] for k in keys])
+    return two_decimals(pd.DataFrame([[r.get(k) for k in keys] for r in rows], columns=[labels[k] for k in keys]))
 
 
 def school_figures_frame(schools: list[dict]) -> pd.DataFrame:
@@ -194,7 +206,7 @@ def school_figures_frame(schools: list[dict]) -> pd.DataFrame:
     counts = [label for key, label in labels.items() if key not in SCHOOL_FIGURE_LABELS and key not in ALL_RATES
               and key != "zero_report"
               and pd.to_numeric(df[label], errors="coerce").dropna().map(lambda v: float(v).is_integer()).all()]
-    return _whole_numbers(df, counts)
+    return two_decimals(_whole_numbers(df, counts))
 
 
 def rates_note_html(result) -> str:

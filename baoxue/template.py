@@ -90,15 +90,15 @@ FOOTER = "第 &P 页 / 共 &N 页"
 SCHOOL_BLANK = "学校：＿＿＿＿＿＿＿＿"
 
 
-def print_bands(widths: list[float], title_columns: int = 0) -> list[int]:
+def print_bands(widths: list[float], title_columns: int = 0, units: float = BAND_UNITS) -> list[int]:
     """Where the page bands of a sheet start (0-based column indexes after the first band), greedily, each band at most
-    ``BAND_UNITS`` wide including the repeated ``title_columns``; [] when the sheet fits one band."""
-    if sum(widths) <= BAND_UNITS:
+    ``units`` wide including the repeated ``title_columns``; [] when the sheet fits one band."""
+    if sum(widths) <= units:
         return []
     titles = sum(widths[:title_columns])
     starts, used = [], 0.0
     for j, w in enumerate(widths):
-        limit = BAND_UNITS - (titles if starts else 0)
+        limit = units - (titles if starts else 0)
         if used + w > limit and j > (starts[-1] if starts else 0):
             starts.append(j)
             used = w

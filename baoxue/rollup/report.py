@@ -134,12 +134,25 @@ def _column(j: int) -> str:
     return out
 
 
+def _bands(widths: list[float], titles: int) -> list[int]:
+    """0-based columns where the page bands after the first start (each at most ``BAND_UNITS`` wide, repeated title
+    columns included)."""
+    from ..template import print_bands
+    return print_bands(list(widths), titles, BAND_UNITS)
+
+
 def _text_units(text: Any) -> int:
     """Width of a text in column-width units (a CJK character is two, like two digits)."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text or ""))
 
 
 ROW_HEIGHT = 15   # points: one line of 11-point text
+# A table wider than BAND_FROM column-width units is unreadable fitted to one A4 width: it prints in page bands at
+# BAND_SCALE % (narrow side margins), each band at most BAND_UNITS wide with its first ``band_columns`` repeated (the
+# same rule as the school template's wide ledgers, ``baoxue.template.print_bands``).
+BAND_FROM = 230
+BAND_UNITS = 140
+BAND_SCALE = 70
 
 
 def _lines(text: Any, width: float) -> int:
@@ -158,7 +171,7 @@ class _Sheet:
     """A titled table: title (row 1), note (row 2), header (row 3), data from row 4; print-ready."""
 
     def __init__(self, wb, name: str, title: str, note: str, header: list[str], widths: list[int],
-                 wrap: Iterable[str] = (), number_formats: dict[str, str] | None = None):
+                 wrap: Iterable[str] = (), number_formats: dict[str, str] | None = None, band_columns: int = 1):
         """``wrap``: header names whose cells wrap (long free text: 说明, 去向说明, 文件); ``number_formats``: header
         name → number format of its data cells (rates: ``RATE_FORMAT``)."""
         self.wb = wb
@@ -172,22 +185,31 @@ class _Sheet:
             if number_formats and h in number_formats:
                 self.column_styles.setdefault(j, {})["num_format"] = number_formats[h]
         put(self, 1, 1, title, **TITLE_FONT)
-        # the note wraps across the table's width (never cut at the print edge); its row is tall enough for it
-        self.merged(2, 1, max(len(header), 1), note, **NOTE_FONT, **WRAP)
-        ws.set_row(1, ROW_HEIGHT * _lines(note, sum(widths)))
+        # the note wraps across the table's (first printed band's) width, never cut at the print edge; its row is tall
+        # enough for it
+        bands = _bands(widths, band_columns) if sum(widths) > BAND_FROM else []
+        note_cols = bands[0] if bands else max(len(header), 1)
+        self.merged(2, 1, note_cols, note, **NOTE_FONT, **WRAP)
+        ws.set_row(1, ROW_HEIGHT * _lines(note, sum(widths[:note_cols])))
         for j, h in enumerate(header, start=1):
             put(self, 3, j, h, bold=True, bg_color=HEADER_FILL, pattern=1, **BORDER, **HEADER_ALIGN)
         for j, w in enumerate(widths):
             ws.set_column(j, j, _width(w))
-        ws.set_row(2, 32)   # two lines of wrapped header text
+        # wrapped header text: two lines at least, more where a header needs them
+        ws.set_row(2, max(32, ROW_HEIGHT * max((_lines(h, w) for h, w in zip(header, widths)), default=1) + 2))
         ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
         self.row = FIRST_DATA_ROW
         ws.set_landscape()
         ws.set_paper(9)     # A4
-        ws.fit_to_pages(1, 0)
+        if bands:
+            ws.set_print_scale(BAND_SCALE)
+            ws.set_v_pagebreaks(bands)
+            ws.repeat_columns(0, band_columns - 1)
+        else:
+            ws.fit_to_pages(1, 0)
         ws.repeat_rows(0, 2)
         ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4, top=1, bottom=1)
+        ws.set_margins(left=0.25 if bands else 0.4, right=0.25 if bands else 0.4, top=1, bottom=1)
         ws.set_header("", margin=0.5)
         ws.set_footer("", margin=0.5)
 
@@ -390,7 +412,7 @@ def _schools(wb, result: RollupResult, masked: bool) -> None:
     s = _Sheet(wb, "学校明细", f"{result.month} 控辍保学月报 学校明细",
                _note(result, masked, " 未报送或戳记无效的学校指标为空。" + _rates_note(result)), header,
                [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS), wrap=("学校名称",),
-               number_formats=_rate_formats(AREA_LABELS))
+               number_formats=_rate_formats(AREA_LABELS), band_columns=3)
     for sc in result.schools:
         s.add([sc["township"], sc["code"], sc["name"], sc.get("城乡类别"), _yn(sc.get("counted")), sc.get("zero_report"),
                *[sc.get(k) for k in AREA_KEYS]])
