@@ -323,3 +323,14 @@ def test_followup_overdue_only_keeps_overdue_cases(county, rolled):
     assert shown <= set(over)
     app.unmasked.value = False
     assert not [i for i in escalation_due if i in app.overdue.value]
+
+
+def test_rates_show_two_decimals_on_screen():
+    """As in the 月报表: 0.1 → 0.10, 0 → 0.00, no rate → empty."""
+    from baoxue.notebook import indicator_labels, townships_frame
+    labels = indicator_labels()
+    df = townships_frame([{"name": "甲镇", "dropout_rate_primary": 0.1, "dropout_rate_junior": 0}],
+                         {"dropout_rate_primary": None, "dropout_rate_junior": 0.333})
+    shown = lambda col: [v if isinstance(v, str) else None for v in df[labels[col]]]   # empty: shown blank
+    assert shown("dropout_rate_primary") == ["0.10", None]
+    assert shown("dropout_rate_junior") == ["0.00", "0.33"]

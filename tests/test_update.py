@@ -491,3 +491,13 @@ def test_an_older_findings_sheet_gets_the_cell_column_beside_its_table(tmp_path)
     assert "策略指纹" in ws.cell(header_row - 1, 1).value and ws.cell(1, 1).value.startswith("校验结果")
     line = {name: ws.cell(header_row + 1, j).value for name, j in head.items()}
     assert line["规则编号"] == "F010" and line["单元格"] == f"B{read_workbook(path).cover_rows['联系电话']}"
+
+
+def test_python_figures_show_rates_with_two_decimals(tmp_path):
+    path = school_book(tmp_path / "r.xlsx")
+    update_workbook(path, POLICY)
+    ws = openpyxl.load_workbook(path)[model.SUMMARY_SHEET]
+    head = next((r, c) for r in range(1, 6) for c in range(1, 8) if ws.cell(r, c).value == edits.PYTHON_VALUE_HEADER)
+    rows = {ws.cell(r, 2).value: r for r in range(head[0] + 1, ws.max_row + 1) if ws.cell(r, 2).value}
+    assert ws.cell(rows["dropout_rate_junior"], head[1]).number_format == "0.00"
+    assert ws.cell(rows["open_cases"], head[1]).number_format == "General"
