@@ -3,9 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
+
+TEMP_PREFIX = ".baoxue-"          # temporaries are hidden and named for the process writing them: .baoxue-<pid>-…
+_TEMP_PID = re.compile(r"^\.baoxue-(\d+)-")
+STALE_UNNAMED_S = 3600            # a temporary of an older version (no pid in its name) this old is left over
 
 
 class FileLocked(Exception):
@@ -28,14 +34,46 @@ def is_locked(path: Path) -> bool:
             or path.with_name(f".~lock.{path.name}#").exists())
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def sweep_temporaries(folder: Path) -> int:
+    """Remove what a killed save left in ``folder``: temporaries of processes no longer running (and unnamed ones of an
+    older version, after an hour). Returns how many were removed; never raises."""
+    removed = 0
+    try:
+        entries = list(folder.glob(TEMP_PREFIX + "*"))
+    except OSError:
+        return 0
+    for entry in entries:
+        m = _TEMP_PID.match(entry.name)
+        try:
+            stale = (not _alive(int(m.group(1)))) if m else time.time() - entry.lstat().st_mtime > STALE_UNNAMED_S
+            if stale and entry.is_file():
+                entry.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def atomic_save(save, path: str | Path, backup: bool = True) -> Path | None:
     """Call ``save(tmp_path)`` to write a temporary file beside ``path``, keep a backup of the old file, then replace.
+    Temporaries a killed save left beside ``path`` are removed first (``sweep_temporaries``).
 
     Returns the backup path (None when there was no previous file or ``backup`` is False)."""
     path = Path(path)
     if path.exists() and is_locked(path):
         raise FileLocked(f"文件 {path.name} 正在被其他程序（Excel/WPS）打开，请先关闭该文件再重试。")
-    fd, tmp = tempfile.mkstemp(prefix=".baoxue-", suffix=path.suffix, dir=path.parent)
+    sweep_temporaries(path.parent)   # a save killed earlier (update, rollup) left its temporary here
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     kept = None
     try:

@@ -194,20 +194,21 @@ def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
 
 def _referenced_bound(sheet: _SheetXml) -> tuple[int, int] | None:
     """An upper bound (rows, cols) of the cells from every cell's own reference (formatted empty cells included, so
-    never less than what python-calamine stores), for a sheet without a <dimension>: one search of the usual
+    never less than what python-calamine stores), for a sheet without a <dimension>: two searches of the usual
     ``<c r="A1"`` form, far cheaper than the tag walk on a county's long list. None when some cell is written another
     way (then only the walk can place it)."""
     xml, start, end = sheet.xml, sheet.start, sheet.end
     ctag = b"<" + sheet.prefix + b"c"
-    refs = re.compile(re.escape(ctag) + rb' r="([A-Z]{1,3})([0-9]{1,7})"').findall(xml, start, end)
+    head = re.escape(ctag) + rb' r="'
+    columns = re.compile(head + rb'([A-Z]{1,3})[0-9]{1,7}"').findall(xml, start, end)
     tags = sum(xml.count(ctag + ch, start, end) for ch in (b" ", b"\t", b"\r", b"\n", b">", b"/"))
-    if len(refs) != tags:
+    if len(columns) != tags:
         return None
-    if not refs:
+    if not columns:
         return 0, 0
-    widest = max((r[0] for r in refs), key=lambda letters: (len(letters), letters))
-    lowest = max((r[1] for r in refs), key=lambda digits: (len(digits.lstrip(b"0")), digits.lstrip(b"0")))
-    return int(lowest), _col_index(widest)
+    rows = re.compile(head + rb'[A-Z]{1,3}([0-9]{1,7})"').findall(xml, start, end)
+    widest = max(set(columns), key=lambda letters: (len(letters), letters))
+    return max(map(int, rows)), _col_index(widest)
 
 
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
@@ -366,6 +367,41 @@ def check_package(path: str | Path, max_cells: int | None = None) -> None:
         raise _fail(path, CORRUPT) from e
 
 
+# python-calamine panics (a Rust panic, with a backtrace on stderr) on a date-styled number far below Excel's date range
+# (<v>-1e12</v>): such a cell goes to python-calamine without its style, so it arrives as the number it is and the
+# type stage reports it (F003) — the sheet's other cells and every check see the file as it is.
+_NEGATIVE_VALUE = re.compile(rb"<((?:[\w.-]+:)?c)(\s[^>]*?)?(\ss\s*=\s*[\"'][^\"']*[\"'])([^>]*)>(\s*<(?:[\w.-]+:)?v>\s*(-[^<]*)<)")
+DATE_FLOOR = -2_958_465.0   # serials below minus Excel's largest date are no date any client shows
+
+
+def _unstyled_far_negatives(xml: bytes) -> bytes | None:
+    """``xml`` with the style taken off every cell holding a number below ``DATE_FLOOR``; None when there is none."""
+    if b">-" not in xml and b"> -" not in xml:
+        return None
+
+    def unstyle(m: re.Match) -> bytes:
+        try:
+            far = float(m.group(6)) < DATE_FLOOR
+        except ValueError:
+            far = False
+        return b"<" + m.group(1) + (m.group(2) or b"") + m.group(4) + b">" + m.group(5) if far else m.group(0)
+    fixed = _NEGATIVE_VALUE.sub(unstyle, xml)
+    return fixed if fixed != xml else None
+
+
+def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
+    """The file's bytes as python-calamine is to read them: unchanged, or re-zipped with the sheets whose far negative
+    date-styled numbers would make it panic unstyled (``_unstyled_far_negatives``)."""
+    patched = {m: fixed for m in members if m in pkg.infos and (fixed := _unstyled_far_negatives(pkg.read(m)))}
+    if not patched:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in pkg.zf.infolist():
+            zout.writestr(info.filename, patched.get(info.filename) or pkg.read(info.filename))
+    return out.getvalue()
+
+
 class _Inline:
     """Stands in for a thread pool where threads cannot be started: runs each call at once."""
 
@@ -412,7 +448,7 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     grid = Grid(path=str(path), properties=properties, active=package)
     try:
         # from the bytes, not the path: python-calamine would pick its parser from the file name's extension
-        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(_for_calamine(data, pkg, sheet_paths.values())))
         try:
             wanted = []  # (sheet name, canonical name) in workbook order
             for meta in wb.sheets_metadata:

@@ -15,7 +15,6 @@ extensions (``extLst``) are not cells (see docs/security.md for what that leaves
 """
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 from typing import Iterable

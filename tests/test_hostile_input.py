@@ -7,7 +7,6 @@ S006/S007; the stamp's hash covers them all, so adding one after stamping breaks
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -237,22 +236,48 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 
 STRAY = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t> </t></is></c></row>'
 
 
-def run_cli(*args, timeout=120, memory_mb=1500):
-    """The CLI in a subprocess under an address-space limit (a budget a broken guard would blow) and a timeout."""
+def run_cli(*args, timeout=120, memory_mb=3072):
+    """The CLI in a subprocess under an address-space limit (a budget a broken guard would blow) and a timeout:
+    (completed process, seconds). ``BAOXUE_FUZZ_REPORT`` records each run (see test_fuzz)."""
+    code, stdout, stderr, took, _peak = run_limited(list(args), Path(tempfile.mkdtemp(prefix="bx-cli-")), timeout,
+                                                    memory_mb)
+    return subprocess.CompletedProcess(args, code, stdout, stderr), took
+
+
+def run_limited(args: list, cwd: Path, timeout: float = 60, memory_mb: int = 3072):
+    """(exit code, stdout, stderr, seconds, peak RSS in MB) of the CLI in a subprocess under RLIMIT_AS and a timeout."""
+    import json
     import resource
+    import threading
+    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
-    started = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "baoxue", *map(str, args)], capture_output=True, text=True,
-                       timeout=timeout, preexec_fn=limit)
-    return p, time.monotonic() - started
+    with open(out, "wb") as o, open(err, "wb") as e:
+        started = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "baoxue", *map(str, args)], stdout=o, stderr=e, cwd=cwd,
+                                preexec_fn=limit)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        took = time.monotonic() - started
+    code, peak = os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024
+    report = os.environ.get("BAOXUE_FUZZ_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"args": [Path(str(a)).name for a in args[:2]], "exit": code, "seconds": round(took, 2),
+                                 "peak_mb": round(peak)}, ensure_ascii=False) + "\n")
+    return code, out.read_text("utf-8", "replace"), err.read_text("utf-8", "replace"), took, peak
 
 
 @pytest.mark.parametrize("stray", [STRAY, '<row r="199999"><c r="ALK199999"><v>1</v></c></row>'], ids=["XFD", "ALK"])
@@ -319,7 +344,7 @@ def test_a_member_whose_declared_size_lies_is_refused_cheaply(tmp_path):
     real = b"<c/>" * (64 * 1024 * 1024)
     path = _lying(SAMPLE, tmp_path / "bomb.xlsx", "xl/styles.xml", real)
     assert path.stat().st_size < 2 * 1024 * 1024
-    p, took = run_cli("validate", path, memory_mb=1200)
+    p, took = run_cli("validate", path)
     assert p.returncode == 2 and "压缩炸弹" in p.stdout, (p.stdout, p.stderr)
     assert took < 30
 
@@ -345,3 +370,35 @@ def test_excels_escaped_control_characters_update_and_carry_forward(tmp_path):
     p, _ = run_cli("next-month", path, "--out", tmp_path / "next.xlsx")
     assert p.returncode == 0 and "控制字符" in p.stdout, (p.stdout, p.stderr)
     assert read_workbook(tmp_path / "next.xlsx").sheets["辍学"]["户籍乡镇"].iloc[0] == "城关\x07镇"
+
+
+# ---------------------------------------------------------------------------------------------- item 7
+@pytest.mark.parametrize("value", ["-1e12", "-5000000"])
+def test_a_far_negative_date_is_a_number_reported_f003_without_a_panic(tmp_path, value):
+    with zipfile.ZipFile(SAMPLE) as zf:
+        style = re.search(r'<c r="O4" s="(\d+)"', zf.read(part_of(SAMPLE, "辍学")).decode())[1]   # 发现日期: a date
+    path = book_with(tmp_path, "辍学", "O4", f'<c r="O4" s="{style}"><v>{value}</v></c>')
+    assert findings_of(path) == [("F003", "辍学", 4, "发现日期")]
+    p, _ = run_cli("validate", path)
+    assert p.returncode == 1 and "panicked" not in p.stderr and "backtrace" not in p.stderr.lower(), p.stderr
+    p, _ = run_cli("update", path)
+    assert p.returncode == 1 and "panicked" not in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+def test_temporaries_of_a_killed_save_are_removed_by_the_next_one(tmp_path):
+    """SIGKILL during update leaves .baoxue-<pid>-….xlsx behind; the next save beside it removes it."""
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(SAMPLE.read_bytes())
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".baoxue-{dead.pid}-abcd.xlsx"
+    left.write_bytes(b"half")
+    old = tmp_path / ".baoxue-k2j3h4.xlsx"            # an older version's unnamed temporary
+    old.write_bytes(b"half")
+    os.utime(old, (time.time() - 7200,) * 2)
+    live = tmp_path / f".baoxue-{os.getpid()}-live.xlsx"   # a save running now: left alone
+    live.write_bytes(b"busy")
+    p, _ = run_cli("update", book)
+    assert p.returncode in (0, 1), p.stderr
+    assert not left.exists() and not old.exists() and live.exists()
+    assert sorted(q.name for q in tmp_path.iterdir() if q.name.startswith(".baoxue-")) == [live.name]

@@ -113,3 +113,11 @@ def test_output_folder_inside_the_inbox_exits_2_before_reading(county):
     p = _run(_args(county, out=str(county.inbox / "输出")))
     assert p.returncode == 2 and "之内" in p.stderr and "Traceback" not in p.stderr
     assert not (county.inbox / "输出").exists()
+
+
+def test_unusable_register_exits_2_and_leaves_no_lock(county, tmp_path):
+    bad = tmp_path / "名录.xlsx"
+    bad.write_bytes(b"not a workbook")
+    p = _run(_args(county, register=str(bad), out=str(tmp_path / "o"), store=str(tmp_path / "s")))
+    assert p.returncode == 2 and "学校名录" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "s" / ".lock").exists()

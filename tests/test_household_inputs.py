@@ -44,3 +44,23 @@ def test_stray_far_cell_in_a_list_without_dimension_is_refused(tmp_path):
     bad = _without_dimension(src, tmp_path / "far.xlsx", stray=("ALL", 1_048_000))
     with pytest.raises(UnreadableWorkbook, match="过大"):
         read_list(bad, model.HOUSEHOLD_LIST)
+
+
+def test_list_rows_get_f002_f004_f007_f012_with_file_and_row(tmp_path):
+    """The workbook's F rules on a 户籍名单: a name with a digit (F012), a 性别 not in its list (F002), an ID stored as
+    a number (F004), a 性别 the ID contradicts (F007) — each at its file and Excel row; a clean row has none."""
+    from baoxue.household.checks import ListBatch, input_findings
+    from baoxue.household.inputs import load
+    from baoxue.policy import DEFAULT
+    good, girl = person_id(1, 10, male=True), person_id(2, 10, male=False)
+    path = write_list(tmp_path / "户籍.xlsx", ["姓名", "性别", "身份证号", "户籍乡镇", "户籍村(社区)"], [
+        ["张三", "男", good, "城关镇", "东风村"],
+        ["李4", "男", person_id(3, 10), "城关镇", "东风村"],
+        ["王五", "男孩", person_id(4, 10), "城关镇", "东风村"],
+        ["赵六", "男", 431021201603100010, "城关镇", "东风村"],
+        ["钱七", "男", girl, "城关镇", "东风村"],
+    ], title="户籍名单")
+    lf = load(path, model.HOUSEHOLD_LIST, "2026-09", file="户籍.xlsx")
+    found = {(f.rule, f.row, f.column) for f in input_findings(ListBatch([lf], DEFAULT))}
+    assert found == {("F012", 4, "姓名"), ("F002", 5, "性别"), ("F004", 6, "身份证号"), ("F007", 7, "性别")}
+    assert all(f.file == "户籍.xlsx" and f.sheet == "户籍名单" for f in input_findings(ListBatch([lf], DEFAULT)))

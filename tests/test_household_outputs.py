@@ -166,3 +166,14 @@ def test_outputs_refused_inside_the_inputs(written, tmp_path):
         write_outputs(again, tmp_path)
     assert clash.read_bytes() == c.household[0].read_bytes()
     assert not list(tmp_path.glob("核查清单_*"))
+
+
+def test_returns_folder_may_be_the_output_folder(written, tmp_path):
+    """The officer collects the returned lists where match writes: its own ledger is not a return (no S002) and its
+    unfilled lists change nothing."""
+    c, result, files = written
+    again = run_match(**c.kwargs(returns=files["ledger"].parent, store=tmp_path / "store"))
+    assert not [f for f in again.findings if f.rule in ("S002", "S005")]
+    # the townships' own returns are not in that folder: every child a 核查结果 accounted for is 待核查 again
+    by_result = int((result.ledger["依据"] == "核查结果").sum())
+    assert by_result and again.county["to_verify"] == result.county["to_verify"] + by_result

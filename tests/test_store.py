@@ -9,11 +9,14 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from baoxue.rollup.store import Store, StoreLocked
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tables(month: str, open_cases: int, ids: list[str]) -> dict[str, pd.DataFrame]:
@@ -41,6 +44,20 @@ def test_save_load_and_trend(tmp_path):
     trend = store.trend()
     assert list(trend["month"]) == ["2026-09", "2026-10"] and list(trend["open_cases"]) == [5, 2]
     assert list(store.trend("township")["name"]) == ["城关镇", "城关镇"]
+
+
+def test_table_reads_chosen_columns_and_rows(tmp_path):
+    """``Store.table(columns=, where=)`` filters while reading; quotes in values are data, not SQL; a column no stored
+    month has gives an empty frame."""
+    store = Store(tmp_path / "s")
+    store.save_month("2026-09", tables("2026-09", 1, ["A", "B'; DROP", "C"]), {})
+    store.save_month("2026-10", tables("2026-10", 1, ["B'; DROP", "D"]), {})
+    got = store.table("cases", ["2026-09", "2026-10"], columns=["身份证号"], where={"身份证号": ("A", "B'; DROP")})
+    assert list(got.columns) == ["month", "身份证号"]
+    assert list(zip(got["month"], got["身份证号"])) == [("2026-09", "A"), ("2026-09", "B'; DROP"), ("2026-10", "B'; DROP")]
+    assert store.table("cases", None, columns=["身份证号"], where={"身份证号": ("Z",)}).empty
+    missing = store.table("cases", None, columns=["类型"])
+    assert missing.empty and list(missing.columns) == ["month", "类型"]
 
 
 def test_rerun_replaces_month_completely(tmp_path):
@@ -136,7 +153,8 @@ def test_rollup_fails_fast_while_the_store_is_locked(tmp_path):
     (tmp_path / "inbox").mkdir()
     with store.lock():
         with pytest.raises(StoreLocked):
-            run_rollup(tmp_path / "inbox", "2026-10", tmp_path / "no-register-needed.xlsx", store_dir=store.dir)
+            # the register is read (and checked) before the lock is taken, so that a bad one never leaves a lock behind
+            run_rollup(tmp_path / "inbox", "2026-10", ROOT / "workbooks" / "示例_学校名录.xlsx", store_dir=store.dir)
 
 
 # ---------------------------------------------------------------------------------------------- the lock over a roll-up

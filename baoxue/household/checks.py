@@ -71,15 +71,17 @@ def _codes_and_names(batch: ListBatch) -> list[tuple[int, Finding]]:
     out = []
     for column in sheet.columns:
         values = df[column.name]
-        if column.codes:
-            allowed = set(model.CODE_LISTS[column.codes])
-            bad = pd.Series([isinstance(v, str) and v not in allowed for v in values.tolist()], index=df.index)
+        if column.codes:   # a code column holds text or nothing (the reader never leaves it untypable)
+            bad = values.notna() & ~values.isin(model.CODE_LISTS[column.codes])
             out += batch.hits("F002", sheet.name, bad, column.name, codes=column.codes,
                               allowed="、".join(model.CODE_LISTS[column.codes]))
         if schemas.name_checked(column):
-            problems = pd.Series([schemas.name_problem(v) for v in values.tolist()], index=df.index, dtype=object)
-            bad = problems.notna()
-            out += batch.hits("F012", sheet.name, bad, column.name, problem=problems[bad])
+            # the F012 predicate on each distinct name, the reason only for the few that fail
+            problem = {v: schemas.name_problem(v) for v in set(values.tolist()) if not schemas._name_ok(v)}
+            if problem:
+                problems = values.map(problem)
+                bad = problems.notna()
+                out += batch.hits("F012", sheet.name, bad, column.name, problem=problems[bad])
     return out
 
 

@@ -174,7 +174,8 @@ def assign(children: pd.DataFrame, line: SchoolLine, lists: Lists, returns: pd.D
     for number, (st, part) in enumerate(line.open_by_status().items(), start=1):
         code_of = dict(zip(part["身份证号"], part["school"]))
         codes = key.map(code_of)
-        take(ok & codes.notna().to_numpy(), st, "学校台账", codes.map(names).fillna(codes).to_numpy(), number)
+        named = codes.map(names)
+        take(ok & codes.notna().to_numpy(), st, "学校台账", named.where(named.notna(), codes).to_numpy(), number)
     # rule 5: 有籍 in 学籍名单
     codes = key.map(lists.registered)
     school_names = codes.map(lambda c: names.get(c) or lists.xueji_names.get(c) or c)

@@ -14,7 +14,7 @@ from ..findings import Finding
 from ..policy import Policy, load_policy
 from ..rollup import rules as rollup_rules
 from ..rollup.engine import RollupError, _findings_frame, _stringify, default_store, run_rollup
-from ..rollup.register import RegisterError
+from ..rollup.register import RegisterError, read_register
 from ..rollup.store import Store
 from . import figures, ledger, rules
 from .checks import input_findings
@@ -62,6 +62,10 @@ def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path
         raise InputError(f"找不到核查清单回收文件夹：{returns}")
     hh_files, xueji_file, elsewhere_file, key_files = _read_lists(list(household), xueji, elsewhere, list(key_groups),
                                                                   month, progress)
+    try:   # as rollup does: an unusable register is refused before the store is locked
+        read_register(register)
+    except RegisterError as e:
+        raise InputError(str(e)) from None
     st: Store = default_store(inbox, store)
     with st.lock():
         try:
@@ -69,7 +73,8 @@ def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path
         except (RollupError, RegisterError) as e:
             raise InputError(str(e)) from None
         line = SchoolLine.from_rollup(rollup)
-        returned, return_findings = read_returns(Path(returns) if returns else None, month, policy, exclude=[st.dir])
+        returned, return_findings = read_returns(Path(returns) if returns else None, month, policy, exclude=[st.dir],
+                                                 progress=progress)
         result = match_frames(month, policy, hh_files, xueji_file, elsewhere_file, key_files, line, returned,
                               return_findings)
         result.store_dir = str(st.dir)

@@ -17,6 +17,7 @@ from ..paths import OutputPathError, guard_output  # noqa: F401  (OutputPathErro
 from ..rollup.report import _Formats, _safe, _Sheet
 from ..validators.catalogue import info
 from .result import INDICATOR_LABELS, INDICATOR_KEYS, MatchResult
+from .returns import LEDGER_PREFIX
 
 INTERNAL = "内部资料：含完整身份证号，仅限县内使用，不得外传。"
 LEDGER_SHEETS = ("汇总", "台账", "待核查", "失学辍学", "人籍不一致", "问题清单")
@@ -25,7 +26,7 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 def ledger_name(month: str) -> str:
-    return f"适龄儿童台账_{month}.xlsx"
+    return f"{LEDGER_PREFIX}{month}.xlsx"
 
 
 def checklist_name(township: str, month: str) -> str:

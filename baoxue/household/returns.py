@@ -19,6 +19,7 @@ from ..validators import catalogue
 from .checks import ListBatch, input_findings
 from .inputs import ListFile, load, missing_columns, unreadable
 
+LEDGER_PREFIX = "适龄儿童台账_"   # match's own ledger, when the returns folder is also the output folder: not a return
 RESULT_COLUMNS = ("身份证号", "核查结果", "就读学校", "就读地区", "证明材料", "核查人", "核查日期", "备注")
 COLUMNS = ("key", *RESULT_COLUMNS, "_file", "_row", "_order")
 
@@ -35,7 +36,8 @@ def read_returns(folder: Path | None, month: str, policy: Policy, exclude: list[
     folder = Path(folder)
     findings: list[Finding] = []
     files: list[ListFile] = []
-    paths = sorted(discover(folder, exclude=list(exclude)), key=lambda p: relative_name(p, folder))
+    paths = sorted((p for p in discover(folder, exclude=list(exclude)) if not p.name.startswith(LEDGER_PREFIX)),
+                   key=lambda p: relative_name(p, folder))
     for k, path in enumerate(paths):
         name = relative_name(path, folder)
         if progress:
@@ -49,6 +51,8 @@ def read_returns(folder: Path | None, month: str, policy: Policy, exclude: list[
             findings += missing_columns(lf)
             continue
         files.append(lf)
+    if progress and paths:
+        progress(len(paths), len(paths), "核查清单读取完成")
     if not files:
         return _empty(), findings
     batch = ListBatch(files, policy)

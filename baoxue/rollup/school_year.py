@@ -100,27 +100,28 @@ def _stage(grades: pd.Series) -> np.ndarray:
     return out
 
 
-def _id_text(value) -> str:
-    """An ID as text ("" for an empty cell): IDs typed as numbers (F004) still match their stored text."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value).strip()
+CASE_COLUMNS = ["school", "file", "身份证号", "类型", "状态", "年级", "row"]   # what the figures read of the 辍学 rows
+CONFIRMED_OPEN = {"类型": ("辍学",), "状态": model.DROPOUT_OPEN_STATUSES}
 
 
 def confirmed_open(cases: pd.DataFrame | None) -> pd.DataFrame:
     """The 辍学 rows that are confirmed dropouts with an open status at their month's end: columns month, school,
-    stage ("primary" / "junior" / None for an unrecognised 年级) and person (the ID, or the row for a row without one)."""
+    stage ("primary" / "junior" / None for an unrecognised 年级) and person (the ID as text — an ID typed as a number
+    still matches its stored text — or, for a row without one, the row itself)."""
     columns = ["month", "school", "stage", "person"]
     if cases is None or not len(cases) or not {"month", "school", "类型", "状态"} <= set(cases.columns):
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    rows = cases[(cases["类型"] == "辍学") & cases["状态"].isin(model.DROPOUT_OPEN_STATUSES)]
-    grades = rows["年级"] if "年级" in rows.columns else pd.Series([None] * len(rows), index=rows.index)
-    ids = rows["身份证号"] if "身份证号" in rows.columns else pd.Series([None] * len(rows), index=rows.index)
-    where = rows["row"] if "row" in rows.columns else pd.Series(range(len(rows)), index=rows.index)
+    rows = cases[cases["类型"].isin(CONFIRMED_OPEN["类型"]) & cases["状态"].isin(CONFIRMED_OPEN["状态"])]
+    blank = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    grades = rows["年级"] if "年级" in rows.columns else blank
+    ids = (rows["身份证号"] if "身份证号" in rows.columns else blank).astype(object)
+    ids = ids.where(ids.notna(), "").astype(str).str.strip()
     files = rows["file"] if "file" in rows.columns else rows["school"]
-    person = [_id_text(pid) or f"#{m}#{f}#{r}" for pid, m, f, r in zip(ids, rows["month"], files, where)]
+    where = rows["row"] if "row" in rows.columns else pd.Series(range(len(rows)), index=rows.index)
+    alone = "#" + rows["month"].astype(str) + "#" + files.astype(str) + "#" + where.astype(str)
+    person = ids.where(ids != "", alone)
     return pd.DataFrame({"month": rows["month"].to_numpy(), "school": rows["school"].to_numpy(),
-                         "stage": _stage(grades), "person": person})
+                         "stage": _stage(grades), "person": person.to_numpy()})
 
 
 def _per_school(rows: pd.DataFrame) -> dict[tuple[str, str], int]:
@@ -135,11 +136,10 @@ def _stored_enrolment(store, months: list[str]) -> dict[str, tuple[str, int, int
     """school -> (month, enrolled_primary, enrolled_junior) of its first counted book among the stored ``months``."""
     if not months:
         return {}
-    schools = store.table("schools", months)
-    needed = {"month", "code", "enrolled_primary", "enrolled_junior"}
-    if not len(schools) or not needed <= set(schools.columns):
+    schools = store.table("schools", months, columns=["code", "counted", "enrolled_primary", "enrolled_junior"])
+    if not len(schools):
         return {}
-    counted = schools["counted"].fillna(False).astype(bool) if "counted" in schools.columns else True
+    counted = schools["counted"].fillna(False).astype(bool)
     rows = schools[counted & schools["enrolled_primary"].notna() & schools["enrolled_junior"].notna()]
     rows = rows.sort_values("month", kind="stable").drop_duplicates("code", keep="first")
     return {str(c): (m, int(p), int(j)) for c, m, p, j in
@@ -160,7 +160,8 @@ def compute(month: str, enrolment: dict[str, tuple[int, int] | None], cases: pd.
 
     current = cases.assign(month=month) if cases is not None and len(cases) else None
     now = confirmed_open(current)
-    stored = confirmed_open(store.table("cases", earlier)) if earlier else confirmed_open(None)
+    stored = confirmed_open(store.table("cases", earlier, columns=CASE_COLUMNS, where=CONFIRMED_OPEN) if earlier
+                            else None)
     year_dropout = _per_school(now)
     ever = pd.concat([stored, now], ignore_index=True) if len(stored) else now
     ever = ever.sort_values("month", kind="stable").drop_duplicates(["school", "person"], keep="last")

@@ -62,6 +62,9 @@ SHEET_TABLES = {
 TABLES = ("schools", "townships", "county", *SHEET_TABLES.values(), "open_rows", "findings")
 LEDGER_TABLES = ("county", "townships", "villages", "ledger", "findings")   # the household ledger (SPEC §8.5)
 MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
+# a store query reads a few small parquet files: a bounded engine (DuckDB otherwise sizes itself to the machine, and
+# reserves more address space than a memory-limited run allows)
+DUCKDB_CONFIG = {"threads": 1, "memory_limit": "256MB"}
 
 
 class StoreError(Exception):
@@ -171,7 +174,7 @@ class Store:
         return self._version_dir(month) is not None
 
     def _query(self, sql: str, files: list[str]) -> pd.DataFrame:
-        con = duckdb.connect()
+        con = duckdb.connect(config=DUCKDB_CONFIG)
         try:
             return con.execute(sql, [files]).df()
         finally:
@@ -188,8 +191,13 @@ class Store:
                       if (d / f"{t}.parquet").exists() else pd.DataFrame()) for t in TABLES}
         return MonthData(month, meta, tables)
 
-    def table(self, name: str, months: list[str] | None = None) -> pd.DataFrame:
-        """One table over several months (all by default), with a ``month`` column, oldest first."""
+    def table(self, name: str, months: list[str] | None = None, columns: list[str] | None = None,
+              where: dict[str, tuple] | None = None) -> pd.DataFrame:
+        """One table over several months (all by default), with a ``month`` column, oldest first.
+
+        ``columns``: only these columns (besides ``month``); ``where``: only the rows whose column holds one of the
+        values given (``{"类型": ("辍学",)}``), filtered while reading. A column no stored month has yields an empty
+        frame (a store written before the column existed)."""
         if name not in TABLES:
             raise KeyError(name)
         months = self.months() if months is None else [m for m in months if self.has_month(m)]
@@ -197,7 +205,18 @@ class Store:
         files = [f for f in files if os.path.exists(f)]
         if not files:
             return pd.DataFrame()
-        return self._query("SELECT * FROM read_parquet(?, union_by_name = true) ORDER BY month", files)
+        if columns is None and not where:
+            return self._query("SELECT * FROM read_parquet(?, union_by_name = true) ORDER BY month", files)
+        name_of = lambda c: '"' + c.replace('"', '""') + '"'        # noqa: E731
+        text = lambda v: "'" + str(v).replace("'", "''") + "'"     # noqa: E731
+        select = "*" if columns is None else ", ".join(name_of(c) for c in dict.fromkeys(["month", *columns]))
+        conditions = [f"{name_of(c)} IN ({', '.join(text(v) for v in values)})" for c, values in (where or {}).items()]
+        sql = (f"SELECT {select} FROM read_parquet(?, union_by_name = true)"
+               + (f" WHERE {' AND '.join(conditions)}" if conditions else "") + " ORDER BY month")
+        try:
+            return self._query(sql, files)
+        except duckdb.BinderException:
+            return pd.DataFrame(columns=["month", *(columns or ())])
 
     def sheet_rows(self, sheet: str, months: list[str] | None = None) -> pd.DataFrame:
         """The stored rows of one clerk sheet (``封面``, ``辍学`` … ``劝返记录``) over months (all by default)."""
