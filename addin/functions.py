@@ -66,7 +66,8 @@ def id_problem(value: Any, as_of: dt.date | None = None, as_of_label: str = idca
     if pid is None:
         return ""
     if isinstance(pid, Invalid):
-        return message("F004", value=idcard.mask(pid.raw), problem=ID_AS_NUMBER)
+        from baoxue.validators.rules_format import id_as_shown
+        return message("F004", value=id_as_shown(pid), problem=ID_AS_NUMBER)
     out = []
     for rule, fields in idcard.problems(pid, as_of, as_of_label):
         if rule == "F004":
