@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := libreoffice-calc-nogui chromium fonts-noto-cjk
 
-.PHONY: demo test install install-dev system-deps bench docs clean
+.PHONY: demo test install install-notebook install-dev system-deps bench docs clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,17 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
 	$(PY) -m pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
-	$(PY) -m pip install -q -e '.[dev]'
+# the demo installs what the README's data-officer section then runs (jupyter lab, voila, papermill)
+$(VENV)/.installed-notebook: pyproject.toml | $(VENV)/bin/activate
+	$(PY) -m pip install -q -e '.[notebook]'
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $(VENV)/.installed-notebook $@
+
 install: $(VENV)/.installed
+install-notebook: $(VENV)/.installed-notebook
 install-dev: $(VENV)/.installed-dev
 
 # LibreOffice (an independent spreadsheet client for the tests), Chromium and CJK fonts (the browser test).
@@ -33,7 +39,7 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-demo: install
+demo: install-notebook
 	$(VENV)/bin/baoxue demo
 
 test: install-dev system-deps

@@ -87,7 +87,7 @@ def formulas_note(unread: tuple[str, ...] | list[str]) -> str:
 
 def _note_rows(unread) -> tuple[tuple[Any, ...], ...]:
     note = formulas_note(unread)
-    return (("", "", "", "F013", UNCHECKED_LEVEL, "", note),) if note else ()
+    return (("", "", "", "", "F013", UNCHECKED_LEVEL, "", note),) if note else ()
 
 
 def _with_note(message: str, unread) -> str:

@@ -282,7 +282,7 @@ def previous_marks(book, parsed: SchoolBook) -> Marks:
     out = Marks()
     if not rows:
         return out
-    header = _header_map(rows, model.FINDINGS_COLUMNS)
+    header = _header_map(rows, [c for c in model.FINDINGS_COLUMNS if c not in model.FINDINGS_ADDED_COLUMNS])
     if header is None:
         return out
     hrow, cols = header
@@ -455,6 +455,13 @@ class _Applier:
         row0, col0, block = _used_block(sheet)
         rows = _anchored(row0, col0, block)
         found = _header_map(rows, e.header)
+        if found is None and e.added:   # an older sheet without the added columns: keep its header, add them beside it
+            found = _header_map(rows, [n for n in e.header if n not in e.added])
+            if found is not None:
+                header_row, cols = found
+                for name in e.added:
+                    cols[name] = max(cols.values()) + 1
+                    sheet.range((header_row + 1, cols[name] + 1)).value = name
         if found is None:
             header_row, cols = (1 if e.caption else 0), {name: j for j, name in enumerate(e.header)}
             sheet.range((header_row + 1, 1)).value = [list(e.header)]
@@ -535,6 +542,8 @@ class _Applier:
                 self.replace_table(e)
             elif isinstance(e, E.SetKeyedValues):
                 self.set_keyed_values(e)
+            elif isinstance(e, E.SetPageHeaders):
+                pass   # page setup is not reachable through xlwings' remote engine; the template's header stays
             else:  # pragma: no cover - a new Edit type without an applier is a programming error
                 raise TypeError(f"unknown edit {e!r}")
         if self.touched_marks:
@@ -645,5 +654,5 @@ def rewrite_for_month(book, parsed: SchoolBook, carried) -> None:
         stamp_sheet.delete()
     clear = [E.ClearMarks(s) for s in model.CLERK_SHEETS]
     if find_sheet(book, model.FINDINGS_SHEET) is not None:
-        clear.append(E.ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, ()))
+        clear.append(E.ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, (), added=model.FINDINGS_ADDED_COLUMNS))
     apply_xlwings(book, clear, parsed)

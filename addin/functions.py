@@ -22,7 +22,7 @@ from baoxue.policy import DEFAULT, Policy
 from baoxue.reader import canonical_sheet_name, parse_grid
 from baoxue.validators import validate
 from baoxue.validators.catalogue import RULES, message
-from baoxue.validators.rules_format import ID_AS_NUMBER, MALFORMED
+from baoxue.validators.rules_format import ID_AS_NUMBER, MALFORMED, id_as_shown
 
 from .actions import policy
 from .runtime import arg, func
@@ -72,7 +72,7 @@ def id_problem(value: Any, as_of: dt.date | None = None, as_of_label: str = idca
     if pid is None:
         return ""
     if isinstance(pid, Invalid):
-        return message("F004", value=idcard.mask(pid.raw), problem=ID_AS_NUMBER)
+        return message("F004", value=id_as_shown(pid), problem=ID_AS_NUMBER)
     out = []
     for rule, fields in idcard.problems(pid, as_of, as_of_label):
         if rule == "F004":

@@ -172,9 +172,36 @@ class SchoolBook:
             df = empty_frame(sheet)
         return df
 
+    def cell_at(self, sheet: str | None, row: int | None, column: str | None) -> tuple[int, int] | None:
+        """The (row, col) a finding at ``sheet``/``row``/``column`` points at, or None for sheet- and book-level ones:
+        the cover's value column B, a data sheet's column by its header (its first column when the name is unknown)."""
+        if sheet is None or row is None:
+            return None
+        if sheet == model.COVER_SHEET:
+            return (row, 2)  # label in column A, value in column B
+        columns = self.header_columns.get(sheet) or {}
+        if not columns:
+            return None
+        col = columns.get(column) if column else None
+        return (row, col if col is not None else min(columns.values()))
+
+    def cell_address(self, sheet: str | None, row: int | None, column: str | None) -> str | None:
+        """``E4``: what the clerk types into the Name Box to reach the cell (None when there is no one cell)."""
+        where = self.cell_at(sheet, row, column)
+        return None if where is None else f"{column_letter(where[1])}{where[0]}"
+
     def enrolment(self, grade: str) -> int:
         v = self.cover.get(f"{grade}在校生数")
         return v if isinstance(v, int) else 0
+
+
+def column_letter(col: int) -> str:
+    """1 → A, 27 → AA (Excel column letters)."""
+    out = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
 
 
 def empty_frame(sheet: str) -> pd.DataFrame:

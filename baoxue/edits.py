@@ -26,6 +26,8 @@ from .findings import Finding, sort_key
 from .indicators import INDICATORS, school_indicators
 from .normalize import clean_header
 from .template import FINDINGS_NOTE
+from .indicators import RATES
+from .template import set_page_header
 
 MARK_AUTHOR = "baoxue"
 MARK_TAG = "【baoxue 校验】"   # the first line of every comment baoxue writes; how its marks are recognised after any re-save
@@ -83,6 +85,7 @@ class ReplaceTable:
     header: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     caption: str | None = None
+    added: tuple[str, ...] = ()   # header names an older sheet may lack: found without them, then written beside it
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,18 @@ class SetKeyedValues:
     sheet: str
     value_header: str
     items: tuple[tuple[str, str, Any], ...]
+    number_formats: tuple[tuple[str, str], ...] = ()   # (key, format): rates "0.00", as the formulas beside them
 
 
-Edit = SetValue | SetFill | SetComment | ClearMarks | EnsureSheet | ReplaceTable | SetKeyedValues
+@dataclass(frozen=True)
+class SetPageHeaders:
+    """Every sheet's printed header names the school and the report month (``template.set_page_header``)."""
+    school: str | None
+    month: str | None
+    sheet: str = ""   # all sheets
+
+
+Edit = SetValue | SetFill | SetComment | ClearMarks | EnsureSheet | ReplaceTable | SetKeyedValues | SetPageHeaders
 
 
 # ============================================================================================== planning (pure)
@@ -105,7 +117,8 @@ def findings_caption(policy) -> str:
 
 def findings_table(findings: Iterable[Finding], policy) -> ReplaceTable:
     """The whole 校验结果 write: one row per finding, and the caption naming the policy in effect."""
-    return ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, findings_rows(findings), findings_caption(policy))
+    return ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, findings_rows(findings), findings_caption(policy),
+                        model.FINDINGS_ADDED_COLUMNS)
 
 
 def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
@@ -113,24 +126,22 @@ def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
     out = []
     for f in sorted(findings, key=sort_key):
         value = "" if f.value is None else (f.value if isinstance(f.value, (int, float)) else str(f.value))
-        out.append((f.sheet or "", f.row if f.row is not None else "", f.column or "", f.rule,
+        out.append((f.sheet or "", f.row if f.row is not None else "", f.column or "", f.cell or "", f.rule,
                     model.SEVERITY_LABELS.get(f.severity, f.severity), value, f.message))
     return tuple(out)
 
 
 def cell_of(book, finding: Finding) -> tuple[int, int] | None:
-    """The (row, col) a finding points at in the workbook, or None for sheet- and workbook-level findings."""
-    if finding.sheet is None or finding.row is None:
-        return None
-    if finding.sheet == model.COVER_SHEET:
-        return (finding.row, 2)  # label in column A, value in column B
-    columns = book.header_columns.get(finding.sheet) or {}
-    if not columns:
-        return None
-    col = columns.get(finding.column) if finding.column else None
-    if col is None:
-        col = min(columns.values())
-    return (finding.row, col)
+    """The (row, col) a finding points at in the workbook, or None for sheet- and workbook-level findings (its own
+    ``cell`` address when it has one: F013 names cells outside the data columns)."""
+    if finding.cell and finding.sheet is not None:
+        from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+        try:
+            letters, row = coordinate_from_string(finding.cell)
+            return (row, column_index_from_string(letters))
+        except ValueError:
+            pass
+    return book.cell_at(finding.sheet, finding.row, finding.column)
 
 
 def plan_marks(book, findings: Iterable[Finding]) -> list[Edit]:
@@ -237,8 +248,19 @@ def _clear_marks(ws) -> None:
             cell.fill = copy.copy(column_fills[cell.column])
 
 
-def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None) -> None:
+def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None, added: tuple[str, ...] = ()) -> None:
     found = _find_header(ws, header)
+    if found is None and added:   # an older sheet without the added columns: keep its header, add them beside it
+        found = _find_header(ws, [n for n in header if n not in added])
+        if found is not None:
+            header_row, cols = found
+            for name in added:
+                cols[name] = max(cols.values()) + 1
+                cell = _cell(ws, header_row, cols[name])
+                left = ws._cells.get((header_row, cols[name] - 1))
+                if left is not None and left.has_style:
+                    cell._style = copy.copy(left._style)
+                cells.write(cell, name)
     if found is None:
         header_row = 2 if caption else 1
         for j, name in enumerate(header, 1):
@@ -258,7 +280,7 @@ def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None
             cells.write(_cell(ws, i, c), "" if v is None else v)
 
 
-def _set_keyed_values(ws, value_header: str, items) -> None:
+def _set_keyed_values(ws, value_header: str, items, number_formats: dict[str, str] | None = None) -> None:
     keys = {key for key, _label, _v in items}
     key_rows: dict[str, int] = {}
     key_cols: dict[int, int] = defaultdict(int)
@@ -295,7 +317,7 @@ def _set_keyed_values(ws, value_header: str, items) -> None:
             if key_col > 1:
                 cells.write(_cell(ws, r, key_col - 1), label)
             cells.write(_cell(ws, r, key_col), key)
-        cells.write(_cell(ws, r, value_col), "" if value is None else value)
+        cells.write(_cell(ws, r, value_col), "" if value is None else value, (number_formats or {}).get(key))
 
 
 def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
@@ -306,6 +328,10 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
     for e in edits:
         if isinstance(e, EnsureSheet):
             _ensure_sheet(wb, e.sheet)
+            continue
+        if isinstance(e, SetPageHeaders):
+            for ws in wb.worksheets:
+                set_page_header(ws, e.school, e.month)
             continue
         if e.sheet not in wb.sheetnames:
             continue
@@ -325,9 +351,9 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
         elif isinstance(e, ClearMarks):
             _clear_marks(ws)
         elif isinstance(e, ReplaceTable):
-            _replace_table(ws, e.header, e.rows, e.caption)
+            _replace_table(ws, e.header, e.rows, e.caption, e.added)
         elif isinstance(e, SetKeyedValues):
-            _set_keyed_values(ws, e.value_header, e.items)
+            _set_keyed_values(ws, e.value_header, e.items, dict(e.number_formats))
         else:  # pragma: no cover - a new Edit type without an applier is a programming error
             raise TypeError(f"unknown edit {e!r}")
 
@@ -437,6 +463,9 @@ def plan_update(book, findings: Iterable[Finding], policy) -> list[Edit]:
     edits += [EnsureSheet(model.SUMMARY_SHEET), EnsureSheet(model.FINDINGS_SHEET), EnsureSheet(model.CODES_SHEET)]
     edits.append(findings_table(findings, policy))
     figures = school_indicators(after, policy) if after.month else {}
+    school = book.cover.get("学校名称")
+    edits.append(SetPageHeaders(school if isinstance(school, str) else None, book.month))
     edits.append(SetKeyedValues(model.SUMMARY_SHEET, PYTHON_VALUE_HEADER,
-                                tuple((key, label, figures.get(key)) for key, label in INDICATORS)))
+                                tuple((key, label, figures.get(key)) for key, label in INDICATORS),
+                                tuple((key, "0.00") for key in RATES)))
     return edits

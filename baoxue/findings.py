@@ -18,6 +18,7 @@ class Finding:
     message: str              # Chinese: what is wrong and how to fix it
     school: str | None = None  # roll-up only: 学校标识码
     file: str | None = None    # roll-up only: the file it came from
+    cell: str | None = None    # the cell address the clerk types into the Name Box ("E4"); None: no single cell
 
     def to_dict(self, rollup: bool = False) -> dict[str, Any]:
         d = asdict(self)

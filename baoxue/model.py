@@ -172,7 +172,7 @@ DROPOUT = Sheet("辍学", "辍学及疑似辍学学生台账", english="dropout 
     yes_no("留守儿童", width=8),
     yes_no("随迁子女", width=8),
     _c("包保责任人", "name", required=True, width=10),
-    _c("劝返动员日期", "date", note="第一步；`update` 按劝返记录补填"),
+    _c("劝返动员日期", "date", note="第一步；空着时“更新”按劝返记录自动补填"),
     _c("限期复学通知日期", "date", note="第二步"),
     _c("行政处罚日期", "date", note="第三步"),
     _c("司法程序日期", "date", note="第四步"),
@@ -290,7 +290,11 @@ COVER_FIELDS: tuple[CoverField, ...] = (
 )
 COVER: dict[str, CoverField] = {f.label: f for f in COVER_FIELDS}
 
-FINDINGS_COLUMNS = ("工作表", "行号", "列名", "规则编号", "级别", "值", "说明")
+FINDINGS_COLUMNS = ("工作表", "行号", "列名", "单元格", "规则编号", "级别", "值", "说明")
+FINDINGS_ADDED_COLUMNS = ("单元格",)
+# 校验结果 column → the finding's field it shows (JSON key); 级别 shows the severity's label
+FINDING_FIELDS = {"工作表": "sheet", "行号": "row", "列名": "column", "单元格": "cell", "规则编号": "rule",
+                  "级别": "severity", "值": "value", "说明": "message"}   # absent from 校验结果 sheets made before it existed: added beside the table
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
 # The register of schools expected each month (学校名录).

@@ -82,6 +82,20 @@ def compact(v: Any) -> str | None:
     return None if t is None else _SPACES.sub("", t)
 
 
+def as_excel_shows(number: int | float) -> str:
+    """A number as Excel's General format shows it in a cell (at most 11 characters): 530123201305100011 →
+    ``5.30123E+17``; 12345 → ``12345``. Used to quote an ID stored as a number the way the clerk's screen shows it."""
+    v = float(number)
+    if v.is_integer() and abs(v) < 1e11:
+        return str(int(v))
+    mantissa, exponent = f"{v:.5E}".split("E")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}E{exponent[0]}{int(exponent[1:]):02d}"
+
+
+SCREEN_NUMBER_RE = re.compile(r"^-?\d(\.\d+)?E[+-]\d{2,3}$")   # what ``as_excel_shows`` writes for a long number
+
+
 def id_number(v: Any) -> str | Invalid | None:
     """身份证号: spaces removed, lowercase x → X. A number cell is ``Invalid(reason="id_number")``: Excel has already
     kept only 15 significant digits, so the value can never be trusted (F004 tells the clerk to retype it as text)."""

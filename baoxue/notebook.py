@@ -37,6 +37,7 @@ from .rollup.masking import mask_frame
 from .rollup.register import read_register
 from .rollup.school_year import rates_note
 from .rollup.trend import trend_frame
+from .beijing import beijing
 
 ALL = "全部"
 MAX_ROWS = 500  # rows shown per table; the exported workbook holds everything
@@ -48,7 +49,7 @@ TOWNSHIP_LABELS = {"name": "乡镇", "schools_expected": "应报学校数", "sch
                    "zero_report_schools": "零报告学校数"}
 FINDING_LABELS = {"school": "学校标识码", "file": "文件"}
 FILE_LABELS = {"file": "文件", "status": "处理结果", "school": "学校标识码", "name": "学校名称", "month": "报送月份",
-               "stamped_at": "报送时间", "stamp_reason": "戳记说明", "errors": "错误", "warnings": "警告"}
+               "stamped_at": "报送时间（北京时间）", "stamp_reason": "戳记说明", "errors": "错误", "warnings": "警告"}
 # The follow-up list: what a township officer needs to chase a case (all of them are 辍学 columns of the model).
 FOLLOWUP_COLUMNS = ("所属乡镇", "学校标识码", "学校名称", "姓名", "身份证号", "年级", "类型", "发现日期", "状态",
                     "劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期", "包保责任人", "去向说明",
@@ -61,12 +62,15 @@ SCHOOL_FIGURE_LABELS = {"township": "所属乡镇", "code": "学校标识码", "
                         "counted": "计入汇总"}
 LEDGER_TREND = ("to_verify", "enrolment_rate")   # from the household ledgers in the store (`baoxue match`, SPEC §8)
 
+# Tables scroll inside their box (both ways) with the header row kept in view; long text (说明, 去向说明 …) wraps in
+# its cell instead of running past the box's right edge.
 TABLE_CSS = """<style>
-.bx-table {max-height: 420px; overflow: auto; font-size: 13px;}
+.bx-table {max-height: 420px; max-width: 100%; overflow: auto; font-size: 13px;}
 .bx-table table {border-collapse: collapse;}
-.bx-table th {position: sticky; top: 0; background: #eef3f8; padding: 3px 8px; border: 1px solid #ccd;
+.bx-table th {position: sticky; top: 0; z-index: 1; background: #eef3f8; padding: 3px 8px; border: 1px solid #ccd;
               white-space: nowrap;}
-.bx-table td {padding: 2px 8px; border: 1px solid #dde; white-space: nowrap;}
+.bx-table td {padding: 2px 8px; border: 1px solid #dde; white-space: normal; overflow-wrap: break-word;
+              max-width: 32em; vertical-align: top;}
 .bx-note {color: #666; font-size: 12px;}
 .bx-error {color: #b00020;} .bx-ok {color: #1b6e20;} .bx-warn {color: #a15c00;}
 </style>"""
@@ -95,12 +99,16 @@ def month_options(today: dt.date | None = None, extra: tuple[str, ...] = (), cou
     return sorted(months, reverse=True)
 
 
+def finding_cells(d: dict) -> list:
+    """A finding dict's values in 校验结果's column order (``model.FINDINGS_COLUMNS``)."""
+    return [model.SEVERITY_LABELS.get(d.get("severity"), d.get("severity")) if c == "级别"
+            else d.get(model.FINDING_FIELDS[c]) for c in model.FINDINGS_COLUMNS]
+
+
 def findings_frame(finding_dicts: list[dict]) -> pd.DataFrame:
     """Findings (``RollupResult.finding_dicts(masked)``) as a 校验结果-style table with the school and file."""
     cols = [FINDING_LABELS["school"], FINDING_LABELS["file"], *model.FINDINGS_COLUMNS]
-    rows = [[d.get("school"), Path(d["file"]).name if d.get("file") else None, d.get("sheet"), d.get("row"),
-             d.get("column"), d.get("rule"), model.SEVERITY_LABELS.get(d.get("severity"), d.get("severity")),
-             d.get("value"), d.get("message")] for d in finding_dicts]
+    rows = [[d.get("school"), Path(d["file"]).name if d.get("file") else None, *finding_cells(d)] for d in finding_dicts]
     return _whole_numbers(pd.DataFrame(rows, columns=cols), ["行号"])
 
 
@@ -137,9 +145,21 @@ def _whole_numbers(df: pd.DataFrame, columns) -> pd.DataFrame:
 
 def files_frame(files: list[dict]) -> pd.DataFrame:
     """收到的文件: every file found in the inbox and what the roll-up did with it (counted, duplicate, unreadable …)."""
-    df = pd.DataFrame([{label: f.get(key) for key, label in FILE_LABELS.items()} for f in files],
-                      columns=list(FILE_LABELS.values()))
+    shown = {"stamped_at": lambda t: beijing(t, label=False) or None}   # the header says 北京时间
+    df = pd.DataFrame([{label: shown.get(key, lambda v: v)(f.get(key)) for key, label in FILE_LABELS.items()}
+                       for f in files], columns=list(FILE_LABELS.values()))
     return _whole_numbers(df, [FILE_LABELS["errors"], FILE_LABELS["warnings"]])
+
+
+def two_decimals(df: pd.DataFrame) -> pd.DataFrame:
+    """Every rate column ("…(%)") shown with two decimals, as the 月报表 shows them (0.1 → 0.10); empty stays empty."""
+    labels = indicator_labels()
+    for key in ALL_RATES:
+        label = labels.get(key)
+        if label in df.columns:
+            df[label] = [None if v is None or pd.isna(v) else f"{float(v):.2f}"
+                         for v in pd.to_numeric(df[label], errors="coerce")]
+    return df
 
 
 def townships_frame(townships: list[dict], county: dict | None = None) -> pd.DataFrame:
@@ -147,7 +167,7 @@ def townships_frame(townships: list[dict], county: dict | None = None) -> pd.Dat
     labels = {**TOWNSHIP_LABELS, **indicator_labels()}
     rows = list(townships) + ([{**county, "name": "全县合计"}] if county else [])
     keys = [k for k in labels if any(k in r for r in rows)] or list(TOWNSHIP_LABELS)
-    return pd.DataFrame([[r.get(k) for k in keys] for r in rows], columns=[labels[k] for k in keys])
+    return two_decimals(pd.DataFrame([[r.get(k) for k in keys] for r in rows], columns=[labels[k] for k in keys]))
 
 
 def school_figures_frame(schools: list[dict]) -> pd.DataFrame:
@@ -162,7 +182,7 @@ def school_figures_frame(schools: list[dict]) -> pd.DataFrame:
     counts = [label for key, label in labels.items() if key not in SCHOOL_FIGURE_LABELS and key not in ALL_RATES
               and key != "zero_report"
               and pd.to_numeric(df[label], errors="coerce").dropna().map(lambda v: float(v).is_integer()).all()]
-    return _whole_numbers(df, counts)
+    return two_decimals(_whole_numbers(df, counts))
 
 
 def rates_note_html(result) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from . import __version__, model
+from .beijing import beijing
 from .book import SchoolBook
 from .normalize import Invalid
 from .policy import Policy
@@ -220,7 +221,7 @@ def verify(book: SchoolBook) -> StampCheck:
         return StampCheck(ok=False, reason_zh="数据在盖戳之后被修改过（数据摘要不符），戳记失效，请由学校重新校验并报送。", stamp=stamp)
     if stamp.school_code != (book.school_code or "") or stamp.month != (book.month or ""):
         return StampCheck(ok=False, reason_zh="戳记中的学校标识码或报送月份与封面不一致，戳记失效，请重新报送。", stamp=stamp)
-    when = stamp.stamped_at.strftime("%Y-%m-%d %H:%M UTC")
+    when = beijing(stamp.stamped_at)
     return StampCheck(ok=True, reason_zh=f"戳记有效（学校 {stamp.school_code}，{stamp.month}，盖戳于 {when}）", stamp=stamp)
 
 

@@ -79,16 +79,63 @@ def _protect(ws) -> None:
     p.selectUnlockedCells = False
 
 
-A3_FROM_COLUMNS = 20   # a ledger this wide is unreadable fitted to A4 width: print it on A3 (landscape)
+# Every sheet prints on A4 (most schools have no A3 printer). A sheet wider than ``BAND_UNITS`` column-width units is
+# printed in page bands at ``BAND_SCALE`` % with narrow side margins: the first columns on the first page, the rest on
+# the next ones, each band repeating the columns up to 姓名 so every row can be told apart; narrower sheets are fitted
+# to the page width. (LibreOffice draws a width unit of the template's font about 0.28 cm wide: 140 units at 70 % fill
+# the 28 cm of an A4 landscape page; Excel's narrower unit leaves a margin.)
+BAND_UNITS = 140
+BAND_SCALE = 70
+BAND_SIDE_MARGIN = 0.25   # inches
+FOOTER = "第 &P 页 / 共 &N 页"
+SCHOOL_BLANK = "学校：＿＿＿＿＿＿＿＿"
 
 
-def _print_setup(ws, title_rows: str, columns: int = 0) -> None:
+def print_bands(widths: list[float], title_columns: int = 0, units: float = BAND_UNITS) -> list[int]:
+    """Where the page bands of a sheet start (0-based column indexes after the first band), greedily, each band at most
+    ``units`` wide including the repeated ``title_columns``; [] when the sheet fits one band."""
+    if sum(widths) <= units:
+        return []
+    titles = sum(widths[:title_columns])
+    starts, used = [], 0.0
+    for j, w in enumerate(widths):
+        limit = units - (titles if starts else 0)
+        if used + w > limit and j > (starts[-1] if starts else 0):
+            starts.append(j)
+            used = w
+        else:
+            used += w
+    return starts
+
+
+def set_page_header(ws, school: str | None = None, month: str | None = None) -> None:
+    """Every printed page: the school and the report month (blanks to fill in by hand when unknown), the sheet name
+    and 第 N 页 / 共 M 页."""
+    ws.oddHeader.left.text = f"学校：{school}" if school else SCHOOL_BLANK
+    ws.oddHeader.center.text = "&A"
+    ws.oddHeader.right.text = f"报送月份：{month}" if month else "报送月份：＿＿＿＿"
+    ws.oddFooter.center.text = FOOTER
+
+
+def _print_setup(ws, title_rows: str, widths: list[float] | None = None, title_columns: int = 0) -> None:
+    from openpyxl.worksheet.pagebreak import Break
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3 if columns >= A3_FROM_COLUMNS else ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.print_title_rows = title_rows
+    set_page_header(ws)
+    bands = print_bands(list(widths or []), title_columns)
+    if not bands:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        return
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=False)
+    ws.page_setup.scale = BAND_SCALE
+    ws.page_margins.left = ws.page_margins.right = BAND_SIDE_MARGIN
+    for start in bands:
+        ws.col_breaks.append(Break(id=start))
+    if title_columns:
+        ws.print_title_cols = f"A:{get_column_letter(title_columns)}"
 
 
 def _title_and_note(ws, title: str, note: str, width: int) -> None:
@@ -220,7 +267,9 @@ def add_data_sheet(wb, sheet: model.Sheet, columns: tuple[model.Column, ...] | N
                 ws._cells[(r, j)] = Cell(ws, row=r, column=j, style_array=copy(first._style))
     ws.row_dimensions[HEADER_ROW].height = 32
     ws.freeze_panes = ws.cell(FIRST_INPUT_ROW, 1).coordinate
-    _print_setup(ws, f"{TITLE_ROW}:{HEADER_ROW}", len(columns))
+    names = [c.name for c in columns]
+    _print_setup(ws, f"{TITLE_ROW}:{HEADER_ROW}", [c.width for c in columns],
+                 names.index("姓名") + 1 if "姓名" in names else 0)
     _protect(ws)
     return ws
 
@@ -303,9 +352,9 @@ def ensure_summary_sheet(wb, policy: Policy = DEFAULT):
     formulas = summary_formulas(policy)
     ws.cell(NOTE_ROW, 2, "=" + formulas[(NOTE_ROW, 2)]).number_format = DATE_FORMAT
     ws.cell(NOTE_ROW, 3, "=" + formulas[(NOTE_ROW, 3)]).number_format = DATE_FORMAT
-    ws.cell(NOTE_ROW, 4, "计数为行数；月末在册辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%），含疑似辍学，"
+    note = ("计数为行数；月末在册辍学率 = 未销号 ÷ (在校生 + 未销号) × 100（%），含疑似辍学，"
                          "是月末监测指标；与年度目标比较的学年辍学率（学年辍学人数 ÷ 学年初在校生数）由县级汇总按学年计算。"
-                         "公式只认日期格式的单元格和下拉列表中的值；以文字录入的日期等请以 baoxue update 写入的“程序计算值”为准。").font = NOTE_FONT
+                         "公式只认日期格式的单元格和下拉列表中的值；以文字录入的日期等请以“更新”（baoxue update）写入的“程序计算值”为准。")
     for j, text in enumerate(SUMMARY_HEADER, start=1):
         _header_cell(ws, HEADER_ROW, j, text)
     row_of = summary_rows()
@@ -318,8 +367,18 @@ def ensure_summary_sheet(wb, policy: Policy = DEFAULT):
         c.border = BORDER
         if key.startswith("dropout_rate"):
             c.number_format = "0.00"
+    # the note under the table, wrapped across its printed width (a long note beside the table made fit-to-width
+    # shrink the whole table to a third of the page)
+    note_row = max(row_of.values()) + 2
+    c = ws.cell(note_row, 1, "说明：" + note)
+    c.font = NOTE_FONT
+    c.alignment = NOTE_ALIGN
+    ws.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=4)
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in c.value)
+    ws.row_dimensions[note_row].height = 15 * (-(-units // 48) + 1)   # A + C + D: 54 characters wide
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 22
+    ws.column_dimensions["B"].hidden = True     # the JSON keys (SetKeyedValues finds its rows by them): not for clerks
     ws.column_dimensions["C"].width = 16
     ws.column_dimensions["D"].width = 16
     ws.freeze_panes = ws.cell(FIRST_INPUT_ROW, 1).coordinate
@@ -339,7 +398,7 @@ def ensure_findings_sheet(wb):
         wb.move_sheet(ws, offset=wanted - index)
     ws.cell(TITLE_ROW, 1, "校验结果（由 baoxue 校验生成，请按说明修改原表）").font = TITLE_FONT
     ws.cell(NOTE_ROW, 1, FINDINGS_NOTE).font = NOTE_FONT
-    widths = {"工作表": 10, "行号": 6, "列名": 14, "规则编号": 8, "级别": 6, "值": 22, "说明": 70}
+    widths = {"工作表": 10, "行号": 6, "列名": 14, "单元格": 8, "规则编号": 8, "级别": 6, "值": 22, "说明": 70}
     for j, name in enumerate(model.FINDINGS_COLUMNS, start=1):
         _header_cell(ws, HEADER_ROW, j, name)
         ws.column_dimensions[get_column_letter(j)].width = widths.get(name, 12)
@@ -372,6 +431,10 @@ def build_school_workbook(school_code: str | None = None, month: str | None = No
     ensure_summary_sheet(wb, policy)
     ensure_findings_sheet(wb)
     ensure_codes_sheet(wb)
+    school = (cover or {}).get("学校名称")
+    month = month or (cover or {}).get("报送月份")
+    for ws in wb.worksheets:
+        set_page_header(ws, school if isinstance(school, str) else None, month if isinstance(month, str) else None)
     wb.active = 0
     _set_properties(wb)
     return wb

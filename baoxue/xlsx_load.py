@@ -32,6 +32,8 @@ def _numbers_kept():
 
     with _LOCK, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*is marked as a date but the serial value")  # handled above
+        # openpyxl's other English notes on parts it does not model (e.g. x14 extensions) are not for clerks
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\.")
         R.WorkSheetParser.parse_cell = parse_cell
         try:
             yield

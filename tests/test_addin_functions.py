@@ -173,7 +173,7 @@ def test_cross_sheet_rules_come_from_the_catalogue_and_the_guide_names_them(mess
     assert {"C004", "P001", "T001", "X003", "S001"} <= cross and not {"C003", "F005", "X001", "T002"} & cross
     path, book = messy
     whole = validate(book)
-    rules = {r[3] for r in F.BX_VALIDATE(_sheet_values(path, "辍学"), "辍学", "2026-10")[1:]}
+    rules = {r[4] for r in F.BX_VALIDATE(_sheet_values(path, "辍学"), "辍学", "2026-10")[1:]}
     assert {f.rule for f in whole if f.sheet == "辍学"} - cross == rules       # X003 (cover) left to the button
     assert "X003" in {f.rule for f in whole} and "X003" not in rules                # planted: 零报告 with open cases
     guide = (ROOT / "docs" / "addin-guide.md").read_text(encoding="utf-8")

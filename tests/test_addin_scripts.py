@@ -60,11 +60,11 @@ def table_rows(payload: dict) -> list[tuple]:
 
 def findings_table(payload: dict) -> list[tuple]:
     """The findings in 校验结果 (without the row saying a check was not run)."""
-    return [r for r in table_rows(payload) if r[4] != A.UNCHECKED_LEVEL]
+    return [r for r in table_rows(payload) if r[5] != A.UNCHECKED_LEVEL]
 
 
 def unchecked_rows(payload: dict) -> list[tuple]:
-    return [r for r in table_rows(payload) if r[4] == A.UNCHECKED_LEVEL]
+    return [r for r in table_rows(payload) if r[5] == A.UNCHECKED_LEVEL]
 
 
 def lite_client(monkeypatch, formulas: dict[str, list[list[str]]] | None = None, fail: dict[str, BaseException] | None = None):
@@ -156,7 +156,7 @@ def test_without_formulas_the_alert_and_the_table_say_f013_was_not_checked(clean
     assert alert.startswith("校验完成：没有发现问题。") and "F013" in alert and "没有检查" in alert
     note = A.formulas_note(model.CLERK_SHEETS)
     assert alert.endswith(note) and "封面和各数据表" in note
-    assert unchecked_rows(after) == [("", "", "", "F013", A.UNCHECKED_LEVEL, "", note)]
+    assert unchecked_rows(after) == [("", "", "", "", "F013", A.UNCHECKED_LEVEL, "", note)]
     assert table_rows(after)[0] == unchecked_rows(after)[0]    # first, where the clerk looks
     # 更新 and 报送 say it as well
     _, actions = run_script("bx_update", payload)
@@ -196,7 +196,7 @@ def test_a_failed_lite_formula_read_is_named_and_the_other_sheets_still_checked(
     after, record = apply_actions(payload, actions)
     assert findings_table(after) == expected_table([f for f in cli if not (f.rule == "F013" and f.sheet == "辍学")])
     assert "“辍学”" in record["alerts"][0] and "F013" in record["alerts"][0]
-    assert [r[6] for r in unchecked_rows(after)] == [A.formulas_note(("辍学",))]
+    assert [r[7] for r in unchecked_rows(after)] == [A.formulas_note(("辍学",))]
 
 
 def test_an_unexpected_error_while_reading_formulas_is_not_a_silent_clean_read(clean, monkeypatch):
@@ -239,7 +239,7 @@ def test_revalidate_clears_old_marks_but_keeps_the_clerks_own(tmp_path):
     assert ("辍学", *phone_cell) in record2["deleted_notes"]
     assert ("辍学", *phone_cell) not in record2["notes"]
     assert ("辍学", *status_cell) not in record2["deleted_notes"]       # still the clerk's
-    assert all(r[3] != "F010" for r in findings_table(second))
+    assert all(r[4] != "F010" for r in findings_table(second))
 
 
 # ============================================================================================== 更新
@@ -505,7 +505,7 @@ def test_findings_table_equals_baoxue_validate_json(messy):
     printed = json.loads(done.stdout)
     _, actions = run_script("bx_validate", payload)
     after, record = apply_actions(payload, actions)
-    as_rows = sorted((f["sheet"] or "", "" if f["row"] is None else f["row"], f["column"] or "", f["rule"],
+    as_rows = sorted((f["sheet"] or "", "" if f["row"] is None else f["row"], f["column"] or "", f["cell"] or "", f["rule"],
                       model.SEVERITY_LABELS[f["severity"]], "" if f["value"] is None else f["value"], f["message"])
                      for f in printed["findings"])
     assert sorted(findings_table(after)) == as_rows
@@ -546,7 +546,7 @@ def test_validate_creates_the_findings_sheet_when_the_clerk_deleted_it(messy):
     assert [s["name"] for s in after["sheets"]][-1] == model.FINDINGS_SHEET
     rows = sheet_rows(after, model.FINDINGS_SHEET)
     header = next(i for i, r in enumerate(rows) if "规则编号" in r)
-    assert rows[header][:7] == list(model.FINDINGS_COLUMNS)
+    assert rows[header][:8] == list(model.FINDINGS_COLUMNS)
     assert header >= 1 and f"策略指纹 {DEFAULT.fingerprint}" in rows[header - 1][0]   # the caption above the header
-    rules = {r[3] for r in findings_table(after)}
+    rules = {r[4] for r in findings_table(after)}
     assert "S001" in rules                                   # 劝返记录 missing, reported, not a crash

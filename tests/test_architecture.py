@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("facts", "domain facts with no workbook behind them: IDs, normalisation, policy, months; files and paths (atomic "
      "writes, path guards, zip budgets), the one text-cell writer",
      ("baoxue.idcard", "baoxue.normalize", "baoxue.policy", "baoxue.months", "baoxue.atomic", "baoxue.paths",
-      "baoxue.zipcheck", "baoxue.cells")),
+      "baoxue.zipcheck", "baoxue.beijing", "baoxue.cells")),
     ("reader", "a file or a live book → a typed SchoolBook; where the template puts things",
      ("baoxue.reader", "baoxue.book", "baoxue.layout", "baoxue.xlsx_scan", "baoxue.xlsx_load")),
     ("batch", "many SchoolBooks' frames concatenated, typed columns computed once",

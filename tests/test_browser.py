@@ -5,6 +5,7 @@ Needs Debian ``chromium`` (/usr/bin/chromium) and ``fonts-noto-cjk`` (``make sys
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,26 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "月度汇总.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+# Measures one .bx-table box in the page: its 说明 header either within the box or reachable by scrolling sideways,
+# and cells whose text is wider than the cell (cut) — there must be none.
+TABLE_LAYOUT_JS = """box => {
+  const b = box.getBoundingClientRect();
+  const th = [...box.querySelectorAll('th')].find(t => t.textContent.trim() === '说明');
+  const t = th.getBoundingClientRect();
+  const panel = (box.closest('.widget-tab, .jupyter-widget-tab, .lm-TabPanel') || document.body).getBoundingClientRect();
+  const inside = b.right <= Math.min(panel.right, window.innerWidth) + 1;       // the box itself is not cut off
+  const reachable = inside && (t.right <= b.right + 1 || box.scrollWidth > box.clientWidth);
+  const cells = [...box.querySelectorAll('td')];
+  const clipped = cells.filter(td => td.scrollWidth > td.clientWidth + 1).map(td => td.textContent.slice(0, 40));
+  const long = cells.filter(td => td.textContent.length > 40).length;
+  return {rows: box.querySelectorAll('tbody tr').length, long, header_reachable: reachable, clipped};
+}"""
+HEADER_IN_VIEW_JS = """box => {
+  const b = box.getBoundingClientRect(), h = box.querySelector('th').getBoundingClientRect();
+  return h.top >= b.top - 1 && h.bottom <= b.bottom + 1;
+}"""
 
 
 def _free_port() -> int:
@@ -83,6 +104,13 @@ def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
             page.get_by_role("tab", name="乡镇汇总").click()
             page.get_by_text("全县合计").wait_for(timeout=10_000)
             town_table = page.locator(".bx-table").filter(has_text="全县合计").inner_text()
+            page.get_by_role("tab", name="问题清单").click()
+            findings = page.locator(".bx-table:visible").filter(has_text="规则编号").first
+            findings.wait_for(timeout=10_000)
+            layout = findings.evaluate(TABLE_LAYOUT_JS)
+            findings.evaluate("box => { box.scrollTop = box.scrollHeight; }")   # scrolled down: the header stays
+            header_after_scroll = findings.evaluate(HEADER_IN_VIEW_JS)
+            words = page.locator("body").inner_text()
             page.screenshot(path=str(shot), full_page=True)
         except Exception:
             if page is not None:  # keep what the browser showed, and say where it is
@@ -95,3 +123,11 @@ def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
     assert f"应报 {len(county.demo.schools)} 所" in text and "未报送 1 所" in text
     assert all(s.township in town_table for s in county.demo.schools)
     assert shot.exists() and shot.stat().st_size > 10_000
+    # 问题清单: the 说明 header inside the box (reached by wrapping or by scrolling sideways), no cell cutting its text,
+    # the header row still in view when scrolled down
+    assert layout["rows"] > 0 and layout["long"] > 0, layout
+    assert layout["header_reachable"], layout
+    assert layout["clipped"] == [], layout
+    assert header_after_scroll, "the header row scrolled out of view"
+    # what the officer reads is Chinese: no English sentence (developer notes) on the page
+    assert not re.findall(r"[A-Za-z]{2,}(?:[ ,.()/`'-]+[A-Za-z]{2,}){3,}", words), words[:2000]

@@ -3,6 +3,7 @@ with valid stamps, every month is rolled up into a masked 月报表, and the his
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -78,3 +79,29 @@ def test_demo_command_runs_the_whole_job(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--townships", "1", "--schools", "2", "--months", "2026-11"]) == 0
     printed = capsys.readouterr().out
     assert "月报表" in printed and (tmp_path / "月报表_2026-11.xlsx").exists()
+    # … and ends by saying how to open the roll-up notebook on this county, with the full paths to type in
+    assert "notebooks/月度汇总.ipynb" in printed and str((tmp_path / "收件箱").resolve()) in printed
+    assert str((tmp_path / "学校名录.xlsx").resolve()) in printed
+
+
+def test_make_demo_installs_what_the_readme_officer_section_runs(tmp_path):
+    """On a fresh clone `make demo` installs the notebook extra, and that extra holds jupyter lab, voila and papermill
+    (the README's data-officer commands); the README says how to open the notebooks right after the demo."""
+    import shutil
+    import subprocess
+    import tomllib
+    root = Path(__file__).resolve().parents[1]
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(root / name, clone / name)
+    plan = subprocess.run(["make", "-n", "demo"], cwd=clone, capture_output=True, text=True, timeout=60)
+    assert plan.returncode == 0, plan.stderr
+    assert "pip install -q -e '.[notebook]'" in plan.stdout and "baoxue demo" in plan.stdout
+    extra = " ".join(tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+                     ["optional-dependencies"]["notebook"])
+    assert all(pkg in extra for pkg in ("jupyterlab", "voila", "papermill", "ipywidgets"))
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## 给数据管理员", 1)[1].split("\n## ", 1)[0]
+    assert "make demo" in section and ".venv/bin/voila notebooks/月度汇总.ipynb" in section
+    assert "workbooks/demo/收件箱" in section and "workbooks/demo/学校名录.xlsx" in section

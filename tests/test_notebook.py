@@ -6,6 +6,7 @@ ground truth, not from the roll-up."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import shutil
 
@@ -17,7 +18,7 @@ from baoxue.months import month_end
 from baoxue.notebook import ALL, FollowupApp, RollupApp, month_options
 from notebook_helpers import html_rows, shared_county
 
-REPORT_SHEETS = ["报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势"]
+REPORT_SHEETS = ["报送情况", "收到的文件", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势"]
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +192,8 @@ def test_files_list_says_what_happened_to_each_file(county, tmp_path):
     assert "戳记无效" in files["未盖戳.xlsx"]["处理结果"]
     assert sum(r["处理结果"] == "计入汇总" for r in files.values()) == len(county.sent[county.month])
     assert "无法读取的文件 1 个" in app.status.value
+    shown = [r["报送时间（北京时间）"] for r in files.values() if r["处理结果"] == "计入汇总"]   # Beijing time, no offset
+    assert shown and all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", t) for t in shown), shown
     rules = {(r["文件"], r["规则编号"]) for r in html_rows(app.findings.value)}
     assert ("坏文件.xlsx", "S005") in rules and ("未盖戳.xlsx", "R003") in rules
 
@@ -320,3 +323,14 @@ def test_followup_overdue_only_keeps_overdue_cases(county, rolled):
     assert shown <= set(over)
     app.unmasked.value = False
     assert not [i for i in escalation_due if i in app.overdue.value]
+
+
+def test_rates_show_two_decimals_on_screen():
+    """As in the 月报表: 0.1 → 0.10, 0 → 0.00, no rate → empty."""
+    from baoxue.notebook import indicator_labels, townships_frame
+    labels = indicator_labels()
+    df = townships_frame([{"name": "甲镇", "dropout_rate_primary": 0.1, "dropout_rate_junior": 0}],
+                         {"dropout_rate_primary": None, "dropout_rate_junior": 0.333})
+    shown = lambda col: [v if isinstance(v, str) else None for v in df[labels[col]]]   # empty: shown blank
+    assert shown("dropout_rate_primary") == ["0.10", None]
+    assert shown("dropout_rate_junior") == ["0.00", "0.33"]

@@ -47,7 +47,7 @@ def test_rollup_notebook_headless_writes_the_report(county, tmp_path):
     assert "汇总完成" in text and "月报表：" in text
     assert _checksums(county.inbox) == before, "a roll-up must never modify its inputs"
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势"]
+    assert wb.sheetnames == ["报送情况", "收到的文件", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势"]
     ws = wb["乡镇汇总"]
     hr, header = _header_row(ws, "乡镇")
     col = header.index("月末在册未销号")

@@ -12,6 +12,7 @@ from rollup_helpers import child_id, cover, dropout, leave, register, stamp, wri
 
 from baoxue import idcard
 from baoxue.rollup import run_rollup, write_report
+from baoxue.rollup import report
 from baoxue.rollup.report import SHEETS
 
 UTC = dt.timezone.utc
@@ -107,15 +108,30 @@ def test_strings_are_text_never_formulas(reports):
     assert any(c.value == EVIL_NOTE for _, c in cells(masked))
 
 
+def test_times_are_beijing_time_and_say_so(reports):
+    """The stamp time 2026-10-20 00:00 UTC is shown as 2026-10-20 08:00 under a header that says 北京时间."""
+    _, masked, _ = reports
+    ws = openpyxl.load_workbook(masked)["报送情况"]
+    header = [c.value for c in ws[3]]
+    col = header.index("盖戳时间（北京时间）")
+    assert ws.cell(4, col + 1).value == "2026-10-20 08:00"
+    assert re.search(r"生成于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}（北京时间）", ws.cell(2, 1).value)
+
+
 def test_print_ready(reports):
     _, masked, _ = reports
     wb = openpyxl.load_workbook(masked)
     for ws in wb.worksheets:
-        assert ws.page_setup.orientation == "landscape"
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9   # A4
+        assert ws.print_title_rows == "$1:$3"
+        if ws.col_breaks.brk:   # a table too wide for one A4 width (学校明细, 乡镇汇总): page bands, first columns repeated
+            assert int(ws.page_setup.scale) == report.BAND_SCALE and ws.print_title_cols
+            assert not ws.sheet_properties.pageSetUpPr.fitToPage
+            continue
         # one page wide: fitToWidth is 1, written or (the OOXML default) left out; as many pages down as needed
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (1, None)
         assert ws.page_setup.fitToHeight == 0
-        assert ws.print_title_rows == "$1:$3"
+    assert wb["学校明细"].col_breaks.brk
 
 
 def test_trend_sheet_has_native_charts_over_store_months(reports):
@@ -160,7 +176,7 @@ def test_lists_and_figures(reports):
         if row[1] and row[1] not in status:
             status[row[1]] = row[5]
     assert status["4310000001"] == "已报送" and status["4310000002"] == "未报送"
-    rules = {row[7] for row in wb["问题清单"].iter_rows(min_row=4, values_only=True)}
+    rules = {row[8] for row in wb["问题清单"].iter_rows(min_row=4, values_only=True)}
     assert "R001" in rules
 
 
@@ -189,8 +205,11 @@ def test_libreoffice_opens_the_report_as_written(reports, lo_convert, tmp_path):
         assert _values(lo) == _values(ws), ws.title
         assert ws.freeze_panes == "A4"
         assert lo.page_setup.orientation == "landscape" and lo.print_title_rows == "$1:$3"
-        assert lo.sheet_properties.pageSetUpPr.fitToPage and lo.page_setup.fitToHeight == 0
-        assert lo.page_setup.fitToWidth in (1, None)
+        if ws.col_breaks.brk:
+            assert [b.id for b in lo.col_breaks.brk] == [b.id for b in ws.col_breaks.brk]
+        else:
+            assert lo.sheet_properties.pageSetUpPr.fitToPage and lo.page_setup.fitToHeight == 0
+            assert lo.page_setup.fitToWidth in (1, None)
     assert any(isinstance(c.value, dt.date) for c in theirs["在册辍学名单"]["H"][3:])   # 发现日期
     with zipfile.ZipFile(back) as z:
         assert len([n for n in z.namelist() if n.startswith("xl/charts/chart")]) == 2
@@ -204,14 +223,14 @@ def test_cell_formats(reports):
     assert head.font.b and head.fill.fgColor.rgb.endswith("DDEBF7") and head.alignment.wrap_text
     assert head.border.left.style == head.border.bottom.style == "thin"
     assert ws["A1"].font.sz == 14 and ws["A1"].font.b
-    assert [ws.column_dimensions[c].width for c in "ABCL"] == [12, 13, 24, 40]
+    assert [ws.column_dimensions[c].width for c in "ABCL"] == [10, 12, 22, 34]
     assert abs(ws.row_dimensions[3].height - 32) < 0.5
     missing = next(r for r in ws.iter_rows(min_row=4) if r[5].value == "未报送")[5]
     assert missing.font.b and missing.font.color.rgb.endswith("C00000") and missing.border.top.style == "thin"
     total = next(r for r in ws.iter_rows(min_row=4) if r[0].value == "合计")[0]
     assert total.font.b and total.fill.fgColor.rgb.endswith("FFF2CC")
-    errors = [r[8] for r in wb["问题清单"].iter_rows(min_row=4) if r[8].value == "错误"]
+    errors = [r[9] for r in wb["问题清单"].iter_rows(min_row=4) if r[9].value == "错误"]
     assert errors and all(c.font.color.rgb.endswith("C00000") for c in errors)
     found = [c for c in wb["在册辍学名单"]["H"][3:] if c.value is not None]
     assert found and all(isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd" for c in found)
-    assert ws.auto_filter.ref.startswith("A3:L") and wb["问题清单"].auto_filter.ref.startswith("A3:K")
+    assert ws.auto_filter.ref.startswith("A3:L") and wb["问题清单"].auto_filter.ref.startswith("A3:L")

@@ -51,7 +51,7 @@ def test_json_shape_and_streams(inbox):
     assert doc["county"]["schools_expected"] == 2 and doc["county"]["schools_submitted"] == 1
     assert doc["county"]["ytd_months"] == [M] and doc["county"]["ytd_missing"] == ["2026-09"]
     assert b["year_dropout_rate_primary"] is None and a["enrolled_start_junior"] == 300
-    finding_keys = {"rule", "severity", "sheet", "row", "column", "value", "message", "school", "file"}
+    finding_keys = {"rule", "severity", "sheet", "row", "column", "value", "message", "school", "file", "cell"}
     assert doc["findings"] and all(set(f) == finding_keys for f in doc["findings"])
     assert any(f["rule"] == "R001" and f["school"] == "4310000002" for f in doc["findings"])
     assert "城关中学" in p.stdout and "\\u" not in p.stdout          # Chinese unescaped

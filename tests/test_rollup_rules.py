@@ -135,6 +135,22 @@ def test_r002_later_stamp_wins(county):
     assert school(result, "4310000004")["enrolled_primary"] == 6 * 222
 
 
+def test_r002_says_which_copy_wins_and_why(county, tmp_path):
+    result, _, _ = county
+    (later,) = by_rule(result, "R002")
+    assert "以“sub/deeper/D-second.xlsx”为准：它的报送戳记较晚（2026-10-30 10:00（北京时间））" in later.message
+    assert "本文件盖戳时间 2026-10-20 08:00（北京时间）" in later.message
+    # two copies stamped at the same second: the message says so, and which one counts
+    reg = register(tmp_path / "名录.xlsx", REGISTERED[3:4])
+    for name in ("甲.xlsx", "乙.xlsx"):
+        stamp(write_book(tmp_path / "in" / name, cover("4310000004", "双峰小学", "城关镇", M, urban="城区")), IN_TIME)
+    same = run_rollup(tmp_path / "in", M, reg, store_dir=False, workers=1)
+    (tie,) = by_rule(same, "R002")
+    assert "较晚" not in tie.message
+    assert "两份的盖戳时间相同（2026-10-30 10:00（北京时间）），按文件名排序取最后一份" in tie.message
+    assert tie.file != school(same, "4310000004")["file"]
+
+
 def test_r003_broken_stamp_left_out(county):
     result, _, _ = county
     r003 = by_rule(result, "R003")

@@ -59,6 +59,18 @@ def test_rule_reference_is_up_to_date():
         assert f"### {rid}" in text and r.title_en in text
 
 
+def test_guides_quote_code_lists_as_generated_text():
+    """The clerk guide's 劝返方式 are the dropdown's values (it once said 上门, which the list does not have); every
+    guide's code-list block is up to date, and a stale block is rewritten from the model."""
+    from baoxue import model
+    for path, make in docs.GENERATED.items():
+        assert path.read_text(encoding="utf-8") == make(), f"{path.name} is stale: run make docs"
+    guide = docs.DOC.with_name("clerk-guide.md").read_text(encoding="utf-8")
+    assert "、".join(model.CODE_LISTS["劝返方式"]) in guide and "上门、电话" not in guide
+    stale = "方式：<!-- 代码表:劝返方式 -->上门、电话<!-- /代码表 -->。"
+    assert docs.fill_code_lists(stale) == f"方式：<!-- 代码表:劝返方式 -->{'、'.join(model.CODE_LISTS['劝返方式'])}<!-- /代码表 -->。"
+
+
 def test_workbook_reference_lists_every_sheet_column_and_code():
     from baoxue import model
     text = docs.render_workbook()

@@ -122,3 +122,19 @@ def test_failing_example(tmp_path, case):
 @pytest.mark.parametrize("case", [c for c in CASES if c.good or c.good_file], ids=lambda c: c.id)
 def test_passing_example(tmp_path, case):
     run_good(tmp_path, case)
+
+
+def test_an_id_stored_as_a_number_is_quoted_as_the_screen_shows_it(tmp_path):
+    """Excel shows 530123201305100011 stored as a number as 5.30123E+17: the finding quotes that, not 18 digits the
+    clerk never typed, and names the cell for the Name Box."""
+    from rules_helpers import DROP_ID, check, setting
+    (f,) = [f for f in check(tmp_path, setting(DROP, 身份证号=int(DROP_ID))) if f.rule == "F004"]
+    assert f.value == "5.30123E+17" and "身份证号“5.30123E+17”以数字形式保存" in f.message
+    assert f.cell == "E4"
+
+
+def test_excel_general_format_of_long_numbers():
+    from baoxue.normalize import as_excel_shows
+    assert as_excel_shows(530123201305100011) == "5.30123E+17"
+    assert as_excel_shows(530000000000000000) == "5.3E+17"
+    assert as_excel_shows(12345678901) == "12345678901"

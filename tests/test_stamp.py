@@ -161,6 +161,16 @@ def test_verify_exit_codes_and_messages(submitted, tmp_path, capsys):
     assert "空的" in capsys.readouterr().out
 
 
+def test_verify_shows_the_stamp_time_in_beijing_time(tmp_path, capsys):
+    """A stamp made at 2026-10-30 16:30 UTC is read out as 2026-10-31 00:30（北京时间）, never as UTC."""
+    original = school_book(tmp_path / "我校.xlsx")
+    [result] = submit_files([original], tmp_path / "out", POLICY,
+                            now=dt.datetime(2026, 10, 30, 16, 30, tzinfo=dt.timezone.utc))
+    assert cli.main(["verify", str(result.out_path)]) == 0
+    out = capsys.readouterr().out
+    assert "盖戳于 2026-10-31 00:30（北京时间）" in out and "UTC" not in out
+
+
 def test_the_copy_is_the_clerks_file_plus_the_stamp(submitted):
     """Every part of the original package is carried unchanged (formats, cached formula values, anything a clerk or
     another program put there); only the package index, the sheet list and the properties gain the stamp."""

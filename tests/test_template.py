@@ -67,9 +67,16 @@ def test_data_sheet_layout(wb, sheet):
     assert ws.freeze_panes == "A4"
     assert ws.print_title_rows.replace("$", "") == "1:3"
     assert ws.page_setup.orientation == "landscape"
-    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
-    wide = len(sheet.columns) >= template.A3_FROM_COLUMNS     # 辍学 (31 columns) is unreadable on A4
-    assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A3 if wide else ws.PAPERSIZE_A4)
+    assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)   # A4 for every sheet: most schools have no A3 printer
+    bands = template.print_bands([c.width for c in sheet.columns], sheet.column_names.index("姓名") + 1
+                                 if "姓名" in sheet.column_names else 0)
+    if bands:    # wide (辍学, 31 columns): page bands at a fixed scale, the columns up to 姓名 repeated on each
+        assert [b.id for b in ws.col_breaks.brk] == bands and int(ws.page_setup.scale) == template.BAND_SCALE
+        assert ws.print_title_cols.replace("$", "") == "A:" + get_column_letter(sheet.column_names.index("姓名") + 1)
+        assert not ws.sheet_properties.pageSetUpPr.fitToPage
+    else:
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text and ws.oddHeader.center.text == "&A"
 
 
 @pytest.mark.parametrize("sheet", model.DATA_SHEETS, ids=lambda s: s.name)
@@ -155,8 +162,12 @@ def test_cover(wb, school_path):
 def test_summary_sheet_has_a_formula_per_indicator(wb):
     ws = wb[model.SUMMARY_SHEET]
     assert [ws.cell(template.HEADER_ROW, j).value for j in (1, 2, 3)] == list(template.SUMMARY_HEADER)
-    rows = {ws.cell(r, 2).value: r for r in range(template.FIRST_INPUT_ROW, ws.max_row + 1)}
+    rows = {ws.cell(r, 2).value: r for r in range(template.FIRST_INPUT_ROW, ws.max_row + 1) if ws.cell(r, 2).value}
     assert list(rows) == [k for k, _ in INDICATORS]
+    assert ws.column_dimensions["B"].hidden                    # the JSON keys are not shown to clerks
+    note = ws.cell(max(rows.values()) + 2, 1)                  # the note under the table, wrapped across it
+    assert note.value.startswith("说明：") and note.alignment.wrap_text
+    assert not any(ws.cell(r, c).value for r in range(1, template.HEADER_ROW + 1) for c in range(4, 10))
     for key, label in INDICATORS:
         r = rows[key]
         assert ws.cell(r, 1).value == label

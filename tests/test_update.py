@@ -275,10 +275,20 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
         assert wb[sheet][coord].fill.fgColor.rgb == edits.MARK_FILLS[severity], (sheet, coord)
     wb = openpyxl.load_workbook(path)
     ws = wb[model.FINDINGS_SHEET]
-    header_row = next(r for r in range(1, 11) if ws.cell(r, 4).value == "规则编号")
-    listed = [tuple(c.value for c in row[:5]) for row in ws.iter_rows(min_row=header_row + 1) if row[3].value]
-    assert sorted((s, int(r) if r not in (None, "") else None, c, rule, sev) for s, r, c, rule, sev in listed) == \
-        sorted((f.sheet or "", f.row, f.column or "", f.rule, model.SEVERITY_LABELS[f.severity]) for f in result.findings)
+    header_row = next(r for r in range(1, 11) if ws.cell(r, 5).value == "规则编号")
+    listed = [tuple(c.value for c in row[:6]) for row in ws.iter_rows(min_row=header_row + 1) if row[4].value]
+    assert sorted((s, int(r) if r not in (None, "") else None, c, a or None, rule, sev)
+                  for s, r, c, a, rule, sev in listed) == \
+        sorted((f.sheet or "", f.row, f.column or "", f.cell, f.rule, model.SEVERITY_LABELS[f.severity])
+               for f in result.findings)
+    # 单元格 is the marked cell's address (what the clerk types into the Name Box), also in the printed message
+    from baoxue.commands.update import finding_line
+    for f in result.findings:
+        where = edits.cell_of(book, f)
+        if where:
+            assert f.cell == openpyxl.utils.get_column_letter(where[1]) + str(where[0])
+            assert finding_line(f).endswith(f"（单元格 {f.cell}）")
+    assert any(f.cell == id_cell for f in result.findings)
 
     # the clerk fixes both cells; the next update removes exactly baoxue's marks
     wb["辍学"][id_cell].value = CASE_OPEN
@@ -295,7 +305,7 @@ def test_marks_appear_on_offending_cells_and_disappear_once_fixed(tmp_path):
     assert wb["缓学"]["B4"].comment.text == "家长已提交医院证明"
     assert wb["缓学"]["C4"].fill.fgColor.rgb == "FF00B050"
     ws = wb[model.FINDINGS_SHEET]
-    assert not [row for row in ws.iter_rows(min_row=header_row + 1) if row[3].value and row[4].value == "错误"]
+    assert not [row for row in ws.iter_rows(min_row=header_row + 1) if row[4].value and row[5].value == "错误"]
 
 
 def test_marks_disappear_after_a_libreoffice_resave(tmp_path, lo_convert):
@@ -376,7 +386,7 @@ def test_findings_sheet_names_the_policy_in_effect(tmp_path):
     for name, policy in (("default", POLICY), ("county", load_policy(county))):
         update_workbook(path, policy)
         ws = openpyxl.load_workbook(path)[model.FINDINGS_SHEET]
-        header_row = next(r for r in range(1, 11) if ws.cell(r, 4).value == "规则编号")
+        header_row = next(r for r in range(1, 11) if ws.cell(r, 5).value == "规则编号")
         results[name] = ws.cell(header_row - 1, 1).value
         assert policy.fingerprint in results[name]
     assert results["default"] != results["county"]
@@ -426,6 +436,22 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "无法作为工作簿读取" in capsys.readouterr().err
 
 
+def test_update_prints_only_chinese_for_a_number_in_a_date_cell(tmp_path):
+    """The command a clerk runs shows no English library warning (openpyxl's date-serial UserWarning)."""
+    import subprocess
+    import sys
+    path = school_book(tmp_path / "w.xlsx")
+    book = read_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    cell = wb["辍学"].cell(int(book.frame("辍学")["_row"].iloc[0]), book.header_columns["辍学"]["发现日期"])
+    cell.value, cell.number_format = 20260903, "yyyy-mm-dd"
+    wb.save(path)
+    run = subprocess.run([sys.executable, "-m", "baoxue", "update", str(path)], capture_output=True, text=True)
+    assert run.returncode in (0, 1), run.stderr
+    assert "Warning" not in run.stderr + run.stdout and "openpyxl" not in run.stderr + run.stdout
+    assert "已更新" in run.stdout
+
+
 def test_a_number_typed_into_a_date_cell_survives_update(tmp_path):
     """20260903 typed into a 日期 cell is stored as a number with a date format (Excel shows ####); the reader reads
     the date it spells, and update must write the clerk's number back, not openpyxl's #VALUE!."""
@@ -444,3 +470,34 @@ def test_a_number_typed_into_a_date_cell_survives_update(tmp_path):
         names = {n for n in z.namelist() if n.startswith("xl/worksheets/sheet")}
         xml = "".join(z.read(n).decode() for n in names)
     assert "#VALUE!" not in xml and ">20260903<" in xml
+
+
+def test_an_older_findings_sheet_gets_the_cell_column_beside_its_table(tmp_path):
+    """A book made before 校验结果 had 单元格 (header 工作表…说明 in A3:G3): update keeps that header and its note row,
+    writes 单元格 beside it, and fills every column under the right header."""
+    cover, rows = school_data()
+    cover["联系电话"] = "12345"                                      # one finding (F010) on the cover
+    path = write_book(tmp_path / "old.xlsx", cover, rows)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[model.FINDINGS_SHEET]
+    header_row = next(r for r in range(1, 11) if ws.cell(r, 1).value == "工作表")
+    ws.delete_cols(model.FINDINGS_COLUMNS.index("单元格") + 1)
+    assert [ws.cell(header_row, j).value for j in range(1, 8)] == [c for c in model.FINDINGS_COLUMNS if c != "单元格"]
+    wb.save(path)
+    update_workbook(path, POLICY)
+    ws = openpyxl.load_workbook(path)[model.FINDINGS_SHEET]
+    head = {ws.cell(header_row, j).value: j for j in range(1, 10) if ws.cell(header_row, j).value}
+    assert set(head) == set(model.FINDINGS_COLUMNS) and head["单元格"] == 8
+    assert "策略指纹" in ws.cell(header_row - 1, 1).value and ws.cell(1, 1).value.startswith("校验结果")
+    line = {name: ws.cell(header_row + 1, j).value for name, j in head.items()}
+    assert line["规则编号"] == "F010" and line["单元格"] == f"B{read_workbook(path).cover_rows['联系电话']}"
+
+
+def test_python_figures_show_rates_with_two_decimals(tmp_path):
+    path = school_book(tmp_path / "r.xlsx")
+    update_workbook(path, POLICY)
+    ws = openpyxl.load_workbook(path)[model.SUMMARY_SHEET]
+    head = next((r, c) for r in range(1, 6) for c in range(1, 8) if ws.cell(r, c).value == edits.PYTHON_VALUE_HEADER)
+    rows = {ws.cell(r, 2).value: r for r in range(head[0] + 1, ws.max_row + 1) if ws.cell(r, 2).value}
+    assert ws.cell(rows["dropout_rate_junior"], head[1]).number_format == "0.00"
+    assert ws.cell(rows["open_cases"], head[1]).number_format == "General"

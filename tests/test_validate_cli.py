@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rules_helpers import clean, write
 
-FINDING_KEYS = {"rule", "severity", "sheet", "row", "column", "value", "message"}
+FINDING_KEYS = {"rule", "severity", "sheet", "row", "column", "value", "message", "cell"}
 
 
 def baoxue(*args) -> subprocess.CompletedProcess:
@@ -50,6 +50,10 @@ def test_exit_codes_and_json(tmp_path):
     rules = {(f["rule"], f["severity"], f["sheet"], f["row"], f["column"]) for f in doc["findings"]}
     assert ("F007", "error", "辍学", 4, "性别") in rules
     assert ("T002", "warning", "送教记录", 5, "课时") in rules
+    cells = {(f["rule"], f["sheet"], f["cell"]) for f in doc["findings"]}   # the address for the Name Box
+    assert ("F007", "辍学", "C4") in cells and ("T002", "送教记录", "E5") in cells
+    table = baoxue(bad).stdout                                              # the table a clerk reads names it too
+    assert "（单元格 C4）" in table and "（单元格 E5）" in table
     assert doc["summary"]["errors"] == sum(f["severity"] == "error" for f in doc["findings"])
     assert doc["summary"]["warnings"] == sum(f["severity"] == "warning" for f in doc["findings"])
     assert "“女”" in p.stdout                          # Chinese unescaped

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -44,7 +45,8 @@ INTRO = f"""# 校验规则目录 Validation rule reference
 2 有文件无法读取（S005）。`--json` 时标准输出只有 JSON：
 
 - 一个文件：`{{"findings": [...], "summary": {{"errors", "warnings", "total", "policy_fingerprint"}}}}`，
-  每条 finding 为 `{{"rule", "severity", "sheet", "row", "column", "value", "message"}}`；
+  每条 finding 为 `{{"rule", "severity", "sheet", "row", "column", "value", "message", "cell"}}`（`cell` 为单元格地址，
+  如 `"E4"`，可直接输入名称框；工作表级和文件级的问题为 `null`）；表格输出在说明后写“（单元格 E4）”；
 - 多个文件：同样的顶层键（`findings` 中每条多一个 `"file"`，`summary` 多一个 `"files"` 文件数），
   另加 `"files": [{{"file", "readable", "findings", "summary"}}...]` 逐个文件列出。
 
@@ -159,7 +161,27 @@ def render_workbook() -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-GENERATED = {DOC: render, WORKBOOK_DOC: render_workbook}
+# Hand-written guides quote code lists only as generated blocks, so the words a clerk reads are the dropdown's values:
+#   <!-- 代码表:劝返方式 -->入户走访、电话、书面通知、约谈、其他<!-- /代码表 -->
+GUIDES = [DOC.with_name(n) for n in ("clerk-guide.md", "addin-guide.md", "notebook-guide.md")]
+CODE_BLOCK_RE = re.compile(r"<!-- 代码表:(?P<name>[^ >]+) -->.*?<!-- /代码表 -->", re.S)
+
+
+def fill_code_lists(text: str) -> str:
+    """``text`` with every code-list block filled from ``model.CODE_LISTS`` (an unknown list name is an error)."""
+    def block(m: re.Match) -> str:
+        name = m.group("name")
+        if name not in model.CODE_LISTS:
+            raise KeyError(f"docs: no code list named {name!r}")
+        return f"<!-- 代码表:{name} -->{'、'.join(model.CODE_LISTS[name])}<!-- /代码表 -->"
+    return CODE_BLOCK_RE.sub(block, text)
+
+
+def _guide(path: Path):
+    return lambda: fill_code_lists(path.read_text(encoding="utf-8"))
+
+
+GENERATED = {DOC: render, WORKBOOK_DOC: render_workbook, **{p: _guide(p) for p in GUIDES if p.exists()}}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,14 +11,19 @@ import pandas as pd
 from baoxue import idcard, model
 from baoxue.batch import BOOK_KEY, Batch
 from baoxue.findings import Finding
-from baoxue.normalize import Invalid
+from baoxue.normalize import SCREEN_NUMBER_RE, Invalid
 
 from . import catalogue
 
 EMPTY = "（空）"
 # Columns holding a child's identity number or a person's name: messages show them masked (110101********1234), so a message that is copied
 # into a report, a log or an e-mail never carries a full ID; the finding's ``value`` keeps what is in the cell.
-PRIVATE_COLUMNS = {c.name: (idcard.mask if c.kind in ("id", "xjh") else idcard.mask_name)
+def _mask_id(shown: str) -> str:
+    """A full ID masked; a number as Excel shows it (``5.30123E+17``: six digits, the area code) is quoted as is."""
+    return shown if SCREEN_NUMBER_RE.match(shown) else idcard.mask(shown)
+
+
+PRIVATE_COLUMNS = {c.name: (_mask_id if c.kind in ("id", "xjh") else idcard.mask_name)
                    for s in (*model.DATA_SHEETS, *model.HOUSEHOLD_SHEETS.values()) for c in s.columns
                    if c.kind in ("id", "xjh", "name")}
 
@@ -87,19 +92,22 @@ class RuleBatch(Batch):
             msg_fields.setdefault("column", column or "")
             msg_fields.setdefault("sheet", sheet)
             msg_fields["value"] = EMPTY if shown in (None, "") else (private(shown) if private else shown)
+            cell = self.books[int(book)].cell_address(sheet, int(row), column)
             out.append((int(book), Finding(rule, sev, sheet, int(row), column, shown,
-                                           template.format_map(catalogue._Blank(msg_fields)))))
+                                           template.format_map(catalogue._Blank(msg_fields)), cell=cell)))
         return out
 
     def hit(self, book: int, rule: str, sheet: str | None, row: int | None, column: str | None, value: Any = None,
-            severity: str | None = None, **fields: Any) -> tuple[int, Finding]:
+            severity: str | None = None, cell: str | None = None, **fields: Any) -> tuple[int, Finding]:
+        """One book-level finding; ``cell`` where the caller knows the address (else from sheet, row and column)."""
+        cell = cell or self.books[book].cell_address(sheet, row, column)
         shown = show(value)
         fields = {k: _text(v) if not isinstance(v, str) else v for k, v in fields.items()}
         fields.setdefault("column", column or "")
         fields.setdefault("sheet", sheet or "")
         fields["value"] = EMPTY if shown in (None, "") else shown   # book-level: cover values, never an ID
         return book, Finding(rule, severity or catalogue.severity(rule), sheet, row, column, shown,
-                             catalogue.message(rule, **fields))
+                             catalogue.message(rule, **fields), cell=cell)
 
 
 def _per_row(value: Any, df: pd.DataFrame) -> list:

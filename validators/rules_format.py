@@ -9,7 +9,7 @@ import pandas as pd
 
 from baoxue import idcard, layout, model
 from baoxue.batch import AS_OF
-from baoxue.normalize import Invalid
+from baoxue.normalize import Invalid, as_excel_shows
 
 from .hits import RuleBatch
 from . import schemas
@@ -67,8 +67,9 @@ def type_stage(batch: RuleBatch):
             for reason, part in rows.groupby(reasons, sort=False):
                 rule_id = TYPE_RULES.get(reason, "F003")
                 fields = {}
-                if rule_id == "F004":
+                if rule_id == "F004":   # quoted as the clerk's screen shows the number (5.30123E+17)
                     fields["problem"] = ID_AS_NUMBER
+                    fields["value"] = part[column].map(id_as_shown)
                 elif rule_id == "F014":
                     fields["problem"] = NUMBER_PROBLEMS[reason]
                 elif rule_id == "F013":
@@ -79,6 +80,11 @@ def type_stage(batch: RuleBatch):
             if value.__class__ is Invalid and value.reason == "formula":
                 out.append(batch.hit(i, "F013", model.COVER_SHEET, book.cover_rows.get(label), label, value, what=SHOWN))
     return out
+
+
+def id_as_shown(v: Invalid) -> str:
+    """An ID stored as a number, as Excel shows it in the cell (``5.30123E+17``), not a digit string never typed."""
+    return as_excel_shows(int(v.raw)) if v.raw.isdigit() else v.raw
 
 
 SHOWN = "显示值："
@@ -94,10 +100,9 @@ def formulas_elsewhere(batch: RuleBatch):
         for item in book.active:
             if item.kind == "formula":
                 text = "=" + item.text if len(item.text) <= FORMULA_SHOWN else "=" + item.text[:FORMULA_SHOWN] + "…"
-                out.append(batch.hit(i, "F013", item.sheet, item.row or None, layout.cell_address(item.row, item.col), text,
-                                     what=""))
+                address = layout.cell_address(item.row, item.col)
+                out.append(batch.hit(i, "F013", item.sheet, item.row or None, address, text, cell=address, what=""))
     return out
-
 
 
 # ---------------------------------------------------------------------------------------------- F014 ranges

@@ -106,7 +106,24 @@ def end_to_end(county, out: Path) -> int:
     print(f"\n历史库：{out / 'baoxue-store'}（趋势与月度连续性核查用，含完整身份证号，仅限县内）")
     print(f"月报表：{'、'.join(str(r.report) for r in runs)}")
     household_line(county, out)
+    for line in notebook_hint(out, county.register_path):
+        print(line)
     return 0
+
+
+def notebook_hint(out: Path, register: Path | None) -> list[str]:
+    """How to open the roll-up notebook on the demo county (the README's data-officer section, with its paths)."""
+    bin_dir = Path(sys.executable).parent
+    voila = bin_dir / "voila"
+    run = str(voila) if voila.exists() else "voila"
+    lines = ["", "数据管理员笔记本（浏览器中操作）：",
+             f"  {run} notebooks/月度汇总.ipynb",
+             f"  在页面中填写 收件夹：{(out / '收件箱').resolve()}",
+             f"             学校名录：{Path(register or out / '学校名录.xlsx').resolve()}",
+             "  报送月份默认为收件夹中最新的月份，点击“运行汇总”。"]
+    if not voila.exists():
+        lines.append("  （未安装 Voilà：请运行 make demo，或 pip install -e '.[notebook]'）")
+    return lines
 
 
 def household_line(county, out: Path) -> None:

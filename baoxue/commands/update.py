@@ -16,7 +16,12 @@ def finding_line(f: Finding) -> str:
     if f.column:
         where += f" {f.column}"
     value = f"（值：{f.value}）" if f.value not in (None, "") else ""
-    return f"[{model.SEVERITY_LABELS.get(f.severity, f.severity)} {f.rule}] {where}{value}：{f.message}"
+    return f"[{model.SEVERITY_LABELS.get(f.severity, f.severity)} {f.rule}] {where}{value}：{f.message}{cell_note(f)}"
+
+
+def cell_note(f: Finding) -> str:
+    """“（单元格 E4）” after a message: the address a clerk types into the Name Box to reach the cell."""
+    return f"（单元格 {f.cell}）" if f.cell else ""
 
 
 def print_findings(findings: list[Finding], errors_only: bool = False, limit: int = 200, file=None) -> None:

@@ -20,6 +20,7 @@ from ..findings import Finding, summarize
 from ..paths import shown, shown_name
 from ..policy import load_policy
 from ..validators import unreadable_finding, validate_file
+from .update import cell_note
 
 
 def register(subparsers) -> None:
@@ -97,7 +98,7 @@ def render(path: str, readable: bool, findings: list[Finding], out) -> None:
             value = f"  值：{_cell(f.value)}" if f.value not in (None, "") else ""
             column = f.column or ""
             print(f"    {where:<6} {column:<10} {f.rule} {level}{value}", file=out)
-            print(f"           {f.message}", file=out)
+            print(f"           {f.message}{cell_note(f)}", file=out)
     print(f"  合计：错误 {s['errors']} 条，警告 {s['warnings']} 条。" + ("有错误，须改正后才能报送。" if s["errors"] else
                                                                 "只有警告，可以报送，但请核实。"), file=out)
 

@@ -21,7 +21,7 @@ import ipywidgets as W
 import pandas as pd
 
 from .. import model
-from ..notebook import ALL, InputError, _cjk_font, _path_text, _status, html_table, month_options
+from ..notebook import ALL, InputError, _cjk_font, _path_text, _status, finding_cells, html_table, month_options
 from ..idcard import mask_name
 from ..policy import load_policy
 from ..rollup.masking import HIDDEN, Scrubber, mask_frame
@@ -141,9 +141,8 @@ def mismatch_frame(result) -> pd.DataFrame:
 
 def findings_frame(result, masked: bool = True) -> pd.DataFrame:
     """问题清单: every finding with its file and school (values and messages masked unless ``masked`` is False)."""
-    rows = [[Path(d["file"]).name if d.get("file") else None, d.get("school"), d.get("sheet"), d.get("row"),
-             d.get("column"), d.get("rule"), model.SEVERITY_LABELS.get(d.get("severity"), d.get("severity")),
-             d.get("value"), d.get("message")] for d in result.finding_dicts(masked)]
+    rows = [[Path(d["file"]).name if d.get("file") else None, d.get("school"), *finding_cells(d)]
+            for d in result.finding_dicts(masked)]
     df = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     df["行号"] = pd.to_numeric(df["行号"], errors="coerce").astype("Int64")
     return df

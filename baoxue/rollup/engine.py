@@ -12,6 +12,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import __version__, model
+from ..beijing import now_iso
 from ..findings import Finding, summarize
 from ..indicators import INDICATORS, SCHOOL_YEAR_KEYS, aggregate
 from ..months import prev_month, valid_month
@@ -286,7 +287,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         cases=all_cases, open_rows=_all(counted, "open_rows"), sheet_rows=_sheet_frames(counted),
         inbox=str(inbox), register=None if isinstance(register, (list, tuple)) else str(register),
         store_dir=str(store.dir) if store else None, policy_fingerprint=policy.fingerprint,
-        previous_source=previous_source, created_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        previous_source=previous_source, created_at=now_iso(),
         names=set().union(*(r.names for r in current)) if current else set(),
     )
     if store is not None:   # the trend's months before this one, read once (this month's figures are the result's)
@@ -409,7 +410,8 @@ def _findings_frame(findings: list[Finding]) -> pd.DataFrame:
         d = f.to_dict(rollup=True)
         d["value"] = None if d["value"] is None else str(d["value"])
         rows.append(d)
-    df = pd.DataFrame(rows, columns=["rule", "severity", "sheet", "row", "column", "value", "message", "school", "file"])
+    df = pd.DataFrame(rows, columns=["rule", "severity", "sheet", "row", "column", "value", "message", "school", "file",
+                                     "cell"])
     df["row"] = df["row"].astype("Int64")
     return df
 

@@ -1,12 +1,14 @@
 """The monthly report workbook (月报表, SPEC §6), written with XlsxWriter:
 
-报送情况 (who sent what, every file listed) · 乡镇汇总 (townships + county) · 学校明细 (each school's figures) ·
+报送情况 (who sent what; the inbox's files counted by outcome) · 收到的文件 (every file and what became of it) ·
+乡镇汇总 (townships + county) · 学校明细 (each school's figures) ·
 在册辍学名单 (open cases) · 逾期预警 (overdue cases) · 问题清单 (all findings) · 趋势 (months in the store, native charts).
 
 IDs and names are masked by default (first 6 + last 4; 张*明) and free-text messages are scrubbed; ``masked=False`` is
 for internal use and says so on every sheet. Every string is written as text (``write_string``: a value such as
-``=HYPERLINK(...)`` stays text, never a formula). Print-ready: landscape, fit to width, title and header rows repeated.
-Saved atomically.
+``=HYPERLINK(...)`` stays text, never a formula). Print-ready (A4 landscape, fit to width, title and header rows
+repeated): long text wraps in rows made tall enough, rates show two decimals, each trend chart prints on a page of its
+own. Saved atomically.
 
 The per-sheet functions build their tables through ``_Sheet`` (title, note, header, ``add`` a row, ``finish``) and
 ``put`` (one cell); only those two know the writer. XlsxWriter writes each cell once, with its whole format (formats
@@ -25,13 +27,14 @@ from ..atomic import atomic_save
 from ..indicators import ALL_RATES, FIGURES
 from ..paths import guard_output
 from .engine import RollupResult
+from ..beijing import CHINA, beijing
 from .masking import LEFT_OUT_WHEN_MASKED, mask_value
-from .rules import CHINA
 from .school_year import rates_note
 from .store import Store
 from .trend import trend_frame
+from ..template import print_bands
 
-SHEETS = ("报送情况", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
+SHEETS = ("报送情况", "收到的文件", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
 HEADER_FILL = "#DDEBF7"                                # fills are solid background colours
 TOTAL_FILL = "#FFF2CC"
 WARN_FONT = {"font_color": "#C00000", "bold": True}    # a font is a set of XlsxWriter format properties
@@ -40,6 +43,8 @@ NOTE_FONT = {"font_color": "#595959"}
 BORDER = {"border": 1, "border_color": "#A6A6A6"}      # thin, grey, all four sides
 HEADER_ALIGN = {"align": "center", "valign": "vcenter", "text_wrap": True}
 DATE_FORMAT = "yyyy-mm-dd"
+RATE_FORMAT = "0.00"                                   # every rate with two decimals (0.08 → 0.08, 0.1 → 0.10)
+WRAP = {"text_wrap": True, "valign": "top"}            # long text wraps inside its column; the row grows to fit
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 ZERO_REPORT_SCHOOLS = "zero_report_schools"  # baoxue.indicators.aggregate's count of 零报告 schools
 _ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # not allowed in XML (as openpyxl's)
@@ -51,6 +56,11 @@ def _indicators() -> tuple[list[str], dict[str, str]]:
     their column headers (rates marked "(%)")."""
     return ([k for k, _ in FIGURES if k != "zero_report"],
             {k: label + ("(%)" if k in ALL_RATES else "") for k, label in FIGURES})
+
+
+def _rate_formats(labels: dict[str, str]) -> dict[str, str]:
+    """Header → ``RATE_FORMAT`` for every rate column (两位小数)."""
+    return {labels[k]: RATE_FORMAT for k in ALL_RATES if k in labels}
 
 
 def _rates_note(result: RollupResult) -> str:
@@ -126,6 +136,32 @@ def _column(j: int) -> str:
     return out
 
 
+def _bands(widths: list[float], titles: int) -> list[int]:
+    """0-based columns where the page bands after the first start (each at most ``BAND_UNITS`` wide, repeated title
+    columns included)."""
+    return print_bands(list(widths), titles, BAND_UNITS)
+
+
+def _text_units(text: Any) -> int:
+    """Width of a text in column-width units (a CJK character is two, like two digits)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text or ""))
+
+
+ROW_HEIGHT = 15   # points: one line of 11-point text
+# A table wider than BAND_FROM column-width units is unreadable fitted to one A4 width: it prints in page bands at
+# BAND_SCALE % (narrow side margins), each band at most BAND_UNITS wide with its first ``band_columns`` repeated (the
+# same rule as the school template's wide ledgers, ``baoxue.template.print_bands``).
+BAND_FROM = 230
+BAND_UNITS = 140
+BAND_SCALE = 70
+
+
+def _lines(text: Any, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (generous: a CJK character counts two)."""
+    usable = max(int(width) - 1, 1)
+    return sum(max(1, -(-_text_units(part) // usable)) for part in str(_safe(text)).split("\n"))
+
+
 def _width(characters: float) -> float:
     """XlsxWriter's column width argument that stores ``characters`` as the column's width (what openpyxl stored):
     XlsxWriter adds the 5-pixel cell padding (7-pixel digits of the default font) to the width it is given."""
@@ -135,27 +171,46 @@ def _width(characters: float) -> float:
 class _Sheet:
     """A titled table: title (row 1), note (row 2), header (row 3), data from row 4; print-ready."""
 
-    def __init__(self, wb, name: str, title: str, note: str, header: list[str], widths: list[int]):
+    def __init__(self, wb, name: str, title: str, note: str, header: list[str], widths: list[int],
+                 wrap: Iterable[str] = (), number_formats: dict[str, str] | None = None, band_columns: int = 1):
+        """``wrap``: header names whose cells wrap (long free text: 说明, 去向说明, 文件); ``number_formats``: header
+        name → number format of its data cells (rates: ``RATE_FORMAT``)."""
         self.wb = wb
         self.formats: _Formats = wb.baoxue_formats
         self.ws = ws = wb.add_worksheet(name)
         self.name = name
         self.width = len(header)
+        self.widths = list(widths)
+        self.column_styles = {j: dict(WRAP) for j, h in enumerate(header, start=1) if h in set(wrap)}
+        for j, h in enumerate(header, start=1):
+            if number_formats and h in number_formats:
+                self.column_styles.setdefault(j, {})["num_format"] = number_formats[h]
         put(self, 1, 1, title, **TITLE_FONT)
-        put(self, 2, 1, note, **NOTE_FONT)
+        # the note wraps across the table's (first printed band's) width, never cut at the print edge; its row is tall
+        # enough for it
+        bands = _bands(widths, band_columns) if sum(widths) > BAND_FROM else []
+        note_cols = bands[0] if bands else max(len(header), 1)
+        self.merged(2, 1, note_cols, note, **NOTE_FONT, **WRAP)
+        ws.set_row(1, ROW_HEIGHT * _lines(note, sum(widths[:note_cols])))
         for j, h in enumerate(header, start=1):
             put(self, 3, j, h, bold=True, bg_color=HEADER_FILL, pattern=1, **BORDER, **HEADER_ALIGN)
         for j, w in enumerate(widths):
             ws.set_column(j, j, _width(w))
-        ws.set_row(2, 32)   # two lines of wrapped header text
+        # wrapped header text: two lines at least, more where a header needs them
+        ws.set_row(2, max(32, ROW_HEIGHT * max((_lines(h, w) for h, w in zip(header, widths)), default=1) + 2))
         ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
         self.row = FIRST_DATA_ROW
         ws.set_landscape()
         ws.set_paper(9)     # A4
-        ws.fit_to_pages(1, 0)
+        if bands:
+            ws.set_print_scale(BAND_SCALE)
+            ws.set_v_pagebreaks(bands)
+            ws.repeat_columns(0, band_columns - 1)
+        else:
+            ws.fit_to_pages(1, 0)
         ws.repeat_rows(0, 2)
         ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4, top=1, bottom=1)
+        ws.set_margins(left=0.25 if bands else 0.4, right=0.25 if bands else 0.4, top=1, bottom=1)
         ws.set_header("", margin=0.5)
         ws.set_footer("", margin=0.5)
 
@@ -164,7 +219,7 @@ class _Sheet:
         """Write the next row (bordered cells; ``fill`` a background colour, ``bold``, the 1-based columns ``warn``
         in the warning font); returns its row number."""
         r = self.row
-        style = dict(BORDER)
+        style = dict(BORDER, valign="top")   # a row grown for wrapped text reads from its top line
         if fill is not None:
             style.update(bg_color=fill, pattern=1)
         if bold:
@@ -173,13 +228,33 @@ class _Sheet:
         formats = self.formats
         plain, plain_date = formats(style), formats({**style, "num_format": DATE_FORMAT})
         ws, r0 = self.ws, r - 1
-        for j, v in enumerate(values):   # the row's formats looked up once, not per cell
-            if j + 1 in warned:
-                put(self, r, j + 1, v, **{**style, **WARN_FONT})
+        lines = 1
+        for j, v in enumerate(values):   # the row's plain formats looked up once, not per cell
+            own = self.column_styles.get(j + 1)
+            if j + 1 in warned or own:
+                cell = {**style, **(own or {})}
+                put(self, r, j + 1, v, **({**cell, **WARN_FONT} if j + 1 in warned else cell))
+                if cell.get("text_wrap") and v is not None and j < len(self.widths):
+                    lines = max(lines, _lines(v, self.widths[j]))
             else:
                 _write(ws, r0, j, _safe(v), plain, lambda: plain_date)
+        if lines > 1:   # spreadsheet programs do not grow a row for wrapped text written by a program: say how tall
+            ws.set_row(r0, ROW_HEIGHT * lines)
         self.row += 1
         return r
+
+    def merged(self, row: int, first_col: int, last_col: int, value: Any, **style: Any) -> None:
+        """One value across columns ``first_col``..``last_col`` of ``row`` (1-based), e.g. a summary line."""
+        value = _safe(value)
+        fmt = self.formats(style)
+        if first_col == last_col:
+            put(self, row, first_col, value, **style)
+        else:
+            self.ws.merge_range(row - 1, first_col - 1, row - 1, last_col - 1, "" if value is None else value, fmt)
+
+    def page_break_before(self, rows: Iterable[int]) -> None:
+        """Printed pages start at these 1-based rows (a chart below a table starts on a page of its own)."""
+        self.ws.set_h_pagebreaks([r - 1 for r in rows])
 
     def add_rows(self, rows: Iterable[Iterable[Any]]) -> None:
         """Many plain rows (bordered cells, as ``add`` writes them) with the formats looked up once: for long tables
@@ -228,7 +303,7 @@ class _Sheet:
 
 def _note(result: RollupResult, masked: bool, extra: str = "") -> str:
     privacy = "身份证号、姓名已脱敏。" if masked else "【内部使用】本表未脱敏，含未成年人个人信息，不得外传。"
-    return f"报送月份 {result.month}；生成于 {result.created_at}；策略指纹 {result.policy_fingerprint}。{privacy}{extra}"
+    return f"报送月份 {result.month}；生成于 {beijing(result.created_at, seconds=True)}；策略指纹 {result.policy_fingerprint}。{privacy}{extra}"
 
 
 def _yn(v: bool) -> str:
@@ -239,8 +314,8 @@ def _yn(v: bool) -> str:
 def _submissions(wb, result: RollupResult, masked: bool) -> None:
     late = {f.school for f in result.findings if f.rule == "R007"}
     s = _Sheet(wb, "报送情况", f"{result.month} 控辍保学月报报送情况", _note(result, masked),
-               ["所属乡镇", "学校标识码", "学校名称", "学校类型", "城乡类别", "报送状态", "计入汇总", "盖戳时间", "逾期报送",
-                "错误数", "警告数", "文件"], [12, 13, 24, 12, 9, 16, 9, 17, 9, 8, 8, 40])
+               ["所属乡镇", "学校标识码", "学校名称", "学校类型", "城乡类别", "报送状态", "计入汇总", "盖戳时间（北京时间）", "逾期报送",
+                "错误数", "警告数", "文件"], [10, 12, 22, 14, 9, 12, 9, 17, 9, 7, 7, 34], wrap=("学校名称", "文件"))
     for sc in result.schools:
         if not sc["submitted"]:
             status = "未报送"
@@ -258,13 +333,59 @@ def _submissions(wb, result: RollupResult, masked: bool) -> None:
     s.add(["合计", None, f"应报 {c['schools_expected']} 所，有效报送 {c['schools_submitted']} 所", None, None, None, None,
            None, None, None, None, None], fill=TOTAL_FILL, bold=True)
     s.add([])
-    header_row = s.add(["收到的文件", "学校标识码", "学校名称", "报送月份", None, "处理结果", "戳记有效", "盖戳时间", None,
-                        "错误数", "警告数", "说明"], fill=HEADER_FILL, bold=True)
+    # what the roll-up did with the inbox's files, one line per outcome (other months' files counted, not listed:
+    # an inbox that keeps every month would otherwise grow this sheet each month); the list is on 收到的文件
+    header_row = s.row
+    head = dict(bold=True, bg_color=HEADER_FILL, pattern=1, **BORDER, **HEADER_ALIGN)
+    s.merged(header_row, 1, 5, "收到的文件：处理结果", **head)
+    s.merged(header_row, 6, 6, "文件数", **head)
+    s.merged(header_row, 7, 12, "说明", **head)
+    s.row += 1
+    for status, count in file_outcomes(result.files):
+        r = s.row
+        s.merged(r, 1, 5, status, **BORDER)
+        s.merged(r, 6, 6, count, **BORDER)
+        s.merged(r, 7, 12, OUTCOME_NOTES.get(status.split("（")[0].rstrip("，"), "逐个文件见“收到的文件”工作表。"),
+                 **BORDER, **WRAP)
+        s.row += 1
+    s.finish(filter_to=header_row - 3)
+
+
+OUTCOME_NOTES = {  # what an outcome means for the month, by its first words (baoxue.rollup.engine._file_list)
+    "计入汇总": "本月计入汇总的报送。",
+    "上月": "上月的报送，只用于个案连续性核对（R005），不计入本月。",
+    "其他月份": "收件箱中其他月份的文件，不计入本月；逐个文件见“收到的文件”工作表。",
+}
+
+
+def file_outcomes(files: list[dict]) -> list[tuple[str, int]]:
+    """(处理结果, number of files), this month's outcomes first, then last month, then other months (newest first)."""
+    counts: dict[str, int] = {}
+    for f in files:
+        counts[f["status"]] = counts.get(f["status"], 0) + 1
+
+    def rank(status: str):
+        if status == "计入汇总":
+            return (0, "")
+        if status.startswith("上月"):
+            return (2, "")
+        if status.startswith("其他月份"):
+            month = re.search(r"(\d{4})-(\d{2})", status)
+            return (3, -(int(month[1]) * 12 + int(month[2])) if month else 0)   # newest month first
+        return (1, status)
+    return sorted(counts.items(), key=lambda kv: rank(kv[0]))
+
+
+def _files(wb, result: RollupResult, masked: bool) -> None:
+    """Every file found in the inbox and what the roll-up did with it."""
+    s = _Sheet(wb, "收到的文件", f"{result.month} 收件箱中的文件", _note(result, masked, " 收件箱中找到的每个文件及其处理结果。"),
+               ["文件", "学校标识码", "学校名称", "报送月份", "处理结果", "戳记有效", "盖戳时间（北京时间）", "错误数", "警告数",
+                "说明"], [34, 12, 20, 9, 22, 8, 17, 7, 7, 48], wrap=("文件", "学校名称", "处理结果", "说明"))
     scrub = result.scrubber() if masked else (lambda x: x)
     for f in result.files:
-        s.add([f["file"], f["school"], f["name"], f["month"], None, f["status"], _yn(f["stamp_ok"]), f["stamped_at"],
-               None, f["errors"], f["warnings"], scrub(f["stamp_reason"])])
-    s.finish(filter_to=header_row - 3)
+        s.add([f["file"], f["school"], f["name"], f["month"], f["status"], _yn(f["stamp_ok"]), f["stamped_at"],
+               f["errors"], f["warnings"], scrub(f["stamp_reason"])])
+    s.finish()
 
 
 def _area_row(area: dict, name: str) -> list:
@@ -278,7 +399,7 @@ def _townships(wb, result: RollupResult, masked: bool) -> None:
     header = ["乡镇", "应报学校数", "有效报送数", "零报告学校数", *[AREA_LABELS[k] for k in AREA_KEYS]]
     s = _Sheet(wb, "乡镇汇总", f"{result.month} 控辍保学月报 乡镇汇总",
                _note(result, masked, " 乡镇、全县数据为各校计数之和，辍学率由合计重新计算（不取平均）。" + _rates_note(result)),
-               header, [12] + [9] * (len(header) - 1))
+               header, [12] + [9] * (len(header) - 1), number_formats=_rate_formats(AREA_LABELS))
     for t in result.townships:
         s.add(_area_row(t, t["name"]))
     s.add(_area_row(result.county, "全县合计"), fill=TOTAL_FILL, bold=True)
@@ -291,7 +412,8 @@ def _schools(wb, result: RollupResult, masked: bool) -> None:
               *[AREA_LABELS[k] for k in AREA_KEYS]]
     s = _Sheet(wb, "学校明细", f"{result.month} 控辍保学月报 学校明细",
                _note(result, masked, " 未报送或戳记无效的学校指标为空。" + _rates_note(result)), header,
-               [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS))
+               [12, 13, 22, 9, 9, 8] + [9] * len(AREA_KEYS), wrap=("学校名称",),
+               number_formats=_rate_formats(AREA_LABELS), band_columns=3)
     for sc in result.schools:
         s.add([sc["township"], sc["code"], sc["name"], sc.get("城乡类别"), _yn(sc.get("counted")), sc.get("zero_report"),
                *[sc.get(k) for k in AREA_KEYS]])
@@ -310,7 +432,8 @@ def _cases(wb, result: RollupResult, masked: bool) -> None:
     widths = [w for h, w in zip(CASE_HEADER, [10, 20, 9, 6, 21, 9, 10, 11, 14, 14, 10, 11, 11, 11, 11, 9, 24])
               if h not in hidden]
     s = _Sheet(wb, "在册辍学名单", f"{result.month} 月末在册未销号辍学学生名单",
-               _note(result, masked, " 脱敏版不含辍学原因和重点群体（残疾、脱贫等）信息。" if masked else ""), header, widths)
+               _note(result, masked, " 脱敏版不含辍学原因和重点群体（残疾、脱贫等）信息。" if masked else ""), header, widths,
+               wrap=("学校名称", "去向说明", "辍学原因", "重点群体"))
     scrub = result.scrubber() if masked else (lambda x: x)
     m = (lambda col, v: mask_value(col, v)) if masked else (lambda col, v: v)
     df = result.open_cases.sort_values(["所属乡镇", "学校标识码", "row"], kind="stable") if len(result.open_cases) else result.open_cases
@@ -331,7 +454,7 @@ def _cases(wb, result: RollupResult, masked: bool) -> None:
 def _overdue(wb, result: RollupResult, masked: bool) -> None:
     s = _Sheet(wb, "逾期预警", f"{result.month} 逾期预警（截至月末）", _note(result, masked),
                ["所属乡镇", "学校名称", "类别", "姓名", "身份证号", "年级", "状态", "起算日期", "逾期天数", "工作表", "行号", "说明"],
-               [10, 20, 26, 9, 21, 9, 9, 11, 9, 9, 6, 60])
+               [10, 20, 26, 9, 21, 9, 9, 11, 9, 9, 6, 60], wrap=("学校名称", "类别", "说明"))
     scrub = result.scrubber() if masked else (lambda x: x)
     m = (lambda col, v: mask_value(col, v)) if masked else (lambda col, v: v)
     for rec in result.overdue.to_dict("records"):
@@ -343,8 +466,8 @@ def _overdue(wb, result: RollupResult, masked: bool) -> None:
 
 def _findings(wb, result: RollupResult, masked: bool) -> None:
     s = _Sheet(wb, "问题清单", f"{result.month} 问题清单（汇总核查与各校校验结果）", _note(result, masked),
-               ["所属乡镇", "学校标识码", "学校名称", "文件", "工作表", "行号", "列名", "规则编号", "级别", "值", "说明"],
-               [10, 13, 20, 30, 9, 6, 12, 8, 6, 20, 70])
+               ["所属乡镇", "学校标识码", "学校名称", "文件", "工作表", "行号", "列名", "单元格", "规则编号", "级别", "值", "说明"],
+               [10, 13, 20, 30, 9, 6, 12, 7, 8, 6, 20, 70], wrap=("学校名称", "文件", "列名", "值", "说明"))
     info = {sc["code"]: sc for sc in result.schools}
     order = {sc["code"]: i for i, sc in enumerate(result.schools)}
     rows = result.finding_dicts(masked)
@@ -353,8 +476,8 @@ def _findings(wb, result: RollupResult, masked: bool) -> None:
     for d in rows:
         sc = info.get(d["school"], {})
         s.add([sc.get("township"), d["school"], sc.get("name"), d["file"], d["sheet"], d["row"], d["column"],
-               d["rule"], SEVERITY_ZH.get(d["severity"], d["severity"]), d["value"], d["message"]],
-              warn=(9,) if d["severity"] == "error" else ())
+               d.get("cell"), d["rule"], SEVERITY_ZH.get(d["severity"], d["severity"]), d["value"], d["message"]],
+              warn=(10,) if d["severity"] == "error" else ())
     s.finish()
 
 
@@ -363,6 +486,7 @@ TREND_KEYS = ("open_cases", "new_suspected", "new_dropout", "returned", "closed"
               "cumulative_dropout_primary", "cumulative_dropout_junior", "escalation_overdue", "home_taught",
               "home_meeting_min")
 TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率
+CHART_PAGE_ROWS = 17   # rows (15 pt) from one chart's anchor to the next: an 8 cm chart and a margin, one page each
 
 
 def _trend(wb, result: RollupResult, masked: bool, history: dict | None = None) -> None:
@@ -372,20 +496,22 @@ def _trend(wb, result: RollupResult, masked: bool, history: dict | None = None) 
     s = _Sheet(wb, "趋势", "全县控辍保学主要指标趋势",
                _note(result, masked, f" 历史数据来自历史库（共 {len(df)} 个月）。学年辍学率每年9月重新起算，"
                                      "各月为该月汇总时按本学年计入月份计算的值。" + _rates_note(result)),
-               header, [10] + [10] * len(TREND_KEYS))
+               header, [10] + [10] * len(TREND_KEYS), number_formats=_rate_formats(AREA_LABELS))
     for rec in df.to_dict("records"):
         s.add([rec["month"], *[rec.get(k) for k in TREND_KEYS]])
     s.finish()
     first, last = FIRST_DATA_ROW, s.row - 1
     col = {k: i + 2 for i, k in enumerate(TREND_KEYS)}
-    # the two charts one under the other (about 16 rows of 0.5 cm each), both inside the printed area
-    chart_rows = 17
+    # each chart on a printed page of its own, below the repeated title rows: a page break before each, and a chart
+    # (8 cm) shorter than what an A4 landscape page holds under the title rows at the fitted scale
+    chart_rows = CHART_PAGE_ROWS
+    bars_at, lines_at = last + 3, last + 3 + chart_rows
+    s.page_break_before([bars_at - 1, lines_at - 1])
     s.chart("column", "在册未销号与本月变化", "人数", "月份",
             [col[k] for k in ("open_cases", "new_suspected", "new_dropout", "returned", "closed")], first, last,
-            at_row=last + 3)
-    s.chart("line", "学年辍学率（%）", "%", "月份", [col[k] for k in TREND_RATES], first, last,
-            at_row=last + 3 + chart_rows)
-    s.print_area(max(len(header), 10), last + 3 + 2 * chart_rows)
+            at_row=bars_at)
+    s.chart("line", "学年辍学率（%）", "%", "月份", [col[k] for k in TREND_RATES], first, last, at_row=lines_at)
+    s.print_area(max(len(header), 10), lines_at + chart_rows - 1)
 
 
 # ============================================================================================== entry point
@@ -395,6 +521,7 @@ def build_report(result: RollupResult, target, masked: bool = True, history: dic
     wb = xlsxwriter.Workbook(target, {"in_memory": True, "nan_inf_to_errors": True})
     wb.baoxue_formats = _Formats(wb)
     _submissions(wb, result, masked)
+    _files(wb, result, masked)
     _townships(wb, result, masked)
     _schools(wb, result, masked)
     _cases(wb, result, masked)

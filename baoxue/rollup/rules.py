@@ -19,6 +19,7 @@ from typing import Iterable
 import pandas as pd
 
 from .. import model
+from ..beijing import CHINA, beijing  # R007's deadlines and every time shown are Beijing time
 from ..months import month_end
 from ..findings import Finding
 from ..policy import Policy
@@ -26,7 +27,6 @@ from .register import RegisteredSchool
 from .worker import FileResult
 from ..validators import catalogue
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
 def _f(rule: str, message: str, school: str | None = None, file: str | None = None, sheet: str | None = None,
        row: int | None = None, column: str | None = None, value=None) -> Finding:
     return Finding(rule, catalogue.severity(rule), sheet, row, column, value, message, school=school, file=file)
@@ -40,6 +40,16 @@ def _m(rule: str, **fields) -> str:
 def stamp_order(r: FileResult):
     when = r.stamped_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     return (r.stamp_ok, when, r.file)
+
+
+def why_wins(winner: FileResult, other: FileResult) -> str:
+    """Why ``winner`` counts instead of ``other`` (the order of ``stamp_order``), in words for R002."""
+    if winner.stamp_ok and not other.stamp_ok:
+        return "它的报送戳记有效，本文件的戳记无效"
+    if winner.stamped_at is not None and (other.stamped_at is None or winner.stamped_at > other.stamped_at):
+        return f"它的报送戳记较晚（{beijing(winner.stamped_at)}）"
+    when = f"（{beijing(winner.stamped_at)}）" if winner.stamped_at else ""
+    return f"两份的盖戳时间相同{when}，按文件名排序取最后一份"
 
 
 # ---------------------------------------------------------------------------------------------- R002 / R003
@@ -59,10 +69,9 @@ def pick(by_school: dict[str, list[FileResult]]) -> tuple[dict[str, FileResult],
         winner = ordered[-1]
         winners[code] = winner
         if len(files) > 1:
-            others = [r for r in ordered[:-1]]
-            for r in others:
-                when = r.stamped_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if r.stamped_at else "无戳记"
-                findings.append(_f("R002", _m("R002", school=code, file=winner.file)
+            for r in ordered[:-1]:
+                when = beijing(r.stamped_at) if r.stamped_at else "无戳记"
+                findings.append(_f("R002", _m("R002", school=code, file=winner.file, reason=why_wins(winner, r))
                                    + f"（本文件盖戳时间 {when}，已被取代，不计入汇总。）", school=code, file=r.file))
     return winners, findings
 
@@ -96,7 +105,7 @@ def late(winners: dict[str, FileResult], month: str, policy: Policy) -> list[Fin
         if r.stamp_ok and r.stamped_at is not None:
             local = r.stamped_at.astimezone(CHINA)
             if local.date() > due:
-                out.append(_f("R007", _m("R007", file=r.file, stamped=f"{local:%Y-%m-%d %H:%M}（北京时间）", due=f"{due:%Y-%m-%d}")
+                out.append(_f("R007", _m("R007", file=r.file, stamped=beijing(local), due=f"{due:%Y-%m-%d}")
                               + f"晚了 {(local.date() - due).days} 天。", school=code, file=r.file,
                               value=f"{local:%Y-%m-%d %H:%M}"))
     return out

@@ -47,6 +47,7 @@ import duckdb
 import pandas as pd
 
 from .. import model
+from ..beijing import beijing
 
 # sheet tables: the validated rows of each clerk sheet (counted schools)
 SHEET_TABLES = {
@@ -269,7 +270,7 @@ class Store:
         self.dir.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(8)
         info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "started": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"), "token": token}
+                "started": beijing(dt.datetime.now(dt.timezone.utc), seconds=True), "token": token}
         held = None
         for _attempt in range(3):
             if self._create_lock(info):
