@@ -47,11 +47,11 @@ def _checks():
     return out
 
 
-def validate_books(books: list[SchoolBook], policy: Policy = DEFAULT, batch: Batch | None = None) -> list[list[Finding]]:
+def validate_books(books: list[SchoolBook], policy: Policy | None = None, batch: Batch | None = None) -> list[list[Finding]]:
     """Findings per book (same order as ``books``), each list sorted by sheet order, row, column. ``batch``: a
     ``Batch`` over these books to run the rules on (the roll-up shares it with ``indicators.batch_indicators``)."""
     if batch is None:
-        batch = RuleBatch(list(books), policy)
+        batch = RuleBatch(list(books), DEFAULT if policy is None else policy)   # None: no county policy
     else:
         batch = RuleBatch.over(batch)
     per_book: list[list[Finding]] = [[] for _ in books]
@@ -65,7 +65,7 @@ def validate_books(books: list[SchoolBook], policy: Policy = DEFAULT, batch: Bat
     return per_book
 
 
-def validate(book: SchoolBook, policy: Policy = DEFAULT) -> list[Finding]:
+def validate(book: SchoolBook, policy: Policy | None = None) -> list[Finding]:
     return validate_books([book], policy)[0]
 
 
@@ -78,7 +78,7 @@ def unreadable_finding(reason: UnreadableWorkbook | str, *, sheet: str | None = 
                    file=file)
 
 
-def validate_file(path: str | Path, policy: Policy = DEFAULT) -> tuple[SchoolBook | None, list[Finding]]:
+def validate_file(path: str | Path, policy: Policy | None = None) -> tuple[SchoolBook | None, list[Finding]]:
     """Read and validate one file. An unreadable file gives ``(None, [S005])``."""
     try:
         book = read_workbook(path)
