@@ -118,3 +118,23 @@ def test_guard_output_is_the_core_check(tmp_path):
     with pytest.raises(paths.OutputPathError):
         paths.guard_output(tmp_path / "." / "名录.xlsx", equal=[tmp_path / "名录.xlsx"])
     paths.guard_output(tmp_path / "月报表.xlsx", inside=[inbox], equal=[tmp_path / "名录.xlsx"])   # beside: fine
+
+
+def test_lock_files_are_listed_and_a_real_workbook_with_a_lock_files_name_is_read(tmp_path):
+    reg = register(tmp_path / "名录.xlsx", [(A, "城关中学", "城关镇", "初中", "城区"), (B, "河口小学", "河口乡", "小学", "乡村")])
+    inbox = tmp_path / "inbox"
+    when = dt.datetime(2026, 10, 28, tzinfo=dt.timezone.utc)
+    stamp(write_book(inbox / "a.xlsx", cover(A, "城关中学", "城关镇", M)), when)
+    stamp(write_book(inbox / "~$河口小学.xlsx", cover(B, "河口小学", "河口乡", M, school_type="小学")), when)
+    (inbox / "~$a.xlsx").write_bytes(b"\x08clerk   " + b"\x00" * 150)          # Office's owner file while a.xlsx is open
+    (inbox / ".~lock.a.xlsx#").write_text(",clerk,PC,01.12.2026 09:00,file:///home/clerk;")   # LibreOffice's lock
+    out = tmp_path / "月报表.xlsx"
+    p = baoxue("rollup", inbox, "--month", M, "--register", reg, "--store", tmp_path / "store", "--json", "--out", out)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert {s["code"]: s["submitted"] and s["stamp_ok"] for s in doc["schools"]} == {A: True, B: True}
+    from openpyxl import load_workbook
+    ws = load_workbook(out, read_only=True)["收到的文件"]
+    rows = {r[0]: r[4] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]}
+    assert rows["~$河口小学.xlsx"] == "计入汇总"
+    assert "Office/WPS 锁定文件" in rows["~$a.xlsx"] and "LibreOffice 锁定文件" in rows[".~lock.a.xlsx#"]

@@ -18,7 +18,7 @@ from ..indicators import INDICATORS, SCHOOL_YEAR_KEYS, aggregate
 from ..months import prev_month, valid_month
 from ..policy import Policy, load_policy
 from . import rules, school_year
-from .inbox import discover, months_named
+from .inbox import discover, months_named, relative_name
 from .masking import Scrubber, mask_value
 from .register import RegisteredSchool, read_register
 from .runner import Progress, read_entries
@@ -179,8 +179,9 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
-    results = read_entries([str(p) for p in discover(inbox, exclude=exclude)], inbox, month, policy, progress, workers,
-                           dask, store, cache)
+    locks: list[tuple[Path, str]] = []
+    results = read_entries([str(p) for p in discover(inbox, exclude=exclude, locks=locks)], inbox, month, policy,
+                           progress, workers, dask, store, cache)
 
     # ---- who sent what
     reg = {s.code: s for s in schools_in_register}
@@ -283,7 +284,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         month=month, schools=schools, townships=townships, county=county, findings=findings,
         open_cases=_open_cases(counted, names, by_township_name(schools)),
         overdue=_overdue(counted, names, by_township_name(schools)),
-        files=_file_list(results, winners, counted, month),
+        files=_file_list(results, winners, counted, month) + _lock_files(locks, inbox),
         cases=all_cases, open_rows=_all(counted, "open_rows"), sheet_rows=_sheet_frames(counted),
         inbox=str(inbox), register=None if isinstance(register, (list, tuple)) else str(register),
         store_dir=str(store.dir) if store else None, policy_fingerprint=policy.fingerprint,
@@ -401,6 +402,13 @@ def _file_list(results: list[FileResult], winners: dict[str, FileResult], counte
                     "month": r.month, "stamped_at": r.stamped_at, "stamp_ok": r.stamp_ok,
                     "stamp_reason": r.stamp_reason or r.error, "errors": s["errors"], "warnings": s["warnings"]})
     return out
+
+
+def _lock_files(locks: list[tuple[Path, str]], inbox: Path) -> list[dict[str, Any]]:
+    """The owner/lock files the inbox walk skipped, listed so that the officer sees every file that was there."""
+    return [{"file": relative_name(p, inbox), "status": f"{kind} 锁定文件（有人正打开该工作簿），已跳过", "school": None,
+             "name": None, "month": None, "stamped_at": None, "stamp_ok": False, "stamp_reason": None, "errors": 0,
+             "warnings": 0} for p, kind in locks]
 
 
 # ============================================================================================== the store

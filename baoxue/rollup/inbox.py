@@ -1,6 +1,7 @@
 """Inbox discovery: every workbook under an inbox folder, at any depth, that a roll-up must list.
 
-Skipped: Office/WPS lock files (``~$name.xlsx``), LibreOffice lock files (``.~lock.name#``), baoxue's own backups
+Skipped, and listed in the report's file list: Office/WPS owner files (``~$name.xlsx`` that are not workbooks — a real
+workbook of that name is read) and LibreOffice lock files (``.~lock.name#``). Skipped silently: baoxue's own backups
 (``name.备份-YYYYmmdd-HHMMSS.xlsx``, see ``baoxue.atomic.backup_path``) and half-written temporaries (``.baoxue-*``),
 hidden folders, and the history store when it lives inside the inbox. Everything else with a workbook-like extension is
 returned — an unreadable one becomes finding S005 later, it is never silently dropped — and so is every link to a folder
@@ -27,9 +28,28 @@ def is_skipped_name(name: str) -> bool:
             or name.startswith(".") or bool(BACKUP_RE.search(name)))
 
 
-def discover(inbox: str | Path, exclude: list[str | Path] = ()) -> list[Path]:
+def lock_file_kind(path: Path) -> str | None:
+    """"Office/WPS" or "LibreOffice" for an owner/lock file a spreadsheet program leaves beside an open book, None
+    otherwise. A file named like one (``~$x.xlsx``) that really is a workbook (a zip) is not a lock file: it is read."""
+    name = path.name
+    if name.startswith(".~lock."):
+        return "LibreOffice"
+    if not name.startswith("~$"):
+        return None
+    try:
+        if path.is_file() and not path.is_symlink():
+            with open(path, "rb") as f:
+                if f.read(4) == b"PK\x03\x04":
+                    return None
+    except OSError:
+        pass
+    return "Office/WPS"
+
+
+def discover(inbox: str | Path, exclude: list[str | Path] = (), locks: list[tuple[Path, str]] | None = None) -> list[Path]:
     """All candidate workbook files under ``inbox`` (sorted, stable), excluding the folders and files in ``exclude``
-    (the history store, the register when it sits in the inbox)."""
+    (the history store, the register when it sits in the inbox). ``locks``, when given, receives the owner/lock files
+    skipped (path, ``lock_file_kind``), so that the report can list them."""
     root = Path(inbox)
     excluded = {Path(p).resolve() for p in exclude if p}
     # resolve (a system call per path component) only the paths that could be excluded
@@ -45,6 +65,12 @@ def discover(inbox: str | Path, exclude: list[str | Path] = ()) -> list[Path]:
         found += [here / d for d in dirnames if (here / d).is_symlink()]   # listed, never walked (os.walk does not)
         for name in sorted(filenames):
             if is_skipped_name(name):
+                kind = lock_file_kind(here / name) if name.startswith(("~$", ".~lock.")) else None
+                if kind is None and name.startswith("~$") and name.lower().endswith(WORKBOOK_SUFFIXES) \
+                        and not is_excluded(here / name):
+                    found.append(here / name)      # a real workbook that merely has a lock file's name
+                elif kind is not None and locks is not None:
+                    locks.append((here / name, kind))
                 continue
             if name.lower().endswith(WORKBOOK_SUFFIXES + LOOKALIKE_SUFFIXES) and not is_excluded(here / name):
                 found.append(here / name)
