@@ -18,6 +18,7 @@ import posixpath
 import re
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -285,17 +286,11 @@ DTD_REFUSED = ("文件中含有 XML 文档类型定义（DTD）。Excel、WPS �
                "已拒绝读取。请在 Excel 或 WPS 中打开后另存为新的 .xlsx 文件再提交。")
 
 
-def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
-                max_rows: int = MAX_ROWS) -> list[ActiveContent]:
-    """Check one sheet's XML (``read(member)``: a ``_Package``'s checked bytes): its size when python-calamine is to
-    load it (``loaded``); every formula cell and every hyperlink leaving the workbook on it (``xlsx_scan``, an XML
-    parser)."""
+@contextmanager
+def _package_errors(path: Path):
+    """What a damaged or hostile part of the package provokes becomes the one S005 message that says what to do."""
     try:
-        xml = read(member)
-        if loaded:
-            _check_extent(path, name, _SheetXml(xml), max_rows)
-        hyperlinks = xlsx_scan.external_hyperlinks(read, member)
-        formulas, links = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
+        yield
     except UnreadableWorkbook:
         raise
     except xlsx_scan.ForbiddenXml:
@@ -304,6 +299,19 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
         raise _memory_error(path) from e
     except Exception as e:  # zipfile, zlib, XML and anything else a damaged member provokes
         raise _fail(path, CORRUPT) from e
+
+
+def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
+                max_rows: int = MAX_ROWS) -> list[ActiveContent]:
+    """Check one sheet's XML (``read(member)``: a ``_Package``'s checked bytes): its size when python-calamine is to
+    load it (``loaded``); every formula cell and every hyperlink leaving the workbook on it (``xlsx_scan``, an XML
+    parser)."""
+    with _package_errors(path):
+        xml = read(member)
+        if loaded:
+            _check_extent(path, name, _SheetXml(xml), max_rows)
+        hyperlinks = xlsx_scan.external_hyperlinks(read, member)
+        formulas, links = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
     items = [ActiveContent("formula", name, r, c, text) for (r, c), text in formulas.items()]
     return items + [xlsx_scan.link_item(name, ref, hyperlinks[rid]) for ref, rid in links if rid in hyperlinks]
 
@@ -344,7 +352,7 @@ def check_package(path: str | Path, max_cells: int | None = None) -> None:
     path = Path(path)
     max_cells = max_cells or OPENPYXL_MAX_CELLS
     data = _sniff(path)
-    try:
+    with _package_errors(path):
         pkg = _Package(path, data)
         total = 0
         for name, member in _sheet_paths(pkg.zf).items():
@@ -358,14 +366,6 @@ def check_package(path: str | Path, max_cells: int | None = None) -> None:
             if total > max_cells:
                 raise _fail(path, f"工作簿的单元格过多（超过 {max_cells} 个，工作表“{name}”处），远超月报需要，无法改写。"
                                   "请删除多余的工作表，以及数据下方、右侧多余的行列后再试。")
-    except UnreadableWorkbook:
-        raise
-    except xlsx_scan.ForbiddenXml:
-        raise _fail(path, DTD_REFUSED) from None
-    except MemoryError as e:
-        raise _memory_error(path) from e
-    except Exception as e:  # zipfile, zlib, XML and anything else a damaged file provokes
-        raise _fail(path, CORRUPT) from e
 
 
 # python-calamine panics (a Rust panic, with a backtrace on stderr) on a date-styled number far below Excel's date range
@@ -431,21 +431,13 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
     data = _sniff(path)
-    try:
+    with _package_errors(path):
         pkg = _Package(path, data)
         zf, infos = pkg.zf, pkg.infos
         sheet_paths = _sheet_paths(zf)
         properties = _custom_properties(zf, infos)
         package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(pkg.read("xl/workbook.xml"), "xl/workbook.xml"))
                    + xlsx_scan.package_items(pkg.read, infos))
-    except UnreadableWorkbook:
-        raise
-    except xlsx_scan.ForbiddenXml:
-        raise _fail(path, DTD_REFUSED) from None
-    except MemoryError as e:
-        raise _memory_error(path) from e
-    except Exception as e:  # zipfile, zlib, XML and anything else a damaged file provokes
-        raise _fail(path, CORRUPT) from e
     grid = Grid(path=str(path), properties=properties, active=package)
     try:
         # from the bytes, not the path: python-calamine would pick its parser from the file name's extension

@@ -3,7 +3,6 @@
 — 户籍名单 against 学籍名单 and the month's school books: the 适龄儿童台账 and a 核查清单 per township."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from ..household import InputError, run_match, write_outputs
 from ..idcard import mask_name
 from ..paths import OutputPathError, guard_output
 from ..rollup import StoreError
+from .output import emit
 
 
 def register(subparsers) -> None:
@@ -118,12 +118,5 @@ def run(args) -> int:
         print(f"✘ 台账或核查清单无法写入：{e}", file=sys.stderr)
         return 2
     lines = summary_lines(result)
-    if args.json:
-        json.dump(result.to_json(masked=True), sys.stdout, ensure_ascii=False, indent=1, default=str)
-        sys.stdout.write("\n")
-        for line in lines:
-            print(line, file=sys.stderr)
-    else:
-        for line in lines:
-            print(line)
+    emit(result.to_json(masked=True), lines, args.json)
     return 0

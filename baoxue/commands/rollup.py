@@ -2,7 +2,6 @@
 [--unmasked] [--dask [ADDRESS]] [--workers N]`: roll up a month's school workbooks and write the 月报表."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from ..paths import OutputPathError, guard_output
 from ..rollup import RegisterError, RollupError, StoreError, report_name, run_rollup, write_report
 from ..rollup.engine import default_store_dir
 from ..rollup.school_year import months_text, school_year_label
+from .output import emit
 
 
 def register(subparsers) -> None:
@@ -119,12 +119,5 @@ def run(args) -> int:
         return 2
     report = written.get("report")
     lines = summary_lines(result, report, masked)
-    if args.json:
-        json.dump(result.to_json(masked=masked), sys.stdout, ensure_ascii=False, indent=1, default=str)
-        sys.stdout.write("\n")
-        for line in lines:
-            print(line, file=sys.stderr)
-    else:
-        for line in lines:
-            print(line)
+    emit(result.to_json(masked=masked), lines, args.json)
     return 0 if report is not None else 2
