@@ -26,20 +26,18 @@ import numpy as np
 import pandas as pd
 
 from .. import model
-from ..months import school_year_of
+from ..months import next_month, school_year_of, school_year_start
 from ..indicators import SCHOOL_YEAR_KEYS, YEAR_RATES, year_rate
 
-FIRST_MONTH = 9          # a school year starts on 1 September
 STAGES = {"primary": model.PRIMARY_GRADES, "junior": model.JUNIOR_GRADES}
 
 
 def school_year_months(month: str) -> list[str]:
     """The months of ``month``'s school year from September up to ``month`` itself, oldest first."""
-    start = school_year_of(month)
-    out, y, m = [], start, FIRST_MONTH
-    while f"{y:04d}-{m:02d}" <= month:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    out, m = [], school_year_start(month).strftime("%Y-%m")
+    while m <= month:
+        out.append(m)
+        m = next_month(m)
     return out
 
 
