@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import model
 from .grid import ActiveContent
+from .layout import get_column_letter
 from .months import month_end
 
 
@@ -188,20 +189,11 @@ class SchoolBook:
     def cell_address(self, sheet: str | None, row: int | None, column: str | None) -> str | None:
         """``E4``: what the clerk types into the Name Box to reach the cell (None when there is no one cell)."""
         where = self.cell_at(sheet, row, column)
-        return None if where is None else f"{column_letter(where[1])}{where[0]}"
+        return None if where is None else f"{get_column_letter(where[1])}{where[0]}"
 
     def enrolment(self, grade: str) -> int:
         v = self.cover.get(f"{grade}在校生数")
         return v if isinstance(v, int) else 0
-
-
-def column_letter(col: int) -> str:
-    """1 → A, 27 → AA (Excel column letters)."""
-    out = ""
-    while col > 0:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def empty_frame(sheet: str) -> pd.DataFrame:
