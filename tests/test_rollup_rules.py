@@ -110,7 +110,7 @@ def test_every_file_listed_and_skips(county):
     result, _, _ = county
     files = {f["file"]: f["status"] for f in result.files}
     assert "坏文件.xlsx" in files and files["坏文件.xlsx"] == "无法读取"
-    assert "~$B.xlsx" not in files and "F.备份-20261030-101010.xlsx" not in files
+    assert "锁定文件" in files["~$B.xlsx"] and "F.备份-20261030-101010.xlsx" not in files   # a lock file is listed, not read
     assert files["old/F-2026-08.xlsx"].startswith("其他月份")
     assert files["九月/4310000001_2026-09.xlsx"].startswith("上月")
     assert files["sub/deeper/D-second.xlsx"] == "计入汇总"
