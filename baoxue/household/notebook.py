@@ -179,6 +179,18 @@ def enrolment_png(result) -> bytes | None:
     return buf.getvalue()
 
 
+_STYLE = {"description_width": "110px"}
+
+
+def _path_input(description: str, value: Any, placeholder: str, height: str | None = None):
+    """A path field of the form: one line (Text), or several paths one per line (Textarea, ``height``)."""
+    if height is None:
+        return W.Text(description=description, value=_joined(value), style=_STYLE, placeholder=placeholder,
+                      layout=W.Layout(width="680px"))
+    return W.Textarea(description=description, value=_joined(value), style=_STYLE, placeholder=placeholder,
+                      layout=W.Layout(width="680px", height=height))
+
+
 # ------------------------------------------------------------------------------------------------ the app
 class MatchApp:
     """双线比对: 户籍名单 against 学籍 and the month's school books; the ledger, the lists to verify, export."""
@@ -186,38 +198,26 @@ class MatchApp:
     def __init__(self, household: Any = None, xueji: Any = None, inbox: Any = None, register: Any = None,
                  month: str | None = None, out: Any = None, elsewhere: Any = None, key_groups: Any = None,
                  returns: Any = None, store: Any = None, policy: str | None = None):
-        style = {"description_width": "110px"}
-        wide = W.Layout(width="680px")
         self.policy = policy
-        self.household = W.Textarea(description="户籍名单", value=_joined(household), style=style,
-                                    placeholder="户籍名单 .xlsx 的路径，可填多个，每行一个（公安导出或乡镇摸排）",
-                                    layout=W.Layout(width="680px", height="64px"))
-        self.xueji = W.Text(description="学籍名单", value=_joined(xueji), style=style, layout=wide,
-                            placeholder="学籍系统导出的全县在籍学生名单 .xlsx")
-        self.inbox = W.Text(description="收件夹", value=_joined(inbox), style=style, layout=wide,
-                            placeholder="各校本月报送文件所在文件夹（与月度汇总相同）")
-        self.register = W.Text(description="学校名录", value=_joined(register), style=style, layout=wide,
-                               placeholder="学校名录.xlsx 的路径")
-        self.month = W.Dropdown(description="报送月份", style=style,
+        self.household = _path_input("户籍名单", household, "户籍名单 .xlsx 的路径，可填多个，每行一个（公安导出或乡镇摸排）",
+                                     height="64px")
+        self.xueji = _path_input("学籍名单", xueji, "学籍系统导出的全县在籍学生名单 .xlsx")
+        self.inbox = _path_input("收件夹", inbox, "各校本月报送文件所在文件夹（与月度汇总相同）")
+        self.register = _path_input("学校名录", register, "学校名录.xlsx 的路径")
+        self.month = W.Dropdown(description="报送月份", style=_STYLE,
                                 options=month_options(extra=(month,) if month and MONTH_RE.fullmatch(str(month)) else ()))
         self.month.value = month if month in self.month.options else self.month.options[0]
-        self.elsewhere = W.Text(description="异地就读名单", value=_joined(elsewhere), style=style, layout=wide,
-                                placeholder="可选：已取得异地就读证明的儿童名单 .xlsx")
-        self.key_groups = W.Textarea(description="重点人群名单", value=_joined(key_groups), style=style,
-                                     placeholder="可选：防返贫监测、残联、民政名单，每行一个",
-                                     layout=W.Layout(width="680px", height="48px"))
-        self.returns = W.Text(description="核查清单返回", value=_joined(returns), style=style, layout=wide,
-                              placeholder="可选：乡镇交回的核查清单所在文件夹（含子文件夹）")
-        self.store = W.Text(description="历史库", value=_joined(store), style=style, layout=wide,
-                            placeholder="留空：收件夹旁的 baoxue-store 文件夹")
-        self.out = W.Text(description="导出到文件夹", value=_joined(out), style=style, layout=wide,
-                          placeholder="台账和核查清单的输出文件夹（留空：收件夹所在的文件夹）")
+        self.elsewhere = _path_input("异地就读名单", elsewhere, "可选：已取得异地就读证明的儿童名单 .xlsx")
+        self.key_groups = _path_input("重点人群名单", key_groups, "可选：防返贫监测、残联、民政名单，每行一个", height="48px")
+        self.returns = _path_input("核查清单返回", returns, "可选：乡镇交回的核查清单所在文件夹（含子文件夹）")
+        self.store = _path_input("历史库", store, "留空：收件夹旁的 baoxue-store 文件夹")
+        self.out = _path_input("导出到文件夹", out, "台账和核查清单的输出文件夹（留空：收件夹所在的文件夹）")
         self.run_button = W.Button(description="运行比对", button_style="primary", icon="play",
                                    tooltip="户籍名单与学籍名单、各校月报比对，生成适龄儿童台账 (run match)")
         self.export_button = W.Button(description="导出台账和核查清单", icon="download", disabled=True,
                                       layout=W.Layout(width="220px"),
                                       tooltip="写出适龄儿童台账和各乡镇核查清单（含完整身份证号，仅限县内）")
-        self.progress = W.IntProgress(value=0, min=0, max=1, description="进度", style=style,
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="进度", style=_STYLE,
                                       layout=W.Layout(width="400px"))
         self.progress_label = W.Label(value="")
         self.status = W.HTML(value="")
