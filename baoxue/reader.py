@@ -562,7 +562,12 @@ def _typed_column(column: model.Column, values, memo: dict | None = None) -> tup
         table = {None: None, "": None}
         if memo is not None:
             memo[key] = table
-    for k in uniq.difference(table):
+    new = uniq.difference(table)
+    if len(new) > 64:   # a long column: the strings its typing leaves as they are, found at once (§2.9 unchanged)
+        same = normalize.unchanged_strings(column.kind, [k for k in new if k.__class__ is str])
+        table.update(zip(same, same))
+        new.difference_update(same)
+    for k in new:
         table[k] = fn(k)
     return list(map(table.__getitem__, values)), any(table[k].__class__ is Invalid for k in uniq)
 
