@@ -105,9 +105,41 @@ class _Cells(dict):
         if bool in kinds and len(kinds) > 1:   # True == 1 as a key: make cell by cell
             return [self.make(v) for v in values]
         try:
-            return list(map(self.__getitem__, values))
+            new = set(values).difference(self)
         except TypeError:                       # an unhashable value
             return [self.make(v) for v in values]
+        if len(new) > 64:
+            plain = [v for v in new if v.__class__ is str]
+            head, tail = f'{self.plain} t="inlineStr"><is><t>', "</t></is></c>"
+            self.update((v, head + v + tail) for v in _plain_strings(plain))
+        out = list(map(self.__getitem__, values))
+        if len(self) > KEEP_CELLS:             # a column of distinct values (IDs, names): no use keeping them
+            self.clear()
+        return out
+
+
+KEEP_CELLS = 50_000
+_NEEDS_CARE = re.compile("[&<>\x01-\x1f\ufffe\uffff]|_x|(?:^|\x00)\\s|\\s(?=\x00|$)")
+
+
+def _plain_strings(strings: list[str]) -> list[str]:
+    """The ``strings`` whose cell XML is the text itself: nothing to escape or drop, no space at either end, within
+    Excel's length (one regex over their join; [] when a value holds the separator)."""
+    if not strings or max(map(len, strings)) > MAX_STRING // 2:
+        return []
+    joined = "\x00".join(strings)
+    if joined.count("\x00") != len(strings) - 1:
+        return []
+    care = _NEEDS_CARE.finditer(joined)
+    first = next(care, None)
+    if first is None:
+        return strings
+    import numpy as np
+    starts = np.cumsum([0] + [len(s) + 1 for s in strings[:-1]])
+    at = [first.end() - 1] + [m.end() - 1 for m in care]
+    keep = np.ones(len(strings), dtype=bool)
+    keep[np.searchsorted(starts, at, side="right") - 1] = False
+    return [s for s, k in zip(strings, keep.tolist()) if k]
 
 
 @dataclass
@@ -152,7 +184,7 @@ class LongTables:
             safe: Callable[[Any], Any]) -> None:
         """Register the data rows of ``worksheet`` (XlsxWriter's): ``columns`` (equal lengths) from the 1-based
         ``first_row`` on, every cell with the Format ``plain`` (``dated`` for a date); ``safe(value)`` → what is
-        written (a str, a number, a date or None). The rows are written by ``save``; lay out the sheet (a filter or
+        written (a str, a number, a date or None; a string without control characters as it is). The rows are written by ``save``; lay out the sheet (a filter or
         print area over them) as if they were there."""
         # XlsxWriter names its worksheets' XML by their position (sheet1.xml, …)
         member = f"xl/worksheets/sheet{worksheet.index + 1}.xml"
