@@ -34,11 +34,11 @@ from ..indicators import ALL_RATES, FIGURES
 from ..paths import guard_output
 from .engine import RollupResult
 from ..beijing import CHINA, beijing
+from ..layout import print_bands
 from .masking import LEFT_OUT_WHEN_MASKED, mask_value
 from .school_year import rates_note
 from .store import Store
 from .trend import trend_frame
-from ..template import print_bands
 
 SHEETS = ("报送情况", "收到的文件", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
 HEADER_FILL = "#DDEBF7"                                # fills are solid background colours
@@ -160,7 +160,7 @@ def _text_units(text: Any) -> int:
 ROW_HEIGHT = 15   # points: one line of 11-point text
 # A table wider than BAND_FROM column-width units is unreadable fitted to one A4 width: it prints in page bands at
 # BAND_SCALE % (narrow side margins), each band at most BAND_UNITS wide with its first ``band_columns`` repeated (the
-# same rule as the school template's wide ledgers, ``baoxue.template.print_bands``).
+# same rule as the school template's wide ledgers, ``baoxue.layout.print_bands``).
 BAND_FROM = 230
 BAND_UNITS = 140
 BAND_SCALE = 70
