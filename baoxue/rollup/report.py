@@ -272,6 +272,7 @@ class _Sheet:
         self.formats: _Formats = wb.baoxue_formats
         self.ws = ws = wb.add_worksheet(name, worksheet_class=_TableWorksheet)
         self._row_formats: dict[tuple, list[tuple[Any, Any, bool]]] = {}
+        self._row_xf: dict[int, tuple[list, list[tuple[int, int]]]] = {}   # id of a formats list -> (it, its XFs)
         self.name = name
         self.width = len(header)
         self.widths = list(widths)
@@ -355,7 +356,12 @@ class _Sheet:
         """Safe ``values`` at 0-based row ``r0`` with per-column ``formats``: as one ready row where the values allow
         it, else cell by cell through XlsxWriter."""
         ws = self.ws
-        xf = [(plain._get_xf_index(), dated._get_xf_index()) for plain, dated, _ in formats[:len(values)]]
+        known = self._row_xf.get(id(formats))
+        if known is not None and known[0] is formats:   # the list is kept with its XFs: its id is not reused
+            xf = known[1]
+        else:
+            xf = [(plain._get_xf_index(), dated._get_xf_index()) for plain, dated, _ in formats]
+            self._row_xf[id(formats)] = (formats, xf)
         if not ws.table_row(r0, values, xf):
             for j, v in enumerate(values):
                 _write(ws, r0, j, v, formats[j][0], lambda d=formats[j][1]: d)
