@@ -28,6 +28,7 @@ import re
 import threading
 import zipfile
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Any, Callable, Sequence
 
 CHUNK_ROWS = 20_000
@@ -78,11 +79,11 @@ def excel_serial(d: dt.date) -> float:
 
 
 class _Cells(dict):
-    """Value → the XML of its cell after ``r="A4"`` (one table per column; each distinct value made once)."""
+    """Value → the XML of its cell after ``<c r="A4`` (one table per column; each distinct value made once)."""
 
     def __init__(self, plain: int, dated: int, safe: Callable[[Any], Any]):
         super().__init__()
-        self.plain, self.dated, self.safe = f' s="{plain}"', f' s="{dated}"', safe
+        self.plain, self.dated, self.safe = f'" s="{plain}"', f'" s="{dated}"', safe
 
     def __missing__(self, value):
         xml = self[value] = self.make(value)
@@ -164,14 +165,15 @@ class _Table:
         n = len(self.columns)
         plain, dated = self.plain._get_xf_index(), self.dated._get_xf_index()   # XlsxWriter's own style numbers
         cells = [_Cells(plain, dated, self.safe) for _ in range(n)]
-        template = '<row r="{0}">' + "".join(f'<c r="{column_letters(j)}{{0}}"{{{j + 1}}}' for j in range(n)) \
-                   + "</row>"
-        fill = template.format
+        opens = [repeat(f'<c r="{column_letters(j)}') for j in range(n)]
         for start in range(0, self.rows, CHUNK_ROWS):
             stop = min(start + CHUNK_ROWS, self.rows)
-            made = [c.column(col[start:stop]) for c, col in zip(cells, self.columns)]
-            numbers = range(self.first_row + start, self.first_row + stop)
-            yield "".join([fill(r, *row) for r, row in zip(numbers, zip(*made))]).encode("utf-8")
+            numbers = list(map(str, range(self.first_row + start, self.first_row + stop)))
+            pieces = [repeat('<row r="'), numbers, repeat('">')]
+            for c, col, open_ in zip(cells, self.columns, opens):   # <c r="A + 12 + " s="5" …</c>
+                pieces += [open_, numbers, c.column(col[start:stop])]
+            pieces.append(repeat("</row>"))
+            yield "".join(chain.from_iterable(zip(*pieces))).encode("utf-8")
 
 
 class LongTables:

@@ -12,6 +12,7 @@ vectorised by ID (set membership and dictionary maps over whole columns; no Pyth
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,13 @@ def _objects(values, index) -> pd.Series:
     """An object column: pandas would make a column of strings its ``str`` dtype, whose ``isin`` and ``map`` are far
     slower on a county's IDs than on plain objects."""
     return pd.Series(np.asarray(values, dtype=object), index=index, dtype=object)
+
+
+def _lookup(keys: pd.Series, mapping: dict) -> pd.Series:
+    """``keys.map(mapping)`` (NaN where a key is not in it) by dictionary look-ups at C speed, as an object column:
+    pandas would first make the dictionary a Series, with a county's IDs as a string index."""
+    found = map(mapping.get, keys.tolist(), itertools.repeat(np.nan))
+    return pd.Series(np.fromiter(found, dtype=object, count=len(keys)), index=keys.index, dtype=object)
 
 
 @dataclass
@@ -179,15 +187,16 @@ def assign(children: pd.DataFrame, line: SchoolLine, lists: Lists, returns: pd.D
     # rules 1–4: the school line
     for number, (st, part) in enumerate(line.open_by_status().items(), start=1):
         code_of = dict(zip(part["身份证号"], part["school"]))
-        codes = key.map(code_of)
-        named = codes.map(names)
+        codes = _lookup(key, code_of)
+        named = _lookup(codes, names)
         take(ok & codes.notna().to_numpy(), st, "学校台账", named.where(named.notna(), codes).to_numpy(), number)
     # rule 5: 有籍 in 学籍名单
-    codes = key.map(lists.registered)
-    school_names = codes.map(lambda c: names.get(c) or lists.xueji_names.get(c) or c)
+    codes = _lookup(key, lists.registered)
+    named = {c: names.get(c) or lists.xueji_names.get(c) or c for c in set(lists.registered.values())}
+    school_names = _lookup(codes, named)
     take(ok & codes.notna().to_numpy(), "在校", "学籍名单", school_names.to_numpy(), 5)
     # rule 6: 异地就读名单
-    away = key.map(lists.elsewhere)
+    away = _lookup(key, lists.elsewhere)
     take(ok & away.notna().to_numpy(), "县外就读", "异地就读名单", away.to_numpy(), 6)
     # rule 7: the latest 核查结果
     res = returns.set_index("key") if len(returns) else None
@@ -204,7 +213,7 @@ def assign(children: pd.DataFrame, line: SchoolLine, lists: Lists, returns: pd.D
 
     out = children.reset_index(drop=True).copy()
     out["台账状态"], out["依据"], out["就读学校"], out["rule"] = status, basis, school, rule
-    out["重点人群"] = key.map(lists.groups).to_numpy()
+    out["重点人群"] = _lookup(key, lists.groups).to_numpy()
     out["核查结果"] = result.to_numpy()
     out["核查日期"] = key.map(res["核查日期"]).to_numpy() if res is not None else None
     out["result_file"] = key.map(res["_file"]).to_numpy() if res is not None else None
@@ -248,7 +257,7 @@ def _problems(out: pd.DataFrame, line: SchoolLine, lists: Lists) -> None:
     why = np.full(n, None, dtype=object)
     waiting = (out["台账状态"] == "待核查").to_numpy()
     usable = out["usable"].to_numpy(dtype=bool)
-    other = out["key"].map(lists.other_status).to_numpy(dtype=object)
+    other = _lookup(out["key"], lists.other_status).to_numpy(dtype=object)
     why[waiting] = NOT_FOUND
     transferred = waiting & pd.notna(other)
     why[transferred] = [TRANSFERRED if "转出" in str(s) else f"学籍状态为“{s}”" for s in other[transferred]]

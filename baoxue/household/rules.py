@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pandas as pd
 
 from .. import idcard, model
@@ -53,7 +54,8 @@ def name_sex_mismatch(people: pd.DataFrame, xueji: pd.DataFrame) -> list[Finding
     out = []
     for column in ("姓名", "性别"):
         a, b = both[column], both[column + "_h"]
-        differ = both[a.notna() & b.notna() & (a.astype(str) != b.astype(str))]
+        as_text = [np.fromiter(map(str, s.tolist()), dtype=object, count=len(s)) for s in (a, b)]   # plain objects
+        differ = both[a.notna().to_numpy() & b.notna().to_numpy() & (as_text[0] != as_text[1])]
         mask = idcard.mask_name if column == "姓名" else str
         out += [_f("H002", X, r, column, x, f, shown=_id(k), xueji=mask(x), household=mask(h), household_file=hf,
                    household_row=int(hr))
