@@ -525,6 +525,7 @@ def _cell(row: list, j: int) -> Any:
 def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
     """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
     best = None
+    every = len(set(keys.values()))
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         found: dict[str, int] = {}
         for j, v in enumerate(row):
@@ -534,6 +535,8 @@ def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, 
                     found[canonical] = j
         if len(found) >= 2 and (best is None or len(found) > len(best[1])):
             best = (i, found)
+            if len(found) == every:   # every column found: no later row can be a better header
+                break
     if best is None:
         return None
     i, found = best
