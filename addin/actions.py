@@ -201,8 +201,10 @@ NEXT_MONTH_TODO = "请在新工作簿中填写封面的“零报告”和“填�
 
 def next_month_book(book, pol: Policy | None = None, live: bridge.LiveRead | None = None) -> Outcome:
     """生成下月: next month's workbook with open cases, rosters and the visit log carried forward (``baoxue.carry``).
-    Either way next month's workbook is this one's copy rewritten in place (``bridge.rewrite_for_month``), so it keeps
-    what the clerk's workbook carries: the VBA buttons and imported functions of an .xlsm, the Lite code, the layout.
+    Either way next month's workbook is this one's copy rewritten in place by the one next-month plan
+    (``carry.next_month_edits``, applied by ``bridge.rewrite_for_month``; the CLI applies it to a fresh template), so
+    it keeps what the clerk's workbook carries: the VBA buttons and imported functions of an .xlsm, the Lite code, the
+    layout.
 
     Desktop: the saved file is copied beside itself as <学校标识码>_<下月> with the same extension (.xlsm stays .xlsm),
     the copy is opened in Excel, rewritten and saved; this month's workbook is untouched.
