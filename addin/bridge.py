@@ -31,9 +31,9 @@ from baoxue import model, normalize
 from baoxue.book import SchoolBook, TableLayout
 from baoxue.carry import next_month_edits
 from baoxue.cells import DATE_FORMAT
-from baoxue.edits import (MARK_FILLS, ClearCells, ClearMarks, DeleteSheet, Edit, EnsureSheet, RecordKeptNotes,
-                          SetBlock, SetColumnWidth, SetComment, SetFill, SetPageHeaders, SetValue, cell_of,
-                          contiguous_runs, kept_notes_cell)
+from baoxue.edits import (MARK_FILLS, ClearCells, ClearMarks, DeleteSheet, Edit, EnsureSheet, HideSheet,
+                          RecordKeptNotes, SetBlock, SetColumnWidth, SetComment, SetFill, SetPageHeaders, SetValue,
+                          cell_of, contiguous_runs, kept_notes_cell)
 from baoxue.findings import Finding
 from baoxue.grid import Grid
 from baoxue.reader import canonical_sheet_name, computed_sheet_name, parse_grid
@@ -435,18 +435,13 @@ class _Applier:
         sheets = self.book.sheets
         new = sheets.add(e.sheet, after=sheets[len(sheets) - 1])
         self._sheets[e.sheet] = new
-        if e.sheet == model.CODES_SHEET:
-            lists = [(name, model.CODE_LISTS[name]) for name in model.WORKBOOK_CODE_LISTS]
-            height = max(len(v) for _, v in lists) + 1
-            block = [[name for name, _ in lists]]
-            for i in range(height - 1):
-                block.append([values[i] if i < len(values) else "" for _, values in lists])
-            new.range((1, 1)).value = [[xl_value(v) if v != "" else "" for v in r] for r in block]
-            try:
-                new.visible = False
-            except Exception:
-                pass
-        # 月报汇总 / 校验结果: the plan writes their header and keys where the template has them
+        # a blank sheet: the plan writes its content (代码表's lists; 月报汇总's and 校验结果's header and keys)
+
+    def hide_sheet(self, e: HideSheet) -> None:
+        try:
+            self.sheet(e.sheet).visible = False
+        except Exception:   # an engine that cannot hide sheets: the lists stay visible, the dropdowns work alike
+            pass
 
     def delete_sheet(self, e: DeleteSheet) -> None:
         self.sheet(e.sheet).delete()
@@ -471,6 +466,8 @@ class _Applier:
                 self.set_comment(e)
             elif isinstance(e, ClearMarks):
                 self.clear_marks(e)
+            elif isinstance(e, HideSheet):
+                self.hide_sheet(e)
             elif isinstance(e, DeleteSheet):
                 self.delete_sheet(e)
             elif isinstance(e, RecordKeptNotes):

@@ -115,6 +115,11 @@ class EnsureSheet:
 
 
 @dataclass(frozen=True)
+class HideSheet:
+    sheet: str
+
+
+@dataclass(frozen=True)
 class DeleteSheet:
     """Remove a sheet when the workbook has it (next month: the submission stamp)."""
     sheet: str
@@ -136,7 +141,7 @@ class SetPageHeaders:
 
 
 Edit = (SetValue | SetBlock | ClearCells | SetFill | SetComment | ClearMarks | RecordKeptNotes | EnsureSheet
-        | DeleteSheet | SetColumnWidth | SetPageHeaders)
+        | HideSheet | DeleteSheet | SetColumnWidth | SetPageHeaders)
 
 
 # ============================================================================================== planning (pure)
@@ -276,6 +281,26 @@ def summary_values(book: SchoolBook, figures: dict[str, Any]) -> list[Edit]:
         edits.append(SetValue(sheet, row, value_col, "" if value is None else value,
                               RATE_FORMAT if key in RATES else None))
     return edits
+
+
+def has_other_sheet(book: SchoolBook, name: str) -> bool:
+    """Whether the workbook has a sheet the reader lists by name only (``other_sheets``: 代码表 …), spaces and
+    full-width characters tolerated."""
+    key = normalize.clean_header(name)
+    return any(normalize.clean_header(n) == key for n in book.other_sheets)
+
+
+def codes_sheet(book: SchoolBook) -> list[Edit]:
+    """代码表 (the dropdowns' lists, SPEC §2.8): made where the book lacks it (``EnsureSheet``), its lists written one
+    per column under their names, hidden."""
+    edits: list[Edit] = [EnsureSheet(model.CODES_SHEET)]
+    if has_other_sheet(book, model.CODES_SHEET):
+        return edits
+    lists = [(name, model.CODE_LISTS[name]) for name in model.WORKBOOK_CODE_LISTS]
+    height = max(len(values) for _, values in lists)
+    block = [tuple(name for name, _ in lists)]
+    block += [tuple(values[i] if i < len(values) else None for _, values in lists) for i in range(height)]
+    return edits + [SetBlock(model.CODES_SHEET, 1, 1, tuple(block)), HideSheet(model.CODES_SHEET)]
 
 
 def cell_of(book, finding: Finding) -> tuple[int, int] | None:
@@ -451,6 +476,8 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
             _clear_marks(ws)
         elif isinstance(e, SetColumnWidth):
             ws.column_dimensions[get_column_letter(e.col)].width = e.width
+        elif isinstance(e, HideSheet):
+            ws.sheet_state = "hidden"
         elif isinstance(e, DeleteSheet):
             del wb[e.sheet]
         elif isinstance(e, RecordKeptNotes):
@@ -562,7 +589,7 @@ def plan_update(book, findings: Iterable[Finding], policy, lead_rows: tuple[tupl
     after = with_values(book, derived)
     edits: list[Edit] = list(derived)
     edits += plan_marks(book, findings)
-    edits += [EnsureSheet(model.SUMMARY_SHEET), EnsureSheet(model.FINDINGS_SHEET), EnsureSheet(model.CODES_SHEET)]
+    edits += [EnsureSheet(model.SUMMARY_SHEET), EnsureSheet(model.FINDINGS_SHEET), *codes_sheet(book)]
     edits += findings_table(book, findings, policy, lead_rows)
     figures = school_indicators(after, policy) if after.month else {}
     school = book.cover.get("学校名称")

@@ -38,11 +38,20 @@ def shifted(src: Path, out: Path) -> Path:
     return out
 
 
+def without_computed_sheets(src: Path, out: Path) -> Path:
+    """``src`` without 月报汇总, 校验结果 and 代码表 (a clerk deleted them)."""
+    wb = openpyxl.load_workbook(src)
+    for name in (model.SUMMARY_SHEET, model.FINDINGS_SHEET, model.CODES_SHEET):
+        del wb[name]
+    wb.save(out)
+    return out
+
+
 @pytest.fixture(scope="module")
 def books(tmp_path_factory):
     d = tmp_path_factory.mktemp("plan")
     standard = write_book(d / "标准.xlsx", planted)
-    return standard, shifted(standard, d / "标题下移.xlsx")
+    return standard, shifted(standard, d / "标题下移.xlsx"), without_computed_sheets(standard, d / "无计算表.xlsx")
 
 
 def cells(edits_: list, kind) -> list[tuple]:
@@ -50,8 +59,7 @@ def cells(edits_: list, kind) -> list[tuple]:
 
 
 def test_the_plan_moves_with_the_header_the_reader_found(books):
-    standard, moved = books
-    a, b = (read_workbook(p, computed_sheets=True) for p in books)
+    a, b = (read_workbook(p, computed_sheets=True) for p in books[:2])
     assert b.header_rows[model.DROPOUT.name] == a.header_rows[model.DROPOUT.name] + SHIFT
     assert b.layouts[model.FINDINGS_SHEET].header_row == a.layouts[model.FINDINGS_SHEET].header_row + SHIFT
     pa, pb = plan(a, DEFAULT), plan(b, DEFAULT)
@@ -79,7 +87,7 @@ def test_the_plan_moves_with_the_header_the_reader_found(books):
 
 
 def test_the_next_month_plan_moves_with_the_header_the_reader_found(books):
-    a, b = (read_workbook(p) for p in books)
+    a, b = (read_workbook(p) for p in books[:2])
     carried = carry_forward(a)
     ea, eb = next_month_edits(carried, a), next_month_edits(carried, b)
     cover = lambda es: {e.row: e.value for e in es if isinstance(e, SetValue) and e.sheet == model.COVER_SHEET}
@@ -117,7 +125,7 @@ def _planned_cells(edits_: list) -> set[tuple[str, int, int]]:
     return out
 
 
-@pytest.mark.parametrize("which", [0, 1], ids=["standard", "header-moved"])
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["standard", "header-moved", "computed-sheets-deleted"])
 def test_both_appliers_write_the_same_cells_from_one_plan(books, tmp_path, which):
     path = books[which]
     payload = payload_from_xlsx(path)
@@ -144,6 +152,8 @@ def test_both_appliers_write_the_same_cells_from_one_plan(books, tmp_path, which
     fills = {(e.sheet, e.row, e.col): "#" + e.color[2:] for e in p.edits if isinstance(e, SetFill)}
     assert {k: v for k, v in record["fills"].items() if k in fills} == fills
     assert all(written[s].cell(r, c).fill.fgColor.rgb == "FF" + v[1:] for (s, r, c), v in fills.items())
+    hidden = {s["name"] for s in after["sheets"] if s["visibility"] != "Visible"}
+    assert model.CODES_SHEET in hidden and written[model.CODES_SHEET].sheet_state == "hidden"
     # and the two books read back alike
     back_file, back_live = read_workbook(out, computed_sheets=True), bridge.read_book(remote_book(after))
     assert back_file.cover == back_live.cover and back_file.header_rows == back_live.header_rows
