@@ -7,7 +7,10 @@ Two steps, so that a file and a live Excel book are read by the same code:
   bombs and sheets whose used range would be too many cells to hold. The content decides the format, not the extension.
 - ``parse_grid(grid)``: Grid → SchoolBook: header rows found by name within the first 10 rows, aliases mapped, any
   column order, extra columns kept aside, blank rows ignored, values normalised (SPEC §2.9) and typed; a value that cannot
-  be typed becomes ``Invalid`` for the validators — never coerced, never a crash.
+  be typed becomes ``Invalid`` for the validators — never coerced, never a crash. When the grid holds the computed
+  sheets (``computed_sheets=True``; the add-in's live read), their layouts too (``table_layout``, ``keyed_layout``):
+  this module is the one place that finds where a workbook has its headers and keys, and the writers' plans address
+  their cells from what it found.
 """
 from __future__ import annotations
 
