@@ -239,15 +239,6 @@ def is_remote(book) -> bool:
 
 
 # ============================================================================================== previous marks
-def sheet_rows(book, name: str) -> list[list[Any]] | None:
-    """All values of one sheet (anchored at A1), or None when the book has no such sheet."""
-    sheet = find_sheet(book, name)
-    if sheet is None:
-        return None
-    row0, col0, block = _used_block(sheet)
-    return _anchored(row0, col0, block)
-
-
 def find_sheet(book, name: str):
     for sheet in book.sheets:
         if sheet.name == name or normalize.clean_header(sheet.name) == normalize.clean_header(name):

@@ -75,7 +75,7 @@ def write(tmp_path: Path, cover: dict | None = None, rows: dict | None = None, n
                                  backup=False)
 
 
-def check(tmp_path: Path, edit=None, name: str = "book.xlsx", policy=None):
+def check(tmp_path: Path, edit=None, name: str = "book.xlsx", policy=DEFAULT):
     """Write the clean book after ``edit(cover, rows)`` (mutating), validate the file, return the findings."""
     cover, rows = clean()
     if edit:
