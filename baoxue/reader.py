@@ -7,7 +7,10 @@ Two steps, so that a file and a live Excel book are read by the same code:
   bombs and sheets whose used range would be too many cells to hold. The content decides the format, not the extension.
 - ``parse_grid(grid)``: Grid → SchoolBook: header rows found by name within the first 10 rows, aliases mapped, any
   column order, extra columns kept aside, blank rows ignored, values normalised (SPEC §2.9) and typed; a value that cannot
-  be typed becomes ``Invalid`` for the validators — never coerced, never a crash.
+  be typed becomes ``Invalid`` for the validators — never coerced, never a crash. When the grid holds the computed
+  sheets (``computed_sheets=True``; the add-in's live read), their layouts too (``table_layout``, ``keyed_layout``):
+  this module is the one place that finds where a workbook has its headers and keys, and the writers' plans address
+  their cells from what it found.
 """
 from __future__ import annotations
 
@@ -27,8 +30,9 @@ from xml.etree import ElementTree
 import pandas as pd
 
 from . import layout, model, normalize, xlsx_scan, zipcheck
-from .book import SchoolBook, UnreadableWorkbook
+from .book import KeyedLayout, SchoolBook, TableLayout, UnreadableWorkbook
 from .grid import ActiveContent, Grid
+from .indicator_definitions import INDICATORS
 from .normalize import Invalid
 from .paths import MAX_FILE_BYTES, EntryError, read_regular, shown, shown_name  # noqa: F401 (MAX_FILE_BYTES: the limit)
 
@@ -281,6 +285,13 @@ def canonical_sheet_name(name: str) -> str | None:
 
 
 _SHEET_KEYS = {normalize.clean_header(n): n for n in model.CLERK_SHEETS + (model.STAMP_SHEET,)}
+COMPUTED_SHEETS = (model.SUMMARY_SHEET, model.FINDINGS_SHEET)   # what baoxue writes; read for their layout only
+_COMPUTED_SHEET_KEYS = {normalize.clean_header(n): n for n in COMPUTED_SHEETS}
+
+
+def computed_sheet_name(name: str) -> str | None:
+    """The computed sheet (月报汇总, 校验结果) a workbook sheet name stands for, like ``canonical_sheet_name``."""
+    return _COMPUTED_SHEET_KEYS.get(normalize.clean_header(name))
 CORRUPT = "文件已损坏或不完整（可能下载或拷贝中断）。请让学校重新保存并发送。"
 
 
@@ -425,7 +436,7 @@ class _Inline:
 
 
 def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = False, max_rows: int = MAX_ROWS,
-              keep_inflated: int = KEEP_INFLATED) -> Grid:
+              keep_inflated: int = KEEP_INFLATED, computed_sheets: bool = False) -> Grid:
     """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only).
 
     The content decides, not the extension: a real .xlsx renamed to .xls is read as the .xlsx it is. Each sheet's XML is
@@ -435,7 +446,8 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     pool), the extra thread only costs CPU. ``every_sheet``: load every sheet under its own name (the household line's
     lists, SPEC §8.1, whose header may be on any sheet); ``max_rows``: the rows a sheet may have (a county's list is
     far longer than a school's sheet); ``keep_inflated``: members up to this size are inflated once, for the check and
-    the scans (a county's list: its one long sheet)."""
+    the scans (a county's list: its one long sheet); ``computed_sheets``: load 月报汇总 and 校验结果 too (their layouts,
+    for planning writes: ``SchoolBook.layouts``)."""
     import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
     data = _sniff(path)
@@ -455,6 +467,8 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
             for meta in wb.sheets_metadata:
                 grid.sheet_names.append(meta.name)
                 canonical = meta.name if every_sheet else canonical_sheet_name(meta.name)
+                if canonical is None and computed_sheets:
+                    canonical = computed_sheet_name(meta.name)
                 if canonical is None:
                     continue
                 if str(meta.visible) != "SheetVisibleEnum.Visible":
@@ -533,6 +547,7 @@ def _cell(row: list, j: int) -> Any:
 def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
     """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
     best = None
+    every = len(set(keys.values()))
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         found: dict[str, int] = {}
         for j, v in enumerate(row):
@@ -542,6 +557,8 @@ def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, 
                     found[canonical] = j
         if len(found) >= 2 and (best is None or len(found) > len(best[1])):
             best = (i, found)
+            if len(found) == every:   # every column found: no later row can be a better header
+                break
     if best is None:
         return None
     i, found = best
@@ -690,6 +707,14 @@ def parse_grid(grid: Grid) -> SchoolBook:
         else:
             book.missing_sheets.append(sheet.name)
             book.sheets.set_columns(sheet.name, {})
+    findings_rows = grid.sheets.get(model.FINDINGS_SHEET)
+    if findings_rows is not None:
+        book.layouts[model.FINDINGS_SHEET] = table_layout(findings_rows, model.FINDINGS_COLUMNS)
+    summary_rows = grid.sheets.get(model.SUMMARY_SHEET)
+    if summary_rows is not None:
+        book.layouts[model.SUMMARY_SHEET] = keyed_layout(summary_rows, [key for key, _label in INDICATORS],
+                                                         model.PYTHON_VALUE_HEADER,
+                                                         grid.formulas.get(model.SUMMARY_SHEET) or ())
     stamp_rows = grid.sheets.get(model.STAMP_SHEET)
     if stamp_rows:
         book.stamp_sheet = {str(r[0]).strip(): normalize.raw_text(_cell(r, 1)) or ""
@@ -699,6 +724,50 @@ def parse_grid(grid: Grid) -> SchoolBook:
 
 
 _SUMMARY_KEY = normalize.clean_header(model.SUMMARY_SHEET)
+
+
+def _filled(rows: list[list]) -> list[tuple[int, int]]:
+    """1-based (row, col) of every cell holding anything, row by row."""
+    return [(i, j) for i, row in enumerate(rows, start=1) for j, v in enumerate(row, start=1) if not normalize.is_empty(v)]
+
+
+def table_layout(rows: list[list], names) -> TableLayout:
+    """A table sheet's header (found like a data sheet's: ``find_header``, within the first rows) and its extent."""
+    filled = _filled(rows)
+    last_row = max((r for r, _c in filled), default=0)
+    header = find_header(rows, {normalize.clean_header(n): n for n in names})
+    if header is None:
+        return TableLayout(0, {}, last_row, rows)
+    i, found, _extras = header
+    return TableLayout(i + 1, {name: j + 1 for name, j in found.items()}, last_row, rows)
+
+
+def keyed_layout(rows: list[list], keys, value_header: str, formula_cells=()) -> KeyedLayout:
+    """A keyed sheet's layout: the row of each key (its first cell holding exactly the key, row by row), the column
+    holding most keys, the header row above the first key, the column headed ``value_header`` there, and how far the
+    sheet's cells reach (formula cells count as filled, whether or not a value was cached)."""
+    wanted = set(keys)
+    key_rows: dict[str, int] = {}
+    key_cols: dict[int, int] = {}
+    for i, row in enumerate(rows, start=1):
+        for j, v in enumerate(row, start=1):
+            if isinstance(v, str) and v.strip() in wanted and v.strip() not in key_rows:
+                key_rows[v.strip()] = i
+                key_cols[j] = key_cols.get(j, 0) + 1
+    key_col = max(key_cols, key=key_cols.get) if key_cols else 2
+    header_row = max(min(key_rows.values(), default=2) - 1, 1)
+    value_col = None
+    for i, row in enumerate(rows[:header_row], start=1):
+        for j, v in enumerate(row, start=1):
+            if isinstance(v, str) and v.strip() == value_header:
+                value_col = j
+    filled = set(_filled(rows)) | set(formula_cells)
+    last_key_row = max(key_rows.values(), default=header_row)
+    last_col = max([c for r, c in filled if header_row <= r <= last_key_row] + [key_col])
+    column_last_row: dict[int, int] = {}
+    for r, c in filled:
+        column_last_row[c] = max(r, column_last_row.get(c, 0))
+    return KeyedLayout(key_rows, key_col, header_row, value_col, last_col, column_last_row)
 
 
 def _accounted_for(item: ActiveContent, placed: dict[str, set[tuple[int, int]]]) -> bool:
@@ -748,15 +817,15 @@ def read_list(path: str | Path, sheet: model.Sheet) -> tuple[SchoolBook, str | N
             gc.enable()
 
 
-def read_workbook(path: str | Path, pipelined: bool = True) -> SchoolBook:
+def read_workbook(path: str | Path, pipelined: bool = True, computed_sheets: bool = False) -> SchoolBook:
     """Read one school workbook. Raises ``UnreadableWorkbook`` (Chinese message) for anything that is not one.
-    ``pipelined``: see ``load_grid``."""
+    ``pipelined``, ``computed_sheets`` (the layouts of 月报汇总 and 校验结果, for planning writes): see ``load_grid``."""
     # Reading allocates one list per row and one object per cell, none of them in reference cycles: pausing the cyclic
     # garbage collector meanwhile stops it from re-scanning everything the caller holds, again and again.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return parse_grid(load_grid(path, pipelined))
+        return parse_grid(load_grid(path, pipelined, computed_sheets=computed_sheets))
     finally:
         if paused:
             gc.enable()

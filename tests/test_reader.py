@@ -17,6 +17,7 @@ from baoxue import idcard, model
 from baoxue.book import UnreadableWorkbook
 from baoxue.normalize import Invalid
 from baoxue.reader import read_workbook
+from baoxue.policy import DEFAULT
 
 ID_A = idcard.make("440101", dt.date(2012, 5, 6), 3, True)
 ID_B = idcard.make("440101", dt.date(2013, 7, 1), 4, False)
@@ -290,7 +291,7 @@ def test_formula_is_attributed_to_its_own_column_next_to_empty_formatted_cells(t
     df = read_workbook(path).sheets["辍学"]
     assert df["身份证号"].iloc[0] is None
     assert df["学籍号"].iloc[0] == Invalid("(公式)", "formula")
-    _, findings = validate_file(path)
+    _, findings = validate_file(path, DEFAULT)
     assert [(f.sheet, f.row, f.column) for f in findings if f.rule == "F013"] == [("辍学", ROW1, "学籍号")]
 
 
@@ -381,7 +382,7 @@ def test_a_formula_on_the_cover_is_f013_at_its_cell(tmp_path, cached):
     book = read_workbook(path)
     assert book.cover["学校名称"] == Invalid(cached or "(公式)", "formula")
     assert book.cover["学校标识码"] == "5301230001"  # the cells around it are read as before
-    _, findings = validate_file(path)
+    _, findings = validate_file(path, DEFAULT)
     assert [(f.rule, f.sheet, f.row, f.column) for f in findings] == [
         ("F013", model.COVER_SHEET, cover_row(path, "学校名称"), "学校名称")]
     assert "公式" in findings[0].message
@@ -443,7 +444,7 @@ def test_unreadable_file_is_one_s005_finding(tmp_path):
     from baoxue.validators import validate_file
     folder = tmp_path / "d.xlsx"
     folder.mkdir()
-    book, findings = validate_file(folder)
+    book, findings = validate_file(folder, DEFAULT)
     assert book is None and [f.rule for f in findings] == ["S005"] and "文件夹" in findings[0].message
 
 
@@ -455,7 +456,7 @@ def test_one_stray_value_far_away_is_refused_before_loading(tmp_path):
     wb = openpyxl.load_workbook(path)
     wb["辍学"].cell(199_999, 999, " ")
     wb.save(path)
-    book, findings = validate_file(path)
+    book, findings = validate_file(path, DEFAULT)
     assert book is None and [f.rule for f in findings] == ["S005"]
     assert "过大" in findings[0].message and "删除" in findings[0].message and "199999 行 × 999 列" in findings[0].message
 
@@ -587,9 +588,9 @@ def test_reader_lists_the_columns_holding_untypable_values_and_the_rules_agree_w
         assert book.untypable[sheet] == {c for c in model.SHEETS[sheet].column_names
                                          if any(isinstance(v, Invalid) for v in df[c])}
     unknown = dataclasses.replace(book, untypable={})
-    found = sorted((f.rule, f.sheet, f.row, f.column) for f in validate(book))
+    found = sorted((f.rule, f.sheet, f.row, f.column) for f in validate(book, DEFAULT))
     assert {"F003", "F014", "F013"} <= {r for r, *_ in found}
-    assert found == sorted((f.rule, f.sheet, f.row, f.column) for f in validate(unknown))
+    assert found == sorted((f.rule, f.sheet, f.row, f.column) for f in validate(unknown, DEFAULT))
 
 
 def test_loading_in_one_thread_gives_the_same_book(tmp_path):

@@ -15,9 +15,10 @@ from .. import __version__, model
 from ..findings import Finding
 from ..months import valid_month
 from ..policy import Policy, load_policy
-from ..rollup.engine import RollupError, _findings_frame, _stringify, default_store, run_rollup
+from ..rollup.engine import RollupError, default_store, run_rollup
 from ..rollup.register import RegisterError, read_register
 from ..rollup.store import Store
+from ..rollup.tables import findings_frame, stringify
 from . import figures, ledger, rules
 from .checks import input_findings
 from .inputs import InputError, ListFile, load_required
@@ -164,11 +165,11 @@ def mismatch_table(findings: list[Finding], line: SchoolLine) -> pd.DataFrame:
 
 def save_ledger(store: Store, result: MatchResult, policy: Policy) -> None:
     """The month's ledger into the store (``ledgers/``), beside the roll-up's month."""
-    tables = {"county": _stringify(pd.DataFrame([result.county])),
-              "townships": _stringify(pd.DataFrame(result.townships)),
-              "villages": _stringify(pd.DataFrame(result.villages)),
-              "ledger": _stringify(result.ledger),
-              "findings": _findings_frame(result.findings)}
+    tables = {"county": stringify(pd.DataFrame([result.county])),
+              "townships": stringify(pd.DataFrame(result.townships)),
+              "villages": stringify(pd.DataFrame(result.villages)),
+              "ledger": stringify(result.ledger),
+              "findings": findings_frame(result.findings)}
     meta = {**result.inputs, "policy_fingerprint": policy.fingerprint, "baoxue_version": __version__,
             "created_at": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
     store.save_ledger(result.month, tables, meta)
