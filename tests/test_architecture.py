@@ -32,9 +32,10 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      ("baoxue.cases", "baoxue.indicators")),
     ("validators", "the rule catalogue and the rules (S, F, A, D, C, T, P, X)",
      ("baoxue.validators",)),
-    ("writers", "workbook writers: stamp, edits, carry-forward, template, fill, update, submit",
+    ("writers", "workbook writers: stamp, edits, carry-forward, template, fill, update, submit; long tables streamed "
+     "as sheet XML",
      ("baoxue.stamp", "baoxue.edits", "baoxue.carry", "baoxue.template", "baoxue.list_template", "baoxue.fill",
-      "baoxue.update", "baoxue.submit")),
+      "baoxue.update", "baoxue.submit", "baoxue.xlsx_rows")),
     ("rollup", "roll-up engine, R rules, history store, 月报表",
      ("baoxue.rollup",)),
     ("household", "the household line (SPEC §8): lists, matching against the school line, H rules",
