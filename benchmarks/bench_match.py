@@ -171,6 +171,7 @@ def main() -> None:
     info = prepare(args.workdir, args.schools, args.setup_workers)
     if args.setup_only:
         return
+    load = os.getloadavg()[0]
     lists = list_files(info)
     books = sorted(Path(info["inbox"]).rglob("*.xlsx"))
     bare_read(lists[:1])                                   # warm the page cache and the imports
@@ -190,7 +191,8 @@ def main() -> None:
     warm_total = warm["imports"] + warm["match"] + warm["write"]
     print(f"县市：{info['schools']} 所学校，户籍名单 {info['household_rows']} 行（{len(info['household'])} 个文件），"
           f"学籍名单 {info['xueji_rows']} 行；适龄儿童 {warm['school_age']} 人，待核查 {warm['to_verify']} 人，"
-          f"问题 {warm['findings']} 条，核查清单 {warm['checklists']} 份；CPU 核 {os.cpu_count()}")
+          f"问题 {warm['findings']} 条，核查清单 {warm['checklists']} 份；CPU 核 {os.cpu_count()}；"
+          f"系统负载 {load:.1f} → {os.getloadavg()[0]:.1f}（1 分钟平均）")
     print(f"(a) calamine 裸读名单（{len(lists)} 个文件）            {floor_lists:8.2f} s")
     print(f"(b) calamine 裸读名单 + 收件箱 {len(books)} 个学校工作簿    {floor_all:8.2f} s")
     print(f"    进程内 冷（空历史库）：导入 {cold['imports']:.2f} + 比对 {cold['match']:.2f} + 写出 {cold['write']:.2f}"
