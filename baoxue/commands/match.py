@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "match", help="户籍线双线比对：户籍名单对照学籍名单和学校台账，生成适龄儿童台账和各乡镇核查清单",
         description="把户籍名单（可多份）与学籍名单、本月各校报送的台账（收件文件夹，与 rollup 相同：核验戳记）、异地就读名单、"
-                    "重点人群名单和乡镇交回的核查清单比对，给每名适龄儿童一个台账状态，计算村、乡镇、全县指标和 H001–H009，"
+                    "重点人群名单和乡镇交回的核查清单比对，给每名适龄儿童一个台账状态，计算村、乡镇、全县指标和 H001–H010，"
                     "写出 适龄儿童台账_<月份>.xlsx 和需要入户核查的乡镇的 核查清单_<乡镇>_<月份>.xlsx，并存入历史库。"
                     "输入文件不做任何修改。")
     p.add_argument("--household", required=True, nargs="+", metavar="FILE", help="户籍名单 (.xlsx)，可给多份")
@@ -80,6 +80,9 @@ def summary_lines(result) -> list[str]:
         # names masked and no category per child: what a child's family is (脱贫户, 残疾 …) never goes to a log
         people = "、".join(f"{r['户籍乡镇']}{r['户籍村(社区)'] or ''} {mask_name(r['姓名'])}" for _, r in first.head(10).iterrows())
         lines.append(f"重点人群优先核查 {len(first)} 人（清单中排在各村最前）：{people}" + ("……" if len(first) > 10 else "") + "。")
+    lost = result.unmatched_returns_note()
+    if lost:
+        lines.append(lost)
     by_rule: dict[str, int] = {}
     for f in result.findings:
         by_rule[f.rule] = by_rule.get(f.rule, 0) + 1

@@ -113,6 +113,7 @@ def match_frames(month: str, policy: Policy, hh_files: list[ListFile], xueji_fil
     findings += rules.unflagged_key_groups(line, lists)
     findings += rules.headcount(line, xueji, xueji_file.file)
     findings += rules.unknown_schools(xueji, line.register_codes)
+    findings += rules.returns_without_child(returned, set(frame["key"]))
 
     registered = xueji[xueji["usable"] & xueji["registered"]].drop_duplicates("key")
     outside = registered[~registered["key"].isin(set(frame["key"]))]

@@ -312,7 +312,7 @@ class MatchApp:
         return (f"比对完成：{r.month}，适龄儿童少年 {c.get('school_age', 0)} 人，待核查 {c.get('to_verify', 0)} 人"
                 f"（其中重点人群待核查或失学辍学 {c.get('key_group_to_verify', 0)} 人），失学辍学 {c.get('out_of_school', 0)} 人，"
                 f"入学率 {'—' if rate is None else f'{rate:.2f}%'}；问题 {len(r.findings)} 条。"
-                + (f"待核查：{towns}。" if towns else ""))
+                + (f"待核查：{towns}。" if towns else "") + (r.unmatched_returns_note() or ""))
 
     def _on_township(self) -> None:
         """The village filter offers the chosen township's villages (a village name may recur in another township)."""
