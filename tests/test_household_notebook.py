@@ -12,49 +12,17 @@ import papermill
 import pytest
 
 from baoxue import idcard, model
-from baoxue.demo import generate_county
-from baoxue.demo_household import plan_household, write_household_inputs
 from baoxue.household.notebook import MatchApp, path_list
 from baoxue.notebook import ALL, RollupApp
-from baoxue.submit import submit_files
-from notebook_helpers import html_rows
+from notebook_helpers import HOUSEHOLD_MONTH as MONTH, Line, html_rows, shared_line
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "双线比对.ipynb"
-MONTH = "2026-10"
 PARAMETERS = ("household", "xueji", "inbox", "register", "month", "out", "elsewhere", "key_groups", "returns")
-
-
-class Line:
-    """A county whose every book of the month is submitted, and the household lists of that month."""
-
-    def __init__(self, root: Path):
-        self.county = generate_county(root / "生成", townships=2, schools_per_township=2, months=("2026-09", MONTH),
-                                      seed=5, mistakes=False)
-        self.inbox = root / "收件箱"
-        results = submit_files(self.county.files(MONTH), self.inbox / MONTH)
-        assert all(r.ok for r in results), [r.message for r in results if not r.ok]
-        self.register = Path(self.county.register_path)
-        self.demo = plan_household(self.county, MONTH)
-        self.paths = write_household_inputs(self.demo, root / "名单")
-
-    def inputs(self) -> list[Path]:
-        return [*self.paths["household"], self.paths["xueji"], self.paths["elsewhere"], self.paths["key_groups"]]
-
-    def fill(self, app: MatchApp, store: Path) -> MatchApp:
-        app.household.value = "\n".join(str(p) for p in self.paths["household"])
-        app.xueji.value = str(self.paths["xueji"])
-        app.inbox.value = str(self.inbox)
-        app.register.value = str(self.register)
-        app.month.value = MONTH
-        app.elsewhere.value = str(self.paths["elsewhere"])
-        app.key_groups.value = str(self.paths["key_groups"])
-        app.store.value = str(store)
-        return app
 
 
 @pytest.fixture(scope="module")
 def line(tmp_path_factory) -> Line:
-    return Line(tmp_path_factory.mktemp("hh-county"))
+    return shared_line(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
