@@ -225,7 +225,8 @@ class MatchApp:
         self.village = W.Dropdown(description="村(社区)", options=[ALL], value=ALL, style={"description_width": "60px"})
         self.unmasked = W.Checkbox(description="显示完整信息（仅限内部使用）", value=False, indent=False)
         self.summary_table = W.HTML()
-        self.chart = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        # at its own size (a VBox would stretch it to the panel's width, blurred), narrower only on a narrow screen
+        self.chart = W.Image(format="png", layout=W.Layout(max_width="100%", align_self="flex-start"))
         self.verify_table = W.HTML()
         self.mismatch_table = W.HTML()
         self.findings_table = W.HTML()

@@ -36,7 +36,8 @@ STATUS_KEYS: dict[str, str] = {"在校": "in_school", "休学": "on_leave", "送
 assert tuple(STATUS_KEYS) == model.LEDGER_STATUSES
 SENSITIVE = frozenset({"类别", "重点人群"})   # a child's key group (poverty, disability) is hidden in masked output
 # where the H006 / H007 messages name a child's key group (the catalogue's words): hidden in masked output
-_GROUP_IN_MESSAGE = {"H006": re.compile(r"(?<=重点人群（)[^）]*(?=）)"), "H007": re.compile(r"(?<=列为“)[^”]*(?=”)")}
+# (H006 with its brackets: 重点人群（已隐去）, not 重点人群（（已隐去））)
+_GROUP_IN_MESSAGE = {"H006": re.compile(r"(?<=重点人群)（[^）]*）"), "H007": re.compile(r"(?<=列为“)[^”]*(?=”)")}
 
 
 @dataclass
