@@ -9,7 +9,7 @@ from pathlib import Path
 from ..atomic import FileLocked
 from ..household import InputError, run_match, write_outputs
 from ..idcard import mask_name
-from ..paths import OutputPathError, guard_output
+from ..paths import OutputPathError, guard_output, guard_output_folder
 from ..rollup import StoreError
 from .output import emit
 
@@ -101,6 +101,7 @@ def run(args) -> int:
     out = Path(args.out) if args.out else inbox.resolve().parent
     try:   # refused before anything is read or written (the files themselves are checked again before writing)
         guard_output(out, inside=[inbox, args.returns, args.store])
+        guard_output_folder(out, "输出文件夹（--out）")
     except OutputPathError as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2
