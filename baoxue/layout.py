@@ -207,3 +207,25 @@ def is_template_formula(row: int, col: int, text: str) -> bool:
     this release or an earlier one (``EARLIER_RELEASES``) wrote it."""
     canonical = canonical_formula(text)
     return any(p.fullmatch(canonical) for p in _template_patterns().get((row, col), ()))
+
+
+# A printed page band of a wide sheet is at most BAND_UNITS column-width units wide (140 units at 70 % fill the 28 cm
+# of an A4 landscape page in LibreOffice); the school template's wide ledgers and the 月报表's wide tables use it.
+BAND_UNITS = 140
+
+
+def print_bands(widths: list[float], title_columns: int = 0, units: float = BAND_UNITS) -> list[int]:
+    """Where the page bands of a sheet start (0-based column indexes after the first band), greedily, each band at most
+    ``units`` wide including the repeated ``title_columns``; [] when the sheet fits one band."""
+    if sum(widths) <= units:
+        return []
+    titles = sum(widths[:title_columns])
+    starts, used = [], 0.0
+    for j, w in enumerate(widths):
+        limit = units - (titles if starts else 0)
+        if used + w > limit and j > (starts[-1] if starts else 0):
+            starts.append(j)
+            used = w
+        else:
+            used += w
+    return starts

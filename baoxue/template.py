@@ -32,6 +32,7 @@ from . import cells, model
 from .atomic import atomic_save
 from .cells import DATE_FORMAT, TEXT_FORMAT  # noqa: F401  (the formats the template's cells use)
 from .indicators import INDICATORS
+from .layout import BAND_UNITS, print_bands  # noqa: F401  (BAND_UNITS: the template's band width)
 from .layout import (FIRST_INPUT_ROW, HEADER_ROW, INPUT_ROWS, LAST_INPUT_ROW, NOTE_ROW, SUMMARY_FORMULA_COLUMN,  # noqa: F401
                      TITLE_ROW, column_letter, cover_cell, cover_row, indicator_formulas, input_range, summary_formulas,
                      summary_rows)
@@ -79,33 +80,15 @@ def _protect(ws) -> None:
     p.selectUnlockedCells = False
 
 
-# Every sheet prints on A4 (most schools have no A3 printer). A sheet wider than ``BAND_UNITS`` column-width units is
-# printed in page bands at ``BAND_SCALE`` % with narrow side margins: the first columns on the first page, the rest on
-# the next ones, each band repeating the columns up to 姓名 so every row can be told apart; narrower sheets are fitted
-# to the page width. (LibreOffice draws a width unit of the template's font about 0.28 cm wide: 140 units at 70 % fill
-# the 28 cm of an A4 landscape page; Excel's narrower unit leaves a margin.)
-BAND_UNITS = 140
+# Every sheet prints on A4 (most schools have no A3 printer). A sheet wider than ``layout.BAND_UNITS`` column-width
+# units is printed in page bands (``layout.print_bands``) at ``BAND_SCALE`` % with narrow side margins: the first
+# columns on the first page, the rest on the next ones, each band repeating the columns up to 姓名 so every row can be
+# told apart; narrower sheets are fitted to the page width. (LibreOffice draws a width unit of the template's font
+# about 0.28 cm wide: 140 units at 70 % fill the 28 cm of an A4 landscape page; Excel's narrower unit leaves a margin.)
 BAND_SCALE = 70
 BAND_SIDE_MARGIN = 0.25   # inches
 FOOTER = "第 &P 页 / 共 &N 页"
 SCHOOL_BLANK = "学校：＿＿＿＿＿＿＿＿"
-
-
-def print_bands(widths: list[float], title_columns: int = 0, units: float = BAND_UNITS) -> list[int]:
-    """Where the page bands of a sheet start (0-based column indexes after the first band), greedily, each band at most
-    ``units`` wide including the repeated ``title_columns``; [] when the sheet fits one band."""
-    if sum(widths) <= units:
-        return []
-    titles = sum(widths[:title_columns])
-    starts, used = [], 0.0
-    for j, w in enumerate(widths):
-        limit = units - (titles if starts else 0)
-        if used + w > limit and j > (starts[-1] if starts else 0):
-            starts.append(j)
-            used = w
-        else:
-            used += w
-    return starts
 
 
 def set_page_header(ws, school: str | None = None, month: str | None = None) -> None:

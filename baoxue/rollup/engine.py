@@ -73,15 +73,21 @@ class RollupResult:
         return made[1]
 
     def finding_dicts(self, masked: bool = True) -> list[dict[str, Any]]:
-        scrub = self.scrubber() if masked else None
-        out = []
-        for f in self.findings:
-            d = f.to_dict(rollup=True)
-            if masked:
-                d["value"] = scrub(mask_value(d["column"], d["value"]))
-                d["message"] = scrub(d["message"])
-            out.append(d)
-        return out
+        """Every finding as a dict (SPEC §7), masked and scrubbed by default; worked out once per result (the report
+        and the JSON both list them), each call gets its own copies."""
+        memo = self.__dict__.setdefault("_finding_dicts", {})
+        made = memo.get(masked)
+        if made is None or made[0] != len(self.findings):
+            scrub = self.scrubber() if masked else None
+            out = []
+            for f in self.findings:
+                d = f.to_dict(rollup=True)
+                if masked:
+                    d["value"] = scrub(mask_value(d["column"], d["value"]))
+                    d["message"] = scrub(d["message"])
+                out.append(d)
+            made = memo[masked] = (len(self.findings), out)
+        return [dict(d) for d in made[1]]
 
     def to_json(self, masked: bool = True) -> dict[str, Any]:
         """SPEC §7: {"month", "schools", "townships", "county", "findings"}."""

@@ -41,19 +41,39 @@ def mask_value(column: str | None, value: Any) -> Any:
 
 
 class Scrubber:
-    """Replaces ID-like digit runs and the given full names inside free text."""
+    """Replaces ID-like digit runs and the given full names inside free text.
+
+    Names are found left to right, the longest name starting at a place first, never overlapping (what one regular
+    expression of all names, longest first, would find), but by set look-ups at the places where a name's first
+    character occurs: a county has thousands of names, and one expression of them all costs a fifth of a second to
+    compile and far more to run over every message."""
 
     def __init__(self, names: Iterable[str] = ()):
-        names = sorted({n for n in names if isinstance(n, str) and len(n) >= 2}, key=len, reverse=True)
-        self._names = re.compile("|".join(map(re.escape, names))) if names else None
+        self._names = {n for n in names if isinstance(n, str) and len(n) >= 2}
+        self._lengths = sorted({len(n) for n in self._names}, reverse=True)
+        firsts = "".join(sorted({n[0] for n in self._names}))
+        self._starts = re.compile("[" + re.escape(firsts) + "]") if firsts else None
+
+    def _mask_names(self, text: str) -> str:
+        out, done = [], 0
+        for m in self._starts.finditer(text):
+            i = m.start()
+            if i < done:
+                continue
+            for length in self._lengths:
+                if i + length <= len(text) and text[i:i + length] in self._names:
+                    out += (text[done:i], mask_name(text[i:i + length]))
+                    done = i + length
+                    break
+        return "".join(out) + text[done:] if out else text
 
     def __call__(self, text: Any) -> Any:
         if not isinstance(text, str) or not text:
             return text
         text = _ID_RUN.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
         text = _SCIENTIFIC.sub("（数字已隐去）", text)
-        if self._names is not None:
-            text = self._names.sub(lambda m: mask_name(m.group(0)), text)
+        if self._starts is not None:
+            text = self._mask_names(text)
         return text
 
 

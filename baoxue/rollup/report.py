@@ -12,27 +12,33 @@ own. Saved atomically.
 
 The per-sheet functions build their tables through ``_Sheet`` (title, note, header, ``add`` a row, ``finish``) and
 ``put`` (one cell); only those two know the writer. XlsxWriter writes each cell once, with its whole format (formats
-are shared through ``_Formats``), and streams the package out at the end — no per-cell style objects.
+are shared through ``_Formats``), and streams the package out at the end — no per-cell style objects. The data rows of
+a table (thousands of cells on a county's 学校明细, 收到的文件, 问题清单) skip XlsxWriter's per-cell bookkeeping: each
+column's formats are resolved once per kind of row, and ``_TableWorksheet`` keeps each row as the XML of its cells
+(every string still a shared string, i.e. text), which it writes out in its place in the sheet's data at the end.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
+from xlsxwriter.utility import _datetime_to_excel_datetime
+from xlsxwriter.worksheet import Worksheet
 
 from ..atomic import atomic_save
 from ..indicators import ALL_RATES, FIGURES
 from ..paths import guard_output
 from .engine import RollupResult
 from ..beijing import CHINA, beijing
+from ..layout import print_bands
 from .masking import LEFT_OUT_WHEN_MASKED, mask_value
 from .school_year import rates_note
 from .store import Store
 from .trend import trend_frame
-from ..template import print_bands
 
 SHEETS = ("报送情况", "收到的文件", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
 HEADER_FILL = "#DDEBF7"                                # fills are solid background colours
@@ -142,15 +148,19 @@ def _bands(widths: list[float], titles: int) -> list[int]:
     return print_bands(list(widths), titles, BAND_UNITS)
 
 
+_WIDE_RE = re.compile("[\u2e81-\U0010ffff]")   # characters after U+2E80: CJK and beyond, two units wide
+
+
 def _text_units(text: Any) -> int:
     """Width of a text in column-width units (a CJK character is two, like two digits)."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text or ""))
+    s = str(text or "")
+    return len(s) if s.isascii() else len(s) + len(_WIDE_RE.findall(s))
 
 
 ROW_HEIGHT = 15   # points: one line of 11-point text
 # A table wider than BAND_FROM column-width units is unreadable fitted to one A4 width: it prints in page bands at
 # BAND_SCALE % (narrow side margins), each band at most BAND_UNITS wide with its first ``band_columns`` repeated (the
-# same rule as the school template's wide ledgers, ``baoxue.template.print_bands``).
+# same rule as the school template's wide ledgers, ``baoxue.layout.print_bands``).
 BAND_FROM = 230
 BAND_UNITS = 140
 BAND_SCALE = 70
@@ -159,13 +169,96 @@ BAND_SCALE = 70
 def _lines(text: Any, width: float) -> int:
     """Lines a wrapped text takes in a column ``width`` characters wide (generous: a CJK character counts two)."""
     usable = max(int(width) - 1, 1)
-    return sum(max(1, -(-_text_units(part) // usable)) for part in str(_safe(text)).split("\n"))
+    text = str(_safe(text))
+    if 2 * len(text) <= usable and "\n" not in text:   # fits whatever its characters: one line
+        return 1
+    return sum(max(1, -(-_text_units(part) // usable)) for part in text.split("\n"))
 
 
 def _width(characters: float) -> float:
     """XlsxWriter's column width argument that stores ``characters`` as the column's width (what openpyxl stored):
     XlsxWriter adds the 5-pixel cell padding (7-pixel digits of the default font) to the width it is given."""
     return characters - 5 / 7
+
+
+_NONE = type(None)
+_MAX_FAST_STRING = 16383   # longer strings go through XlsxWriter (its check of Excel's 32,767 UTF-16 units)
+
+
+class _TableWorksheet(Worksheet):
+    """An XlsxWriter worksheet that also takes whole table rows as ready XML (``table_row``): what XlsxWriter would
+    write for those cells, without its per-cell objects. Rows given this way and cells written through XlsxWriter's
+    own ``write_*`` never share a row; at the end both are written in row order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.baoxue_rows: dict[int, str] = {}
+
+    def table_row(self, r0: int, values: list, formats: list[tuple[int, int]]) -> bool:
+        """Row ``r0`` (0-based) from column A: ``values`` already made safe (``_safe``), ``formats`` per column the
+        XF indexes (plain, date). Returns False, having written nothing, for a value this fast path does not take (a
+        number that is not finite, a very long string): the caller writes that row cell by cell instead."""
+        if not values:
+            return True
+        rn = str(r0 + 1)
+        letters = _letters(len(values))
+        sst = self.str_table._get_shared_string_index
+        cells = []
+        for j, v in enumerate(values):
+            t = type(v)
+            if t is str:
+                if len(v) > _MAX_FAST_STRING:
+                    return False
+                cells.append(f'<c r="{letters[j]}{rn}" s="{formats[j][0]}" t="s"><v>{sst(v)}</v></c>')
+            elif v is None:
+                cells.append(f'<c r="{letters[j]}{rn}" s="{formats[j][0]}"/>')
+            elif t is int or t is float:
+                if t is float and not math.isfinite(v):
+                    return False
+                cells.append(f'<c r="{letters[j]}{rn}" s="{formats[j][0]}"><v>{v:.16G}</v></c>')
+            elif isinstance(v, dt.date):
+                number = _datetime_to_excel_datetime(v, self.date_1904, self.remove_timezone)
+                cells.append(f'<c r="{letters[j]}{rn}" s="{formats[j][1]}"><v>{number:.16G}</v></c>')
+            else:   # e.g. a subclass of int: XlsxWriter's own write_number
+                return False
+        if self._check_dimensions(r0, 0) or self._check_dimensions(r0, len(values) - 1):
+            return False
+        self.baoxue_rows[r0] = "".join(cells)
+        return True
+
+    def _write_rows(self) -> None:
+        if not self.baoxue_rows:
+            super()._write_rows()
+            return
+        self._calculate_spans()
+        fast = self.baoxue_rows
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = fast.get(row_num)
+            info = self.row_info.get(row_num)
+            if cells is not None:
+                self._write_row(row_num, None, info)
+                self.fh.write(cells)
+                self._xml_end_tag("row")
+            elif info is not None or row_num in self.comments or self.table.get(row_num):
+                span = self.row_spans.get(row_num // 16)
+                if self.table.get(row_num):
+                    self._write_row(row_num, span, info)
+                    row = self.table[row_num]
+                    for col_num in sorted(row):
+                        self._write_cell(row_num, col_num, row[col_num])
+                    self._xml_end_tag("row")
+                else:
+                    self._write_empty_row(row_num, span, info)
+
+
+_LETTERS: list[str] = []
+
+
+def _letters(n: int) -> list[str]:
+    """Column letters A, B, … of the first ``n`` columns."""
+    while len(_LETTERS) < n:
+        _LETTERS.append(_column(len(_LETTERS) + 1))
+    return _LETTERS
 
 
 class _Sheet:
@@ -177,7 +270,9 @@ class _Sheet:
         name → number format of its data cells (rates: ``RATE_FORMAT``)."""
         self.wb = wb
         self.formats: _Formats = wb.baoxue_formats
-        self.ws = ws = wb.add_worksheet(name)
+        self.ws = ws = wb.add_worksheet(name, worksheet_class=_TableWorksheet)
+        self._row_formats: dict[tuple, list[tuple[Any, Any, bool]]] = {}
+        self._row_xf: dict[int, tuple[list, list[tuple[int, int]]]] = {}   # id of a formats list -> (it, its XFs)
         self.name = name
         self.width = len(header)
         self.widths = list(widths)
@@ -219,29 +314,57 @@ class _Sheet:
         """Write the next row (bordered cells; ``fill`` a background colour, ``bold``, the 1-based columns ``warn``
         in the warning font); returns its row number."""
         r = self.row
-        style = dict(BORDER, valign="top")   # a row grown for wrapped text reads from its top line
-        if fill is not None:
-            style.update(bg_color=fill, pattern=1)
-        if bold:
-            style["bold"] = True
-        warned = set(warn)
-        formats = self.formats
-        plain, plain_date = formats(style), formats({**style, "num_format": DATE_FORMAT})
-        ws, r0 = self.ws, r - 1
+        values = list(values)
+        warned = tuple(sorted(set(warn)))
+        formats = self._formats_of((fill, bold, warned), len(values))
         lines = 1
-        for j, v in enumerate(values):   # the row's plain formats looked up once, not per cell
-            own = self.column_styles.get(j + 1)
-            if j + 1 in warned or own:
-                cell = {**style, **(own or {})}
-                put(self, r, j + 1, v, **({**cell, **WARN_FONT} if j + 1 in warned else cell))
-                if cell.get("text_wrap") and v is not None and j < len(self.widths):
-                    lines = max(lines, _lines(v, self.widths[j]))
-            else:
-                _write(ws, r0, j, _safe(v), plain, lambda: plain_date)
+        safe = []
+        for j, v in enumerate(values):
+            if formats[j][2] and v is not None and j < len(self.widths):   # wrapped text: how many lines
+                lines = max(lines, _lines(v, self.widths[j]))
+            t = type(v)
+            safe.append(v if t is int or (t is str and v.isprintable()) or v is None else _safe(v))
+        self._put_row(r - 1, safe, formats)
         if lines > 1:   # spreadsheet programs do not grow a row for wrapped text written by a program: say how tall
-            ws.set_row(r0, ROW_HEIGHT * lines)
+            self.ws.set_row(r - 1, ROW_HEIGHT * lines)
         self.row += 1
         return r
+
+    def _formats_of(self, kind: tuple, n: int) -> list[tuple[Any, Any, bool]]:
+        """Per column of a row of ``kind`` (fill, bold, warned columns): its Format, its Format for a date and whether
+        it wraps; resolved once per kind of row (and widened for a row longer than the header)."""
+        got = self._row_formats.get(kind)
+        if got is None or len(got) < n:
+            fill, bold, warned = kind
+            style = dict(BORDER, valign="top")   # a row grown for wrapped text reads from its top line
+            if fill is not None:
+                style.update(bg_color=fill, pattern=1)
+            if bold:
+                style["bold"] = True
+            got = []
+            for j in range(max(n, self.width)):
+                own = self.column_styles.get(j + 1)
+                cell = {**style, **(own or {})} if (own or j + 1 in warned) else style
+                if j + 1 in warned:
+                    cell = {**cell, **WARN_FONT}
+                got.append((self.formats(cell), self.formats({**cell, "num_format": DATE_FORMAT}),
+                            bool(own and own.get("text_wrap"))))
+            self._row_formats[kind] = got
+        return got
+
+    def _put_row(self, r0: int, values: list, formats: list[tuple[Any, Any, bool]]) -> None:
+        """Safe ``values`` at 0-based row ``r0`` with per-column ``formats``: as one ready row where the values allow
+        it, else cell by cell through XlsxWriter."""
+        ws = self.ws
+        known = self._row_xf.get(id(formats))
+        if known is not None and known[0] is formats:   # the list is kept with its XFs: its id is not reused
+            xf = known[1]
+        else:
+            xf = [(plain._get_xf_index(), dated._get_xf_index()) for plain, dated, _ in formats]
+            self._row_xf[id(formats)] = (formats, xf)
+        if not ws.table_row(r0, values, xf):
+            for j, v in enumerate(values):
+                _write(ws, r0, j, v, formats[j][0], lambda d=formats[j][1]: d)
 
     def merged(self, row: int, first_col: int, last_col: int, value: Any, **style: Any) -> None:
         """One value across columns ``first_col``..``last_col`` of ``row`` (1-based), e.g. a summary line."""
@@ -259,20 +382,15 @@ class _Sheet:
     def add_rows(self, rows: Iterable[Iterable[Any]]) -> None:
         """Many plain rows (bordered cells, as ``add`` writes them) with the formats looked up once: for long tables
         such as the household ledger's one row per child."""
-        ws, r = self.ws, self.row - 1
+        r = self.row - 1
         plain = self.formats(dict(BORDER))
         dated = self.formats({**BORDER, "num_format": DATE_FORMAT})
+        formats = [(plain, dated, False)] * self.width
         for values in rows:
-            for c, v in enumerate(values):
-                v = _safe(v)
-                if isinstance(v, str):
-                    ws.write_string(r, c, v, plain)
-                elif v is None:
-                    ws.write_blank(r, c, None, plain)
-                elif isinstance(v, dt.date):
-                    ws.write_datetime(r, c, v, dated)
-                else:
-                    ws.write_number(r, c, v, plain)
+            values = [_safe(v) for v in values]
+            if len(values) > len(formats):
+                formats = [(plain, dated, False)] * len(values)
+            self._put_row(r, values, formats)
             r += 1
         self.row = r + 1
 

@@ -30,13 +30,16 @@ from .worker import FileResult, lost_file, process_chunk, unreadable
 
 Progress = Callable[[int, int, str], None]
 IN_PROCESS_BELOW = 24       # files: below this a process pool costs more than it saves
-MIN_CHUNK = 24   # below this a batch's fixed cost dominates
-TAIL_CHUNK = 48  # the smallest chunk at the end of a large run (a batch of 48 costs ≈ 1.3× per book what 160 cost)
-MAX_CHUNK = 160  # books validated together: larger batches amortise the rules' fixed cost (≈ 27 → 7 ms per book)
+MIN_CHUNK = 24    # below this a batch's fixed cost dominates
+# A batch costs ≈ 0.1 s of CPU whatever its size (the rules' and the figures' pandas set-up) plus ≈ 4 ms per small book
+# (≈ 10 ms per template-made one): few, large batches keep that fixed cost low; a worker holding 500 small or
+# template-made books peaks at ≈ 160 MB.
+TAIL_CHUNK = 128  # the smallest chunk at the end of a large run (≈ 0.6 s of work on a small book's cost)
+MAX_CHUNK = 500   # books validated together
 
 
 def chunks(paths: list[str], workers: int) -> list[list[str]]:
-    """Guided chunks: each a third of what is left per worker (``remaining / (3 × workers)``), between TAIL_CHUNK (or
+    """Guided chunks: each half of what is left per worker (``remaining / (2 × workers)``), between TAIL_CHUNK (or
     MIN_CHUNK for a small run) and MAX_CHUNK files. Large batches first keep the rules' fixed cost low; the chunks
     shrink towards the end, so the workers finish together instead of one idling while another does a last big chunk.
     One worker (in this process): about six equal chunks (for progress), each of MIN_CHUNK to MAX_CHUNK files."""
@@ -50,7 +53,7 @@ def chunks(paths: list[str], workers: int) -> list[list[str]]:
     floor = MIN_CHUNK if n < TAIL_CHUNK * workers * 6 else TAIL_CHUNK
     out, i = [], 0
     while i < n:
-        size = min(MAX_CHUNK, max(floor, math.ceil((n - i) / (3 * workers))))
+        size = min(MAX_CHUNK, max(floor, math.ceil((n - i) / (2 * workers))))
         if n - i - size < floor:   # never leave a crumb behind
             size = n - i
         out.append(paths[i:i + size])
@@ -83,8 +86,11 @@ def _pool_context():
 
 
 def process_files(paths: list[str], inbox: str, month: str, policy: Policy, progress: Progress | None = None,
-                  workers: int | None = None, dask: Any = None) -> list[FileResult]:
-    """Per-file work for every path (order preserved): Dask when asked, a process pool for many files, else here."""
+                  workers: int | None = None, dask: Any = None,
+                  meanwhile: Callable[[], None] | None = None) -> list[FileResult]:
+    """Per-file work for every path (order preserved): Dask when asked, a process pool for many files, else here.
+    ``meanwhile``: work for this process while the workers read (called once the chunks are handed out)."""
+    meanwhile = meanwhile or (lambda: None)
     total = len(paths)
     done = 0
 
@@ -97,20 +103,23 @@ def process_files(paths: list[str], inbox: str, month: str, policy: Policy, prog
     if progress:
         progress(0, total, "")
     if dask:
-        return process_on_dask(paths, inbox, month, policy, address=dask, progress=tick)
+        return process_on_dask(paths, inbox, month, policy, address=dask, progress=tick, meanwhile=meanwhile)
     auto = workers is None
     workers = workers or os.cpu_count() or 1
     parts = chunks(paths, workers)
     if workers <= 1 or (auto and total < IN_PROCESS_BELOW):
+        meanwhile()
         return in_order(((i, process_chunk(part, inbox, month, policy)) for i, part in enumerate(parts)), parts, tick)
     _preload()
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
         futures = {pool.submit(process_chunk, part, inbox, month, policy): i for i, part in enumerate(parts)}
+        meanwhile()
         return in_order(((futures[fut], fut.result()) for fut in as_completed(futures)), parts, tick)
 
 
 def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, address: Any = True,
-                    progress: Callable[[int, str], None] | None = None) -> list[FileResult]:
+                    progress: Callable[[int, str], None] | None = None,
+                    meanwhile: Callable[[], None] | None = None) -> list[FileResult]:
     """The chunks on a ``distributed`` cluster (a LocalCluster for ``address=True`` or a worker count, else the
     scheduler at ``address``)."""
     from distributed import Client, LocalCluster, as_completed as finished   # heavy: only when Dask is asked for
@@ -128,6 +137,8 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
         parts = chunks(paths, n_workers)
         futures = [client.submit(process_chunk, part, inbox, month, policy, pure=False) for part in parts]
         index = {f.key: i for i, f in enumerate(futures)}
+        if meanwhile is not None:
+            meanwhile()
 
         def outcome(fut) -> tuple[int, list[FileResult]]:
             i = index[fut.key]
@@ -151,15 +162,23 @@ def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progres
     if store is None or not use_cache:
         return process_files(paths, str(inbox), month, policy, progress, workers, dask)
     cache = ResultCache(store, month, policy)
-    keys = [cache.key(p, relative_name(p, inbox)) for p in paths]   # None: the file could not be read for a key
-    todo = [p for p, k in zip(paths, keys) if k is None or k not in cache.entries]
-    hits = len(paths) - len(todo)
+    keys: list[str | None] = []   # None: the file could not be read for a key
 
-    def shifted(done: int, total: int, label: str) -> None:
-        if progress:
-            progress(done + hits, total + hits, label)
+    def find_keys() -> None:
+        keys.extend(cache.key(p, relative_name(p, inbox)) for p in paths)
 
-    fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask))
+    if not cache.entries:   # nothing cached (a first run): every file is read, its key found while the workers read
+        fresh = iter(process_files(paths, str(inbox), month, policy, progress, workers, dask, meanwhile=find_keys))
+    else:
+        find_keys()
+        todo = [p for p, k in zip(paths, keys) if k is None or k not in cache.entries]
+        hits = len(paths) - len(todo)
+
+        def shifted(done: int, total: int, label: str) -> None:
+            if progress:
+                progress(done + hits, total + hits, label)
+
+        fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask))
     results = []
     for p, k in zip(paths, keys):
         r = (cache.entries.get(k) if k is not None else None) or next(fresh)
