@@ -229,9 +229,9 @@ def test_match_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila_matc
             waiting.wait_for(timeout=10_000)
             all_rows = html_rows(waiting.inner_html())
             page.locator(".widget-dropdown:has(label:text-is('乡镇')) select").select_option(town)
-            page.wait_for_function("t => [...document.querySelectorAll('.bx-table')].some(b => b.offsetParent && "
-                                   "[...b.querySelectorAll('tbody tr')].every(r => r.textContent.includes(t)))", arg=town,
-                                   timeout=10_000)
+            page.wait_for_function("t => [...document.querySelectorAll('.bx-table')].some(b => b.offsetParent "
+                                   "&& [...b.querySelectorAll('tbody tr')].every(r => r.textContent.includes(t)))",
+                                   arg=town, timeout=10_000)
             town_rows = html_rows(page.locator(".bx-table:visible").first.inner_html())
             tabs.screenshot(path=str(shots["待核查"]))
             # 问题清单: the door-to-door child outside the lists is there, with its file and row

@@ -1,6 +1,7 @@
-"""Rules H001–H010 (SPEC §8.3; H010 added by the project, see the catalogue). Each function takes the match's frames and returns findings with the input's sheet,
-file and Excel row (H007 / H008 with the school). The words live in the rule catalogue (``validators/catalogue.py``);
-messages show IDs and names masked, as the validators' messages do."""
+"""Rules H001–H010 (SPEC §8.3; H010 is the project's own, documented in the catalogue). Each function takes the
+match's frames and returns findings with the input's sheet, file and Excel row (H007 / H008 with the school). The words
+live in the rule catalogue (``validators/catalogue.py``); messages show IDs and names masked, as the validators'
+messages do."""
 from __future__ import annotations
 
 from collections import defaultdict
