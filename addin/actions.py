@@ -8,7 +8,6 @@ not give the formula cells (``LiveRead.formulas_unread``), the alert and 校验�
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -16,12 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from baoxue import edits as E
 from baoxue import model
 from baoxue.book import SchoolBook
 from baoxue.findings import Finding, summarize
 from baoxue.policy import Policy, PolicyError, load_policy
 from baoxue.carry import CarryError, carry_forward
+from baoxue.edits import Edit, EnsureSheet, findings_table, plan_marks
 from baoxue.stamp import make_stamp
 from baoxue.submit import may_submit, submission_name, submit_file
 from baoxue.update import plan
@@ -95,19 +94,10 @@ def _with_note(message: str, unread) -> str:
     return f"{message}\n{note}" if note else message
 
 
-def validation_edits(parsed: SchoolBook, findings: list[Finding], pol: Policy, formulas_unread=()) -> list[E.Edit]:
+def validation_edits(parsed: SchoolBook, findings: list[Finding], pol: Policy, formulas_unread=()) -> list[Edit]:
     """Marks on the offending cells (stale ones cleared) and the 校验结果 table (first row: F013 not checked, if so)."""
-    return _noted_table([*E.plan_marks(parsed, findings), E.EnsureSheet(model.FINDINGS_SHEET),
-                         E.findings_table(findings, pol)], formulas_unread)
-
-
-def _noted_table(edits: list[E.Edit], formulas_unread) -> list[E.Edit]:
-    """``edits`` with the F013-not-checked row put first in the 校验结果 table they write."""
-    rows = _note_rows(formulas_unread)
-    if not rows:
-        return edits
-    return [dataclasses.replace(e, rows=rows + tuple(e.rows))
-            if isinstance(e, E.ReplaceTable) and e.sheet == model.FINDINGS_SHEET else e for e in edits]
+    return [*plan_marks(parsed, findings), EnsureSheet(model.FINDINGS_SHEET),
+            *findings_table(parsed, findings, pol, _note_rows(formulas_unread))]
 
 
 def validate_message(findings: list[Finding]) -> str:
@@ -138,8 +128,8 @@ def update_book(book, pol: Policy | None = None, live: bridge.LiveRead | None = 
     pol = pol or policy()
     live = live or bridge.read_live(book)
     parsed = live.book
-    p = plan(parsed, pol)
-    bridge.apply_xlwings(book, _noted_table(p.edits, live.formulas_unread), parsed)
+    p = plan(parsed, pol, _note_rows(live.formulas_unread))
+    bridge.apply_xlwings(book, p.edits, parsed)
     msg = f"已更新：补填 {p.filled} 个单元格（出生日期、性别、本月送教次数/课时、劝返动员日期），刷新“月报汇总”。" \
           f"{validate_message(p.findings)}"
     out = Outcome(not any(f.is_error for f in p.findings), _with_note(msg, live.formulas_unread), p.findings,
@@ -211,8 +201,10 @@ NEXT_MONTH_TODO = "请在新工作簿中填写封面的“零报告”和“填�
 
 def next_month_book(book, pol: Policy | None = None, live: bridge.LiveRead | None = None) -> Outcome:
     """生成下月: next month's workbook with open cases, rosters and the visit log carried forward (``baoxue.carry``).
-    Either way next month's workbook is this one's copy rewritten in place (``bridge.rewrite_for_month``), so it keeps
-    what the clerk's workbook carries: the VBA buttons and imported functions of an .xlsm, the Lite code, the layout.
+    Either way next month's workbook is this one's copy rewritten in place by the one next-month plan
+    (``carry.next_month_edits``, applied by ``bridge.rewrite_for_month``; the CLI applies it to a fresh template), so
+    it keeps what the clerk's workbook carries: the VBA buttons and imported functions of an .xlsm, the Lite code, the
+    layout.
 
     Desktop: the saved file is copied beside itself as <学校标识码>_<下月> with the same extension (.xlsm stays .xlsm),
     the copy is opened in Excel, rewritten and saved; this month's workbook is untouched.

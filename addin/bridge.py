@@ -11,8 +11,9 @@ where the engine gives them synchronously (desktop) or from ``await get_formula(
 Lite read) is named in ``LiveRead.formulas_unread``, so the buttons can say that F013 was not checked there. Custom
 document properties come from the COM object where there is one.
 
-Writing (``apply_xlwings``): the same Edit types the openpyxl applier takes. What a live engine cannot read (fills and
-note authors on the remote engine) is settled with ``previous_marks``: the cells baoxue marked last time are exactly
+Writing (``apply_xlwings``): the same cell-addressed plan the openpyxl applier takes (``baoxue.edits``): it writes the
+cells each edit names and decides no position. What a live engine cannot read (fills and note authors on the remote
+engine) is settled with ``previous_marks``: the cells baoxue marked last time are exactly
 the cells named in the current ``校验结果`` sheet, so only those are cleared — a clerk's own colours and notes elsewhere
 are never touched, and a cell that already carries a clerk's note keeps it (the finding is in ``校验结果`` all the same).
 Strings are written as text: a leading apostrophe keeps Excel from turning ``=…``, ``2026-10`` or an ID into a formula,
@@ -26,13 +27,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from baoxue import edits as E
 from baoxue import model, normalize
-from baoxue.book import SchoolBook
+from baoxue.book import SchoolBook, TableLayout
+from baoxue.carry import next_month_edits
+from baoxue.cells import DATE_FORMAT
+from baoxue.edits import (MARK_FILLS, ClearCells, ClearMarks, DeleteSheet, Edit, EnsureSheet, HideSheet,
+                          RecordKeptNotes, SetBlock, SetColumnWidth, SetComment, SetFill, SetPageHeaders, SetValue,
+                          cell_of, contiguous_runs, kept_notes_cell)
 from baoxue.findings import Finding
 from baoxue.grid import Grid
-from baoxue.reader import canonical_sheet_name, parse_grid
-from baoxue.template import COMPUTED_FILL, SUMMARY_HEADER
+from baoxue.reader import canonical_sheet_name, computed_sheet_name, parse_grid
+from baoxue.template import COMPUTED_FILL
 
 KEPT_NOTES_HEADER = "保留了您自己批注的单元格"   # 校验结果, beside the table: cells where baoxue left the clerk's note
 TEXT_PREFIX = "'"                 # Excel's text prefix: stored as text, not shown, not part of the value
@@ -41,7 +46,9 @@ _NUMERIC_LOOKING = set("0123456789")
 
 # ============================================================================================== reading
 def _canonical_sheet(name: str) -> str | None:
-    return canonical_sheet_name(name)
+    """The model sheet a live sheet is read as: the clerk's sheets and the stamp, and the computed sheets (月报汇总,
+    校验结果: their layouts, for planning the writes)."""
+    return canonical_sheet_name(name) or computed_sheet_name(name)
 
 
 def _sheet_visible(sheet) -> bool:
@@ -169,8 +176,8 @@ async def grid_from_book_async(book) -> Grid:
     grid = grid_from_book(book)
     for sheet in book.sheets:
         canonical = _canonical_sheet(sheet.name)
-        if canonical is None or canonical in grid.formulas:
-            continue
+        if canonical not in model.CLERK_SHEETS or canonical in grid.formulas:
+            continue   # the computed sheets' formulas are the template's (their values are what the layout needs)
         rng = sheet.used_range
         try:
             formulas = await rng.options(ndim=2).get_formula()
@@ -232,15 +239,6 @@ def is_remote(book) -> bool:
 
 
 # ============================================================================================== previous marks
-def sheet_rows(book, name: str) -> list[list[Any]] | None:
-    """All values of one sheet (anchored at A1), or None when the book has no such sheet."""
-    sheet = find_sheet(book, name)
-    if sheet is None:
-        return None
-    row0, col0, block = _used_block(sheet)
-    return _anchored(row0, col0, block)
-
-
 def find_sheet(book, name: str):
     for sheet in book.sheets:
         if sheet.name == name or normalize.clean_header(sheet.name) == normalize.clean_header(name):
@@ -252,11 +250,10 @@ def find_sheet(book, name: str):
 class Marks:
     """What baoxue marked at the last validation. ``cells``: the cells named in the current 校验结果 sheet (their fill
     and note are baoxue's); ``kept_notes``: those of them whose note is the clerk's own (baoxue did not put its note
-    there, so it must never delete it). The second list lives in 校验结果 itself, beside the table (``KEPT_NOTES_HEADER``),
-    because the remote engine cannot tell who wrote a note."""
+    there, so it must never delete it). The second list lives in 校验结果 itself, beside the table (``KEPT_NOTES_HEADER``
+    at ``edits.kept_notes_cell``), because the remote engine cannot tell who wrote a note."""
     cells: dict[str, set[tuple[int, int]]] = field(default_factory=lambda: defaultdict(set))
     kept_notes: set[tuple[str, int, int]] = field(default_factory=set)
-    record_cell: tuple[int, int] | None = None     # (row, col) of the kept-notes list in 校验结果
 
     def get(self, sheet: str, default=None):
         return self.cells.get(sheet, default)
@@ -276,33 +273,33 @@ def _parse_address(text: str) -> tuple[int, int] | None:
         return None
 
 
-def previous_marks(book, parsed: SchoolBook) -> Marks:
-    """The cells baoxue marked at the last validation: those named in the current 校验结果 sheet."""
-    rows = sheet_rows(book, model.FINDINGS_SHEET)
+def _at(rows: list[list[Any]], row: int, col: int) -> Any:
+    """The value at 1-based (row, col) of rows anchored at A1 (None outside)."""
+    if row - 1 < len(rows) and col - 1 < len(rows[row - 1]):
+        return rows[row - 1][col - 1]
+    return None
+
+
+def previous_marks(parsed: SchoolBook) -> Marks:
+    """The cells baoxue marked at the last validation: those named in the 校验结果 sheet the reader found (its header
+    and rows: ``parsed.layouts``), and the kept-notes list beside it."""
     out = Marks()
-    if not rows:
+    found = parsed.layouts.get(model.FINDINGS_SHEET)
+    if not isinstance(found, TableLayout) or not found.header_row:
         return out
-    header = _header_map(rows, [c for c in model.FINDINGS_COLUMNS if c not in model.FINDINGS_ADDED_COLUMNS])
-    if header is None:
+    rows, cols = found.rows, found.columns
+    if not all(name in cols for name in ("工作表", "行号", "列名")):
         return out
-    hrow, cols = header
-    record_col = max(cols.values()) + 2                      # 0-based: one blank column after the table
-    out.record_cell = (hrow + 1, record_col + 1)
-    head = rows[hrow]
-    if record_col < len(head) and head[record_col] == KEPT_NOTES_HEADER and hrow + 1 < len(rows):
-        below = rows[hrow + 1]
-        text = below[record_col] if record_col < len(below) else None
-        for item in str(text or "").split(";"):
+    record = kept_notes_cell(parsed)
+    if record is not None and _at(rows, *record) == KEPT_NOTES_HEADER:
+        for item in str(_at(rows, record[0] + 1, record[1]) or "").split(";"):
             if "!" in item:
                 sheet, addr = item.rsplit("!", 1)
                 cell = _parse_address(addr)
                 if cell:
                     out.kept_notes.add((sheet.strip(), *cell))
-    for r in rows[hrow + 1:]:
-        def get(name):
-            j = cols[name]
-            return r[j] if j < len(r) else None
-        sheet, row, column = get("工作表"), get("行号"), get("列名")
+    for r in range(found.header_row + 1, len(rows) + 1):
+        sheet, row, column = (_at(rows, r, cols[name]) for name in ("工作表", "行号", "列名"))
         if not isinstance(sheet, str) or not sheet.strip() or row in (None, ""):
             continue
         try:
@@ -310,22 +307,10 @@ def previous_marks(book, parsed: SchoolBook) -> Marks:
         except (TypeError, ValueError):
             continue
         f = Finding("", "warning", sheet.strip(), row, (column or "").strip() or None, None, "")
-        where = E.cell_of(parsed, f)
+        where = cell_of(parsed, f)
         if where is not None:
             out.cells[f.sheet].add(where)
     return out
-
-
-def _header_map(rows: list[list[Any]], names: Iterable[str], scan_rows: int = 10):
-    wanted = {normalize.clean_header(n): n for n in names}
-    for i, row in enumerate(rows[:scan_rows]):
-        found = {}
-        for j, v in enumerate(row):
-            if isinstance(v, str) and normalize.clean_header(v) in wanted:
-                found.setdefault(wanted[normalize.clean_header(v)], j)
-        if len(found) == len(wanted):
-            return i, found
-    return None
 
 
 # ============================================================================================== writing
@@ -352,12 +337,14 @@ def _hex(argb: str) -> str:
 
 
 class _Applier:
-    def __init__(self, book, marks: Marks | None, header_columns: dict[str, dict[str, int]] | None = None):
+    """Writes the planned cells into a live book. It decides no position: every edit names its cells."""
+
+    def __init__(self, book, marks: Marks | None):
         self.book = book
-        self.header_columns = header_columns or {}
         self.marks = marks or Marks()
         self.kept_notes: set[tuple[str, int, int]] = set()      # clerk's notes left in place in this run
         self.touched_marks = False
+        self.record: RecordKeptNotes | None = None
         self.remote = is_remote(book)
         self.noted: dict[str, set[tuple[int, int]]] = defaultdict(set)   # notes baoxue removed in this run
         self._sheets: dict[str, Any] = {}
@@ -368,16 +355,29 @@ class _Applier:
         return self._sheets[name]
 
     # ------------------------------------------------------------------ cells
-    def set_value(self, e: E.SetValue) -> None:
+    def set_value(self, e: SetValue) -> None:
         rng = self.sheet(e.sheet).range((e.row, e.col))
         rng.value = xl_value(e.value)
         if isinstance(e.value, (dt.date, dt.datetime)):
-            rng.number_format = e.number_format or E.DATE_FORMAT
+            rng.number_format = e.number_format or DATE_FORMAT
 
-    def set_fill(self, e: E.SetFill) -> None:
+    def set_block(self, e: SetBlock) -> None:
+        sheet = self.sheet(e.sheet)
+        sheet.range((e.row, e.col)).value = [[xl_value(v) for v in r] for r in e.rows]
+        width = max(map(len, e.rows), default=0)
+        dated = [j for j in range(width) if any(j < len(r) and isinstance(r[j], dt.date) for r in e.rows)]
+        for j in dated:
+            sheet.range((e.row, e.col + j), (e.row + len(e.rows) - 1, e.col + j)).number_format = DATE_FORMAT
+
+    def clear_cells(self, e: ClearCells) -> None:
+        sheet = self.sheet(e.sheet)
+        for first, last in contiguous_runs(e.cols):
+            sheet.range((e.first_row, first), (e.last_row, last)).clear_contents()
+
+    def set_fill(self, e: SetFill) -> None:
         self.sheet(e.sheet).range((e.row, e.col)).color = _hex(e.color)
 
-    def set_comment(self, e: E.SetComment) -> None:
+    def set_comment(self, e: SetComment) -> None:
         rng = self.sheet(e.sheet).range((e.row, e.col))
         try:
             note = rng.note
@@ -394,14 +394,13 @@ class _Applier:
         except (NotImplementedError, ValueError):
             pass  # a client without notes (ExcelApi < 1.18): the fill and 校验结果 still show the finding
 
-    def clear_marks(self, e: E.ClearMarks) -> None:
+    def clear_marks(self, e: ClearMarks) -> None:
         self.touched_marks = True
         sheet = self.sheet(e.sheet)
         cells = self.marks.get(e.sheet) or set()
         if sheet is None or not cells:
             return
-        computed_cols = self._computed_columns(e.sheet)
-        mark_colors = {_hex(c).upper() for c in E.MARK_FILLS.values()}
+        mark_colors = {_hex(c).upper() for c in MARK_FILLS.values()}
         for row, col in sorted(cells):
             rng = sheet.range((row, col))
             if not self.remote:
@@ -411,7 +410,7 @@ class _Applier:
                     current = None
                 if current is not None and _rgb_hex(current) not in mark_colors:
                     continue  # the clerk recoloured it since: keep theirs
-            rng.color = _computed_fill() if col in computed_cols else None
+            rng.color = _computed_fill() if col in e.computed_cols else None
             try:
                 note = rng.note
             except (NotImplementedError, AttributeError):
@@ -420,150 +419,64 @@ class _Applier:
                 note.delete()
                 self.noted[e.sheet].add((row, col))
 
-    def _computed_columns(self, sheet: str) -> set[int]:
-        model_sheet = model.SHEETS.get(sheet)
-        if model_sheet is None:
-            return set()
-        cols = self.header_columns.get(sheet, {})
-        return {cols[c.name] for c in model_sheet.columns if getattr(c, "computed", False) and c.name in cols}
-
     # ------------------------------------------------------------------ sheets
-    def ensure_sheet(self, e: E.EnsureSheet) -> None:
+    def ensure_sheet(self, e: EnsureSheet) -> None:
         if self.sheet(e.sheet) is not None:
             return
         sheets = self.book.sheets
         new = sheets.add(e.sheet, after=sheets[len(sheets) - 1])
         self._sheets[e.sheet] = new
-        if e.sheet == model.CODES_SHEET:
-            lists = [(name, model.CODE_LISTS[name]) for name in model.WORKBOOK_CODE_LISTS]
-            height = max(len(v) for _, v in lists) + 1
-            block = [[name for name, _ in lists]]
-            for i in range(height - 1):
-                block.append([values[i] if i < len(values) else "" for _, values in lists])
-            new.range((1, 1)).value = [[xl_value(v) if v != "" else "" for v in r] for r in block]
-            try:
-                new.visible = False
-            except Exception:
-                pass
-        elif e.sheet == model.SUMMARY_SHEET:
-            new.range((1, 1)).value = [list(SUMMARY_HEADER)]
+        # a blank sheet: the plan writes its content (代码表's lists; 月报汇总's and 校验结果's header and keys)
 
-    def replace_table(self, e: E.ReplaceTable) -> None:
-        sheet = self.sheet(e.sheet)
-        if sheet is None:
-            return
-        row0, col0, block = _used_block(sheet)
-        rows = _anchored(row0, col0, block)
-        found = _header_map(rows, e.header)
-        if found is None and e.added:   # an older sheet without the added columns: keep its header, add them beside it
-            found = _header_map(rows, [n for n in e.header if n not in e.added])
-            if found is not None:
-                header_row, cols = found
-                for name in e.added:
-                    cols[name] = max(cols.values()) + 1
-                    sheet.range((header_row + 1, cols[name] + 1)).value = name
-        if found is None:
-            header_row, cols = (1 if e.caption else 0), {name: j for j, name in enumerate(e.header)}
-            sheet.range((header_row + 1, 1)).value = [list(e.header)]
-        else:
-            header_row, cols = found
-        if e.caption and header_row > 0:   # header_row is 0-based: the Excel row just above the header
-            sheet.range((header_row, 1)).value = e.caption
-        order = [cols[name] for name in e.header]
-        first, last = min(order), max(order)
-        old_last = len(rows)
-        if old_last > header_row + 1:   # clear the old rows under the header (table columns only)
-            sheet.range((header_row + 2, first + 1), (old_last, last + 1)).clear_contents()
-        if not e.rows:
-            return
-        width = last - first + 1
-        out = []
-        for values in e.rows:
-            line: list[Any] = [""] * width
-            for j, v in zip(order, values):
-                line[j - first] = xl_value(v)
-            out.append(line)
-        sheet.range((header_row + 2, first + 1)).value = out
+    def hide_sheet(self, e: HideSheet) -> None:
+        try:
+            self.sheet(e.sheet).visible = False
+        except Exception:   # an engine that cannot hide sheets: the lists stay visible, the dropdowns work alike
+            pass
 
-    def set_keyed_values(self, e: E.SetKeyedValues) -> None:
-        sheet = self.sheet(e.sheet)
-        if sheet is None:
-            return
-        row0, col0, block = _used_block(sheet)
-        rows = _anchored(row0, col0, block)
-        keys = {key for key, _label, _v in e.items}
-        key_rows: dict[str, int] = {}
-        key_cols: dict[int, int] = defaultdict(int)
-        for i, r in enumerate(rows):
-            for j, v in enumerate(r):
-                if isinstance(v, str) and v.strip() in keys and v.strip() not in key_rows:
-                    key_rows[v.strip()] = i + 1
-                    key_cols[j + 1] += 1
-        key_col = max(key_cols, key=key_cols.get) if key_cols else 2
-        first_key_row = min(key_rows.values()) if key_rows else 2
-        header_row = max(first_key_row - 1, 1)
-        value_col = None
-        for i in range(min(header_row, len(rows))):
-            for j, v in enumerate(rows[i]):
-                if isinstance(v, str) and v.strip() == e.value_header:
-                    value_col = j + 1
-        if value_col is None:
-            used = [j + 1 for i in range(header_row - 1, len(rows)) for j, v in enumerate(rows[i])
-                    if v not in (None, "")]
-            value_col = max(used + [key_col]) + 1
-            sheet.range((header_row, value_col)).value = e.value_header
-        next_row = max(len(rows), header_row) + 1
-        for key, label, value in e.items:
-            r = key_rows.get(key)
-            if r is None:
-                r = next_row
-                next_row += 1
-                if key_col > 1:
-                    sheet.range((r, key_col - 1)).value = xl_value(label)
-                sheet.range((r, key_col)).value = xl_value(key)
-            sheet.range((r, value_col)).value = xl_value(value)
+    def delete_sheet(self, e: DeleteSheet) -> None:
+        self.sheet(e.sheet).delete()
+        self._sheets[e.sheet] = None
 
-    def apply(self, edits: Iterable[E.Edit]) -> None:
+    def apply(self, edits: Iterable[Edit]) -> None:
         for e in edits:
-            if isinstance(e, E.EnsureSheet):
+            if isinstance(e, EnsureSheet):
                 self.ensure_sheet(e)
                 continue
-            if self.sheet(e.sheet) is None:
-                continue
-            if isinstance(e, E.SetValue):
+            if isinstance(e, SetPageHeaders) or self.sheet(e.sheet) is None:
+                continue   # page setup is not reachable through xlwings' remote engine; the template's header stays
+            if isinstance(e, SetValue):
                 self.set_value(e)
-            elif isinstance(e, E.SetFill):
+            elif isinstance(e, SetBlock):
+                self.set_block(e)
+            elif isinstance(e, ClearCells):
+                self.clear_cells(e)
+            elif isinstance(e, SetFill):
                 self.set_fill(e)
-            elif isinstance(e, E.SetComment):
+            elif isinstance(e, SetComment):
                 self.set_comment(e)
-            elif isinstance(e, E.ClearMarks):
+            elif isinstance(e, ClearMarks):
                 self.clear_marks(e)
-            elif isinstance(e, E.ReplaceTable):
-                self.replace_table(e)
-            elif isinstance(e, E.SetKeyedValues):
-                self.set_keyed_values(e)
-            elif isinstance(e, E.SetPageHeaders):
-                pass   # page setup is not reachable through xlwings' remote engine; the template's header stays
+            elif isinstance(e, HideSheet):
+                self.hide_sheet(e)
+            elif isinstance(e, DeleteSheet):
+                self.delete_sheet(e)
+            elif isinstance(e, RecordKeptNotes):
+                self.record = e
+            elif isinstance(e, SetColumnWidth):
+                pass   # column widths are not reachable through xlwings' remote engine
             else:  # pragma: no cover - a new Edit type without an applier is a programming error
                 raise TypeError(f"unknown edit {e!r}")
-        if self.touched_marks:
-            self.record_kept_notes()
+        if self.touched_marks and self.record is not None:
+            self.record_kept_notes(self.record)
 
-    def record_kept_notes(self) -> None:
-        """Write (or clear) the list of cells whose note is the clerk's, beside the 校验结果 table."""
-        sheet = self.sheet(model.FINDINGS_SHEET)
-        if sheet is None:
-            return
-        where = self.marks.record_cell
-        if where is None:
-            rows = _anchored(*_used_block(sheet))
-            found = _header_map(rows, model.FINDINGS_COLUMNS)
-            hrow = found[0] if found else 0
-            where = (hrow + 1, len(model.FINDINGS_COLUMNS) + 2)
-        if not self.kept_notes and not self.marks.kept_notes:
+    def record_kept_notes(self, e: RecordKeptNotes) -> None:
+        """Write (or clear) the list of cells whose note is the clerk's, at the planned cell beside 校验结果's table."""
+        sheet = self.sheet(e.sheet)
+        if sheet is None or (not self.kept_notes and not self.marks.kept_notes):
             return
         text = ";".join(f"{s}!{_address(r, c)}" for s, r, c in sorted(self.kept_notes))
-        sheet.range(where).value = [[KEPT_NOTES_HEADER], [text]] if text else [[""], [""]]
+        sheet.range((e.row, e.col)).value = [[KEPT_NOTES_HEADER], [text]] if text else [[""], [""]]
 
 
 def _computed_fill() -> str:
@@ -579,17 +492,15 @@ def _rgb_hex(color: Any) -> str:
     return str(color).upper()
 
 
-def apply_xlwings(book, edits: Iterable[E.Edit], parsed: SchoolBook | None = None,
+def apply_xlwings(book, edits: Iterable[Edit], parsed: SchoolBook | None = None,
                   marks: Marks | None = None) -> None:
     """Apply edits to a live xlwings Book, in order (the Excel client performs them; nothing is saved here).
 
-    ``parsed`` is the SchoolBook read from this book before the edits (its header columns tell which columns are
-    computed); ``marks`` the cells baoxue marked last time (default: ``previous_marks(book, parsed)``)."""
-    if parsed is None:
-        parsed = read_book(book)
+    ``parsed`` is the SchoolBook read from this book before the edits (its 校验结果 names the cells baoxue marked last
+    time); ``marks`` those cells (default: ``previous_marks(parsed)``)."""
     if marks is None:
-        marks = previous_marks(book, parsed)
-    _Applier(book, marks, parsed.header_columns).apply(edits)
+        marks = previous_marks(parsed if parsed is not None else read_book(book))
+    _Applier(book, marks).apply(edits)
 
 
 # ============================================================================================== stamp and next month
@@ -611,48 +522,6 @@ def write_stamp(book, stamp) -> None:
 
 
 def rewrite_for_month(book, parsed: SchoolBook, carried) -> None:
-    """Turn the live book into next month's (xlwings Lite: in the copy the clerk saved): cover values advanced, each
-    data sheet's rows replaced by the carried rows (under the same header, in the same columns), marks, 校验结果 and any
-    stamp removed."""
-    cover = find_sheet(book, model.COVER_SHEET)
-    if cover is not None:
-        for label, value in carried.cover.items():
-            row = parsed.cover_rows.get(label)
-            if row is not None:
-                rng = cover.range((row, 2))
-                rng.value = xl_value(value)
-    for sheet_def in model.DATA_SHEETS:
-        name = sheet_def.name
-        cols = parsed.header_columns.get(name)
-        sheet = find_sheet(book, name)
-        if sheet is None or not cols or name in parsed.missing_sheets:
-            continue
-        header_row = parsed.header_rows[name]
-        first, last = min(cols.values()), max(cols.values())
-        row0, _col0, block = _used_block(sheet)
-        used_last = row0 + len(block) - 1
-        if used_last > header_row:
-            sheet.range((header_row + 1, first), (used_last, last)).clear_contents()
-        records = carried.rows.get(name) or []
-        if not records:
-            continue
-        out = []
-        date_cols = set()
-        for rec in records:
-            line: list[Any] = [""] * (last - first + 1)
-            for column, j in cols.items():
-                v = rec.get(column)
-                line[j - first] = xl_value(v)
-                if isinstance(v, dt.date):
-                    date_cols.add(j)
-            out.append(line)
-        sheet.range((header_row + 1, first)).value = out
-        for j in sorted(date_cols):
-            sheet.range((header_row + 1, j), (header_row + len(out), j)).number_format = E.DATE_FORMAT
-    stamp_sheet = find_sheet(book, model.STAMP_SHEET)
-    if stamp_sheet is not None:
-        stamp_sheet.delete()
-    clear = [E.ClearMarks(s) for s in model.CLERK_SHEETS]
-    if find_sheet(book, model.FINDINGS_SHEET) is not None:
-        clear.append(E.ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, (), added=model.FINDINGS_ADDED_COLUMNS))
-    apply_xlwings(book, clear, parsed)
+    """Turn the live book into next month's (desktop: the copy just made; xlwings Lite: the copy the clerk saved):
+    the one next-month plan (``carry.next_month_edits``) addressed to this book as read (``parsed``), applied."""
+    apply_xlwings(book, next_month_edits(carried, parsed), parsed)

@@ -118,6 +118,27 @@ class Frames(MutableMapping):
         return f"Frames({list(self._order)})"
 
 
+@dataclass(frozen=True)
+class TableLayout:
+    """Where a table sheet (校验结果) has its header and how far it reaches, as the reader found it."""
+    header_row: int                       # Excel row of the header; 0 when no header was recognised
+    columns: dict[str, int]               # header name -> 1-based Excel column
+    last_row: int                         # the last row holding anything (0: an empty sheet)
+    rows: list[list[Any]] = field(default_factory=list, repr=False)   # the sheet's values from A1 (reading only)
+
+
+@dataclass(frozen=True)
+class KeyedLayout:
+    """Where a keyed sheet (月报汇总: one row per indicator key) has its keys and its value column, as the reader found
+    it. Rows and columns are 1-based Excel numbers."""
+    key_rows: dict[str, int]              # key -> its row (the first cell holding exactly the key)
+    key_col: int                          # the column holding most keys (2 when none was found)
+    header_row: int                       # the row above the first key
+    value_col: int | None                 # the column headed by the value header in rows 1..header_row, if any
+    last_col: int                         # rightmost column holding anything from the header row to the last key
+    column_last_row: dict[int, int]       # column -> its last row holding anything (formula cells included)
+
+
 @dataclass
 class SchoolBook:
     path: str | None = None
@@ -138,6 +159,10 @@ class SchoolBook:
     # what in the file can compute, fetch or run, beyond the template's own 月报汇总 formulas and the formula cells
     # already typed as ``Invalid`` in the frames: F013 (formulas), S006/S007 (links, names, macros); part of the stamp
     active: list[ActiveContent] = field(default_factory=list)
+    # the computed sheets' layouts (校验结果: TableLayout, 月报汇总: KeyedLayout), when the grid held those sheets (a
+    # reader asked for them: ``read_workbook(path, computed_sheets=True)``, the add-in's live read); the planners
+    # address their cells from these
+    layouts: dict[str, TableLayout | KeyedLayout] = field(default_factory=dict)
 
     def __post_init__(self):
         if not isinstance(self.sheets, Frames):

@@ -10,8 +10,13 @@ What is carried (``carry_forward``, pure):
 - 送教记录 / 劝返记录: kept for the school year (September–August): rows dated before the new month's school-year start
   are dropped when crossing into September; rows of children no longer carried (closed cases, students who left the
   roster) are dropped too, since their 辍学 / 送教上门 row is gone (P001 / T005 would otherwise flag them).
-Rows keep their values exactly (typed values written back through the template filler); a value that failed the type
-stage is written back as the text found, so the clerk still sees and fixes it.
+Rows keep their values exactly (typed values written back as they were read); a value that failed the type stage is
+written back as the text found, so the clerk still sees and fixes it.
+
+``next_month_edits(carried, target)`` is the one next-month plan: cell-addressed edits turning a workbook whose layout
+the reader found (``target``) into next month's. ``baoxue next-month`` applies it with openpyxl to a fresh standard
+workbook (``template.standard_layout()``); the add-in's 生成下月 applies it with xlwings to the copy of the clerk's own
+workbook (its own header rows and columns), desktop and Lite alike.
 """
 from __future__ import annotations
 
@@ -20,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import model
+from . import model, template
+from .atomic import atomic_save
 from .book import SchoolBook
-from .edits import control_character_note
-from .fill import write_school_workbook
+from .edits import (ClearCells, DeleteSheet, Edit, SetValue, apply_openpyxl, clear_marks, control_character_note,
+                    emptied_findings_table, table_blocks)
 from .months import month_start, next_month, school_year_start
 from .normalize import Invalid
 from .policy import DEFAULT, Policy
@@ -112,13 +118,45 @@ def carry_forward(book: SchoolBook) -> Carried:
     return Carried(month, cover, rows, dropped)
 
 
+def next_month_edits(carried: Carried, target: SchoolBook) -> list[Edit]:
+    """The cells that make ``target`` (a workbook as the reader found it) next month's: the cover's values in its
+    value column, each data sheet's rows replaced by the carried rows (under its header, in its columns), marks,
+    校验结果's rows and any submission stamp removed."""
+    edits: list[Edit] = []
+    for label, value in carried.cover.items():
+        row = target.cover_rows.get(label)
+        if row is not None:
+            edits.append(SetValue(model.COVER_SHEET, row, 2, value))
+    for sheet in model.DATA_SHEETS:
+        name = sheet.name
+        cols = target.header_columns.get(name)
+        if not cols or name in target.missing_sheets:
+            continue
+        header_row = target.header_rows[name]
+        rows = target.frame(name)["_row"].tolist()
+        if rows and max(rows) > header_row:
+            edits.append(ClearCells(name, header_row + 1, max(rows), tuple(sorted(cols.values()))))
+        names = tuple(c for c in sheet.column_names if c in cols)
+        records = carried.rows.get(name) or []
+        edits += table_blocks(name, header_row + 1, cols, names, [tuple(r.get(c) for c in names) for r in records])
+    edits.append(DeleteSheet(model.STAMP_SHEET))
+    edits += clear_marks(target)
+    edits += emptied_findings_table(target)
+    return edits
+
+
 def next_month_workbook(src: str | Path, out: str | Path, policy: Policy = DEFAULT) -> Carried:
-    """Read ``src``, carry it forward and write the new workbook to ``out`` (an existing ``out`` is backed up first)."""
+    """Read ``src``, carry it forward and write the new workbook to ``out``: a fresh standard workbook with
+    ``next_month_edits`` applied (an existing ``out`` is backed up first)."""
 
     if Path(out).resolve() == Path(src).resolve():
         raise CarryError("下月工作簿不能覆盖本月工作簿，请用 --out 指定新的文件名。")
     book = read_workbook(src)
     carried = carry_forward(book)
     carried.note = control_character_note(book)
-    write_school_workbook(out, carried.cover, carried.rows, policy=policy)
+    wb = template.build_school_workbook(policy=policy)
+    apply_openpyxl(wb, next_month_edits(carried, template.standard_layout()))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_save(wb.save, out, backup=True)
     return carried

@@ -18,13 +18,12 @@ import pandas as pd
 from . import model
 from .batch import BOOK_KEY, column_values, dates, numbers, present, texts
 from .months import month_end, month_start
-from .policy import DEFAULT, Policy
+from .policy import Policy
 
 # The four-step method (四步法, SPEC §1): the 辍学 columns dating each step, in the order the steps must be taken (C007).
 FOUR_STEPS = ("劝返动员日期", "限期复学通知日期", "行政处罚日期", "司法程序日期")
-# Policy deadlines (SPEC §3) of the steps: 发现 → 第一次劝返 (C004); 限期复学通知 → 行政处罚 (C003).
-FIRST_PERSUASION_DAYS = "deadlines.first_persuasion_days"
-NOTICE_TO_NEXT_STEP_DAYS = "deadlines.notice_to_next_step_days"
+# Policy deadlines (SPEC §3) of the steps: 发现 → 第一次劝返 (C004); 限期复学通知 → 行政处罚 (C003):
+# ``policy.deadlines.first_persuasion_days`` and ``policy.deadlines.notice_to_next_step_days``.
 
 # ---------------------------------------------------------------------------------------------- typed-value helpers
 def is_open_dropout(status: Any) -> bool:
@@ -72,7 +71,7 @@ def month_bounds(df: pd.DataFrame, month: Any) -> tuple[pd.Series, pd.Series]:
 
 
 # ---------------------------------------------------------------------------------------------- case rules
-def escalation_overdue(dropout_df: pd.DataFrame, as_of: Any, policy: Policy = DEFAULT) -> pd.Series:
+def escalation_overdue(dropout_df: pd.DataFrame, as_of: Any, policy: Policy) -> pd.Series:
     """C003: open case whose 限期复学通知 is more than the policy's days before the as-of date, with no 行政处罚日期."""
     notice = dates(dropout_df["限期复学通知日期"])
     penalty_missing = ~present(dropout_df["行政处罚日期"])
@@ -102,7 +101,7 @@ def _keys(df: pd.DataFrame, column: str = "身份证号") -> pd.Series:
 
 
 def no_persuasion_overdue(dropout_df: pd.DataFrame, persuasion_df: pd.DataFrame, as_of: Any,
-                          policy: Policy = DEFAULT) -> pd.Series:
+                          policy: Policy) -> pd.Series:
     """C004: open case with no 劝返动员日期 and no 劝返记录 row, more than the policy's days after 发现日期."""
     found = dates(dropout_df["发现日期"])
     limit = as_of_series(dropout_df, as_of) - pd.Timedelta(days=policy.deadlines.first_persuasion_days)
@@ -145,15 +144,16 @@ OVERDUE_ADVICE = {
 }
 
 
-def next_step(row: Mapping[str, Any], policy: Policy = DEFAULT) -> NextStep:
+def next_step(row: Mapping[str, Any], policy: Policy) -> NextStep:
     """The next legal step of the four-step method for one 辍学 row, and its due date.
 
     ``row`` maps 辍学 column names (发现日期, the ``FOUR_STEPS`` columns, 状态) to typed values as the reader makes them
     (``datetime.date``, code text, None, ``Invalid``); a missing key is an empty cell, and an empty 状态 counts as an
     open case (a row just found). The due dates are the ones C004 and C003 measure overdue cases by: 发现日期 +
-    ``FIRST_PERSUASION_DAYS`` for step 1, 限期复学通知日期 + ``NOTICE_TO_NEXT_STEP_DAYS`` for step 3 (C003 fires once
-    the as-of date is past it). A row the validator would reject for these columns gets that rule and its fields
-    instead of advice: 状态 not in the code list (F002), a date that cannot be read (F003), a skipped step (C007)."""
+    ``policy.deadlines.first_persuasion_days`` for step 1, 限期复学通知日期 + ``notice_to_next_step_days`` for step 3
+    (C003 fires once the as-of date is past it). A row the validator would reject for these columns gets that rule and
+    its fields instead of advice: 状态 not in the code list (F002), a date that cannot be read (F003), a skipped step
+    (C007)."""
     status = row.get("状态")
     statuses = model.CODE_LISTS["辍学状态"]
     if status not in (None, "") and status not in statuses:
@@ -215,7 +215,7 @@ def visits_in_month(visits_df: pd.DataFrame, month: Any) -> pd.Series:
     return ((day >= start) & (day <= end)).fillna(False).astype(bool)
 
 
-def qualifying_visits(visits_df: pd.DataFrame, month: Any, policy: Policy = DEFAULT) -> pd.Series:
+def qualifying_visits(visits_df: pd.DataFrame, month: Any, policy: Policy) -> pd.Series:
     """Bool per 送教记录 row (SPEC §4): dated in the report month with 课时 ≥ the policy's class hours per visit."""
     hours = numbers(visits_df["课时"])
     return (visits_in_month(visits_df, month) & (hours >= float(policy.home_teaching.hours_per_visit))).astype(bool)
@@ -238,7 +238,7 @@ def visit_counts(visits_df: pd.DataFrame, month: Any) -> pd.DataFrame:
     return out
 
 
-def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy: Policy = DEFAULT) -> pd.Series:
+def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy: Policy) -> pd.Series:
     """Per key (ID, or "book␟ID" in a batch — see ``person_keys``): the number of qualifying visits in the month."""
     ok = qualifying_visits(visits_df, month, policy)
     keys = person_keys(visits_df)
@@ -247,7 +247,7 @@ def qualifying_counts(visits_df: pd.DataFrame, month: Any, policy: Policy = DEFA
 
 
 def roster_qualifying(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any,
-                      policy: Policy = DEFAULT) -> pd.Series:
+                      policy: Policy) -> pd.Series:
     """Int per roster row: the student's qualifying visits this month. In a batch, ``month`` is a Series aligned with
     ``visits_df`` (each visit row its book's month)."""
     counts = qualifying_counts(visits_df, month, policy)
@@ -256,7 +256,7 @@ def roster_qualifying(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any
 
 
 def below_visit_minimum(home_df: pd.DataFrame, visits_df: pd.DataFrame, month: Any,
-                        policy: Policy = DEFAULT) -> pd.Series:
+                        policy: Policy) -> pd.Series:
     """T001: bool per roster row — 送教中 with fewer qualifying visits this month than the policy minimum.
     In a batch, ``month`` is a Series aligned with ``visits_df`` (each visit row its book's month)."""
     got = roster_qualifying(home_df, visits_df, month, policy)

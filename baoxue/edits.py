@@ -1,9 +1,13 @@
-"""Edits: cell operations on a workbook as plain data, and the openpyxl applier.
+"""Edits: cell operations on a workbook as plain data, the plans that make them, and the openpyxl applier.
 
-Computing what to change is pure (SchoolBook + findings + policy → ``list[Edit]``); applying it is a writer's job. Two
-appliers exist for the same Edit types: ``apply_openpyxl(wb, edits)`` here (files, via ``baoxue update``) and
-``baoxue.addin.bridge.apply_xlwings(book, edits)`` (a live Excel book). Every edit names its sheet and, where it touches
-one cell, its 1-based row and column.
+Decide once, apply dumbly. Planning is pure (SchoolBook + findings + policy → ``list[Edit]``) and resolves every target
+cell from what the reader found in the book: the data sheets' header rows and columns (``book.header_rows`` /
+``header_columns``), the cover's rows (``cover_rows``) and the computed sheets' layouts (``book.layouts``: where
+校验结果 has its header, where 月报汇总 has its keys and its value column). A sheet the book lacks is planned in the
+standard template's layout (``layout.py``), which is what ``EnsureSheet`` makes. Every edit then names its sheet and
+its 1-based rows and columns, so an applier only writes cells: ``apply_openpyxl(wb, edits)`` here (files, via
+``baoxue update`` and ``baoxue next-month``) and ``baoxue.addin.bridge.apply_xlwings(book, edits)`` (a live Excel book)
+take the same plan and search for nothing.
 
 Marks are what baoxue puts on an offending cell: a fill in one of ``MARK_FILLS`` and a comment whose text starts with
 ``MARK_TAG`` (author ``MARK_AUTHOR``). ``ClearMarks`` removes exactly those (comments carrying the tag, fills of exactly
@@ -19,21 +23,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from . import __version__, cases, cells, idcard, model, normalize, template
-from .book import SchoolBook
+from . import __version__, cases, cells, idcard, layout, model, normalize, template
+from .book import KeyedLayout, SchoolBook, TableLayout
 from .cells import DATE_FORMAT  # noqa: F401  (the add-in's applier formats dates alike)
 from .findings import Finding, sort_key
 from .indicators import INDICATORS, school_indicators
-from .normalize import clean_header
-from .template import FINDINGS_NOTE
+from .template import FINDINGS_NOTE, SUMMARY_HEADER
 from .indicators import RATES
 from .template import set_page_header
 
 MARK_AUTHOR = "baoxue"
 MARK_TAG = "【baoxue 校验】"   # the first line of every comment baoxue writes; how its marks are recognised after any re-save
 MARK_FILLS = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}   # ARGB: light red (错误), light yellow (警告)
-PYTHON_VALUE_HEADER = "程序计算值"   # 月报汇总: the column beside the live formulas holding baoxue's own figures
+PYTHON_VALUE_HEADER = model.PYTHON_VALUE_HEADER   # 月报汇总: the column beside the live formulas holding baoxue's figures
+PYTHON_VALUE_WIDTH = 14
 COMMENT_MAX_CHARS = 1500
+RATE_FORMAT = "0.00"               # rates, as the formulas beside them
+UNHEADED_TABLE_ROW = 2             # a table sheet whose header is not recognised gets it here (its caption above)
 
 
 # ============================================================================================== edit types
@@ -45,6 +51,26 @@ class SetValue:
     col: int
     value: Any
     number_format: str | None = None   # applied when the cell still has the General format (dates: ``DATE_FORMAT``)
+    style_of: tuple[int, int] | None = None   # (row, col) of a cell whose look the new cell takes (a header beside it)
+
+
+@dataclass(frozen=True)
+class SetBlock:
+    """Write a rectangle of typed values with its top-left cell at (row, col): ``rows[i][j]`` goes to
+    (row + i, col + j). ``None`` leaves a cell empty; dates get ``DATE_FORMAT``; a str is always text."""
+    sheet: str
+    row: int
+    col: int
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class ClearCells:
+    """Empty the values of the cells in rows ``first_row``..``last_row`` of ``cols`` (their look stays)."""
+    sheet: str
+    first_row: int
+    last_row: int
+    cols: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -67,8 +93,19 @@ class SetComment:
 
 @dataclass(frozen=True)
 class ClearMarks:
-    """Remove every mark baoxue made on a sheet (comments carrying ``MARK_TAG``; fills of exactly ``MARK_FILLS``)."""
+    """Remove every mark baoxue made on a sheet (comments carrying ``MARK_TAG``; fills of exactly ``MARK_FILLS``).
+    ``computed_cols``: the sheet's computed columns, whose cells get the template's grey back."""
     sheet: str
+    computed_cols: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordKeptNotes:
+    """Where an applier that cannot tell who wrote a note (xlwings' remote engine) lists, as text, the cells whose note
+    it left because it was the clerk's: (row, col) on 校验结果, a blank column beside the findings table."""
+    sheet: str
+    row: int
+    col: int
 
 
 @dataclass(frozen=True)
@@ -78,24 +115,21 @@ class EnsureSheet:
 
 
 @dataclass(frozen=True)
-class ReplaceTable:
-    """Replace the rows under a sheet's header (found by its names within the first 10 rows) with ``rows``; a
-    ``caption`` goes into column A of the row just above the header (the template's note row)."""
+class HideSheet:
     sheet: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    caption: str | None = None
-    added: tuple[str, ...] = ()   # header names an older sheet may lack: found without them, then written beside it
 
 
 @dataclass(frozen=True)
-class SetKeyedValues:
-    """月报汇总-style sheets: for each (key, label, value), find the row whose cell holds ``key`` and write ``value`` in
-    the column headed ``value_header`` (created beside the existing columns if absent). Formulas elsewhere are kept."""
+class DeleteSheet:
+    """Remove a sheet when the workbook has it (next month: the submission stamp)."""
     sheet: str
-    value_header: str
-    items: tuple[tuple[str, str, Any], ...]
-    number_formats: tuple[tuple[str, str], ...] = ()   # (key, format): rates "0.00", as the formulas beside them
+
+
+@dataclass(frozen=True)
+class SetColumnWidth:
+    sheet: str
+    col: int
+    width: float
 
 
 @dataclass(frozen=True)
@@ -106,19 +140,14 @@ class SetPageHeaders:
     sheet: str = ""   # all sheets
 
 
-Edit = SetValue | SetFill | SetComment | ClearMarks | EnsureSheet | ReplaceTable | SetKeyedValues | SetPageHeaders
+Edit = (SetValue | SetBlock | ClearCells | SetFill | SetComment | ClearMarks | RecordKeptNotes | EnsureSheet
+        | HideSheet | DeleteSheet | SetColumnWidth | SetPageHeaders)
 
 
 # ============================================================================================== planning (pure)
 def findings_caption(policy) -> str:
     """The 校验结果 note row: what to do, and what the findings were checked with (program version, policy fingerprint)."""
     return f"{FINDINGS_NOTE}校验依据：baoxue {__version__}，策略指纹 {policy.fingerprint}。"
-
-
-def findings_table(findings: Iterable[Finding], policy) -> ReplaceTable:
-    """The whole 校验结果 write: one row per finding, and the caption naming the policy in effect."""
-    return ReplaceTable(model.FINDINGS_SHEET, model.FINDINGS_COLUMNS, findings_rows(findings), findings_caption(policy),
-                        model.FINDINGS_ADDED_COLUMNS)
 
 
 def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
@@ -129,6 +158,149 @@ def findings_rows(findings: Iterable[Finding]) -> tuple[tuple[Any, ...], ...]:
         out.append((f.sheet or "", f.row if f.row is not None else "", f.column or "", f.cell or "", f.rule,
                     model.SEVERITY_LABELS.get(f.severity, f.severity), value, f.message))
     return tuple(out)
+
+
+def contiguous_runs(cols: Iterable[int]) -> list[tuple[int, int]]:
+    """(first, last) of each run of adjacent columns, left to right."""
+    runs: list[list[int]] = []
+    for c in sorted(set(cols)):
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return [(a, b) for a, b in runs]
+
+
+def table_blocks(sheet: str, first_row: int, cols: dict[str, int], names: tuple[str, ...], rows) -> list[SetBlock]:
+    """``rows`` (values in the order of ``names``) written from ``first_row`` into the columns ``cols`` gives the names:
+    one block per run of adjacent columns."""
+    if not rows:
+        return []
+    index = {cols[name]: k for k, name in enumerate(names)}
+    return [SetBlock(sheet, first_row, a, tuple(tuple(r[index[c]] for c in range(a, b + 1)) for r in rows))
+            for a, b in contiguous_runs(index)]
+
+
+def _findings_header(book: SchoolBook) -> tuple[int, dict[str, int], list[Edit]]:
+    """Where the 校验结果 table goes — (header row, column of each name, the header cells to write): under the header
+    the reader found; an older header without ``FINDINGS_ADDED_COLUMNS`` gets them beside it; a sheet the book lacks is
+    the template's (``EnsureSheet``); a sheet without a recognisable header gets one at ``UNHEADED_TABLE_ROW``."""
+    sheet, names = model.FINDINGS_SHEET, model.FINDINGS_COLUMNS
+    found = book.layouts.get(sheet)
+    standard = {name: j for j, name in enumerate(names, start=1)}
+    if not isinstance(found, TableLayout):
+        return layout.HEADER_ROW, standard, [SetBlock(sheet, layout.HEADER_ROW, 1, (names,))]
+    cols = dict(found.columns)
+    if found.header_row and all(n in cols for n in names):
+        return found.header_row, {n: cols[n] for n in names}, []
+    kept = [n for n in names if n not in model.FINDINGS_ADDED_COLUMNS]
+    if found.header_row and all(n in cols for n in kept):
+        cols = {n: cols[n] for n in kept}
+        header = []
+        for name in model.FINDINGS_ADDED_COLUMNS:
+            cols[name] = max(cols.values()) + 1
+            header.append(SetValue(sheet, found.header_row, cols[name], name,
+                                   style_of=(found.header_row, cols[name] - 1)))
+        return found.header_row, cols, header
+    return UNHEADED_TABLE_ROW, standard, [SetBlock(sheet, UNHEADED_TABLE_ROW, 1, (names,))]
+
+
+def findings_table(book: SchoolBook, findings: Iterable[Finding], policy,
+                   lead_rows: tuple[tuple[Any, ...], ...] = ()) -> list[Edit]:
+    """The whole 校验结果 write, cell by cell: the header where needed, the caption naming the policy in effect in the
+    row above it, the old rows cleared, then ``lead_rows`` and one row per finding; and where a kept-notes list goes."""
+    sheet, names = model.FINDINGS_SHEET, model.FINDINGS_COLUMNS
+    header_row, cols, edits = _findings_header(book)
+    if header_row > 1:
+        edits.append(SetValue(sheet, header_row - 1, 1, findings_caption(policy)))
+    edits += _clear_below(book, sheet, header_row, cols)
+    edits += table_blocks(sheet, header_row + 1, cols, names, tuple(lead_rows) + findings_rows(findings))
+    edits.append(RecordKeptNotes(sheet, header_row, max(cols.values()) + 2))
+    return edits
+
+
+def _clear_below(book: SchoolBook, sheet: str, header_row: int, cols: dict[str, int]) -> list[Edit]:
+    found = book.layouts.get(sheet)
+    if not isinstance(found, TableLayout) or found.last_row <= header_row:
+        return []
+    return [ClearCells(sheet, header_row + 1, found.last_row, tuple(sorted(cols.values())))]
+
+
+def emptied_findings_table(book: SchoolBook) -> list[Edit]:
+    """校验结果 emptied under its header (next month starts without findings); nothing when the book has no such sheet
+    or its header is not recognised."""
+    found = book.layouts.get(model.FINDINGS_SHEET)
+    if not isinstance(found, TableLayout) or not found.header_row:
+        return []
+    cols = found.columns
+    return _clear_below(book, model.FINDINGS_SHEET, found.header_row, cols) + [
+        RecordKeptNotes(model.FINDINGS_SHEET, found.header_row, max(cols.values()) + 2)]
+
+
+def kept_notes_cell(book: SchoolBook) -> tuple[int, int] | None:
+    """Where the last run listed the cells whose note is the clerk's (see ``RecordKeptNotes``), or None."""
+    found = book.layouts.get(model.FINDINGS_SHEET)
+    if not isinstance(found, TableLayout) or not found.header_row:
+        return None
+    return found.header_row, max(found.columns.values()) + 2
+
+
+def _template_summary() -> KeyedLayout:
+    """月报汇总 as ``EnsureSheet`` makes it: the template's (keys in column B, formulas in column C)."""
+    rows = layout.summary_rows()
+    last = max(rows.values())
+    return KeyedLayout(rows, 2, layout.HEADER_ROW, None, layout.SUMMARY_FORMULA_COLUMN,
+                       {1: last, 2: last, layout.SUMMARY_FORMULA_COLUMN: last})
+
+
+def summary_values(book: SchoolBook, figures: dict[str, Any]) -> list[Edit]:
+    """baoxue's own figures on 月报汇总, in the value column (headed ``PYTHON_VALUE_HEADER``; made beside the used
+    columns when absent) of each indicator key's row; a key the sheet lacks gets a row below (label, key). Formulas
+    elsewhere are kept. A book without the sheet is planned in the template's layout, its header and keys written."""
+    sheet = model.SUMMARY_SHEET
+    found = book.layouts.get(sheet)
+    edits: list[Edit] = []
+    if not isinstance(found, KeyedLayout):
+        found = _template_summary()
+        edits.append(SetBlock(sheet, found.header_row, 1, (SUMMARY_HEADER,)))
+        edits += [SetBlock(sheet, found.key_rows[key], 1, ((label, key),)) for key, label in INDICATORS]
+    key_col, header_row, value_col = found.key_col, found.header_row, found.value_col
+    if value_col is None:
+        value_col = found.last_col + 1
+        edits.append(SetValue(sheet, header_row, value_col, PYTHON_VALUE_HEADER, style_of=(header_row, value_col - 1)))
+        edits.append(SetColumnWidth(sheet, value_col, PYTHON_VALUE_WIDTH))
+    next_row = max([found.column_last_row.get(c, 0) for c in (key_col - 1, key_col, value_col)] + [header_row]) + 1
+    for key, label in INDICATORS:
+        row = found.key_rows.get(key)
+        if row is None:   # a key the sheet lacks: a row of its own (the label before the key when there is room)
+            row, next_row = next_row, next_row + 1
+            if key_col > 1:
+                edits.append(SetValue(sheet, row, key_col - 1, label))
+            edits.append(SetValue(sheet, row, key_col, key))
+        value = figures.get(key)
+        edits.append(SetValue(sheet, row, value_col, "" if value is None else value,
+                              RATE_FORMAT if key in RATES else None))
+    return edits
+
+
+def has_other_sheet(book: SchoolBook, name: str) -> bool:
+    """Whether the workbook has a sheet the reader lists by name only (``other_sheets``: 代码表 …), spaces and
+    full-width characters tolerated."""
+    key = normalize.clean_header(name)
+    return any(normalize.clean_header(n) == key for n in book.other_sheets)
+
+
+def codes_sheet(book: SchoolBook) -> list[Edit]:
+    """代码表 (the dropdowns' lists, SPEC §2.8): made where the book lacks it (``EnsureSheet``), its lists written one
+    per column under their names, hidden."""
+    edits: list[Edit] = [EnsureSheet(model.CODES_SHEET)]
+    if has_other_sheet(book, model.CODES_SHEET):
+        return edits
+    lists = [(name, model.CODE_LISTS[name]) for name in model.WORKBOOK_CODE_LISTS]
+    height = max(len(values) for _, values in lists)
+    block = [tuple(name for name, _ in lists)]
+    block += [tuple(values[i] if i < len(values) else None for _, values in lists) for i in range(height)]
+    return edits + [SetBlock(model.CODES_SHEET, 1, 1, tuple(block)), HideSheet(model.CODES_SHEET)]
 
 
 def cell_of(book, finding: Finding) -> tuple[int, int] | None:
@@ -144,9 +316,23 @@ def cell_of(book, finding: Finding) -> tuple[int, int] | None:
     return book.cell_at(finding.sheet, finding.row, finding.column)
 
 
+def computed_columns(book: SchoolBook, sheet: str) -> tuple[int, ...]:
+    """The Excel columns of ``sheet``'s computed columns (grey in the template), where the reader found them."""
+    model_sheet = model.SHEETS.get(sheet)
+    cols = book.header_columns.get(sheet) or {}
+    if model_sheet is None:
+        return ()
+    return tuple(sorted(cols[c.name] for c in model_sheet.columns if c.computed and c.name in cols))
+
+
+def clear_marks(book: SchoolBook) -> list[Edit]:
+    """Stale marks cleared on every clerk sheet present."""
+    return [ClearMarks(s, computed_columns(book, s)) for s in model.CLERK_SHEETS if s not in book.missing_sheets]
+
+
 def plan_marks(book, findings: Iterable[Finding]) -> list[Edit]:
     """Clear stale marks on every clerk sheet present, then one fill + one comment per offending cell."""
-    edits: list[Edit] = [ClearMarks(s) for s in model.CLERK_SHEETS if s not in book.missing_sheets]
+    edits: list[Edit] = clear_marks(book)
     by_cell: dict[tuple[str, int, int], list[Finding]] = defaultdict(list)
     for f in sorted(findings, key=sort_key):
         where = cell_of(book, f)
@@ -183,24 +369,6 @@ def is_mark_comment(text: str | None, author: str | None = None) -> bool:
     """True for a comment baoxue wrote: its text carries ``MARK_TAG`` (whatever program re-saved it since), or — books
     marked before the tag — its author is still ``MARK_AUTHOR``."""
     return MARK_TAG in (text or "") or (author or "").strip() == MARK_AUTHOR
-
-
-def _value(ws, row: int, col: int) -> Any:
-    cell = ws._cells.get((row, col))
-    return None if cell is None else cell.value
-
-
-def _find_header(ws, names: Iterable[str], scan_rows: int = 10) -> tuple[int, dict[str, int]] | None:
-    wanted = {clean_header(n): n for n in names}
-    for r in range(1, min(scan_rows, ws.max_row) + 1):
-        found = {}
-        for c in range(1, ws.max_column + 1):
-            v = _value(ws, r, c)
-            if isinstance(v, str) and clean_header(v) in wanted:
-                found[wanted[clean_header(v)]] = c
-        if len(found) == len(wanted):
-            return r, found
-    return None
 
 
 def _column_style(ws, col: int):
@@ -248,82 +416,34 @@ def _clear_marks(ws) -> None:
             cell.fill = copy.copy(column_fills[cell.column])
 
 
-def _replace_table(ws, header: tuple[str, ...], rows, caption: str | None = None, added: tuple[str, ...] = ()) -> None:
-    found = _find_header(ws, header)
-    if found is None and added:   # an older sheet without the added columns: keep its header, add them beside it
-        found = _find_header(ws, [n for n in header if n not in added])
-        if found is not None:
-            header_row, cols = found
-            for name in added:
-                cols[name] = max(cols.values()) + 1
-                cell = _cell(ws, header_row, cols[name])
-                left = ws._cells.get((header_row, cols[name] - 1))
-                if left is not None and left.has_style:
-                    cell._style = copy.copy(left._style)
-                cells.write(cell, name)
-    if found is None:
-        header_row = 2 if caption else 1
-        for j, name in enumerate(header, 1):
-            cells.write(_cell(ws, header_row, j), name)
-        cols = {name: j for j, name in enumerate(header, 1)}
-    else:
-        header_row, cols = found
-    if caption and header_row > 1:
-        cells.write(_cell(ws, header_row - 1, 1), caption)
-    columns = set(cols.values())
-    for (r, c), cell in list(ws._cells.items()):   # the cells there are, not every position up to max_row
-        if r > header_row and c in columns and cell.value is not None:
+def _set_value(ws, e: SetValue) -> None:
+    cell = _cell(ws, e.row, e.col)
+    if e.style_of is not None:
+        model_cell = ws._cells.get(e.style_of)
+        if model_cell is not None and model_cell.has_style:
+            cell._style = copy.copy(model_cell._style)
+    cells.write(cell, e.value, e.number_format)
+
+
+def _set_block(ws, e: SetBlock) -> None:
+    for i, values in enumerate(e.rows, start=e.row):
+        for j, v in enumerate(values, start=e.col):
+            if v is not None:
+                cells.write(_cell(ws, i, j), v)
+
+
+def _clear_cells(ws, e: ClearCells) -> None:
+    cols = set(e.cols)
+    for (r, c), cell in list(ws._cells.items()):   # the cells there are, not every position of the range
+        if e.first_row <= r <= e.last_row and c in cols and cell.value is not None:
             cell.value = None
-    order = [cols[name] for name in header]
-    for i, values in enumerate(rows, start=header_row + 1):
-        for c, v in zip(order, values):
-            cells.write(_cell(ws, i, c), "" if v is None else v)
-
-
-def _set_keyed_values(ws, value_header: str, items, number_formats: dict[str, str] | None = None) -> None:
-    keys = {key for key, _label, _v in items}
-    key_rows: dict[str, int] = {}
-    key_cols: dict[int, int] = defaultdict(int)
-    for (r, c), cell in sorted(ws._cells.items()):   # existing cells only: a stray far cell costs nothing
-        if isinstance(cell.value, str) and cell.value.strip() in keys and cell.value.strip() not in key_rows:
-            key_rows[cell.value.strip()] = r
-            key_cols[c] += 1
-    key_col = max(key_cols, key=key_cols.get) if key_cols else 2
-    first_key_row = min(key_rows.values()) if key_rows else 2
-    header_row = max(first_key_row - 1, 1)
-    value_col = None
-    for r in range(1, header_row + 1):
-        for c in range(1, ws.max_column + 1):
-            v = _value(ws, r, c)
-            if isinstance(v, str) and v.strip() == value_header:
-                value_col = c
-    if value_col is None:
-        last_row = max(key_rows.values()) if key_rows else header_row
-        used = [c for (r, c), cell in ws._cells.items() if header_row <= r <= last_row and cell.value is not None]
-        value_col = max(used + [key_col]) + 1
-        head = ws.cell(header_row, value_col)
-        cells.write(head, value_header)
-        left = ws.cell(header_row, value_col - 1)
-        if left.has_style:
-            head._style = copy.copy(left._style)
-        from openpyxl.utils import get_column_letter
-        ws.column_dimensions[get_column_letter(value_col)].width = 14
-    next_row = max([r for (r, c) in ws._cells if c in (key_col - 1, key_col, value_col)] + [header_row]) + 1
-    for key, label, value in items:
-        r = key_rows.get(key)
-        if r is None:  # a key the sheet lacks: append a row (label before the key when there is room)
-            r = next_row
-            next_row += 1
-            if key_col > 1:
-                cells.write(_cell(ws, r, key_col - 1), label)
-            cells.write(_cell(ws, r, key_col), key)
-        cells.write(_cell(ws, r, value_col), "" if value is None else value, (number_formats or {}).get(key))
 
 
 def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
-    """Apply edits to an openpyxl Workbook in order (the caller saves, atomically)."""
+    """Apply edits to an openpyxl Workbook in order (the caller saves, atomically). Writes cells; decides nothing."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
 
     for e in edits:
         if isinstance(e, EnsureSheet):
@@ -337,7 +457,11 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
             continue
         ws = wb[e.sheet]
         if isinstance(e, SetValue):
-            cells.write(_cell(ws, e.row, e.col), e.value, e.number_format)
+            _set_value(ws, e)
+        elif isinstance(e, SetBlock):
+            _set_block(ws, e)
+        elif isinstance(e, ClearCells):
+            _clear_cells(ws, e)
         elif isinstance(e, SetFill):
             _cell(ws, e.row, e.col).fill = PatternFill(fill_type="solid", fgColor=e.color, bgColor=e.color)
         elif isinstance(e, SetComment):
@@ -350,10 +474,14 @@ def apply_openpyxl(wb, edits: Iterable[Edit]) -> None:
             _cell(ws, e.row, e.col).comment = comment
         elif isinstance(e, ClearMarks):
             _clear_marks(ws)
-        elif isinstance(e, ReplaceTable):
-            _replace_table(ws, e.header, e.rows, e.caption, e.added)
-        elif isinstance(e, SetKeyedValues):
-            _set_keyed_values(ws, e.value_header, e.items, dict(e.number_formats))
+        elif isinstance(e, SetColumnWidth):
+            ws.column_dimensions[get_column_letter(e.col)].width = e.width
+        elif isinstance(e, HideSheet):
+            ws.sheet_state = "hidden"
+        elif isinstance(e, DeleteSheet):
+            del wb[e.sheet]
+        elif isinstance(e, RecordKeptNotes):
+            pass   # a file's comments carry their tag and author: the clerk's own are recognised, nothing to record
         else:  # pragma: no cover - a new Edit type without an applier is a programming error
             raise TypeError(f"unknown edit {e!r}")
 
@@ -452,20 +580,19 @@ def with_values(book, edits: Iterable[Edit]):
     return out
 
 
-def plan_update(book, findings: Iterable[Finding], policy) -> list[Edit]:
-    """Everything ``update`` writes, as edits: derived values, marks (stale ones cleared), the 校验结果 rows and the
-    月报汇总 figures. ``findings`` should be those of the book with its derived values filled (see ``update.plan``)."""
+def plan_update(book, findings: Iterable[Finding], policy, lead_rows: tuple[tuple[Any, ...], ...] = ()) -> list[Edit]:
+    """Everything ``update`` writes, as cell-addressed edits: derived values, marks (stale ones cleared), the 校验结果
+    rows (``lead_rows`` first) and the 月报汇总 figures. ``findings`` should be those of the book with its derived
+    values filled (see ``update.plan``)."""
     findings = list(findings)
     derived = derive_values(book)
     after = with_values(book, derived)
     edits: list[Edit] = list(derived)
     edits += plan_marks(book, findings)
-    edits += [EnsureSheet(model.SUMMARY_SHEET), EnsureSheet(model.FINDINGS_SHEET), EnsureSheet(model.CODES_SHEET)]
-    edits.append(findings_table(findings, policy))
+    edits += [EnsureSheet(model.SUMMARY_SHEET), EnsureSheet(model.FINDINGS_SHEET), *codes_sheet(book)]
+    edits += findings_table(book, findings, policy, lead_rows)
     figures = school_indicators(after, policy) if after.month else {}
     school = book.cover.get("学校名称")
     edits.append(SetPageHeaders(school if isinstance(school, str) else None, book.month))
-    edits.append(SetKeyedValues(model.SUMMARY_SHEET, PYTHON_VALUE_HEADER,
-                                tuple((key, label, figures.get(key)) for key, label in INDICATORS),
-                                tuple((key, "0.00") for key in RATES)))
+    edits += summary_values(book, figures)
     return edits

@@ -1,6 +1,6 @@
 """Fill the standard template with a cover and data rows, the way a clerk would have typed them.
 
-Used by the demo county, the tests, `next-month` and the add-in tests. Values are written as given:
+Used by the demo county, the tests and the benchmarks (`next-month` applies its plan to a fresh template). Values are written as given:
 - ``str`` always as text (IDs, 学籍号, phone numbers keep every digit; text starting with = + - @ never becomes a formula);
 - ``datetime.date`` as a date cell with a date format; ``int`` / ``float`` as numbers; ``None`` leaves the cell empty;
 - anything else is written as its text.

@@ -1,7 +1,8 @@
 """Monthly indicators (SPEC §5): schools' figures from their SchoolBooks, and sums for townships and the county.
 
-``batch_indicators(books)`` computes many schools' figures in one pass over the concatenated frames (the roll-up shares
-the validators' batch); ``school_indicators(book)`` is a batch of one — there is one implementation of the definitions.
+``batch_indicators(books, policy)`` computes many schools' figures in one pass over the concatenated frames (the
+roll-up shares the validators' batch); ``school_indicators(book, policy)`` is a batch of one — there is one
+implementation of the definitions.
 
 ``INDICATORS`` is the ordered list of (JSON key, 月报汇总 label); the template's live formulas, ``update``'s 程序计算值
 column, the roll-up's JSON and the monthly report all follow it. The §5 rates are month-end stocks (月末在册辍学率:
@@ -29,7 +30,7 @@ from .indicator_definitions import (  # noqa: F401  (the definitions, importable
     ALL_RATES, COUNT_KEYS, FIGURES, INDICATORS, KEYS, LABELS, NOT_SUMMED, RATES, SCHOOL_YEAR_INDICATORS, SCHOOL_YEAR_KEYS,
     SCHOOLS_COUNTED, YEAR_RATES, ZERO_REPORT_SCHOOLS)
 from .months import month_end, month_start
-from .policy import DEFAULT, Policy
+from .policy import Policy
 
 
 
@@ -64,16 +65,15 @@ _USED_COLUMNS: dict[str, frozenset[str]] = {
 }
 
 
-def school_indicators(book: SchoolBook, policy: Policy | None = None) -> dict[str, Any]:
+def school_indicators(book: SchoolBook, policy: Policy) -> dict[str, Any]:
     """SPEC §5 figures of one school for its report month (counts of rows; rates in percent, None when 0/0): a batch
-    of one (``batch_indicators``). ``policy`` None: the default policy (a caller with no county policy). Raises
-    ValueError when the cover has no valid report month."""
+    of one (``batch_indicators``). Raises ValueError when the cover has no valid report month."""
     if not book.month:
         raise ValueError("封面的“报送月份”为空或格式不对，无法计算月报指标。")
-    return batch_indicators([book], DEFAULT if policy is None else policy)[0]
+    return batch_indicators([book], policy)[0]
 
 
-def batch_indicators(books: Iterable[SchoolBook], policy: Policy = DEFAULT, batch: Batch | None = None
+def batch_indicators(books: Iterable[SchoolBook], policy: Policy, batch: Batch | None = None
                      ) -> list[dict[str, Any] | None]:
     """SPEC §5 figures of many schools at once, in the order of ``books`` (None for a book without a valid report
     month). One vectorised pass over the concatenated frames of a ``baoxue.batch.Batch`` (each book's rows

@@ -158,6 +158,7 @@ def yes_no(name: str, *, required: bool = True, **kw) -> Column:
 COVER_SHEET = "封面"
 SUMMARY_SHEET = "月报汇总"
 FINDINGS_SHEET = "校验结果"
+PYTHON_VALUE_HEADER = "程序计算值"   # 月报汇总: the column beside the live formulas holding baoxue's own figures
 CODES_SHEET = "代码表"
 STAMP_SHEET = "报送戳记"
 

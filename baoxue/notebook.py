@@ -32,11 +32,11 @@ from .household.result import INDICATOR_LABELS as LEDGER_LABELS
 from .indicators import ALL_RATES, FIGURES
 from .months import prev_month, valid_month
 from .policy import load_policy
-from .rollup import Store, data_months, report_name, run_rollup, write_report
+from .rollup import data_months, report_name, run_rollup, write_report
 from .rollup.masking import mask_frame
 from .rollup.register import read_register
 from .rollup.school_year import rates_note
-from .rollup.trend import trend_frame
+from .rollup.trend import LEDGER_TREND, trend_with_ledger
 from .beijing import beijing
 
 ALL = "全部"
@@ -60,7 +60,6 @@ TREND_COUNTS = ("open_cases", "new_suspected", "new_dropout", "returned", "close
 TREND_RATES = ("year_dropout_rate_primary", "year_dropout_rate_junior")   # the rate chart: 学年辍学率 (SPEC §5.1)
 SCHOOL_FIGURE_LABELS = {"township": "所属乡镇", "code": "学校标识码", "name": "学校名称", "城乡类别": "城乡类别",
                         "counted": "计入汇总"}
-LEDGER_TREND = ("to_verify", "enrolment_rate")   # from the household ledgers in the store (`baoxue match`, SPEC §8)
 
 # Tables scroll inside their box (both ways) with the header row kept in view; long text (说明, 去向说明 …) wraps in
 # its cell instead of running past the box's right edge.
@@ -294,25 +293,6 @@ def trend_png(trend: pd.DataFrame, title: str = "全县月度趋势") -> bytes |
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
     return buf.getvalue()
-
-
-def with_ledger_trend(trend: pd.DataFrame | None, store, township: str = ALL) -> pd.DataFrame | None:
-    """The roll-up's trend with ``LEDGER_TREND`` (待核查, 入学率) of the months whose household ledger the store holds
-    (the county, or one township); unchanged when the store has no ledgers."""
-    level = "county" if township == ALL else "townships"
-    try:
-        ledger = store.ledger_table(level) if store.ledger_months() else pd.DataFrame()
-    except Exception:   # an unreadable ledger must not hide the roll-up's trend
-        ledger = pd.DataFrame()
-    if ledger.empty or "month" not in ledger.columns:
-        return trend
-    if township != ALL:
-        ledger = ledger[ledger["name"] == township] if "name" in ledger.columns else ledger.iloc[0:0]
-    keep = ["month", *[k for k in LEDGER_TREND if k in ledger.columns]]
-    ledger = ledger[keep].drop_duplicates("month", keep="last")
-    if trend is None or trend.empty or "month" not in trend.columns:
-        return ledger
-    return trend.merge(ledger, on="month", how="outer").sort_values("month")
 
 
 def _path_text(value: str) -> str:
@@ -591,10 +571,8 @@ class RollupApp(_Inputs):
         town = self.township.value
         store_dir = self.store_dir()
         stored = self.result is not None and store_dir is not None and store_dir.exists()
-        trend = trend_frame(self.result, None if town == ALL else town) if stored else None
+        trend = trend_with_ledger(self.result, None if town == ALL else town) if stored else None
         scope = "全县" if town == ALL else town
-        if store_dir is not None and store_dir.exists():
-            trend = with_ledger_trend(trend, Store(store_dir), town)
         png = trend_png(trend, title=f"{scope}月度趋势")
         if png is None:
             self.trend_note.value = _status("note", f"历史库中还没有{scope}可用于趋势图的月份。")

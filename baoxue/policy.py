@@ -92,12 +92,6 @@ class Policy:
                 values["key_grades"] = tuple(values["key_grades"])
             object.__setattr__(self, name, section(**values))
 
-    def __getitem__(self, dotted: str) -> Any:
-        node: Any = self.data
-        for part in dotted.split("."):
-            node = node[part]
-        return node
-
     @property
     def fingerprint(self) -> str:
         """Short SHA-256 of the effective settings: recorded in stamps and reports."""

@@ -7,7 +7,10 @@ Two steps, so that a file and a live Excel book are read by the same code:
   bombs and sheets whose used range would be too many cells to hold. The content decides the format, not the extension.
 - ``parse_grid(grid)``: Grid → SchoolBook: header rows found by name within the first 10 rows, aliases mapped, any
   column order, extra columns kept aside, blank rows ignored, values normalised (SPEC §2.9) and typed; a value that cannot
-  be typed becomes ``Invalid`` for the validators — never coerced, never a crash.
+  be typed becomes ``Invalid`` for the validators — never coerced, never a crash. When the grid holds the computed
+  sheets (``computed_sheets=True``; the add-in's live read), their layouts too (``table_layout``, ``keyed_layout``):
+  this module is the one place that finds where a workbook has its headers and keys, and the writers' plans address
+  their cells from what it found.
 """
 from __future__ import annotations
 
@@ -27,8 +30,9 @@ from xml.etree import ElementTree
 import pandas as pd
 
 from . import layout, model, normalize, xlsx_scan, zipcheck
-from .book import SchoolBook, UnreadableWorkbook
+from .book import KeyedLayout, SchoolBook, TableLayout, UnreadableWorkbook
 from .grid import ActiveContent, Grid
+from .indicator_definitions import INDICATORS
 from .normalize import Invalid
 from .paths import MAX_FILE_BYTES, EntryError, read_regular, shown, shown_name  # noqa: F401 (MAX_FILE_BYTES: the limit)
 
@@ -194,23 +198,29 @@ def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
     return row, col
 
 
-def _referenced_bound(sheet: _SheetXml) -> tuple[int, int] | None:
+SIX_DIGIT_ROWS = 999_999
+
+
+def _referenced_bound(sheet: _SheetXml, max_rows: int = MAX_ROWS) -> tuple[int, int] | None:
     """An upper bound (rows, cols) of the cells from every cell's own reference (formatted empty cells included, so
-    never less than what python-calamine stores), for a sheet without a <dimension>: two searches of the usual
+    never less than what python-calamine stores), for a sheet without a <dimension>: a few searches of the usual
     ``<c r="A1"`` form, far cheaper than the tag walk on a county's long list. None when some cell is written another
-    way (then only the walk can place it)."""
+    way (then only the walk can place it). The rows: 999,999 when no reference has seven digits and that bound is
+    within the limits (a county's list), else the largest row referenced."""
     xml, start, end = sheet.xml, sheet.start, sheet.end
     ctag = b"<" + sheet.prefix + b"c"
     head = re.escape(ctag) + rb' r="'
+    if re.compile(re.escape(ctag) + rb'(?=[\s>/])(?! r="[A-Z]{1,3}[0-9]{1,7}")').search(xml, start, end):
+        return None   # a cell tag without the usual reference first
     columns = re.compile(head + rb'([A-Z]{1,3})[0-9]{1,7}"').findall(xml, start, end)
-    tags = sum(xml.count(ctag + ch, start, end) for ch in (b" ", b"\t", b"\r", b"\n", b">", b"/"))
-    if len(columns) != tags:
-        return None
     if not columns:
         return 0, 0
+    widest = _col_index(max(set(columns), key=lambda letters: (len(letters), letters)))
+    if (not _too_large(SIX_DIGIT_ROWS, widest, max_rows)
+            and not re.compile(head + rb'[A-Z]{1,3}[0-9]{7}"').search(xml, start, end)):
+        return SIX_DIGIT_ROWS, widest
     rows = re.compile(head + rb'[A-Z]{1,3}([0-9]{1,7})"').findall(xml, start, end)
-    widest = max(set(columns), key=lambda letters: (len(letters), letters))
-    return max(map(int, rows)), _col_index(widest)
+    return max(map(int, rows)), widest
 
 
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
@@ -245,7 +255,7 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
-    bound = _referenced_bound(sheet) if declared is None else None
+    bound = _referenced_bound(sheet, max_rows) if declared is None else None
     if bound is not None and not _too_large(*bound, max_rows):
         return
     rows, cols = _walk(sheet)
@@ -275,6 +285,13 @@ def canonical_sheet_name(name: str) -> str | None:
 
 
 _SHEET_KEYS = {normalize.clean_header(n): n for n in model.CLERK_SHEETS + (model.STAMP_SHEET,)}
+COMPUTED_SHEETS = (model.SUMMARY_SHEET, model.FINDINGS_SHEET)   # what baoxue writes; read for their layout only
+_COMPUTED_SHEET_KEYS = {normalize.clean_header(n): n for n in COMPUTED_SHEETS}
+
+
+def computed_sheet_name(name: str) -> str | None:
+    """The computed sheet (月报汇总, 校验结果) a workbook sheet name stands for, like ``canonical_sheet_name``."""
+    return _COMPUTED_SHEET_KEYS.get(normalize.clean_header(name))
 CORRUPT = "文件已损坏或不完整（可能下载或拷贝中断）。请让学校重新保存并发送。"
 
 
@@ -326,12 +343,12 @@ class _Package:
     inflated as a stream with a hard cap (``zipcheck``), so no later reader — zipfile, an XML parser, python-calamine,
     openpyxl — inflates more than the declared, capped sizes. ``read(name)``: a member's bytes."""
 
-    def __init__(self, path: Path, data: bytes):
+    def __init__(self, path: Path, data: bytes, keep_inflated: int = KEEP_INFLATED):
         self.zf = zipfile.ZipFile(io.BytesIO(data))
         self.infos = _check_zip(path, self.zf)
         try:
             self.kept = zipcheck.inflate_members(data, self.zf.infolist(), MAX_SHEET_XML_BYTES,
-                                                 keep=lambda info: info.file_size <= KEEP_INFLATED)
+                                                 keep=lambda info: info.file_size <= keep_inflated)
         except zipcheck.ZipLie:
             raise _fail(path, ZIP_LIE) from None
 
@@ -418,7 +435,8 @@ class _Inline:
         pass
 
 
-def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = False, max_rows: int = MAX_ROWS) -> Grid:
+def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = False, max_rows: int = MAX_ROWS,
+              keep_inflated: int = KEEP_INFLATED, computed_sheets: bool = False) -> Grid:
     """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only).
 
     The content decides, not the extension: a real .xlsx renamed to .xls is read as the .xlsx it is. Each sheet's XML is
@@ -427,12 +445,14 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     ``pipelined=False`` loads in this thread: where every core already reads its own files (the roll-up's process
     pool), the extra thread only costs CPU. ``every_sheet``: load every sheet under its own name (the household line's
     lists, SPEC §8.1, whose header may be on any sheet); ``max_rows``: the rows a sheet may have (a county's list is
-    far longer than a school's sheet)."""
+    far longer than a school's sheet); ``keep_inflated``: members up to this size are inflated once, for the check and
+    the scans (a county's list: its one long sheet); ``computed_sheets``: load 月报汇总 and 校验结果 too (their layouts,
+    for planning writes: ``SchoolBook.layouts``)."""
     import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
     data = _sniff(path)
     with _package_errors(path):
-        pkg = _Package(path, data)
+        pkg = _Package(path, data, keep_inflated)
         zf, infos = pkg.zf, pkg.infos
         sheet_paths = _sheet_paths(zf)
         properties = _custom_properties(zf, infos)
@@ -447,6 +467,8 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
             for meta in wb.sheets_metadata:
                 grid.sheet_names.append(meta.name)
                 canonical = meta.name if every_sheet else canonical_sheet_name(meta.name)
+                if canonical is None and computed_sheets:
+                    canonical = computed_sheet_name(meta.name)
                 if canonical is None:
                     continue
                 if str(meta.visible) != "SheetVisibleEnum.Visible":
@@ -525,6 +547,7 @@ def _cell(row: list, j: int) -> Any:
 def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
     """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
     best = None
+    every = len(set(keys.values()))
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         found: dict[str, int] = {}
         for j, v in enumerate(row):
@@ -534,6 +557,8 @@ def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, 
                     found[canonical] = j
         if len(found) >= 2 and (best is None or len(found) > len(best[1])):
             best = (i, found)
+            if len(found) == every:   # every column found: no later row can be a better header
+                break
     if best is None:
         return None
     i, found = best
@@ -562,9 +587,19 @@ def _typed_column(column: model.Column, values, memo: dict | None = None) -> tup
         table = {None: None, "": None}
         if memo is not None:
             memo[key] = table
-    for k in uniq.difference(table):
-        table[k] = fn(k)
-    return list(map(table.__getitem__, values)), any(table[k].__class__ is Invalid for k in uniq)
+    invalid = memo.setdefault(("invalid", key), set()) if memo is not None else set()   # raw values typed Invalid
+    new = uniq.difference(table)
+    if len(new) > 64:   # a long column: the strings its typing leaves as they are, found at once (§2.9 unchanged)
+        new = list(new)
+        strings = new if set(map(type, new)) == {str} else [k for k in new if k.__class__ is str]
+        same = normalize.unchanged_strings(column.kind, strings)
+        table.update(zip(same, same))
+        new = set(new).difference(same) if same else new
+    for k in new:
+        v = table[k] = fn(k)
+        if v.__class__ is Invalid:
+            invalid.add(k)
+    return list(map(table.__getitem__, values)), not invalid.isdisjoint(uniq)
 
 
 def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
@@ -672,6 +707,14 @@ def parse_grid(grid: Grid) -> SchoolBook:
         else:
             book.missing_sheets.append(sheet.name)
             book.sheets.set_columns(sheet.name, {})
+    findings_rows = grid.sheets.get(model.FINDINGS_SHEET)
+    if findings_rows is not None:
+        book.layouts[model.FINDINGS_SHEET] = table_layout(findings_rows, model.FINDINGS_COLUMNS)
+    summary_rows = grid.sheets.get(model.SUMMARY_SHEET)
+    if summary_rows is not None:
+        book.layouts[model.SUMMARY_SHEET] = keyed_layout(summary_rows, [key for key, _label in INDICATORS],
+                                                         model.PYTHON_VALUE_HEADER,
+                                                         grid.formulas.get(model.SUMMARY_SHEET) or ())
     stamp_rows = grid.sheets.get(model.STAMP_SHEET)
     if stamp_rows:
         book.stamp_sheet = {str(r[0]).strip(): normalize.raw_text(_cell(r, 1)) or ""
@@ -681,6 +724,50 @@ def parse_grid(grid: Grid) -> SchoolBook:
 
 
 _SUMMARY_KEY = normalize.clean_header(model.SUMMARY_SHEET)
+
+
+def _filled(rows: list[list]) -> list[tuple[int, int]]:
+    """1-based (row, col) of every cell holding anything, row by row."""
+    return [(i, j) for i, row in enumerate(rows, start=1) for j, v in enumerate(row, start=1) if not normalize.is_empty(v)]
+
+
+def table_layout(rows: list[list], names) -> TableLayout:
+    """A table sheet's header (found like a data sheet's: ``find_header``, within the first rows) and its extent."""
+    filled = _filled(rows)
+    last_row = max((r for r, _c in filled), default=0)
+    header = find_header(rows, {normalize.clean_header(n): n for n in names})
+    if header is None:
+        return TableLayout(0, {}, last_row, rows)
+    i, found, _extras = header
+    return TableLayout(i + 1, {name: j + 1 for name, j in found.items()}, last_row, rows)
+
+
+def keyed_layout(rows: list[list], keys, value_header: str, formula_cells=()) -> KeyedLayout:
+    """A keyed sheet's layout: the row of each key (its first cell holding exactly the key, row by row), the column
+    holding most keys, the header row above the first key, the column headed ``value_header`` there, and how far the
+    sheet's cells reach (formula cells count as filled, whether or not a value was cached)."""
+    wanted = set(keys)
+    key_rows: dict[str, int] = {}
+    key_cols: dict[int, int] = {}
+    for i, row in enumerate(rows, start=1):
+        for j, v in enumerate(row, start=1):
+            if isinstance(v, str) and v.strip() in wanted and v.strip() not in key_rows:
+                key_rows[v.strip()] = i
+                key_cols[j] = key_cols.get(j, 0) + 1
+    key_col = max(key_cols, key=key_cols.get) if key_cols else 2
+    header_row = max(min(key_rows.values(), default=2) - 1, 1)
+    value_col = None
+    for i, row in enumerate(rows[:header_row], start=1):
+        for j, v in enumerate(row, start=1):
+            if isinstance(v, str) and v.strip() == value_header:
+                value_col = j
+    filled = set(_filled(rows)) | set(formula_cells)
+    last_key_row = max(key_rows.values(), default=header_row)
+    last_col = max([c for r, c in filled if header_row <= r <= last_key_row] + [key_col])
+    column_last_row: dict[int, int] = {}
+    for r, c in filled:
+        column_last_row[c] = max(r, column_last_row.get(c, 0))
+    return KeyedLayout(key_rows, key_col, header_row, value_col, last_col, column_last_row)
 
 
 def _accounted_for(item: ActiveContent, placed: dict[str, set[tuple[int, int]]]) -> bool:
@@ -723,21 +810,22 @@ def read_list(path: str | Path, sheet: model.Sheet) -> tuple[SchoolBook, str | N
     paused = gc.isenabled()
     gc.disable()
     try:
-        return parse_list(load_grid(path, every_sheet=True, max_rows=LIST_MAX_ROWS), sheet)
+        return parse_list(load_grid(path, every_sheet=True, max_rows=LIST_MAX_ROWS, keep_inflated=MAX_SHEET_XML_BYTES),
+                          sheet)
     finally:
         if paused:
             gc.enable()
 
 
-def read_workbook(path: str | Path, pipelined: bool = True) -> SchoolBook:
+def read_workbook(path: str | Path, pipelined: bool = True, computed_sheets: bool = False) -> SchoolBook:
     """Read one school workbook. Raises ``UnreadableWorkbook`` (Chinese message) for anything that is not one.
-    ``pipelined``: see ``load_grid``."""
+    ``pipelined``, ``computed_sheets`` (the layouts of 月报汇总 and 校验结果, for planning writes): see ``load_grid``."""
     # Reading allocates one list per row and one object per cell, none of them in reference cycles: pausing the cyclic
     # garbage collector meanwhile stops it from re-scanning everything the caller holds, again and again.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return parse_grid(load_grid(path, pipelined))
+        return parse_grid(load_grid(path, pipelined, computed_sheets=computed_sheets))
     finally:
         if paused:
             gc.enable()

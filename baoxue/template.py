@@ -30,6 +30,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from . import cells, model
 from .atomic import atomic_save
+from .book import SchoolBook, TableLayout
 from .cells import DATE_FORMAT, TEXT_FORMAT  # noqa: F401  (the formats the template's cells use)
 from .indicators import INDICATORS
 from .layout import BAND_UNITS, print_bands  # noqa: F401  (BAND_UNITS: the template's band width)
@@ -361,7 +362,7 @@ def ensure_summary_sheet(wb, policy: Policy = DEFAULT):
     ws.row_dimensions[note_row].height = 15 * (-(-units // 48) + 1)   # A + C + D: 54 characters wide
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 22
-    ws.column_dimensions["B"].hidden = True     # the JSON keys (SetKeyedValues finds its rows by them): not for clerks
+    ws.column_dimensions["B"].hidden = True     # the JSON keys (the reader finds their rows: reader.keyed_layout): not for clerks
     ws.column_dimensions["C"].width = 16
     ws.column_dimensions["D"].width = 16
     ws.freeze_panes = ws.cell(FIRST_INPUT_ROW, 1).coordinate
@@ -445,3 +446,17 @@ def save_templates(directory: str | Path) -> list[Path]:
         atomic_save(wb.save, directory / name, backup=False)
         out.append(directory / name)
     return out
+
+
+def standard_layout() -> SchoolBook:
+    """Where a fresh standard workbook has things, as the reader finds them there (an empty SchoolBook with the cover's
+    rows, each data sheet's header row and columns, 校验结果's header): what a plan addresses when it writes into a
+    workbook this module builds (``baoxue next-month``)."""
+    book = SchoolBook(cover_rows={f.label: cover_row(f.label) for f in model.COVER_FIELDS})
+    for sheet in model.DATA_SHEETS:
+        book.header_rows[sheet.name] = HEADER_ROW
+        book.header_columns[sheet.name] = {name: j for j, name in enumerate(sheet.column_names, start=1)}
+        book.sheets.set_columns(sheet.name, {})
+    book.layouts[model.FINDINGS_SHEET] = TableLayout(
+        HEADER_ROW, {name: j for j, name in enumerate(model.FINDINGS_COLUMNS, start=1)}, HEADER_ROW)
+    return book

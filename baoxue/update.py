@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import edits as E
 from .atomic import FileLocked, atomic_save
 from .book import SchoolBook, UnreadableWorkbook
+from .edits import apply_openpyxl, control_character_note, derive_values, plan_update, with_values
 from .findings import Finding, summarize
 from .policy import DEFAULT, Policy
 from .reader import read_workbook
@@ -41,12 +41,14 @@ class UpdateResult:
         return summarize(self.findings)
 
 
-def plan(book: SchoolBook, policy: Policy) -> UpdatePlan:
-    """Derived values first, then validate the completed book, then plan every write (pure; no file is touched)."""
-    derived = E.derive_values(book)
-    after = E.with_values(book, derived)
+def plan(book: SchoolBook, policy: Policy, lead_rows: tuple = ()) -> UpdatePlan:
+    """Derived values first, then validate the completed book, then plan every write (pure; no file is touched).
+    ``book`` should carry the computed sheets' layouts (``read_workbook(path, computed_sheets=True)``, or the add-in's
+    live read), so that every cell is addressed where the book has it; ``lead_rows``: 校验结果 rows put first."""
+    derived = derive_values(book)
+    after = with_values(book, derived)
     findings = validate(after, policy)
-    return UpdatePlan(E.plan_update(book, findings, policy), findings, after, len(derived))
+    return UpdatePlan(plan_update(book, findings, policy, lead_rows), findings, after, len(derived))
 
 
 SHEET_NAME_FORBIDDEN = ("\\", "/", "?", "*", "[", "]", ":")   # Excel's rule for sheet names
@@ -60,7 +62,7 @@ def update_workbook(path: str | Path, policy: Policy = DEFAULT) -> UpdateResult:
     """Update one workbook in place. Never raises for bad input: the result carries the exit code and a message."""
     path = Path(path)
     try:
-        book = read_workbook(path)
+        book = read_workbook(path, computed_sheets=True)
     except UnreadableWorkbook as e:
         return UpdateResult(path, 2, message=e.message)
     p = plan(book, policy)
@@ -78,7 +80,7 @@ def update_workbook(path: str | Path, policy: Policy = DEFAULT) -> UpdateResult:
     except Exception as e:  # the reader accepted it, openpyxl did not (rare: exotic parts)
         return UpdateResult(path, 2, p.findings,
                             message=f"无法改写 {path.name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。")
-    E.apply_openpyxl(wb, p.edits)
+    apply_openpyxl(wb, p.edits)
     try:
         backup = atomic_save(wb.save, path)
     except FileLocked as e:
@@ -88,7 +90,7 @@ def update_workbook(path: str | Path, policy: Policy = DEFAULT) -> UpdateResult:
                             message=f"无法写入 {path.name} 所在的文件夹（没有写入权限）。请把文件复制到可写的位置再运行。")
     counts = summarize(p.findings)
     code = 1 if counts["errors"] else 0
-    note = E.control_character_note(book)
+    note = control_character_note(book)
     msg = (f"已更新 {path.name}：补填 {p.filled} 个单元格，错误 {counts['errors']} 条，警告 {counts['warnings']} 条"
            + (f"；原文件已备份为 {backup.name}" if backup else "") + (f"\n{note}" if note else ""))
     return UpdateResult(path, code, p.findings, p.filled, backup, msg)

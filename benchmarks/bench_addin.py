@@ -32,6 +32,7 @@ from baoxue.addin import bridge, scripts  # noqa: E402
 from baoxue.addin.simulate import payload_from_xlsx  # noqa: E402
 from baoxue.demo import write_large_workbook  # noqa: E402
 from baoxue.validators import validate, validate_file  # noqa: E402
+from baoxue.policy import DEFAULT  # noqa: E402
 from common import best  # noqa: E402
 
 
@@ -43,8 +44,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_large_workbook(Path(tmp) / "big.xlsx", n_rows=args.rows)
         payload = payload_from_xlsx(path)
-        _, on_file = validate_file(path)
-        live = validate(bridge.read_book(xw.Book(json=copy.deepcopy(payload))))
+        _, on_file = validate_file(path, DEFAULT)
+        live = validate(bridge.read_book(xw.Book(json=copy.deepcopy(payload))), DEFAULT)
         assert [f.to_dict() for f in live] == [f.to_dict() for f in on_file], "the add-in must find what the CLI finds"
         rows = sum(len(df) for df in bridge.read_book(xw.Book(json=copy.deepcopy(payload))).sheets.values())
 
@@ -56,7 +57,7 @@ def main() -> int:
         def read_only():
             return bridge.read_book(xw.Book(json=copy.deepcopy(payload)))
 
-        cli = best(lambda: validate_file(path), args.repeat)
+        cli = best(lambda: validate_file(path, DEFAULT), args.repeat)
         read = best(read_only, args.repeat)
         click = best(button, args.repeat)
         actions = len(button().json()["actions"])

@@ -117,19 +117,19 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = write_school_workbook(Path(tmp) / "big.xlsx", COVER, rows(args.rows), backup=False)
-        bare_read(path), validate_file(path)                      # warm caches and imports
+        bare_read(path), validate_file(path, DEFAULT)             # warm caches and imports
         book = read_workbook(path)
-        fns = {"bare": lambda: bare_read(path), "read": lambda: read_workbook(path), "rules": lambda: validate(book),
-               "all": lambda: validate_file(path)}
+        fns = {"bare": lambda: bare_read(path), "read": lambda: read_workbook(path),
+               "rules": lambda: validate(book, DEFAULT), "all": lambda: validate_file(path, DEFAULT)}
         wall = best_interleaved(fns, args.repeat)
         cpu = best_interleaved(fns, args.repeat, clock=time.process_time)
         n_rows = sum(len(df) for df in book.sheets.values())
-        n_findings = len(validate(book))
+        n_findings = len(validate(book, DEFAULT))
         small = read_workbook(write_school_workbook(Path(tmp) / "small.xlsx", COVER, rows(60, seed=11), backup=False))
         books = [small] * args.books
-        t_batch = best_cpu(lambda: validate_books(books), 1)
-        t_single = best_cpu(lambda: validate(small), args.repeat) * args.books
-        t_ind_single = best_cpu(lambda: [school_indicators(b) for b in books], 1)
+        t_batch = best_cpu(lambda: validate_books(books, DEFAULT), 1)
+        t_single = best_cpu(lambda: validate(small, DEFAULT), args.repeat) * args.books
+        t_ind_single = best_cpu(lambda: [school_indicators(b, DEFAULT) for b in books], 1)
         shared = Batch(books, DEFAULT)        # as the roll-up does: the indicators reuse validation's batch
         validate_books(books, DEFAULT, batch=shared)
         t_ind_batch = best_cpu(lambda: batch_indicators(books, DEFAULT, batch=shared), 1)

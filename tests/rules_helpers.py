@@ -10,6 +10,7 @@ from baoxue import idcard, model
 from baoxue.fill import write_school_workbook
 from baoxue.template import FIRST_INPUT_ROW
 from baoxue.validators import validate_file
+from baoxue.policy import DEFAULT
 
 D = dt.date
 MONTH = "2026-09"
@@ -74,7 +75,7 @@ def write(tmp_path: Path, cover: dict | None = None, rows: dict | None = None, n
                                  backup=False)
 
 
-def check(tmp_path: Path, edit=None, name: str = "book.xlsx", policy=None):
+def check(tmp_path: Path, edit=None, name: str = "book.xlsx", policy=DEFAULT):
     """Write the clean book after ``edit(cover, rows)`` (mutating), validate the file, return the findings."""
     cover, rows = clean()
     if edit:
@@ -174,7 +175,7 @@ def run_bad(tmp_path: Path, case: Case):
     path = write(tmp_path, cover, rows, "bad.xlsx")
     if case.bad_file:
         rework(path, case.bad_file)
-    _, findings = validate_file(path)
+    _, findings = validate_file(path, DEFAULT)
     assert where(findings, case.rule) == _resolve(path, case.expect), [str(f) for f in findings]
     for f in findings:
         if f.rule == case.rule:
@@ -189,5 +190,5 @@ def run_good(tmp_path: Path, case: Case):
     path = write(tmp_path, cover, rows, "good.xlsx")
     if case.good_file:
         rework(path, case.good_file)
-    _, findings = validate_file(path)
+    _, findings = validate_file(path, DEFAULT)
     assert findings == [], [str(f) for f in findings]

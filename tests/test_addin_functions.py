@@ -27,6 +27,7 @@ from baoxue.validators import rules_age, validate  # noqa: E402
 from baoxue.validators.catalogue import RULES  # noqa: E402
 
 from baoxue.addin import functions as F  # noqa: E402
+from baoxue.policy import DEFAULT  # noqa: E402
 
 D = dt.date
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def validator_id_messages(values: list, month: str = "2026-10") -> list[str]:
     rows = [header] + [[None] * j + [v] + [None] * (len(header) - j - 1) for v in values]
     grid = Grid(sheets={model.COVER_SHEET: [["报送月份", month]], "辍学": rows}, sheet_names=[model.COVER_SHEET, "辍学"])
     per_row: dict[int, list[str]] = {}
-    for f in validate(parse_grid(grid)):
+    for f in validate(parse_grid(grid), DEFAULT):
         if f.sheet == "辍学" and f.rule in ("F004", "F005", "F006"):
             per_row.setdefault(f.row, []).append(f.message)
     return ["\n".join(per_row.get(i + 2, [])) for i in range(len(values))]
@@ -78,7 +79,7 @@ AFTER_MONTH_END = idcard.make("440101", D(2026, 11, 2), 7, False)      # born af
 
 def test_id_check_says_exactly_what_validate_says(messy):
     _, book = messy
-    f005 = next(f for f in validate(book) if f.rule == "F005")
+    f005 = next(f for f in validate(book, DEFAULT) if f.rule == "F005")
     assert F.BX_ID_CHECK(f005.value, "2026-10") == f005.message
     cells = [PID, GIRL_X, PID[:17], PID[:17] + "0" if PID[17] != "0" else PID[:17] + "1", IMPOSSIBLE,
              IMPOSSIBLE_AND_WRONG_CHECK, AFTER_MONTH_END, float(PID[:17] + "0"), "ABC", PID + "1"]
@@ -136,7 +137,7 @@ def test_default_age_is_the_age_the_a_rules_use(tmp_path):
         def edit(cover, rows, pid=pid, grade=grade):
             rows["辍学"][0].update(身份证号=pid, 学籍号="G" + pid, 出生日期=born, 年级=grade, 性别="男")
         book = read_workbook(write_book(tmp_path / f"{born}.xlsx", edit))
-        a002 = next(f for f in validate(book) if f.rule == "A002")
+        a002 = next(f for f in validate(book, DEFAULT) if f.rule == "A002")
         cutoff = rules_age.cutoff(book.as_of).date()
         assert f"{cutoff}时{idcard.age_on(born, cutoff)}周岁" in a002.message
 
@@ -148,7 +149,7 @@ def _sheet_values(path, name: str) -> list[list]:
 
 def test_validate_range_gives_the_sheets_own_findings(messy):
     path, book = messy
-    whole = validate(book)
+    whole = validate(book, DEFAULT)
     for sheet in ("辍学", "休学", "送教记录"):
         table = F.BX_VALIDATE(_sheet_values(path, sheet), sheet, "2026-10")
         assert table[0] == list(model.FINDINGS_COLUMNS)
@@ -172,7 +173,7 @@ def test_cross_sheet_rules_come_from_the_catalogue_and_the_guide_names_them(mess
     assert cross == {i for i, r in RULES.items() if r.cross_sheet}
     assert {"C004", "P001", "T001", "X003", "S001"} <= cross and not {"C003", "F005", "X001", "T002"} & cross
     path, book = messy
-    whole = validate(book)
+    whole = validate(book, DEFAULT)
     rules = {r[4] for r in F.BX_VALIDATE(_sheet_values(path, "辍学"), "辍学", "2026-10")[1:]}
     assert {f.rule for f in whole if f.sheet == "辍学"} - cross == rules       # X003 (cover) left to the button
     assert "X003" in {f.rule for f in whole} and "X003" not in rules                # planted: 零报告 with open cases
@@ -212,7 +213,7 @@ def test_validate_range_through_the_call_path(messy):
     width = max(len(r) for r in values)
     values = [r + [""] * (width - len(r)) for r in values]
     table = call("BX_VALIDATE", values, "辍学", "2026-10")
-    expected = [f for f in validate(book) if f.sheet == "辍学" and f.rule not in F.cross_sheet_rules()]
+    expected = [f for f in validate(book, DEFAULT) if f.sheet == "辍学" and f.rule not in F.cross_sheet_rules()]
     got = [tuple(r[:5]) for r in table[1:]]
     assert got == [tuple(r[:5]) for r in edits.findings_rows(expected)]
     assert len(got) == len(expected) > 0

@@ -42,26 +42,26 @@ def typed_row(row: dict) -> dict:
 
 
 def finding(row: dict, rule: str):
-    return next(f for f in validate(dropout_book(row)) if f.rule == rule and f.sheet == "辍学")
+    return next(f for f in validate(dropout_book(row), DEFAULT) if f.rule == rule and f.sheet == "辍学")
 
 
 # ============================================================================================== the core
 def test_the_four_steps_in_order_with_the_policy_deadlines():
-    week = int(DEFAULT[cases.FIRST_PERSUASION_DAYS])
-    notice_days = int(DEFAULT[cases.NOTICE_TO_NEXT_STEP_DAYS])
+    week = int(DEFAULT.deadlines.first_persuasion_days)
+    notice_days = int(DEFAULT.deadlines.notice_to_next_step_days)
     row = {"发现日期": FOUND, "状态": "核查中"}
-    step = cases.next_step(row)
+    step = cases.next_step(row, DEFAULT)
     assert step.advice.startswith("第一步 劝返动员") and step.due == FOUND + dt.timedelta(days=week) and not step.problem
     row["劝返动员日期"] = D(2026, 10, 9)
-    assert cases.next_step(row).advice.startswith("第二步 责令改正") and cases.next_step(row).due is None
+    assert cases.next_step(row, DEFAULT).advice.startswith("第二步 责令改正") and cases.next_step(row, DEFAULT).due is None
     row["限期复学通知日期"] = D(2026, 10, 20)
-    step = cases.next_step(row)
+    step = cases.next_step(row, DEFAULT)
     assert step.advice.startswith("第三步 行政处罚") and step.due == D(2026, 10, 20) + dt.timedelta(days=notice_days)
     row["行政处罚日期"] = D(2026, 10, 28)
-    assert cases.next_step(row).advice.startswith("第四步 司法程序")
+    assert cases.next_step(row, DEFAULT).advice.startswith("第四步 司法程序")
     row["司法程序日期"] = D(2026, 11, 5)
-    assert cases.next_step(row).advice.startswith("已进入司法程序")
-    assert cases.next_step({}) == cases.NextStep("请先填写发现日期（必填）", None, True)
+    assert cases.next_step(row, DEFAULT).advice.startswith("已进入司法程序")
+    assert cases.next_step({}, DEFAULT) == cases.NextStep("请先填写发现日期（必填）", None, True)
 
 
 def test_a_county_policy_moves_the_due_dates(tmp_path):
@@ -75,23 +75,23 @@ def test_a_county_policy_moves_the_due_dates(tmp_path):
 
 @pytest.mark.parametrize("status", model.DROPOUT_CLOSING_STATUSES)
 def test_closed_cases_need_no_step(status):
-    step = cases.next_step({"发现日期": FOUND, "状态": status})
+    step = cases.next_step({"发现日期": FOUND, "状态": status}, DEFAULT)
     assert step == cases.NextStep(f"已销号（{status}）：无需下一步", None, False)
 
 
 @pytest.mark.parametrize("status", [*model.DROPOUT_OPEN_STATUSES, None, ""])
 def test_open_or_blank_status_gets_the_next_step(status):
-    assert cases.next_step({"发现日期": FOUND, "状态": status}).advice.startswith("第一步")
+    assert cases.next_step({"发现日期": FOUND, "状态": status}, DEFAULT).advice.startswith("第一步")
 
 
 def test_status_outside_the_code_list_is_the_validators_f002_not_closed(tmp_path):
     """“不知道” is F002 for `baoxue validate`; it used to be read as closed (“已销号：无需下一步”)."""
     path = write_book(tmp_path / "messy.xlsx", planted)        # 辍学 row 2 has 状态 “不知道”
     book = read_workbook(path)
-    f002 = next(f for f in validate(book) if f.rule == "F002" and f.column == "状态")
+    f002 = next(f for f in validate(book, DEFAULT) if f.rule == "F002" and f.column == "状态")
     frame = book.frame("辍学")
     row = frame[frame["_row"] == f002.row].iloc[0]
-    step = F.with_words(cases.next_step({c: row[c] for c in ARGS}))
+    step = F.with_words(cases.next_step({c: row[c] for c in ARGS}, DEFAULT))
     assert step.problem and step.due is None
     assert step.advice == f002.message
     assert "无需下一步" not in step.advice and "、".join(model.CODE_LISTS["辍学状态"]) in step.advice
@@ -103,15 +103,15 @@ def test_a_date_that_cannot_be_read_is_the_validators_f003(column):
     for earlier in cases.FOUR_STEPS[:cases.FOUR_STEPS.index(column)] if column in cases.FOUR_STEPS else ():
         row[earlier] = D(2026, 10, 9)          # the steps before it are dated: F003 is the only problem
     row[column] = "九月初"
-    step = F.with_words(cases.next_step(typed_row(row)))
-    f003 = next(f for f in validate(dropout_book(row)) if f.rule == "F003" and f.column == column)
+    step = F.with_words(cases.next_step(typed_row(row), DEFAULT))
+    f003 = next(f for f in validate(dropout_book(row), DEFAULT) if f.rule == "F003" and f.column == column)
     assert step.problem and step.due is None and step.advice == f003.message
     assert "请先填写发现日期" not in step.advice
 
 
 def test_a_skipped_step_is_the_validators_c007():
     row = {"发现日期": FOUND, "劝返动员日期": D(2026, 10, 9), "行政处罚日期": D(2026, 10, 28), "状态": "劝返中"}
-    step = F.with_words(cases.next_step(typed_row(row)))
+    step = F.with_words(cases.next_step(typed_row(row), DEFAULT))
     assert step.problem and step.advice == finding(row, "C007").message and "限期复学通知日期" in step.advice
 
 
@@ -124,12 +124,12 @@ def test_due_dates_are_the_deadlines_c003_and_c004_measure():
         row = {"发现日期": D(2026, 9, 1), "劝返动员日期": D(2026, 9, 2), "限期复学通知日期": notice,
                "行政处罚日期": None, "状态": "劝返中"}
         df = pd.DataFrame([row], dtype=object)
-        overdue = bool(cases.escalation_overdue(df, as_of).iloc[0])
-        assert overdue == (cases.next_step(row).due < as_of), offset
+        overdue = bool(cases.escalation_overdue(df, as_of, DEFAULT).iloc[0])
+        assert overdue == (cases.next_step(row, DEFAULT).due < as_of), offset
         found = {"发现日期": notice, "劝返动员日期": None, "状态": "核查中", "身份证号": "x"}
         df = pd.DataFrame([found], dtype=object)
-        overdue = bool(cases.no_persuasion_overdue(df, no_log, as_of).iloc[0])
-        assert overdue == (cases.next_step(found).due < as_of), offset
+        overdue = bool(cases.no_persuasion_overdue(df, no_log, as_of, DEFAULT).iloc[0])
+        assert overdue == (cases.next_step(found, DEFAULT).due < as_of), offset
 
 
 # ============================================================================================== BX_NEXT_STEP
@@ -154,7 +154,7 @@ def test_udf_is_the_core_on_the_readers_values(monkeypatch):
     ]
     for args in cells:
         row = typed_row(dict(zip(ARGS, args)))
-        want = F.with_words(cases.next_step(row))
+        want = F.with_words(cases.next_step(row, DEFAULT))
         got = F.BX_NEXT_STEP(*args)
         assert got == [[want.advice, dt.datetime(want.due.year, want.due.month, want.due.day) if want.due else ""]]
     assert F.BX_NEXT_STEP(*cells[2])[0][0].startswith("第三步")
@@ -180,7 +180,7 @@ def test_the_glue_holds_no_copy_of_the_method():
 
 def test_the_core_names_the_rule_and_the_addin_says_its_words():
     """The core knows no rule words (it sits below the validators): it names the rule and its fields."""
-    step = cases.next_step({"发现日期": FOUND, "状态": "不知道"})
+    step = cases.next_step({"发现日期": FOUND, "状态": "不知道"}, DEFAULT)
     assert step.problem and step.rule == "F002" and step.advice == "" and step.fields["value"] == "不知道"
     assert F.with_words(step).advice.startswith("“状态”的值“不知道”不在代码表")
-    assert cases.next_step({"发现日期": FOUND}).rule is None
+    assert cases.next_step({"发现日期": FOUND}, DEFAULT).rule is None

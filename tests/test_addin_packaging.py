@@ -29,6 +29,7 @@ from baoxue.validators import validate_file  # noqa: E402
 
 from baoxue.addin import actions, desktop, routes  # noqa: E402
 from baoxue.addin.runtime import XLWINGS_VERSION  # noqa: E402
+from baoxue.policy import DEFAULT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = {"BX_ID_CHECK", "BX_ID_BIRTHDATE", "BX_ID_SEX", "BX_AGE", "BX_NEXT_STEP", "BX_VALIDATE"}
@@ -101,7 +102,7 @@ def test_lite_main_registers_every_button_and_function_and_runs(lite_dir, messy)
     book = remote_book(payload)
     asyncio.run(custom_scripts_call(main, "bx_validate", typehint_to_value={xw.Book: book}))
     after, record = apply_actions(payload, book.json()["actions"])
-    _, cli_findings = validate_file(path)
+    _, cli_findings = validate_file(path, DEFAULT)
     assert findings_rows_of(after) == [tuple("" if v is None else v for v in r)
                                        for r in edits.findings_rows(cli_findings)]
     assert len(record["alerts"]) == 1
@@ -144,7 +145,7 @@ def test_the_wheel_alone_runs_the_buttons_without_native_packages(lite_dir, mess
     assert done.returncode == 0, done.stderr[-3000:]
     actions = json.loads(done.stdout)
     after, record = apply_actions(payload, actions)
-    _, cli_findings = validate_file(path)
+    _, cli_findings = validate_file(path, DEFAULT)
     assert findings_rows_of(after) == [tuple("" if v is None else v for v in r)
                                        for r in edits.findings_rows(cli_findings)]
 

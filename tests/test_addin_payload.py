@@ -29,6 +29,7 @@ from test_update import school_data  # noqa: E402  (a clean, realistic October w
 
 from baoxue.addin import bridge  # noqa: E402
 from baoxue.addin.simulate import apply_actions, payload_from_xlsx, remote_book  # noqa: E402,F401  (shared)
+from baoxue.policy import DEFAULT  # noqa: E402
 
 
 # ============================================================================================== fixtures
@@ -80,8 +81,8 @@ def test_live_book_reads_exactly_like_the_file(messy_file):
 
 
 def test_live_findings_equal_cli_findings(messy_file):
-    _, on_file = validate_file(messy_file)
-    live = validate(bridge.read_book(remote_book(payload_from_xlsx(messy_file))))
+    _, on_file = validate_file(messy_file, DEFAULT)
+    live = validate(bridge.read_book(remote_book(payload_from_xlsx(messy_file))), DEFAULT)
     assert [f.to_dict() for f in live] == [f.to_dict() for f in on_file]
     assert {f.rule for f in on_file} >= {"F005", "F010", "F002", "D002", "T002", "X003"}
 
@@ -106,7 +107,7 @@ def test_used_range_offset_keeps_excel_row_numbers(tmp_path):
     on_file = read_workbook(path)
     assert live.header_rows["辍学"] == on_file.header_rows["辍学"] > 3
     _frames_equal(live, on_file)
-    assert [f.to_dict() for f in validate(live)] == [f.to_dict() for f in validate(on_file)]
+    assert [f.to_dict() for f in validate(live, DEFAULT)] == [f.to_dict() for f in validate(on_file, DEFAULT)]
 
 
 def test_formula_cells_are_found_where_the_engine_gives_them(tmp_path):

@@ -108,7 +108,7 @@ def clean(tmp_path_factory):
 # ============================================================================================== 校验
 def test_validate_writes_the_cli_findings_and_colours_every_offending_cell(messy):
     path, payload = messy
-    _, cli = validate_file(path)
+    _, cli = validate_file(path, DEFAULT)
     assert any(f.is_error for f in cli) and any(not f.is_error for f in cli)
     book, actions = run_script("bx_validate", payload)
     after, record = apply_actions(payload, actions)
@@ -132,13 +132,13 @@ def test_validate_writes_the_cli_findings_and_colours_every_offending_cell(messy
     alert = record["alerts"][0]
     assert f"错误 {n_err} 条" in alert and f"警告 {n_warn} 条" in alert and "不能报送" in alert
     # nothing but marks and the findings table was written: the clerk's data is untouched
-    assert [f.to_dict() for f in validate(reread(after))] == [f.to_dict() for f in cli]
+    assert [f.to_dict() for f in validate(reread(after), DEFAULT)] == [f.to_dict() for f in cli]
 
 
 def test_validate_clean_book_says_so(clean, monkeypatch):
     path, payload = clean
     lite_client(monkeypatch)                                   # xlwings Lite: the formulas are read (there are none)
-    _, cli = validate_file(path)
+    _, cli = validate_file(path, DEFAULT)
     _, actions = run_script("bx_validate", payload)
     after, record = apply_actions(payload, actions)
     assert table_rows(after) == expected_table(cli) == []
@@ -189,7 +189,7 @@ def test_a_failed_lite_formula_read_is_named_and_the_other_sheets_still_checked(
     monkeypatch.setattr(bridge, "FORMULA_READ_ERRORS", (NotImplementedError, JsException))
     path, formulas = _formula_book(tmp_path, lo_convert)
     lite_client(monkeypatch, formulas, fail={"辍学": JsException("getRangeData failed")})
-    _, cli = validate_file(path)
+    _, cli = validate_file(path, DEFAULT)
     assert sorted((f.sheet, f.row) for f in cli if f.rule == "F013") == [("辍学", 4), ("辍学", 5), ("送教记录", 4)]
     payload = payload_from_xlsx(path)
     _, actions = run_script("bx_validate", payload)
@@ -214,7 +214,7 @@ def test_revalidate_clears_old_marks_but_keeps_the_clerks_own(tmp_path):
         planted(cover, rows)
     path = write_book(tmp_path / "b.xlsx", edit)
     parsed = read_workbook(path)
-    cli = validate(parsed)
+    cli = validate(parsed, DEFAULT)
     f_phone = next(f for f in cli if f.rule == "F010")
     f_status = next(f for f in cli if f.rule == "F002")
     phone_cell = edits.cell_of(parsed, f_phone)
@@ -319,7 +319,7 @@ def test_next_month_rewrites_the_saved_copy_like_baoxue_next_month(clean, tmp_pa
         want = [tuple(rec.get(c) for c in model.SHEETS[name].column_names) for rec in expected.rows[name]]
         assert got == want, name
     assert "已转为 2026-11 月工作簿" in record["alerts"][0]
-    assert not [f for f in validate(live) if f.rule in ("F003", "F004", "F013")]
+    assert not [f for f in validate(live, DEFAULT) if f.rule in ("F003", "F004", "F013")]
 
 
 def test_a_crash_becomes_a_chinese_alert(clean, monkeypatch):
@@ -353,7 +353,7 @@ def test_lite_finds_formula_cells_like_the_file_reader(tmp_path, monkeypatch, lo
     file, the button reports the same F013 findings as ``baoxue validate`` — and no "not checked" note."""
     path, formulas = _formula_book(tmp_path, lo_convert)
     lite_client(monkeypatch, formulas)
-    _, cli = validate_file(path)
+    _, cli = validate_file(path, DEFAULT)
     assert sorted((f.sheet, f.row, f.column) for f in cli if f.rule == "F013") == [
         ("辍学", 4, "监护人电话"), ("辍学", 5, "姓名"), ("送教记录", 4, "送教教师")]
     payload = payload_from_xlsx(path)
@@ -518,7 +518,7 @@ def test_cleared_mark_on_a_computed_column_gets_its_grey_back(tmp_path):
         rows["送教上门"][0]["本月送教次数"] = -1                   # F014 on a computed (grey) column
     path = write_book(tmp_path / "c.xlsx", edit)
     parsed = read_workbook(path)
-    f014 = next(f for f in validate(parsed) if f.rule == "F014" and f.column == "本月送教次数")
+    f014 = next(f for f in validate(parsed, DEFAULT) if f.rule == "F014" and f.column == "本月送教次数")
     cell = ("送教上门", *edits.cell_of(parsed, f014))
     payload = payload_from_xlsx(path)
     first, record = apply_actions(payload, run_script("bx_validate", payload)[1])

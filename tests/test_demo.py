@@ -17,6 +17,7 @@ from baoxue.demo import (MISTAKE_KINDS, SURNAMES, generate_county, generate_scho
                          write_large_workbook)
 from baoxue.indicators import school_indicators
 from baoxue.reader import load_grid, read_workbook
+from baoxue.policy import DEFAULT
 
 MONTHS = ("2026-09", "2026-10", "2026-11")
 
@@ -274,7 +275,7 @@ def test_validators_agree_with_the_plan(county):
     """Clean school-months have no errors; each planted error is found at its cell; accepted forms give none there."""
     from baoxue.validators import validate_file
     for (code, month), truth in county.books.items():
-        _book, findings = validate_file(truth.path)
+        _book, findings = validate_file(truth.path, DEFAULT)
         errors = [f for f in findings if f.severity == "error"]
         planted = county.mistakes_in(code, month)
         expected = {(m.rule, m.sheet, m.row, m.column) for m in planted if m.rule}
@@ -293,7 +294,7 @@ def test_indicators_from_ground_truth(clean, county):
     for (code, month), truth in county.books.items():
         if (code, month) in touched_books:
             continue
-        got = school_indicators(read_workbook(truth.path))
+        got = school_indicators(read_workbook(truth.path), DEFAULT)
         rows = truth.rows
         start, end = month_start(month), month_end(month)
         drop = rows[model.DROPOUT.name]
@@ -362,9 +363,9 @@ def test_samples_validate_as_described():
     kept = Path(__file__).resolve().parents[1] / "workbooks"
     _county, books, planted = sample_books()
     for kind in ("clean", "zero"):
-        _b, findings = validate_file(kept / SAMPLE_NAMES[kind])
+        _b, findings = validate_file(kept / SAMPLE_NAMES[kind], DEFAULT)
         assert [f for f in findings if f.severity == "error"] == [], kind
-    _b, findings = validate_file(kept / SAMPLE_NAMES["mistakes"])
+    _b, findings = validate_file(kept / SAMPLE_NAMES["mistakes"], DEFAULT)
     errors = {(f.rule, f.sheet, f.row, f.column) for f in findings if f.severity == "error"}
     assert errors == {(m.rule, m.sheet, m.row, m.column) for m in planted if m.rule}
     assert {m.kind for m in planted} == set(MISTAKE_KINDS)

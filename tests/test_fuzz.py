@@ -21,6 +21,7 @@ from baoxue import layout
 from baoxue.book import UnreadableWorkbook
 from baoxue.reader import read_workbook
 from baoxue.validators import validate_file
+from baoxue.policy import DEFAULT
 from test_hostile_input import MAIN_NS, SAMPLE, book_with, run_limited
 
 MEMORY_MB = 3072          # address space per CLI run: runaway allocations (GBs) fail; threads and arenas fit
@@ -87,7 +88,7 @@ def test_every_mutant_reads_as_a_book_or_one_s005(tmp_path_factory, data):
         read_workbook(path)
     except UnreadableWorkbook as e:
         assert e.message
-    book, findings = validate_file(path)
+    book, findings = validate_file(path, DEFAULT)
     if book is None:
         assert [f.rule for f in findings] == ["S005"] and findings[0].message
     assert all(f.message and "{" not in f.message for f in findings)
@@ -110,7 +111,7 @@ def test_f013_exactly_when_an_xml_parser_sees_a_formula(tmp_path_factory, pieces
     kind = ' t="inlineStr"' if "cdata_text" in pieces else ' t="str"'
     path = book_with(tmp_path_factory.mktemp("f"), "辍学", "B4", f'<c r="B4"{kind}>{inner}</c>')
     formula = any(PIECES[p][1] for p in pieces)
-    _, findings = validate_file(path)
+    _, findings = validate_file(path, DEFAULT)
     assert any(f.rule == "F013" and f.sheet == "辍学" and f.row == 4 for f in findings) == formula, (inner, findings)
 
 

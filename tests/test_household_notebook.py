@@ -247,19 +247,19 @@ def test_notebook_without_out_only_builds_the_app(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ roll-up trend
 def test_rollup_trend_adds_to_verify_and_enrolment_rate_from_stored_ledgers(line, app, tmp_path):
-    from baoxue.notebook import with_ledger_trend
     from baoxue.rollup import Store
+    from baoxue.rollup.trend import trend_with_ledger, with_ledger
     store = Store(app.result.store_dir)
     assert MONTH in store.ledger_months()
-    trend = with_ledger_trend(store.trend("county"), store)
+    rollup = RollupApp(inbox=str(line.inbox), register=str(line.register), month=MONTH, store=app.result.store_dir)
+    rollup.run_button.click()
+    assert "汇总完成" in rollup.status.value, rollup.status.value
+    trend = trend_with_ledger(rollup.result)        # the ledgers read once by the roll-up, into its result
     row = trend[trend["month"] == MONTH].iloc[0]
     assert int(row["to_verify"]) == sum(1 for s in line.demo.status.values() if s == "待核查")
     assert row["enrolment_rate"] == app.result.county["enrolment_rate"]
     assert "open_cases" in trend.columns          # the roll-up's own figures stay
     town = line.county.townships[0]
-    by_town = with_ledger_trend(None, store, town)
+    by_town = with_ledger(None, rollup.result, town)
     assert int(by_town.iloc[0]["to_verify"]) == line.demo.counts(town)["待核查"]
-    rollup = RollupApp(inbox=str(line.inbox), register=str(line.register), month=MONTH, store=app.result.store_dir)
-    rollup.run_button.click()
-    assert "汇总完成" in rollup.status.value, rollup.status.value
     assert rollup.trend_image.value[:8] == b"\x89PNG\r\n\x1a\n"

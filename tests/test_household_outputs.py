@@ -180,6 +180,30 @@ def test_returns_folder_may_be_the_output_folder(written, tmp_path):
     assert by_result and again.county["to_verify"] == result.county["to_verify"] + by_result
 
 
+def test_ledger_opens_in_libreoffice_with_its_ids_as_text(written, lo_convert, tmp_path):
+    """The ledger's long sheets are streamed in as sheet XML (``xlsx_rows``): an independent client opens the
+    workbook, reads every sheet as written, and keeps every 身份证号 as text (an ID with a leading zero or an X never
+    becomes a number)."""
+    c, result, files = written
+    ours = load_workbook(files["ledger"])
+    back = load_workbook(lo_convert(files["ledger"], "xlsx", tmp_path / "lo"))
+    assert back.sheetnames == list(LEDGER_SHEETS)
+    def values(ws):   # LibreOffice keeps no empty-string cell
+        return [[None if x.value == "" else x.value for x in r] for r in ws.iter_rows()]
+    for ws in ours.worksheets:
+        assert values(back[ws.title]) == values(ws), ws.title
+    ws = back["台账"]
+    j = list(model.LEDGER_COLUMNS).index("身份证号") + 1
+    cells = [ws.cell(r, j) for r in range(4, ws.max_row + 1)]
+    assert [x.value for x in cells] == list(result.ledger["身份证号"])
+    assert cells and all(x.data_type == "s" for x in cells)
+    born = list(model.LEDGER_COLUMNS).index("出生日期") + 1
+    assert any(isinstance(ws.cell(r, born).value, dt.datetime) for r in range(4, ws.max_row + 1))
+    assert ws.freeze_panes == ours["台账"].freeze_panes or ws.freeze_panes is None   # LO headless may drop panes
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$3"
+    assert ws.auto_filter.ref == ours["台账"].auto_filter.ref
+
+
 def test_a_child_found_door_to_door_outside_the_lists_is_reported_not_lost(written, tmp_path):
     """A township adds rows under its list's printed rows, as it would after the door-to-door check: a child it found
     who is in no 户籍名单, and one whose ID it could not get. Each is one H010 (error) at its file and Excel row, in the

@@ -7,6 +7,7 @@ import pytest
 from baoxue.book import SchoolBook
 from baoxue.indicators import (COUNT_KEYS, INDICATORS, KEYS, SCHOOLS_COUNTED, ZERO_REPORT_SCHOOLS, aggregate, rate,
                                school_indicators)
+from baoxue.policy import DEFAULT
 
 # SPEC §5's JSON keys, in the SPEC's table order (the SPEC lives outside this repository, in ../shared/SPEC.md)
 SPEC_KEYS = """enrolled_primary enrolled_junior new_suspected new_dropout returned closed open_cases open_primary
@@ -56,7 +57,7 @@ def test_aggregate_of_nothing():
 
 def test_school_indicators_need_a_report_month():
     with pytest.raises(ValueError, match="报送月份"):
-        school_indicators(SchoolBook(cover={"报送月份": None}))
+        school_indicators(SchoolBook(cover={"报送月份": None}), DEFAULT)
 
 
 # ---------------------------------------------------------------------------------------------- batches of books
@@ -141,11 +142,11 @@ def test_batch_indicators_count_each_book_alone(school_books):
     names = list(school_books)
     books = [school_books[n] for n in names]
     assert isinstance(school_books["invalid"].frame("辍学")["发现日期"].iloc[0], Invalid)
-    together = batch_indicators(books)
-    alone = [batch_indicators([b])[0] for b in books]
+    together = batch_indicators(books, DEFAULT)
+    alone = [batch_indicators([b], DEFAULT)[0] for b in books]
     assert all(_same(t, a) for t, a in zip(together, alone)), (together, alone)
     # the same books in another order and with repeats: still each its own figures
-    shuffled = batch_indicators(books[::-1] + books[:2])
+    shuffled = batch_indicators(books[::-1] + books[:2], DEFAULT)
     assert all(_same(s, a) for s, a in zip(shuffled, alone[::-1] + alone[:2]))
     got = dict(zip(names, together))
 
@@ -168,10 +169,10 @@ def test_school_indicators_is_a_batch_of_one(school_books):
     for name, book in school_books.items():
         if name == "no_month":
             with pytest.raises(ValueError, match="报送月份"):
-                school_indicators(book)
+                school_indicators(book, DEFAULT)
         else:
-            assert _same(school_indicators(book), batch_indicators([book])[0])
-    assert batch_indicators([]) == []
+            assert _same(school_indicators(book, DEFAULT), batch_indicators([book], DEFAULT)[0])
+    assert batch_indicators([], DEFAULT) == []
 
 
 def test_batch_indicators_share_the_validation_batch(school_books):
@@ -200,10 +201,10 @@ def test_rollup_keeps_the_figures_of_the_other_books_when_one_is_odd(school_book
     odd = copy.copy(school_books["A"])
     odd.sheets = {**odd.sheets, "辍学": odd.sheets["辍学"].drop(columns=["类型"])}
     with pytest.raises(KeyError):
-        school_indicators(odd)
+        school_indicators(odd, DEFAULT)
     books = [school_books["A"], odd, school_books["october"], school_books["no_month"]]
     with pytest.raises(KeyError):
-        batch_indicators(books)
+        batch_indicators(books, DEFAULT)
     got = worker._indicators_safely(books, DEFAULT)
     assert _same(got[0], _expected_a()) and got[1] is None and got[3] is None
-    assert _same(got[2], school_indicators(school_books["october"]))
+    assert _same(got[2], school_indicators(school_books["october"], DEFAULT))

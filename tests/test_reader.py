@@ -17,6 +17,7 @@ from baoxue import idcard, model
 from baoxue.book import UnreadableWorkbook
 from baoxue.normalize import Invalid
 from baoxue.reader import read_workbook
+from baoxue.policy import DEFAULT
 
 ID_A = idcard.make("440101", dt.date(2012, 5, 6), 3, True)
 ID_B = idcard.make("440101", dt.date(2013, 7, 1), 4, False)
@@ -290,7 +291,7 @@ def test_formula_is_attributed_to_its_own_column_next_to_empty_formatted_cells(t
     df = read_workbook(path).sheets["辍学"]
     assert df["身份证号"].iloc[0] is None
     assert df["学籍号"].iloc[0] == Invalid("(公式)", "formula")
-    _, findings = validate_file(path)
+    _, findings = validate_file(path, DEFAULT)
     assert [(f.sheet, f.row, f.column) for f in findings if f.rule == "F013"] == [("辍学", ROW1, "学籍号")]
 
 
@@ -381,7 +382,7 @@ def test_a_formula_on_the_cover_is_f013_at_its_cell(tmp_path, cached):
     book = read_workbook(path)
     assert book.cover["学校名称"] == Invalid(cached or "(公式)", "formula")
     assert book.cover["学校标识码"] == "5301230001"  # the cells around it are read as before
-    _, findings = validate_file(path)
+    _, findings = validate_file(path, DEFAULT)
     assert [(f.rule, f.sheet, f.row, f.column) for f in findings] == [
         ("F013", model.COVER_SHEET, cover_row(path, "学校名称"), "学校名称")]
     assert "公式" in findings[0].message
@@ -443,7 +444,7 @@ def test_unreadable_file_is_one_s005_finding(tmp_path):
     from baoxue.validators import validate_file
     folder = tmp_path / "d.xlsx"
     folder.mkdir()
-    book, findings = validate_file(folder)
+    book, findings = validate_file(folder, DEFAULT)
     assert book is None and [f.rule for f in findings] == ["S005"] and "文件夹" in findings[0].message
 
 
@@ -455,7 +456,7 @@ def test_one_stray_value_far_away_is_refused_before_loading(tmp_path):
     wb = openpyxl.load_workbook(path)
     wb["辍学"].cell(199_999, 999, " ")
     wb.save(path)
-    book, findings = validate_file(path)
+    book, findings = validate_file(path, DEFAULT)
     assert book is None and [f.rule for f in findings] == ["S005"]
     assert "过大" in findings[0].message and "删除" in findings[0].message and "199999 行 × 999 列" in findings[0].message
 
@@ -483,6 +484,35 @@ def test_a_wrong_or_missing_dimension_is_not_trusted(tmp_path, monkeypatch, dime
     _rewrite_member(path, _sheet_member(path, "辍学"),
                     lambda xml: re.sub(rb"<dimension [^>]*/>", dimension, xml, count=1))
     assert "2000 行 × 60 列" in _unreadable(path)
+
+
+def _list_without_dimension(path: Path, stray: bytes = b"") -> Path:
+    """A 户籍名单 as a streaming writer leaves it (no <dimension>), with ``stray`` XML rows appended."""
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("户籍名单")
+    ws.append([c.name for c in model.HOUSEHOLD_LIST.columns])
+    ws.append(["张三", "男", "430102201401011234", None, "城关镇", "河口村", "一组", "张大", "张大", "13800000000"])
+    wb.save(path)
+    member = _sheet_member(path, "户籍名单")
+    with zipfile.ZipFile(path) as zf:
+        assert b"<dimension" not in zf.read(member)
+    return _rewrite_member(path, member, lambda xml: xml.replace(b"</sheetData>", stray + b"</sheetData>"))
+
+
+@pytest.mark.parametrize("row, col, refused", [("200000", "J", False), ("999999", "K", True), ("1000000", "K", True)])
+def test_a_long_list_without_dimension_is_sized_by_its_references(tmp_path, row, col, refused):
+    """A county's list has no <dimension> when a streaming writer made it: its size comes from the cells' own
+    references (up to 999,999 rows when no reference has seven digits), and a stray far cell is still refused
+    before python-calamine would allocate the range (at most 10 million cells)."""
+    from baoxue.reader import read_list
+    stray = f'<row r="{row}"><c r="{col}{row}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
+    path = _list_without_dimension(tmp_path / "户籍.xlsx", stray)
+    if refused:
+        with pytest.raises(UnreadableWorkbook, match=f"{row} 行 × 11 列"):
+            read_list(path, model.HOUSEHOLD_LIST)
+    else:
+        book, _ = read_list(path, model.HOUSEHOLD_LIST)
+        assert list(book.sheets["户籍名单"]["姓名"])[:1] == ["张三"]
 
 
 def test_the_size_is_checked_again_after_loading(tmp_path, monkeypatch):
@@ -558,9 +588,9 @@ def test_reader_lists_the_columns_holding_untypable_values_and_the_rules_agree_w
         assert book.untypable[sheet] == {c for c in model.SHEETS[sheet].column_names
                                          if any(isinstance(v, Invalid) for v in df[c])}
     unknown = dataclasses.replace(book, untypable={})
-    found = sorted((f.rule, f.sheet, f.row, f.column) for f in validate(book))
+    found = sorted((f.rule, f.sheet, f.row, f.column) for f in validate(book, DEFAULT))
     assert {"F003", "F014", "F013"} <= {r for r, *_ in found}
-    assert found == sorted((f.rule, f.sheet, f.row, f.column) for f in validate(unknown))
+    assert found == sorted((f.rule, f.sheet, f.row, f.column) for f in validate(unknown, DEFAULT))
 
 
 def test_loading_in_one_thread_gives_the_same_book(tmp_path):

@@ -12,6 +12,7 @@ from baoxue import model
 from baoxue.reader import read_workbook
 from baoxue.validators import CHECKS, RULES, validate, validate_books, validate_file
 from baoxue.validators import docs
+from baoxue.policy import DEFAULT
 from rules_helpers import DROP_ID, ROW1, clean, where, write
 
 import test_rules_cases
@@ -107,7 +108,7 @@ def _unreadable(tmp_path):
 
 def test_unreadable_files_give_one_s005(tmp_path):
     for kind, path in _unreadable(tmp_path).items():
-        book, findings = validate_file(path)
+        book, findings = validate_file(path, DEFAULT)
         assert book is None, kind
         assert [(f.rule, f.severity) for f in findings] == [("S005", "error")], kind
         assert re.search(r"[\u4e00-\u9fff]", findings[0].message), kind
@@ -126,8 +127,8 @@ def test_batch_equals_one_by_one(tmp_path):
     r3["劝返记录"][0]["身份证号"] = r3["送教上门"][0]["身份证号"]   # P001, and C004 nowhere (dropout has step 1)
     paths = [write(tmp_path, c, r, f"b{i}.xlsx") for i, (c, r) in enumerate([(c1, r1), (c2, r2), (c3, r3)])]
     books = [read_workbook(p) for p in paths]
-    together = validate_books(books)
-    alone = [validate(b) for b in books]
+    together = validate_books(books, DEFAULT)
+    alone = [validate(b, DEFAULT) for b in books]
     assert together == alone
     assert together[0] == []
     assert {f.rule for f in together[1]} == {"C003", "T001"}
@@ -138,7 +139,7 @@ def test_same_id_in_two_books_is_not_a_duplicate(tmp_path):
     """X001/X002 and P001 look inside one book only: the same child in two schools' books is R004's business."""
     c, r = clean()
     paths = [write(tmp_path, c, r, f"s{i}.xlsx") for i in range(2)]
-    assert validate_books([read_workbook(p) for p in paths]) == [[], []]
+    assert validate_books([read_workbook(p) for p in paths], DEFAULT) == [[], []]
 
 
 def test_findings_are_sorted_by_sheet_row_and_column(tmp_path):
@@ -146,7 +147,7 @@ def test_findings_are_sorted_by_sheet_row_and_column(tmp_path):
     r["辍学"][0].update(性别="女", 身份证号=DROP_ID[:17] + ("0" if DROP_ID[17] != "0" else "1"))
     r["休学"][0]["预计复学日期"] = dt.date(2026, 9, 20)
     c["零报告"] = "是"
-    _, findings = validate_file(write(tmp_path, c, r))
+    _, findings = validate_file(write(tmp_path, c, r), DEFAULT)
     order = {name: i for i, name in enumerate(model.ALL_SHEETS)}
     keys = [(order[f.sheet], f.row or 0) for f in findings]
     assert keys == sorted(keys)
@@ -167,7 +168,7 @@ def test_messy_but_valid_input_gives_no_error(tmp_path):
     r["休学"][0].update(年级="初一", 申请日期=46254, 批准日期="2026-08-25")   # 46254 = 2026-08-20 as an Excel serial
     r["送教记录"][0].update(有男教师="Y", 家长签字="yes")
     c.update(报送月份="2026/09", 学校标识码="５３０１２３０００１", 联系电话="138-1234-5678")
-    _, findings = validate_file(write(tmp_path, c, r))
+    _, findings = validate_file(write(tmp_path, c, r), DEFAULT)
     assert [f for f in findings if f.is_error] == [], [str(f) for f in findings]
 
 
@@ -178,7 +179,7 @@ def test_messages_never_carry_a_full_id_or_name(tmp_path):
     r["辍学"][0].update(身份证号=wrong, 姓名="张三3")
     r["辍学"].append({**r["辍学"][0]})
     r["送教记录"][0]["身份证号"] = wrong
-    _, findings = validate_file(write(tmp_path, c, r))
+    _, findings = validate_file(write(tmp_path, c, r), DEFAULT)
     by_rule = {f.rule: f for f in findings}
     assert {"F005", "F012", "X001", "T005", "P001"} <= set(by_rule)
     for f in findings:

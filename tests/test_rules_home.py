@@ -8,6 +8,7 @@ import pytest
 
 from baoxue.policy import load_policy
 from baoxue.validators import validate_file
+from baoxue.policy import DEFAULT
 from rules_helpers import (DROP_ID, HOME_ID, ROW1, Case, both, check, run_bad, run_good, setting, where, write)
 
 D = dt.date
@@ -102,8 +103,8 @@ def test_cases_logic_matches_the_indicators(tmp_path):
     def edit(cover, rows):
         rows[DROP][0]["限期复学通知日期"] = D(2026, 9, 10)
         rows[LEAVE][0]["预计复学日期"] = D(2026, 9, 20)
-    book, findings = validate_file(check_path(tmp_path, edit))
-    figures = school_indicators(book)
+    book, findings = validate_file(check_path(tmp_path, edit), DEFAULT)
+    figures = school_indicators(book, DEFAULT)
     assert figures["escalation_overdue"] == len(where(findings, "C003")) == 1
     assert figures["leave_overdue"] == len(where(findings, "C005")) == 1
     assert figures["home_meeting_min"] == 1 and where(findings, "T001") == []

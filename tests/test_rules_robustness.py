@@ -7,6 +7,7 @@ import random
 from baoxue import model
 from baoxue.reader import read_workbook
 from baoxue.validators import validate_books
+from baoxue.policy import DEFAULT
 from rules_helpers import clean, write
 
 ARABIC_INDIC_ID = "١١٠١٠١٢٠١٠٠١٠١١٢٣٤"   # digits to Python's \d, not to an ID number
@@ -32,7 +33,7 @@ def test_odd_values_everywhere_never_crash(tmp_path):
             cover[label] = rng.choice(ODD)
         paths.append(write(tmp_path, cover, rows, f"odd{k}.xlsx"))
     books = [read_workbook(p) for p in paths]
-    results = validate_books(books)
+    results = validate_books(books, DEFAULT)
     assert len(results) == 3
     for findings in results:
         assert any(f.is_error for f in findings)
@@ -50,7 +51,7 @@ def test_empty_workbook_is_a_zero_report(tmp_path):
     cover, _ = clean()
     cover["零报告"] = "是"
     book = read_workbook(write(tmp_path, cover, {}, "blank.xlsx"))
-    assert validate_books([book]) == [[]]
+    assert validate_books([book], DEFAULT) == [[]]
 
 
 def test_missing_cover_sheets_and_headers_never_crash(tmp_path):
@@ -68,7 +69,7 @@ def test_missing_cover_sheets_and_headers_never_crash(tmp_path):
     cover, rows = clean()
     path = rework(write(tmp_path, cover, rows, "damaged.xlsx"), damage)
     book = read_workbook(path)
-    findings = validate_books([book])[0]
+    findings = validate_books([book], DEFAULT)[0]
     s001 = {f.sheet for f in findings if f.rule == "S001"}
     assert s001 == {"封面", "送教上门"}
     s002 = {(f.sheet, f.column) for f in findings if f.rule == "S002"}
@@ -92,18 +93,18 @@ def test_libreoffice_resave_gives_the_same_findings(tmp_path, lo_convert):
     bad_path = write(tmp_path, c, r, "bad.xlsx")
     for path in (clean_path, bad_path):
         resaved = lo_convert(path, "xlsx", tmp_path / ("lo-" + path.stem))
-        _, before = validate_file(path)
-        _, after = validate_file(resaved)
+        _, before = validate_file(path, DEFAULT)
+        _, after = validate_file(resaved, DEFAULT)
         key = [(f.rule, f.sheet, f.row, f.column, f.value) for f in before]
         assert key == [(f.rule, f.sheet, f.row, f.column, f.value) for f in after]
-    assert validate_file(clean_path)[1] == []
+    assert validate_file(clean_path, DEFAULT)[1] == []
 
 
 def test_missing_visit_log_is_one_s001_not_a_t001_per_child(tmp_path):
     from rules_helpers import rework
     cover, rows = clean()
     path = rework(write(tmp_path, cover, rows, "nolog.xlsx"), lambda wb: wb.remove(wb["送教记录"]))
-    findings = validate_books([read_workbook(path)])[0]
+    findings = validate_books([read_workbook(path)], DEFAULT)[0]
     assert [(f.rule, f.sheet) for f in findings] == [("S001", "送教记录")]
 
 
@@ -112,7 +113,7 @@ def test_digits_of_other_scripts_are_malformed_not_a_crash(tmp_path):
     rows["辍学"][0]["身份证号"] = ARABIC_INDIC_ID
     rows["辍学"][0]["学籍号"] = "G" + ARABIC_INDIC_ID
     rows["辍学"][0]["监护人电话"] = "١٣٩١٢٣٤٥٦٧٨"
-    findings = validate_books([read_workbook(write(tmp_path, cover, rows))])[0]
+    findings = validate_books([read_workbook(write(tmp_path, cover, rows))], DEFAULT)[0]
     got = {(f.rule, f.column) for f in findings if f.sheet == "辍学" and f.row == 4}
     assert {("F004", "身份证号"), ("F009", "学籍号"), ("F010", "监护人电话")} <= got
     assert not [f for f in findings if f.rule == "S005"]

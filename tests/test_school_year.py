@@ -85,8 +85,8 @@ def month_end_rate(book, which: str):
 
 def r006_expected(county, figures: dict[str, dict], rate_of) -> set:
     """(school or None, rate) of every R006 the default targets give, the rates taken by ``rate_of(code, which)``."""
-    targets = {"primary": DEFAULT["targets.primary"], "junior_urban": DEFAULT["targets.junior_urban"],
-               "junior_rural": DEFAULT["targets.junior_rural"]}
+    targets = {"primary": DEFAULT.targets.primary, "junior_urban": DEFAULT.targets.junior_urban,
+               "junior_rural": DEFAULT.targets.junior_rural}
     out = set()
     for s in county.schools:
         if s.code not in figures:

@@ -15,7 +15,7 @@ from baoxue import model, template
 from baoxue.demo import generate_county
 from baoxue.fill import TemplateCopier, write_school_workbook
 from baoxue.indicators import COUNT_KEYS, KEYS, school_indicators
-from baoxue.policy import load_policy
+from baoxue.policy import DEFAULT, load_policy
 from baoxue.reader import read_workbook
 
 D = dt.date
@@ -82,10 +82,10 @@ def recalculated(tmp_path_factory, lo_profile):
     root = tmp_path_factory.mktemp("summary")
     county = generate_county(root / "county", townships=2, schools_per_township=3,
                              months=("2026-09", "2026-10", "2026-11"), seed=11, mistakes=False)
-    sources = [(p, None) for p in county.files()]
+    sources = [(p, DEFAULT) for p in county.files()]
     cover, rows = edge_rows()
-    sources.append((write_school_workbook(root / "edge.xlsx", cover, rows), None))
-    sources.append((TemplateCopier().write(root / "edge-bulk-writer.xlsx", cover, rows), None))
+    sources.append((write_school_workbook(root / "edge.xlsx", cover, rows), DEFAULT))
+    sources.append((TemplateCopier().write(root / "edge-bulk-writer.xlsx", cover, rows), DEFAULT))
     policy_file = root / "county.toml"
     policy_file.write_text(COUNTY_POLICY, encoding="utf-8")
     policy = load_policy(policy_file)

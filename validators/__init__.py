@@ -1,7 +1,7 @@
 """baoxue.validators — the rule catalogue of SPEC §4 (S, F, A, D, C, T, P, X) run over SchoolBooks.
 
-- ``validate(book, policy=DEFAULT) -> list[Finding]``        one workbook (a batch of one)
-- ``validate_file(path, policy=DEFAULT) -> (book | None, findings)``   unreadable → one S005 finding, never a traceback
+- ``validate(book, policy) -> list[Finding]``                one workbook (a batch of one)
+- ``validate_file(path, policy) -> (book | None, findings)``   unreadable → one S005 finding, never a traceback
 - ``validate_books(books, policy, batch=None) -> list[list[Finding]]``  the roll-up: one pass of each rule over all books
 
 Rules are registered with ``@rule("ID")`` in ``rules_*.py``; their words live in ``catalogue.py``.
@@ -14,7 +14,7 @@ from baoxue import model
 from baoxue.batch import Batch
 from baoxue.book import SchoolBook, UnreadableWorkbook
 from baoxue.findings import Finding
-from baoxue.policy import DEFAULT, Policy
+from baoxue.policy import Policy
 from baoxue.reader import read_workbook
 
 from . import catalogue
@@ -47,11 +47,12 @@ def _checks():
     return out
 
 
-def validate_books(books: list[SchoolBook], policy: Policy | None = None, batch: Batch | None = None) -> list[list[Finding]]:
-    """Findings per book (same order as ``books``), each list sorted by sheet order, row, column. ``batch``: a
-    ``Batch`` over these books to run the rules on (the roll-up shares it with ``indicators.batch_indicators``)."""
+def validate_books(books: list[SchoolBook], policy: Policy, batch: Batch | None = None) -> list[list[Finding]]:
+    """Findings per book (same order as ``books``), each list sorted by sheet order, row, column. ``policy``: the
+    county's, loaded at the edge (``load_policy``; ``policy.DEFAULT`` where a county has none). ``batch``: a ``Batch``
+    over these books to run the rules on (the roll-up shares it with ``indicators.batch_indicators``)."""
     if batch is None:
-        batch = RuleBatch(list(books), DEFAULT if policy is None else policy)   # None: no county policy
+        batch = RuleBatch(list(books), policy)
     else:
         batch = RuleBatch.over(batch)
     per_book: list[list[Finding]] = [[] for _ in books]
@@ -65,7 +66,7 @@ def validate_books(books: list[SchoolBook], policy: Policy | None = None, batch:
     return per_book
 
 
-def validate(book: SchoolBook, policy: Policy | None = None) -> list[Finding]:
+def validate(book: SchoolBook, policy: Policy) -> list[Finding]:
     return validate_books([book], policy)[0]
 
 
@@ -78,7 +79,7 @@ def unreadable_finding(reason: UnreadableWorkbook | str, *, sheet: str | None = 
                    file=file)
 
 
-def validate_file(path: str | Path, policy: Policy | None = None) -> tuple[SchoolBook | None, list[Finding]]:
+def validate_file(path: str | Path, policy: Policy) -> tuple[SchoolBook | None, list[Finding]]:
     """Read and validate one file. An unreadable file gives ``(None, [S005])``."""
     try:
         book = read_workbook(path)

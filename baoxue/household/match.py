@@ -4,6 +4,8 @@ keep the month's ledger in the history store beside the roll-up's month, under t
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -13,9 +15,10 @@ from .. import __version__, model
 from ..findings import Finding
 from ..months import valid_month
 from ..policy import Policy, load_policy
-from ..rollup.engine import RollupError, _findings_frame, _stringify, default_store, run_rollup
+from ..rollup.engine import RollupError, default_store, run_rollup
 from ..rollup.register import RegisterError, read_register
 from ..rollup.store import Store
+from ..rollup.tables import findings_frame, stringify
 from . import figures, ledger, rules
 from .checks import input_findings
 from .inputs import InputError, ListFile, load_required
@@ -27,17 +30,43 @@ Progress = Callable[[int, int, str], None]
 MISMATCH_COLUMNS = ("规则编号", "学校标识码", "学校名称", "工作表", "文件", "行号", "列名", "值", "说明")
 
 
+LIST_READERS = 2   # lists read at once: python-calamine parses one without the GIL while Python types another
+
+
+def _size(path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
 def _read_lists(household, xueji, elsewhere, key_groups, month, progress) -> tuple[list[ListFile], ListFile,
                                                                                     ListFile | None, list[ListFile]]:
     todo = ([(p, model.HOUSEHOLD_LIST) for p in household] + [(xueji, model.XUEJI_LIST)]
             + ([(elsewhere, model.ELSEWHERE_LIST)] if elsewhere else []) + [(p, model.KEY_GROUP_LIST) for p in key_groups])
-    read = []
-    for k, (path, sheet) in enumerate(todo):
-        if progress:
-            progress(k, len(todo), f"读取{sheet.name}：{Path(path).name}")
-        read.append(load_required(path, sheet, month))
-    if progress:
-        progress(len(todo), len(todo), "名单读取完成")
+    order = sorted(range(len(todo)), key=lambda k: -_size(todo[k][0]))   # the longest first: the others fill in
+    read: list[ListFile | None] = [None] * len(todo)
+    paused = gc.isenabled()
+    gc.disable()   # as read_list does for one file; here once for all, so no reader turns it back on under another
+    pool = ThreadPoolExecutor(LIST_READERS, thread_name_prefix="baoxue-lists")
+    try:
+        futures = {pool.submit(load_required, todo[k][0], todo[k][1], month): k for k in order}
+        failed: dict[int, InputError] = {}
+        for done, future in enumerate(as_completed(futures)):
+            k = futures[future]
+            try:
+                read[k] = future.result()
+            except InputError as e:
+                failed[k] = e
+            if progress:
+                path, sheet = todo[k]
+                progress(done + 1, len(todo), f"已读取{sheet.name}：{Path(path).name}")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if paused:
+            gc.enable()
+    if failed:   # the first unusable list in the order given stops the match
+        raise failed[min(failed)]
     n = len(household)
     rest = read[n + 1:]
     return read[:n], read[n], (rest.pop(0) if elsewhere else None), rest
@@ -139,11 +168,11 @@ def mismatch_table(findings: list[Finding], line: SchoolLine) -> pd.DataFrame:
 
 def save_ledger(store: Store, result: MatchResult, policy: Policy) -> None:
     """The month's ledger into the store (``ledgers/``), beside the roll-up's month."""
-    tables = {"county": _stringify(pd.DataFrame([result.county])),
-              "townships": _stringify(pd.DataFrame(result.townships)),
-              "villages": _stringify(pd.DataFrame(result.villages)),
-              "ledger": _stringify(result.ledger),
-              "findings": _findings_frame(result.findings)}
+    tables = {"county": stringify(pd.DataFrame([result.county])),
+              "townships": stringify(pd.DataFrame(result.townships)),
+              "villages": stringify(pd.DataFrame(result.villages)),
+              "ledger": stringify(result.ledger),
+              "findings": findings_frame(result.findings)}
     meta = {**result.inputs, "policy_fingerprint": policy.fingerprint, "baoxue_version": __version__,
             "created_at": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
     store.save_ledger(result.month, tables, meta)

@@ -2,7 +2,6 @@
 and county figures → ``RollupResult`` (and the month saved in the history store)."""
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from .masking import Scrubber, mask_value
 from .register import RegisteredSchool, read_register
 from .runner import Progress, read_entries
 from .store import SHEET_TABLES, Store, StoreError
+from .tables import findings_frame, stringify
 from .worker import (CASE_COLUMNS, COLUMN_KINDS, COVER_KINDS, CURRENT, OPEN_ROW_COLUMNS, OTHER, PREVIOUS, UNREADABLE,
                      FileResult)
 
@@ -61,7 +61,8 @@ class RollupResult:
     created_at: str = ""
     names: set[str] = field(default_factory=set, repr=False)  # full names seen (for scrubbing messages)
     # the history store's figures per month up to this one, read once when the run has saved its month:
-    # "county" (a row per month) and "township" (month × township); empty without a store
+    # "county" (a row per month) and "township" (month × township); the household ledgers' figures of those months
+    # (``baoxue match``, SPEC §8): "ledger_county", "ledger_township"; empty without a store
     history: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------------------------------ presentation
@@ -299,6 +300,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     )
     if store is not None:   # the trend's months before this one, read once (this month's figures are the result's)
         result.history = {level: store.trend(level, until=month) for level in ("county", "township")}
+        result.history.update(_ledger_history(store, month))
     if store is None:
         if while_saving is not None:
             while_saving(result)
@@ -418,31 +420,17 @@ def _lock_files(locks: list[tuple[Path, str]], inbox: Path) -> list[dict[str, An
 
 
 # ============================================================================================== the store
-def _findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    rows = []
-    for f in findings:
-        d = f.to_dict(rollup=True)
-        d["value"] = None if d["value"] is None else str(d["value"])
-        rows.append(d)
-    df = pd.DataFrame(rows, columns=["rule", "severity", "sheet", "row", "column", "value", "message", "school", "file",
-                                     "cell"])
-    df["row"] = df["row"].astype("Int64")
-    return df
-
-
-def _stringify(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns holding mixed types become text (Parquet needs one type per column); dates stay dates; a list of
-    months (the county's ``ytd_months``) becomes “2026-09,2026-10”."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object:
-            if any(isinstance(v, (list, tuple)) for v in out[c]):
-                out[c] = [",".join(map(str, v)) if isinstance(v, (list, tuple)) else v for v in out[c]]
-            kinds = {type(v) for v in out[c] if v is not None and not (isinstance(v, float) and v != v)}
-            if len(kinds) > 1 or (kinds and not kinds <= {str, dt.date, bool}):
-                out[c] = [None if v is None or (isinstance(v, float) and v != v) else
-                          (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v)) for v in out[c]]
-    return out
+def _ledger_history(store: Store, month: str) -> dict[str, pd.DataFrame]:
+    """The household ledgers' county and township figures of the stored months up to ``month`` (empty frames when
+    there are none, or when they cannot be read: an unreadable ledger must not hide the roll-up's own trend)."""
+    try:
+        months = [m for m in store.ledger_months() if m <= month]
+        if not months:
+            return {"ledger_county": pd.DataFrame(), "ledger_township": pd.DataFrame()}
+        return {"ledger_county": store.ledger_table("county", months),
+                "ledger_township": store.ledger_table("townships", months)}
+    except Exception:   # noqa: BLE001  (a damaged ledger part: the roll-up's trend is shown without it)
+        return {"ledger_county": pd.DataFrame(), "ledger_township": pd.DataFrame()}
 
 
 def save_result(store: Store, result: RollupResult) -> None:
@@ -450,13 +438,13 @@ def save_result(store: Store, result: RollupResult) -> None:
     if "stamped_at" in schools:
         schools["stamped_at"] = [v.isoformat() if v is not None and v == v else None for v in schools["stamped_at"]]
     tables = {
-        "schools": _stringify(schools),
-        "townships": _stringify(pd.DataFrame(result.townships)),
-        "county": _stringify(pd.DataFrame([result.county])),
-        "cases": _stringify(result.cases if result.cases is not None else pd.DataFrame()),
-        "open_rows": _stringify(result.open_rows if result.open_rows is not None else pd.DataFrame()),
-        **{SHEET_TABLES[sheet]: _stringify(df) for sheet, df in result.sheet_rows.items() if sheet in SHEET_TABLES},
-        "findings": _findings_frame(result.findings),
+        "schools": stringify(schools),
+        "townships": stringify(pd.DataFrame(result.townships)),
+        "county": stringify(pd.DataFrame([result.county])),
+        "cases": stringify(result.cases if result.cases is not None else pd.DataFrame()),
+        "open_rows": stringify(result.open_rows if result.open_rows is not None else pd.DataFrame()),
+        **{SHEET_TABLES[sheet]: stringify(df) for sheet, df in result.sheet_rows.items() if sheet in SHEET_TABLES},
+        "findings": findings_frame(result.findings),
     }
     meta = {"inbox": result.inbox, "register": result.register, "policy_fingerprint": result.policy_fingerprint,
             "baoxue_version": __version__, "created_at": result.created_at, "files": len(result.files)}
