@@ -13,6 +13,7 @@ from pathlib import Path
 from baoxue import model
 from baoxue.demo import DemoCounty, School, generate_county
 from baoxue.submit import submit_files
+from baoxue.policy import DEFAULT
 
 MONTHS = ("2026-09", "2026-10")
 
@@ -64,7 +65,7 @@ def build_county(root: Path, months: tuple[str, ...] = MONTHS, seed: int = 7) ->
     county = County(demo=demo, inbox=inbox, register=Path(demo.register_path), months=tuple(months), missing=missing)
     for month in months:
         schools = [s for s in demo.schools if not (month == months[-1] and s is missing)]
-        results = submit_files([demo.books[(s.code, month)].path for s in schools], inbox / month)
+        results = submit_files([demo.books[(s.code, month)].path for s in schools], inbox / month, policy=DEFAULT)
         refused = [r.message for r in results if not r.ok]
         assert not refused, f"the generated county must submit cleanly: {refused}"
         county.sent[month] = schools

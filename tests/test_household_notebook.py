@@ -17,6 +17,7 @@ from baoxue.demo_household import plan_household, write_household_inputs
 from baoxue.household.notebook import MatchApp, path_list
 from baoxue.notebook import ALL, RollupApp
 from baoxue.submit import submit_files
+from baoxue.policy import DEFAULT
 from notebook_helpers import html_rows
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "双线比对.ipynb"
@@ -31,7 +32,7 @@ class Line:
         self.county = generate_county(root / "生成", townships=2, schools_per_township=2, months=("2026-09", MONTH),
                                       seed=5, mistakes=False)
         self.inbox = root / "收件箱"
-        results = submit_files(self.county.files(MONTH), self.inbox / MONTH)
+        results = submit_files(self.county.files(MONTH), self.inbox / MONTH, policy=DEFAULT)
         assert all(r.ok for r in results), [r.message for r in results if not r.ok]
         self.register = Path(self.county.register_path)
         self.demo = plan_household(self.county, MONTH)
