@@ -237,6 +237,44 @@ BY_KIND = {
 }
 
 
+# ---------------------------------------------------------------------------------------------- whole columns at once
+# A string matching none of its kind's pattern is returned unchanged by the kind's function (``BY_KIND``): free text
+# and names without full-width characters and without spaces at either end; IDs, 学籍号 already compact, half-width and
+# upper-case; codes of schools and certificates and phone numbers without any space or full-width character. In a
+# long list almost every value is such a string, so a column's strings are checked at once (one regex over their
+# join) and only the others go through the function, one by one.
+_SEP = "\x00"
+_TRIM = r"[\uff01-\uff5e\u3000]|(?:^|\x00)\s|\s(?=\x00|$)"
+_UNCHANGED_UNLESS = {
+    "text": re.compile(_TRIM), "name": re.compile(_TRIM),
+    "id": re.compile(r"[^0-9A-Z\x00]"), "xjh": re.compile(r"[^0-9A-Z\x00]"),
+    "cert": re.compile(r"[\uff01-\uff5e\u3000]|\s"), "schoolcode": re.compile(r"[\uff01-\uff5e\u3000]|\s"),
+    "phone": re.compile(r"[\uff01-\uff5e\u3000\u2014]|\s"),
+}
+
+
+def unchanged_strings(kind: str, strings: list[str]) -> list[str]:
+    """Non-empty ``strings`` (exact ``str``, in their order) that ``BY_KIND[kind]`` returns unchanged, found at C speed;
+    [] for a kind without the shortcut. For text, names, codes of schools and certificates and phone numbers these are
+    all of them; for IDs and 学籍号 those made of digits and capital letters only (the rest go through the function)."""
+    pattern = _UNCHANGED_UNLESS.get(kind)
+    if pattern is None or not strings:
+        return []
+    joined = _SEP.join(strings)
+    if joined.count(_SEP) != len(strings) - 1 or "" in strings:   # a value holding the separator, or an empty one
+        return [s for s in strings if s and BY_KIND[kind](s) == s]
+    changed = pattern.finditer(joined)
+    first = next(changed, None)
+    if first is None:
+        return list(strings)
+    import numpy as np
+    starts = np.cumsum([0] + [len(s) + 1 for s in strings[:-1]])
+    at = [first.end() - 1] + [m.end() - 1 for m in changed]   # the last character of a match is in the value
+    keep = np.ones(len(strings), dtype=bool)
+    keep[np.searchsorted(starts, at, side="right") - 1] = False
+    return [s for s, k in zip(strings, keep.tolist()) if k]
+
+
 def cell(column: model.Column, v: Any) -> Any:
     """Normalise one cell of a data-sheet column per its kind."""
     if column.kind == "code":

@@ -198,23 +198,29 @@ def _last_ref(sheet: _SheetXml) -> tuple[int, int]:
     return row, col
 
 
-def _referenced_bound(sheet: _SheetXml) -> tuple[int, int] | None:
+SIX_DIGIT_ROWS = 999_999
+
+
+def _referenced_bound(sheet: _SheetXml, max_rows: int = MAX_ROWS) -> tuple[int, int] | None:
     """An upper bound (rows, cols) of the cells from every cell's own reference (formatted empty cells included, so
-    never less than what python-calamine stores), for a sheet without a <dimension>: two searches of the usual
+    never less than what python-calamine stores), for a sheet without a <dimension>: a few searches of the usual
     ``<c r="A1"`` form, far cheaper than the tag walk on a county's long list. None when some cell is written another
-    way (then only the walk can place it)."""
+    way (then only the walk can place it). The rows: 999,999 when no reference has seven digits and that bound is
+    within the limits (a county's list), else the largest row referenced."""
     xml, start, end = sheet.xml, sheet.start, sheet.end
     ctag = b"<" + sheet.prefix + b"c"
     head = re.escape(ctag) + rb' r="'
+    if re.compile(re.escape(ctag) + rb'(?=[\s>/])(?! r="[A-Z]{1,3}[0-9]{1,7}")').search(xml, start, end):
+        return None   # a cell tag without the usual reference first
     columns = re.compile(head + rb'([A-Z]{1,3})[0-9]{1,7}"').findall(xml, start, end)
-    tags = sum(xml.count(ctag + ch, start, end) for ch in (b" ", b"\t", b"\r", b"\n", b">", b"/"))
-    if len(columns) != tags:
-        return None
     if not columns:
         return 0, 0
+    widest = _col_index(max(set(columns), key=lambda letters: (len(letters), letters)))
+    if (not _too_large(SIX_DIGIT_ROWS, widest, max_rows)
+            and not re.compile(head + rb'[A-Z]{1,3}[0-9]{7}"').search(xml, start, end)):
+        return SIX_DIGIT_ROWS, widest
     rows = re.compile(head + rb'[A-Z]{1,3}([0-9]{1,7})"').findall(xml, start, end)
-    widest = max(set(columns), key=lambda letters: (len(letters), letters))
-    return max(map(int, rows)), _col_index(widest)
+    return max(map(int, rows)), widest
 
 
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
@@ -249,7 +255,7 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
-    bound = _referenced_bound(sheet) if declared is None else None
+    bound = _referenced_bound(sheet, max_rows) if declared is None else None
     if bound is not None and not _too_large(*bound, max_rows):
         return
     rows, cols = _walk(sheet)
@@ -337,12 +343,12 @@ class _Package:
     inflated as a stream with a hard cap (``zipcheck``), so no later reader — zipfile, an XML parser, python-calamine,
     openpyxl — inflates more than the declared, capped sizes. ``read(name)``: a member's bytes."""
 
-    def __init__(self, path: Path, data: bytes):
+    def __init__(self, path: Path, data: bytes, keep_inflated: int = KEEP_INFLATED):
         self.zf = zipfile.ZipFile(io.BytesIO(data))
         self.infos = _check_zip(path, self.zf)
         try:
             self.kept = zipcheck.inflate_members(data, self.zf.infolist(), MAX_SHEET_XML_BYTES,
-                                                 keep=lambda info: info.file_size <= KEEP_INFLATED)
+                                                 keep=lambda info: info.file_size <= keep_inflated)
         except zipcheck.ZipLie:
             raise _fail(path, ZIP_LIE) from None
 
@@ -430,7 +436,7 @@ class _Inline:
 
 
 def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = False, max_rows: int = MAX_ROWS,
-              computed_sheets: bool = False) -> Grid:
+              keep_inflated: int = KEEP_INFLATED, computed_sheets: bool = False) -> Grid:
     """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only).
 
     The content decides, not the extension: a real .xlsx renamed to .xls is read as the .xlsx it is. Each sheet's XML is
@@ -439,13 +445,14 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     ``pipelined=False`` loads in this thread: where every core already reads its own files (the roll-up's process
     pool), the extra thread only costs CPU. ``every_sheet``: load every sheet under its own name (the household line's
     lists, SPEC §8.1, whose header may be on any sheet); ``max_rows``: the rows a sheet may have (a county's list is
-    far longer than a school's sheet); ``computed_sheets``: load 月报汇总 and 校验结果 too (their layouts, for planning
-    writes: ``SchoolBook.layouts``)."""
+    far longer than a school's sheet); ``keep_inflated``: members up to this size are inflated once, for the check and
+    the scans (a county's list: its one long sheet); ``computed_sheets``: load 月报汇总 and 校验结果 too (their layouts,
+    for planning writes: ``SchoolBook.layouts``)."""
     import python_calamine  # here, not at module level: the add-in (xlwings Lite, Pyodide) parses grids without it
     path = Path(path)
     data = _sniff(path)
     with _package_errors(path):
-        pkg = _Package(path, data)
+        pkg = _Package(path, data, keep_inflated)
         zf, infos = pkg.zf, pkg.infos
         sheet_paths = _sheet_paths(zf)
         properties = _custom_properties(zf, infos)
@@ -540,6 +547,7 @@ def _cell(row: list, j: int) -> Any:
 def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
     """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
     best = None
+    every = len(set(keys.values()))
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         found: dict[str, int] = {}
         for j, v in enumerate(row):
@@ -549,6 +557,8 @@ def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, 
                     found[canonical] = j
         if len(found) >= 2 and (best is None or len(found) > len(best[1])):
             best = (i, found)
+            if len(found) == every:   # every column found: no later row can be a better header
+                break
     if best is None:
         return None
     i, found = best
@@ -577,9 +587,19 @@ def _typed_column(column: model.Column, values, memo: dict | None = None) -> tup
         table = {None: None, "": None}
         if memo is not None:
             memo[key] = table
-    for k in uniq.difference(table):
-        table[k] = fn(k)
-    return list(map(table.__getitem__, values)), any(table[k].__class__ is Invalid for k in uniq)
+    invalid = memo.setdefault(("invalid", key), set()) if memo is not None else set()   # raw values typed Invalid
+    new = uniq.difference(table)
+    if len(new) > 64:   # a long column: the strings its typing leaves as they are, found at once (§2.9 unchanged)
+        new = list(new)
+        strings = new if set(map(type, new)) == {str} else [k for k in new if k.__class__ is str]
+        same = normalize.unchanged_strings(column.kind, strings)
+        table.update(zip(same, same))
+        new = set(new).difference(same) if same else new
+    for k in new:
+        v = table[k] = fn(k)
+        if v.__class__ is Invalid:
+            invalid.add(k)
+    return list(map(table.__getitem__, values)), not invalid.isdisjoint(uniq)
 
 
 def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
@@ -790,7 +810,8 @@ def read_list(path: str | Path, sheet: model.Sheet) -> tuple[SchoolBook, str | N
     paused = gc.isenabled()
     gc.disable()
     try:
-        return parse_list(load_grid(path, every_sheet=True, max_rows=LIST_MAX_ROWS), sheet)
+        return parse_list(load_grid(path, every_sheet=True, max_rows=LIST_MAX_ROWS, keep_inflated=MAX_SHEET_XML_BYTES),
+                          sheet)
     finally:
         if paused:
             gc.enable()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 from typing import Iterable
 from xml.etree import ElementTree
 from xml.parsers import expat
@@ -93,7 +94,20 @@ def may_hold_formula(xml: bytes) -> bool:
 
 
 def parse_xml(xml: bytes, part: str) -> ElementTree.Element:
-    """A small part (workbook, relationships, external link) as an element tree, after ``check_xml``."""
+    """A small part (workbook, relationships, external link) as an element tree, after ``check_xml``. Callers only
+    read the tree. A tool writes the same workbook part and relationships into every school's book, so the trees of the
+    last parts parsed are kept, keyed by their bytes (a part that fails is never kept: it fails again)."""
+    if len(xml) <= MEMO_BYTES:
+        return _parse_small(xml, part)
+    check_xml(xml, part)
+    return ElementTree.fromstring(xml)
+
+
+MEMO_BYTES = 64 * 1024
+
+
+@lru_cache(maxsize=64)
+def _parse_small(xml: bytes, part: str) -> ElementTree.Element:
     check_xml(xml, part)
     return ElementTree.fromstring(xml)
 

@@ -59,10 +59,11 @@ def main() -> None:
     county = rollup_books.county(args.kind, args.schools, args.workdir, args.setup_workers)
     n = len(county.files)
     import baoxue.rollup  # noqa: F401  (imports before timing, as a running notebook or service has them)
+    load = os.getloadavg()[0]
     runs = {w: run_on(county, w) for w in (1, 2)}
     (s1, t1, rss1, c1), (s2, t2, rss2, c2) = runs[1], runs[2]
     print(f"== Dask LocalCluster：{n} 个 {args.kind} 学校工作簿（{rollup_books.MONTH}），CPU 核 {os.cpu_count()}，"
-          f"负载 {os.getloadavg()[0]:.1f}")
+          f"系统负载 {load:.1f} → {os.getloadavg()[0]:.1f}（1 分钟平均）")
     print(f"   1 个工作进程：{t1:7.2f} s（集群启动 {s1:.1f} s 不计），有效报送 {c1} 所")
     print(f"   2 个工作进程：{t2:7.2f} s（集群启动 {s2:.1f} s 不计），有效报送 {c2} 所")
     print(f"   加速比 1→2：{t1 / t2:5.2f}×   (目标 ≥ 1.7×)")

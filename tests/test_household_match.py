@@ -156,7 +156,9 @@ def test_h004_h005_results_without_what_they_need(county):
     h004 = {f.value: f for f in rows_of(result, "H004")}
     assert set(h004) == {c.children["away_no_area"].key, c.children["in_county_no_xueji"].key}
     assert h004[c.children["away_no_area"].key].file == "河口乡/a.xlsx" and h004[c.children["away_no_area"].key].row == 5
+    assert "“河口乡/a.xlsx”第5行" in h004[c.children["away_no_area"].key].message   # the Excel row as a clerk reads it
     [h005] = rows_of(result, "H005")
+    assert f"第{h005.row}行" in h005.message
     assert h005.value == c.children["verified_dropout"].key and h005.file == "城关镇/核查清单_城关镇_交回.xlsx"
     # the complete results (县外就读已核实 with school, area and proof; 死亡 with proof) and the superseded one pass
     listed = set(result.to_verify["身份证号"])

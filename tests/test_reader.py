@@ -486,6 +486,35 @@ def test_a_wrong_or_missing_dimension_is_not_trusted(tmp_path, monkeypatch, dime
     assert "2000 行 × 60 列" in _unreadable(path)
 
 
+def _list_without_dimension(path: Path, stray: bytes = b"") -> Path:
+    """A 户籍名单 as a streaming writer leaves it (no <dimension>), with ``stray`` XML rows appended."""
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("户籍名单")
+    ws.append([c.name for c in model.HOUSEHOLD_LIST.columns])
+    ws.append(["张三", "男", "430102201401011234", None, "城关镇", "河口村", "一组", "张大", "张大", "13800000000"])
+    wb.save(path)
+    member = _sheet_member(path, "户籍名单")
+    with zipfile.ZipFile(path) as zf:
+        assert b"<dimension" not in zf.read(member)
+    return _rewrite_member(path, member, lambda xml: xml.replace(b"</sheetData>", stray + b"</sheetData>"))
+
+
+@pytest.mark.parametrize("row, col, refused", [("200000", "J", False), ("999999", "K", True), ("1000000", "K", True)])
+def test_a_long_list_without_dimension_is_sized_by_its_references(tmp_path, row, col, refused):
+    """A county's list has no <dimension> when a streaming writer made it: its size comes from the cells' own
+    references (up to 999,999 rows when no reference has seven digits), and a stray far cell is still refused
+    before python-calamine would allocate the range (at most 10 million cells)."""
+    from baoxue.reader import read_list
+    stray = f'<row r="{row}"><c r="{col}{row}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
+    path = _list_without_dimension(tmp_path / "户籍.xlsx", stray)
+    if refused:
+        with pytest.raises(UnreadableWorkbook, match=f"{row} 行 × 11 列"):
+            read_list(path, model.HOUSEHOLD_LIST)
+    else:
+        book, _ = read_list(path, model.HOUSEHOLD_LIST)
+        assert list(book.sheets["户籍名单"]["姓名"])[:1] == ["张三"]
+
+
 def test_the_size_is_checked_again_after_loading(tmp_path, monkeypatch):
     from baoxue import reader
     monkeypatch.setattr(reader, "MAX_CELLS", 50_000)

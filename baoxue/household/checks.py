@@ -48,8 +48,11 @@ def _type_stage(batch: ListBatch) -> list[tuple[int, Finding]]:
     """Cells the reader could not type: an ID kept as a number (F004), a date that is not one (F003), a formula (F013)."""
     sheet = batch.sheet
     df = batch.frame(sheet.name)
+    untypable = set().union(*(f.book.untypable.get(sheet.name, ()) for f in batch.files))   # the reader knows where
     out = []
     for column in sheet.columns:
+        if column.name not in untypable:
+            continue
         values = df[column.name].tolist()
         bad = np.fromiter((v.__class__ is Invalid for v in values), dtype=bool, count=len(values))
         if not bad.any():

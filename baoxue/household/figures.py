@@ -41,7 +41,8 @@ def areas(ledger: pd.DataFrame, outside: pd.Series) -> tuple[dict, list[dict], l
     outside_by_township = outside.value_counts().to_dict()
     county = {"name": "全县", **_figures(df, int(len(outside)))}
     townships, villages = [], []
-    names = list(dict.fromkeys(df["户籍乡镇"].tolist())) + [t for t in outside_by_township if t not in set(df["户籍乡镇"])]
+    names = list(dict.fromkeys(df["户籍乡镇"].tolist()))
+    names += [t for t in outside_by_township if t not in set(names)]
     groups = dict(tuple(df.groupby("户籍乡镇", sort=False)))
     for name in names:
         part = groups.get(name, df.iloc[0:0])

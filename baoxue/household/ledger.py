@@ -43,7 +43,10 @@ TRANSFERRED = "学籍已转出"
 
 def _text_values(series: pd.Series) -> np.ndarray:
     """The cell values as text (an untypable value as found), None when empty."""
-    return np.array([v.raw if v.__class__ is Invalid else v for v in series.tolist()], dtype=object)
+    values = series.to_numpy(dtype=object, copy=True)
+    if Invalid in set(map(type, values)):
+        values = np.array([v.raw if v.__class__ is Invalid else v for v in values.tolist()], dtype=object)
+    return values
 
 
 def _objects(values, index) -> pd.Series:
@@ -65,16 +68,19 @@ def people(files: list[ListFile], policy: Policy) -> People:
     file_of = np.array([f.file for f in files], dtype=object)[df["_book"].to_numpy()] if len(df) else np.empty(0, object)
     df["_file"] = _objects(file_of, df.index)
     usable = batch.usable_ids()
-    raw = _text_values(df["身份证号"])
-    df["key"] = _objects([v if v else f"（无身份证号）{f}#{r}" for v, f, r in zip(raw, file_of, df["_row"].tolist())],
-                         df.index)
+    key = _text_values(df["身份证号"])
+    empty = pd.isna(key) | (key == "")
+    if empty.any():   # no ID: a key of its own (file and row), never matched
+        rows = df["_row"].to_numpy()[empty].tolist()
+        key[empty] = [f"（无身份证号）{f}#{r}" for f, r in zip(file_of[empty].tolist(), rows)]
+    df["key"] = _objects(key, df.index)
     df["usable"] = usable.to_numpy()
     age, _cut, _source = ages(batch, model.HOUSEHOLD_LIST)
     df["age"] = age.to_numpy()
     ids_born = batch.ids(H)[2]
     stated = batch.dates(H, "出生日期")
     born = ids_born.where(ids_born.notna(), stated)
-    df["born"] = [None if pd.isna(d) else d.date() for d in born]
+    df["born"] = np.where(born.isna().to_numpy(), None, born.dt.date.to_numpy(dtype=object))
     df["first"] = ~df["key"].duplicated(keep="first").to_numpy()
     return People(df, batch)
 

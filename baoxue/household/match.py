@@ -4,6 +4,8 @@ keep the month's ledger in the history store beside the roll-up's month, under t
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -28,17 +30,43 @@ Progress = Callable[[int, int, str], None]
 MISMATCH_COLUMNS = ("规则编号", "学校标识码", "学校名称", "工作表", "文件", "行号", "列名", "值", "说明")
 
 
+LIST_READERS = 2   # lists read at once: python-calamine parses one without the GIL while Python types another
+
+
+def _size(path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
 def _read_lists(household, xueji, elsewhere, key_groups, month, progress) -> tuple[list[ListFile], ListFile,
                                                                                     ListFile | None, list[ListFile]]:
     todo = ([(p, model.HOUSEHOLD_LIST) for p in household] + [(xueji, model.XUEJI_LIST)]
             + ([(elsewhere, model.ELSEWHERE_LIST)] if elsewhere else []) + [(p, model.KEY_GROUP_LIST) for p in key_groups])
-    read = []
-    for k, (path, sheet) in enumerate(todo):
-        if progress:
-            progress(k, len(todo), f"读取{sheet.name}：{Path(path).name}")
-        read.append(load_required(path, sheet, month))
-    if progress:
-        progress(len(todo), len(todo), "名单读取完成")
+    order = sorted(range(len(todo)), key=lambda k: -_size(todo[k][0]))   # the longest first: the others fill in
+    read: list[ListFile | None] = [None] * len(todo)
+    paused = gc.isenabled()
+    gc.disable()   # as read_list does for one file; here once for all, so no reader turns it back on under another
+    pool = ThreadPoolExecutor(LIST_READERS, thread_name_prefix="baoxue-lists")
+    try:
+        futures = {pool.submit(load_required, todo[k][0], todo[k][1], month): k for k in order}
+        failed: dict[int, InputError] = {}
+        for done, future in enumerate(as_completed(futures)):
+            k = futures[future]
+            try:
+                read[k] = future.result()
+            except InputError as e:
+                failed[k] = e
+            if progress:
+                path, sheet = todo[k]
+                progress(done + 1, len(todo), f"已读取{sheet.name}：{Path(path).name}")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if paused:
+            gc.enable()
+    if failed:   # the first unusable list in the order given stops the match
+        raise failed[min(failed)]
     n = len(household)
     rest = read[n + 1:]
     return read[:n], read[n], (rest.pop(0) if elsewhere else None), rest
@@ -61,6 +89,8 @@ def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path
         raise InputError(f"找不到收件文件夹：{inbox}")
     if returns is not None and not Path(returns).is_dir():
         raise InputError(f"找不到核查清单回收文件夹：{returns}")
+    if store is not None and Path(store).exists() and not Path(store).is_dir():
+        raise InputError(f"历史库应是一个文件夹，“{store}”是一个文件。请填写文件夹的路径（留空：收件夹旁的 baoxue-store）。")
     hh_files, xueji_file, elsewhere_file, key_files = _read_lists(list(household), xueji, elsewhere, list(key_groups),
                                                                   month, progress)
     try:   # as rollup does: an unusable register is refused before the store is locked
@@ -114,6 +144,7 @@ def match_frames(month: str, policy: Policy, hh_files: list[ListFile], xueji_fil
     findings += rules.unflagged_key_groups(line, lists)
     findings += rules.headcount(line, xueji, xueji_file.file)
     findings += rules.unknown_schools(xueji, line.register_codes)
+    findings += rules.returns_without_child(returned, set(frame["key"]))
 
     registered = xueji[xueji["usable"] & xueji["registered"]].drop_duplicates("key")
     outside = registered[~registered["key"].isin(set(frame["key"]))]

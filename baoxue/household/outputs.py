@@ -15,7 +15,8 @@ from .. import model, template
 from ..cells import write as write_cell
 from ..atomic import atomic_save
 from ..paths import OutputPathError, guard_output  # noqa: F401  (OutputPathError: what write_outputs raises)
-from ..rollup.report import _Formats, _safe, _Sheet
+from ..rollup.report import BORDER, DATE_FORMAT, FIRST_DATA_ROW, _Formats, _safe, _Sheet
+from ..xlsx_rows import LongTables
 from ..validators.catalogue import info
 from .result import INDICATOR_LABELS, INDICATOR_KEYS, MatchResult
 from .returns import LEDGER_PREFIX
@@ -68,9 +69,13 @@ def _area_values(d: dict) -> list:
 
 
 def build_ledger_workbook(result: MatchResult, target) -> None:
-    """Write the ledger workbook to ``target`` (a path or a binary file object) through the report's table helpers."""
+    """Write the ledger workbook to ``target`` (a path or a binary file object) through the report's table helpers;
+    the long tables' rows (a row per child) are streamed into their sheets (``xlsx_rows``)."""
+    import io
     import xlsxwriter
-    wb = xlsxwriter.Workbook(target, {"in_memory": True, "nan_inf_to_errors": True})
+    package = io.BytesIO()
+    wb = xlsxwriter.Workbook(package, {"in_memory": True, "nan_inf_to_errors": True})
+    long = LongTables()
     wb.baoxue_formats = _Formats(wb)
     m = result.month
     labels = [INDICATOR_LABELS[k] for k in INDICATOR_KEYS]
@@ -87,26 +92,31 @@ def build_ledger_workbook(result: MatchResult, target) -> None:
             s.add(["村", t["name"], v["name"], *_area_values(v)])
     s.finish()
 
-    _frame_sheet(wb, "台账", f"{m} 适龄儿童台账（一人一行）", INTERNAL, result.ledger, list(model.LEDGER_COLUMNS))
+    _frame_sheet(wb, long, "台账", f"{m} 适龄儿童台账（一人一行）", INTERNAL, result.ledger, list(model.LEDGER_COLUMNS))
     listed = [c.name for c in model.CHECKLIST.columns if c.computed]
-    _frame_sheet(wb, "待核查", f"{m} 待核查儿童（核查清单全部行）", INTERNAL + "各乡镇的核查清单另见 核查清单_<乡镇>_<月份>.xlsx。",
-                 result.to_verify, listed)
+    _frame_sheet(wb, long, "待核查", f"{m} 待核查儿童（核查清单全部行）",
+                 INTERNAL + "各乡镇的核查清单另见 核查清单_<乡镇>_<月份>.xlsx。", result.to_verify, listed)
     out = result.ledger[result.ledger["台账状态"] == "失学辍学"]
-    _frame_sheet(wb, "失学辍学", f"{m} 失学辍学儿童", INTERNAL, out, list(model.LEDGER_COLUMNS))
-    _frame_sheet(wb, "人籍不一致", f"{m} 人籍不一致（H002 姓名或性别不一致、H008 学籍人数与学校报表不符）", INTERNAL,
+    _frame_sheet(wb, long, "失学辍学", f"{m} 失学辍学儿童", INTERNAL, out, list(model.LEDGER_COLUMNS))
+    _frame_sheet(wb, long, "人籍不一致", f"{m} 人籍不一致（H002 姓名或性别不一致、H008 学籍人数与学校报表不符）", INTERNAL,
                  result.mismatch, list(result.mismatch.columns))
     _findings_sheet(wb, result)
     wb.set_properties({"title": f"{m} 适龄儿童台账", "author": "baoxue"})
     wb.close()
+    long.save(package.getvalue(), target)
 
 
-def _frame_sheet(wb, name: str, title: str, note: str, df, columns: list[str]) -> None:
+def _frame_sheet(wb, long: LongTables, name: str, title: str, note: str, df, columns: list[str]) -> None:
+    """A plain table of ``df``'s ``columns`` (bordered cells, as ``_Sheet.add_rows`` writes them), its rows streamed
+    in by ``long``: every string, an ID included, is written as text."""
     widths = [max(6, min(24, 2 * len(c) + 4)) for c in columns]
     for j, c in enumerate(columns):
         if c == "身份证号":
             widths[j] = 21
     s = _Sheet(wb, name, title, note, columns, widths)
-    s.add_rows(df[columns].itertuples(index=False, name=None))   # every string, an ID included, is written as text
+    long.add(s.ws, FIRST_DATA_ROW, [df[c].tolist() for c in columns], s.formats(dict(BORDER)),
+             s.formats({**BORDER, "num_format": DATE_FORMAT}), _safe)
+    s.row = FIRST_DATA_ROW + len(df)    # as after writing the rows: the filter and print area cover them
     s.finish()
 
 

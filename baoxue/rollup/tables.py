@@ -28,9 +28,13 @@ def stringify(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == object:
-            if any(isinstance(v, (list, tuple)) for v in out[c]):
+            types = set(map(type, out[c].tolist()))   # the types present, found at C speed (a ledger is long)
+            if any(issubclass(t, (list, tuple)) for t in types):
                 out[c] = [",".join(map(str, v)) if isinstance(v, (list, tuple)) else v for v in out[c]]
-            kinds = {type(v) for v in out[c] if v is not None and not (isinstance(v, float) and v != v)}
+                types = set(map(type, out[c].tolist()))
+            kinds = {t for t in types if t is not type(None) and not issubclass(t, float)}
+            if any(issubclass(t, float) for t in types):   # NaN stands for empty
+                kinds |= {type(v) for v in out[c] if isinstance(v, float) and v == v}
             if len(kinds) > 1 or (kinds and not kinds <= {str, dt.date, bool}):
                 out[c] = [None if v is None or (isinstance(v, float) and v != v) else
                           (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v)) for v in out[c]]
