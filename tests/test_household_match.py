@@ -230,6 +230,7 @@ def test_returns_latest_date_wins_then_path_order_and_broken_file_is_s005(tmp_pa
     assert led.at[other.key, "台账状态"] == "县外就读"
     [s005] = rows_of(result, "S005")
     assert s005.file == "坏文件.xlsx" and s005.sheet == "核查清单"
+    assert "请让该乡镇" in s005.message and "学校" not in s005.message   # a township returns it, not a school
     [f002] = [f for f in rows_of(result, "F002") if f.sheet == "核查清单"]
     assert f002.value == "搬走了" and f002.file == "乱填.xlsx" and f002.row == 2
     assert led.at[c.children["transferred"].key, "台账状态"] == "待核查"   # an unknown 核查结果 is not applied
