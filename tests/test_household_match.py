@@ -129,6 +129,8 @@ def test_h001_duplicate_household_row(county):
     assert f.value == c.children["school1"].key and f.file == str(c.household[0]) and f.sheet == "户籍名单"
     assert f.row == len([x for x in c.children.values() if x.township == "城关镇"]) + 4   # after title, note, header
     assert f.severity == "warning" and "第" in f.message and f.value not in f.message   # the message masks the ID
+    # the first row's file named as the 文件 column shows it, not by its full path
+    assert f"首次见“{c.household[0].name}”第" in f.message and str(c.household[0].parent) not in f.message
 
 
 def test_h002_name_differs_between_lines(county):
@@ -136,6 +138,7 @@ def test_h002_name_differs_between_lines(county):
     [f] = rows_of(result, "H002")
     assert f.value == "改名字" and f.column == "姓名" and f.file == str(c.xueji) and f.sheet == "学籍名单"
     assert len(result.mismatch[result.mismatch["规则编号"] == "H002"]) == 1
+    assert any(f"（“{p.name}”第" in f.message for p in c.household) and str(c.household[0].parent) not in f.message
 
 
 def test_h003_exactly_the_children_to_verify(county):
