@@ -253,6 +253,29 @@ def test_return_dated_after_the_month_is_d001_and_not_applied(tmp_path):
     assert statuses(result)[c.children["hidden"].key] == "待核查"
 
 
+def test_the_same_unknown_id_in_two_returns_is_h010_at_each_row(tmp_path):
+    """An ID in no 户籍名单, returned by two townships: each row is one H010 at its own file and row (not only the row
+    that would win for a listed child); the listed child's precedence is unchanged."""
+    from household_helpers import person_id
+    c = build_county(tmp_path)
+    header = [col.name for col in model.CHECKLIST.columns]
+
+    def row(pid, result, date, **kw):
+        r = dict.fromkeys(header)
+        r.update({"身份证号": pid, "核查结果": result, "核查日期": date, **kw})
+        return [r[h] for h in header]
+
+    stranger, hidden = person_id(9_001, 9), c.children["hidden"]
+    write_list(c.returns / "a.xlsx", header, [row(hidden.key, "死亡", "2026-09-15", 证明材料="有"),
+                                              row(stranger, "失学辍学", "2026-09-20", 姓名="田新苗")])
+    write_list(c.returns / "河口乡" / "b.xlsx", header, [row(stranger, "县内就读", "2026-09-22", 姓名="田新苗")])
+    result = run_match(**c.kwargs())
+    h010 = sorted(rows_of(result, "H010"), key=lambda f: f.file)
+    assert [(f.file, f.row, f.value) for f in h010] == [("a.xlsx", 3, stranger), ("河口乡/b.xlsx", 2, stranger)]
+    assert "失学辍学" in h010[0].message and "县内就读" in h010[1].message
+    assert statuses(result)[hidden.key] == "不计入" and stranger not in statuses(result)
+
+
 # ---------------------------------------------------------------------------------------------- inputs, JSON, store
 def test_inputs_and_returns_unchanged(county):
     c, _result, before = county
