@@ -14,6 +14,7 @@ from baoxue import model
 from baoxue.demo import DemoCounty, School, generate_county
 from baoxue.demo_household import plan_household, write_household_inputs
 from baoxue.submit import submit_files
+from baoxue.policy import DEFAULT
 
 MONTHS = ("2026-09", "2026-10")
 HOUSEHOLD_MONTH = "2026-10"
@@ -66,7 +67,7 @@ def build_county(root: Path, months: tuple[str, ...] = MONTHS, seed: int = 7) ->
     county = County(demo=demo, inbox=inbox, register=Path(demo.register_path), months=tuple(months), missing=missing)
     for month in months:
         schools = [s for s in demo.schools if not (month == months[-1] and s is missing)]
-        results = submit_files([demo.books[(s.code, month)].path for s in schools], inbox / month)
+        results = submit_files([demo.books[(s.code, month)].path for s in schools], inbox / month, policy=DEFAULT)
         refused = [r.message for r in results if not r.ok]
         assert not refused, f"the generated county must submit cleanly: {refused}"
         county.sent[month] = schools
@@ -94,7 +95,7 @@ class Line:
         self.county = generate_county(root / "生成", townships=2, schools_per_township=2, months=("2026-09", month),
                                       seed=5, mistakes=False)
         self.inbox = root / "收件箱"
-        results = submit_files(self.county.files(month), self.inbox / month)
+        results = submit_files(self.county.files(month), self.inbox / month, policy=DEFAULT)
         assert all(r.ok for r in results), [r.message for r in results if not r.ok]
         self.register = Path(self.county.register_path)
         self.demo = plan_household(self.county, month)

@@ -251,7 +251,7 @@ def test_update_writes_what_baoxue_update_writes(tmp_path):
     _, actions = run_script("bx_update", payload)
     after, record = apply_actions(payload, actions)
 
-    result = update_workbook(file_copy)       # the command on the same file
+    result = update_workbook(file_copy, policy=DEFAULT)       # the command on the same file
     assert result.filled > 0
     live = reread(after)
     on_file = read_workbook(file_copy)
