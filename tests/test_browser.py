@@ -48,6 +48,16 @@ HEADER_IN_VIEW_JS = """box => {
 }"""
 
 
+def _image_size(image) -> list:
+    """[natural width, natural height, shown width] of an ipywidgets Image, once its current PNG has loaded (each
+    refresh gives the image a new blob URL)."""
+    image.scroll_into_view_if_needed(timeout=10_000)
+    image.evaluate("img => new Promise(ok => { const t0 = Date.now(); (function poll() { "
+                   "if ((img.complete && img.naturalWidth) || Date.now() - t0 > 10000) ok(); "
+                   "else setTimeout(poll, 100); })(); })")
+    return image.evaluate("img => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width]")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -130,6 +140,8 @@ def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
             header_after_scroll = findings.evaluate(HEADER_IN_VIEW_JS)
             words = page.locator("body").inner_text()
             page.screenshot(path=str(shot), full_page=True)
+            page.get_by_role("tab", name="趋势").click()
+            trend_size = _image_size(page.locator("img.widget-image:visible").first)
         except Exception:
             if page is not None:  # keep what the browser showed, and say where it is
                 page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
@@ -147,6 +159,8 @@ def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
     assert layout["header_reachable"], layout
     assert layout["clipped"] == [], layout
     assert header_after_scroll, "the header row scrolled out of view"
+    # the trend chart at its own size: not stretched (blurred) to the panel's width
+    assert trend_size[0] > 300 and trend_size[2] <= trend_size[0] + 1, trend_size
     # what the officer reads is Chinese: no English sentence (developer notes) on the page
     assert not re.findall(r"[A-Za-z]{2,}(?:[ ,.()/`'-]+[A-Za-z]{2,}){3,}", words), words[:2000]
 
@@ -206,13 +220,7 @@ def test_match_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila_matc
             summary = page.locator(".bx-table:visible").filter(has_text="全县合计").first
             summary.wait_for(timeout=10_000)
             summary_rows = html_rows(summary.inner_html())
-            chart = page.locator("img.widget-image:visible").first
-            chart.scroll_into_view_if_needed(timeout=10_000)
-            # each refresh gives the image a new blob URL: wait until the shown one is loaded
-            chart.evaluate("img => new Promise(ok => { const t0 = Date.now(); (function poll() { "
-                           "if ((img.complete && img.naturalWidth) || Date.now() - t0 > 10000) ok(); "
-                           "else setTimeout(poll, 100); })(); })")
-            chart_size = chart.evaluate("img => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width]")
+            chart_size = _image_size(page.locator("img.widget-image:visible").first)
             tabs = page.locator(".widget-tab:visible, .jupyter-widget-tab:visible").first
             tabs.screenshot(path=str(shots["汇总"]))        # the tab panel itself: the page scrolls inside Voilà
             # 待核查: every township, then filtered to one
@@ -221,9 +229,9 @@ def test_match_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila_matc
             waiting.wait_for(timeout=10_000)
             all_rows = html_rows(waiting.inner_html())
             page.locator(".widget-dropdown:has(label:text-is('乡镇')) select").select_option(town)
-            page.wait_for_function("t => [...document.querySelectorAll('.bx-table')].some(b => b.offsetParent && "
-                                   "[...b.querySelectorAll('tbody tr')].every(r => r.textContent.includes(t)))", arg=town,
-                                   timeout=10_000)
+            page.wait_for_function("t => [...document.querySelectorAll('.bx-table')].some(b => b.offsetParent "
+                                   "&& [...b.querySelectorAll('tbody tr')].every(r => r.textContent.includes(t)))",
+                                   arg=town, timeout=10_000)
             town_rows = html_rows(page.locator(".bx-table:visible").first.inner_html())
             tabs.screenshot(path=str(shots["待核查"]))
             # 问题清单: the door-to-door child outside the lists is there, with its file and row

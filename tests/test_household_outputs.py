@@ -4,6 +4,7 @@ the 适龄儿童台账 workbook has its six sheets, all marked internal; writes 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from openpyxl import load_workbook
@@ -261,6 +262,8 @@ def test_a_child_found_door_to_door_outside_the_lists_is_reported_not_lost(writt
     summary = "\n".join(summary_lines(again))
     assert "有 2 行对不上户籍名单中的儿童（H010）" in summary and f"第{below}行" in summary and "H010 2 条" in summary
     assert new_child not in summary and "田新苗" not in summary
+    doc = json.dumps(again.to_json(masked=True), ensure_ascii=False)     # --json: may be logged
+    assert doc.count('"rule": "H010"') == 2 and new_child not in doc and "田新苗" not in doc and "石小满" not in doc
     app = MatchApp()
     app.show(again)
     assert "对不上户籍名单中的儿童（H010）" in app.status.value

@@ -2,7 +2,8 @@
 核查结果 count; checked with F002 (核查结果, 证明材料), F003 / D001 (核查日期), F004–F006 (ID); where several rows carry
 one ID, the latest 核查日期 wins, and on the same date the file whose path sorts last. A broken file is one S005 and the
 others are still used. A row with a 核查结果 and a blank 身份证号 is kept too (under a key no child has), so that
-H010 can report it with the rows whose ID is in no 户籍名单. The returns are inputs: nothing here writes."""
+H010 can report it with the rows whose ID is in no 户籍名单. Every such row is kept, ``_wins`` saying which one
+counts for its ID (the ledger takes only those; H010 reports every row). The returns are inputs: nothing here writes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,7 +25,7 @@ from .inputs import ListFile, load, missing_columns, unreadable
 LEDGER_PREFIX = "适龄儿童台账_"   # match's own ledger, when the returns folder is also the output folder: not a return
 RESULT_COLUMNS = ("身份证号", "核查结果", "就读学校", "就读地区", "证明材料", "核查人", "核查日期", "备注")
 PLACE_COLUMNS = ("姓名", "户籍乡镇", "户籍村(社区)")   # what H010 names a row by when its ID matches no child
-COLUMNS = ("key", *RESULT_COLUMNS, *PLACE_COLUMNS, "_file", "_row", "_order")
+COLUMNS = ("key", *RESULT_COLUMNS, *PLACE_COLUMNS, "_file", "_row", "_order", "_wins")
 NO_ID = "（交回行无身份证号）"   # the key of a returned row without an ID: unique per row, never a child's key
 
 
@@ -91,7 +92,8 @@ def read_returns(folder: Path | None, month: str, policy: Policy, exclude: list[
     out["_date"] = dates[ok].to_numpy()
     # latest 核查日期 wins; same date → the path that sorts last; an undated row loses to any dated one
     out = out.sort_values(["_date", "_order", "_row"], na_position="first", kind="stable")
-    out = out.drop_duplicates("key", keep="last").drop(columns="_date")
+    out["_wins"] = ~out.duplicated("key", keep="last")
+    out = out.drop(columns="_date")
     return out.reset_index(drop=True)[list(COLUMNS)], findings
 
 

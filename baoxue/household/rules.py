@@ -1,9 +1,11 @@
-"""Rules H001–H010 (SPEC §8.3; H010 added by the project, see the catalogue). Each function takes the match's frames and returns findings with the input's sheet,
-file and Excel row (H007 / H008 with the school). The words live in the rule catalogue (``validators/catalogue.py``);
-messages show IDs and names masked, as the validators' messages do."""
+"""Rules H001–H010 (SPEC §8.3; H010 is the project's own, documented in the catalogue). Each function takes the
+match's frames and returns findings with the input's sheet, file and Excel row (H007 / H008 with the school). The words
+live in the rule catalogue (``validators/catalogue.py``); messages show IDs and names masked, as the validators'
+messages do."""
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,6 +31,11 @@ def _f(rule: str, sheet: str, at_row, column, value, src, school=None, **fields)
                    school=school, file=src)
 
 
+def _file_name(file: str) -> str:
+    """Another input file as a message names it: as the findings' 文件 column shows it (its name)."""
+    return Path(file).name
+
+
 def _id(v) -> str:
     return idcard.mask(str(v)) if v else "（空）"
 
@@ -40,7 +47,7 @@ def duplicates(people: pd.DataFrame) -> list[Finding]:
     if not len(later):
         return []
     first = named[named["first"]].set_index("key")
-    return [_f("H001", H, r, "身份证号", k, f, shown=_id(k), first_file=first.at[k, "_file"],
+    return [_f("H001", H, r, "身份证号", k, f, shown=_id(k), first_file=_file_name(first.at[k, "_file"]),
                first_row=int(first.at[k, "_row"]))
             for k, f, r in zip(later["key"], later["_file"], later["_row"])]
 
@@ -55,8 +62,8 @@ def name_sex_mismatch(people: pd.DataFrame, xueji: pd.DataFrame) -> list[Finding
         a, b = both[column], both[column + "_h"]
         differ = both[a.notna() & b.notna() & (a.astype(str) != b.astype(str))]
         mask = idcard.mask_name if column == "姓名" else str
-        out += [_f("H002", X, r, column, x, f, shown=_id(k), xueji=mask(x), household=mask(h), household_file=hf,
-                   household_row=int(hr))
+        out += [_f("H002", X, r, column, x, f, shown=_id(k), xueji=mask(x), household=mask(h),
+                   household_file=_file_name(hf), household_row=int(hr))
                 for k, x, h, f, r, hf, hr in zip(differ["key"], differ[column], differ[column + "_h"], differ["_file"],
                                                  differ["_row"], differ["_file_h"], differ["_row_h"])]
     return out
