@@ -32,7 +32,7 @@ from .edits import (ClearCells, DeleteSheet, Edit, SetValue, apply_openpyxl, cle
                     emptied_findings_table, table_blocks)
 from .months import month_start, next_month, school_year_start
 from .normalize import Invalid
-from .policy import DEFAULT, Policy
+from .policy import Policy
 from .reader import read_workbook
 
 CARRIED_COVER = ("学校标识码", "学校名称", "所属乡镇", "学校类型", "城乡类别", *model.ENROLMENT_LABELS,
@@ -145,7 +145,7 @@ def next_month_edits(carried: Carried, target: SchoolBook) -> list[Edit]:
     return edits
 
 
-def next_month_workbook(src: str | Path, out: str | Path, policy: Policy = DEFAULT) -> Carried:
+def next_month_workbook(src: str | Path, out: str | Path, policy: Policy) -> Carried:
     """Read ``src``, carry it forward and write the new workbook to ``out``: a fresh standard workbook with
     ``next_month_edits`` applied (an existing ``out`` is backed up first)."""
 

@@ -21,7 +21,8 @@ any planted mistake) and gives every child one planned 台账状态, then derive
 (before any return), so tests compute indicators without the match. ``write_household_inputs`` writes the files: the
 first township's 户籍名单 from the ``baoxue template --kind household`` layout, the others as a 公安 export (alias
 headers, a title row, another column order); the 学籍 export as the 学籍 system writes it. ``fill_return`` copies a
-generated 核查清单 into a returns folder and fills it in as the township would after its door-to-door check.
+generated 核查清单 into a returns folder and fills it in as the township would after its door-to-door check — and, below
+the listed rows, adds a child it found at the door who is in no list (``found_at_door``: 常住未落户, H010).
 """
 from __future__ import annotations
 
@@ -80,6 +81,7 @@ class HouseholdDemo:
     h007: str | None = None
     not_in_household: list[str] = field(default_factory=list)
     not_school_age: list[str] = field(default_factory=list)
+    found_at_door: Any = None                         # FoundAtDoor, once ``fill_return`` has added the child
     paths: dict[str, Any] = field(default_factory=dict)   # household: [Path], xueji, elsewhere, key_groups
 
     def counts(self, township: str | None = None, village: str | None = None) -> dict[str, int]:
@@ -395,10 +397,29 @@ def township_findings(demo: HouseholdDemo, township: str) -> dict[str, Verificat
     return out
 
 
+@dataclass(frozen=True)
+class FoundAtDoor:
+    """A child the township found door-to-door who is in no list: moved in with parents, 户籍 still in another
+    province (常住未落户), not at school. The township adds a row for the child under its list's rows."""
+    pid: str
+    name: str
+    village: str
+    row: int          # the Excel row of the returned list the township typed it on
+
+
+def found_at_door_id(demo: HouseholdDemo) -> str:
+    """A valid ID of a 10-year-old from another province (贵阳市南明区), in none of the demo's lists."""
+    year = int(demo.month[:4]) - 10
+    pid = idcard.make("520102", dt.date(year, 3, 14), 37, False)
+    assert pid not in demo.status and pid not in demo.township_of
+    return pid
+
+
 def fill_return(checklist: str | Path, returns_dir: str | Path, demo: HouseholdDemo, township: str,
                 checked_on: dt.date | None = None, checker: str = "村委会 王建国") -> Path:
     """Copy the generated 核查清单 into ``returns_dir/<乡镇>/`` and fill it in there as the township would (the
-    generated list itself is never written). Rows are found by 身份证号 under the header the list itself carries."""
+    generated list itself is never written). Rows are found by 身份证号 under the header the list itself carries; a
+    child found at the door who is in no list goes on the first empty row below them (``found_at_door``)."""
     from openpyxl import load_workbook
     src = Path(checklist)
     target = Path(returns_dir) / township / src.name
@@ -422,7 +443,19 @@ def fill_return(checklist: str | Path, returns_dir: str | Path, demo: HouseholdD
                     cell.data_type = "s"
                 else:
                     cell.number_format = "yyyy-mm-dd"
+    last = max((r for r in range(header_row + 1, ws.max_row + 1) if ws.cell(r, col["身份证号"]).value), default=header_row)
+    village = demo.village_of[next(pid for pid in demo.status if demo.township_of[pid] == township)]
+    newcomer = FoundAtDoor(found_at_door_id(demo), "龙小燕", village, last + 1)
+    for name, value in (("姓名", newcomer.name), ("性别", "女"), ("身份证号", newcomer.pid), ("户籍乡镇", township),
+                        ("户籍村(社区)", village), ("核查结果", "失学辍学"), ("核查人", checker),
+                        ("核查日期", checked_on), ("备注", "随父母从贵州迁入务工，户籍未迁入，未入学；清单和户籍名单上都没有")):
+        cell = ws.cell(newcomer.row, col[name], value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        else:
+            cell.number_format = "yyyy-mm-dd"
     atomic_save(wb.save, target, backup=False)
+    demo.found_at_door = newcomer
     return target
 
 

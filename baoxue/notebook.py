@@ -476,7 +476,8 @@ class RollupApp(_Inputs):
         self.school_table = W.HTML()
         self.overdue = W.HTML()
         self.trend_note = W.HTML()
-        self.trend_image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        # at its own size (a VBox would stretch it to the panel's width, blurred), narrower only on a narrow screen
+        self.trend_image = W.Image(format="png", layout=W.Layout(max_width="100%", align_self="flex-start"))
         self.tabs = W.Tab(children=[W.VBox([self.completeness, W.HTML("<b>收到的文件</b>"), self.files]),
                                     self.findings, self.township_table, self.school_table, self.overdue,
                                     W.VBox([self.trend_note, self.trend_image])])

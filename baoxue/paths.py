@@ -169,3 +169,11 @@ def guard_output(out: str | Path, inside: tuple | list = (), equal: tuple | list
     for file in (f for f in equal if f):
         if target == _resolved(file):
             raise OutputPathError(f"输出文件“{shown(out)}”就是输入文件“{shown(file)}”，写入会把它覆盖。请换一个输出文件名。")
+
+
+def guard_output_folder(folder: str | Path, what: str = "输出文件夹") -> None:
+    """Refuse an output folder that is an existing file (``OutputPathError``, Chinese): writing into it would fail with
+    the operating system's own words."""
+    path = Path(os.path.expanduser(str(folder)))
+    if path.exists() and not path.is_dir():
+        raise OutputPathError(f"{what}“{shown(folder)}”是一个文件，不是文件夹。请填写一个文件夹的路径（不存在时会自动创建）。")

@@ -292,7 +292,22 @@ _COMPUTED_SHEET_KEYS = {normalize.clean_header(n): n for n in COMPUTED_SHEETS}
 def computed_sheet_name(name: str) -> str | None:
     """The computed sheet (月报汇总, 校验结果) a workbook sheet name stands for, like ``canonical_sheet_name``."""
     return _COMPUTED_SHEET_KEYS.get(normalize.clean_header(name))
-CORRUPT = "文件已损坏或不完整（可能下载或拷贝中断）。请让学校重新保存并发送。"
+
+
+RESEND = "请让学校重新保存并发送。"
+RESAVE = "请让学校在 Excel 或 WPS 中打开后重新保存并发送。"
+RESAVE_CHECKED = "请让学校在 Excel/WPS 中打开确认后重新保存发送。"
+SCHOOL_ADVICE = (RESAVE_CHECKED, RESAVE, RESEND)   # the advice of a school book's messages that names the sender
+CORRUPT = "文件已损坏或不完整（可能下载或拷贝中断）。" + RESEND
+
+
+def readdressed(error: UnreadableWorkbook, advice: str) -> UnreadableWorkbook:
+    """``error`` for a file a school does not send (a county list, the register): its advice to the school
+    (``SCHOOL_ADVICE``) replaced by ``advice``, the rest of the message as it is."""
+    message = error.message
+    for school in SCHOOL_ADVICE:
+        message = message.replace(school, advice)
+    return UnreadableWorkbook(message, error.path)
 
 
 def _memory_error(path: Path) -> UnreadableWorkbook:
@@ -335,7 +350,7 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
 
 KEEP_INFLATED = 16 * 1024 * 1024   # members up to this size are kept as inflated by the check (no second inflate)
 ZIP_LIE = ("压缩包中的内容与它声明的大小或校验值不符（疑似“压缩炸弹”，或文件在传输中损坏），已拒绝读取。"
-           "请让学校在 Excel 或 WPS 中打开后重新保存并发送。")
+           + RESAVE)
 
 
 class _Package:
@@ -523,7 +538,7 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # calamine raises several error types for broken content, a Rust panic even
-        raise _fail(path, "文件内容损坏，无法解析。请让学校在 Excel/WPS 中打开确认后重新保存发送。") from e
+        raise _fail(path, "文件内容损坏，无法解析。" + RESAVE_CHECKED) from e
     return grid
 
 

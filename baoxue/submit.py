@@ -12,7 +12,7 @@ from pathlib import Path
 from .atomic import FileLocked, atomic_save
 from .book import SchoolBook, UnreadableWorkbook
 from .findings import Finding, summarize
-from .policy import DEFAULT, Policy
+from .policy import Policy
 from .reader import read_workbook
 from .stamp import Stamp, StampCheck, data_hash, make_stamp, stamp_copy, verify, write_stamp
 from .validators import validate
@@ -62,7 +62,7 @@ def _write_copy(src: Path, dst: str, stamp: Stamp) -> None:
     wb.save(dst)
 
 
-def submit_file(path: str | Path, out_dir: str | Path, policy: Policy = DEFAULT,
+def submit_file(path: str | Path, out_dir: str | Path, policy: Policy,
                 now: dt.datetime | None = None) -> SubmitResult:
     """Validate, refuse or stamp a copy. ``now`` is the stamp time (default: the current time; the demo simulates)."""
 
@@ -110,7 +110,7 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy = DEFAULT,
     return SubmitResult(path, 0, f"{path.name} 校验通过，已盖戳报送：{out_path}{warn}", out_path, findings, stamp)
 
 
-def submit_files(paths, out_dir: str | Path, policy: Policy = DEFAULT, now=None) -> list[SubmitResult]:
+def submit_files(paths, out_dir: str | Path, policy: Policy, now=None) -> list[SubmitResult]:
     """``now``: one stamp time for all, or a function path -> time (default: the current time)."""
     return [submit_file(p, out_dir, policy, now(p) if callable(now) else now) for p in paths]
 

@@ -13,7 +13,7 @@ from .atomic import FileLocked, atomic_save
 from .book import SchoolBook, UnreadableWorkbook
 from .edits import apply_openpyxl, control_character_note, derive_values, plan_update, with_values
 from .findings import Finding, summarize
-from .policy import DEFAULT, Policy
+from .policy import Policy
 from .reader import read_workbook
 from .validators import validate
 from .xlsx_load import load_workbook
@@ -58,7 +58,7 @@ def _load_openpyxl(path: Path):
     return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True, rich_text=True)
 
 
-def update_workbook(path: str | Path, policy: Policy = DEFAULT) -> UpdateResult:
+def update_workbook(path: str | Path, policy: Policy) -> UpdateResult:
     """Update one workbook in place. Never raises for bad input: the result carries the exit code and a message."""
     path = Path(path)
     try:

@@ -33,9 +33,10 @@ PER_TOWNSHIP = 50
 
 
 def _submit(job: tuple[list[str], str]) -> int:
+    from baoxue.policy import DEFAULT
     from baoxue.submit import submit_files
     files, inbox = job
-    return sum(1 for r in submit_files([Path(f) for f in files], Path(inbox)) if r.ok)
+    return sum(1 for r in submit_files([Path(f) for f in files], Path(inbox), policy=DEFAULT) if r.ok)
 
 
 def prepare(workdir: Path, n: int, workers: int) -> dict:
@@ -140,6 +141,7 @@ import json, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
 from baoxue.household import run_match, write_outputs
+from baoxue.policy import DEFAULT
 t1 = time.perf_counter()
 info = json.loads({json.dumps(json.dumps(info, ensure_ascii=False))})
 r = run_match(household=[Path(p) for p in info["household"]], xueji=Path(info["xueji"]), inbox=Path(info["inbox"]),

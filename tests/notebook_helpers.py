@@ -12,9 +12,12 @@ from pathlib import Path
 
 from baoxue import model
 from baoxue.demo import DemoCounty, School, generate_county
+from baoxue.demo_household import plan_household, write_household_inputs
 from baoxue.submit import submit_files
+from baoxue.policy import DEFAULT
 
 MONTHS = ("2026-09", "2026-10")
+HOUSEHOLD_MONTH = "2026-10"
 
 
 @dataclass
@@ -64,7 +67,7 @@ def build_county(root: Path, months: tuple[str, ...] = MONTHS, seed: int = 7) ->
     county = County(demo=demo, inbox=inbox, register=Path(demo.register_path), months=tuple(months), missing=missing)
     for month in months:
         schools = [s for s in demo.schools if not (month == months[-1] and s is missing)]
-        results = submit_files([demo.books[(s.code, month)].path for s in schools], inbox / month)
+        results = submit_files([demo.books[(s.code, month)].path for s in schools], inbox / month, policy=DEFAULT)
         refused = [r.message for r in results if not r.ok]
         assert not refused, f"the generated county must submit cleanly: {refused}"
         county.sent[month] = schools
@@ -81,6 +84,49 @@ def shared_county(tmp_path_factory) -> County:
     if key not in _BUILT:
         _BUILT[key] = build_county(tmp_path_factory.mktemp("county"))
     return _BUILT[key]
+
+
+class Line:
+    """For the 双线比对 tests: a county whose every book of the month is submitted, and the household lists of that
+    month (``baoxue.demo_household``: planted hidden children, a 人籍 mismatch, a repeated row, a key-group child)."""
+
+    def __init__(self, root: Path):
+        month = HOUSEHOLD_MONTH
+        self.county = generate_county(root / "生成", townships=2, schools_per_township=2, months=("2026-09", month),
+                                      seed=5, mistakes=False)
+        self.inbox = root / "收件箱"
+        results = submit_files(self.county.files(month), self.inbox / month, policy=DEFAULT)
+        assert all(r.ok for r in results), [r.message for r in results if not r.ok]
+        self.register = Path(self.county.register_path)
+        self.demo = plan_household(self.county, month)
+        self.paths = write_household_inputs(self.demo, root / "名单")
+
+    def inputs(self) -> list[Path]:
+        return [*self.paths["household"], self.paths["xueji"], self.paths["elsewhere"], self.paths["key_groups"]]
+
+    def fill(self, app, store: Path):
+        """Fill a ``MatchApp``'s fields with this county's lists (``store``: the history store to use)."""
+        app.household.value = "\n".join(str(p) for p in self.paths["household"])
+        app.xueji.value = str(self.paths["xueji"])
+        app.inbox.value = str(self.inbox)
+        app.register.value = str(self.register)
+        app.month.value = HOUSEHOLD_MONTH
+        app.elsewhere.value = str(self.paths["elsewhere"])
+        app.key_groups.value = str(self.paths["key_groups"])
+        app.store.value = str(store)
+        return app
+
+
+_LINES: dict[str, Line] = {}
+
+
+def shared_line(tmp_path_factory) -> Line:
+    """One household-line county per test session (the notebook and browser tests only read it; each run keeps its
+    history store in the test's own folder)."""
+    key = str(tmp_path_factory.getbasetemp())
+    if key not in _LINES:
+        _LINES[key] = Line(tmp_path_factory.mktemp("hh-county"))
+    return _LINES[key]
 
 
 class _Tables(HTMLParser):

@@ -46,7 +46,7 @@ def sheet_rows(payload: dict, name: str) -> list[list]:
 
 
 def table_rows(payload: dict) -> list[tuple]:
-    """The 校验结果 rows as the clerk sees them (header row 1 in a sheet the add-in created; template: under its header)."""
+    """The 校验结果 rows as the clerk sees them, under its header (a sheet the add-in created has the template's layout)."""
     rows = sheet_rows(payload, model.FINDINGS_SHEET)
     header = next(i for i, r in enumerate(rows) if "规则编号" in r)
     cols = [rows[header].index(c) for c in model.FINDINGS_COLUMNS]
@@ -251,7 +251,7 @@ def test_update_writes_what_baoxue_update_writes(tmp_path):
     _, actions = run_script("bx_update", payload)
     after, record = apply_actions(payload, actions)
 
-    result = update_workbook(file_copy)       # the command on the same file
+    result = update_workbook(file_copy, policy=DEFAULT)       # the command on the same file
     assert result.filled > 0
     live = reread(after)
     on_file = read_workbook(file_copy)

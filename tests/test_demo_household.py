@@ -151,13 +151,18 @@ def test_a_township_return_lowers_to_verify_and_leaves_the_generated_list_alone(
     assert status[hh.demo.key_group_child] == "失学辍学"
     assert any(f.rule == "H005" for f in hh.second.findings)
     assert (hh.folder / OUTPUT_DIR / "交回后").is_dir()
+    # the child the township found at the door, in no list: one H010 at the row it typed, not in the ledger
+    door = hh.demo.found_at_door
+    [h010] = [f for f in hh.second.findings if f.rule == "H010"]
+    assert h010.file.endswith(hh.returned.name) and h010.row == door.row and h010.value == door.pid
+    assert door.pid not in status and not [f for f in hh.first.findings if f.rule == "H010"]
 
 
 def test_demo_command_prints_to_verify_going_down(tmp_path, capsys):
     from baoxue.cli import main
     assert main(["demo", "--out", str(tmp_path), "--townships", "2", "--schools", "2", "--months", "2026-11"]) == 0
     printed = capsys.readouterr().out
-    assert "户籍线" in printed and "交回" in printed
+    assert "户籍线" in printed and "交回" in printed and "对不上户籍名单中的儿童（H010）" in printed
     line = next(l for l in printed.splitlines() if l.startswith("待核查：全县"))
     before, after = (int(x) for x in line.split("全县 ")[1].split(" 人")[0].split(" → "))
     assert after < before

@@ -303,10 +303,10 @@ def test_update_of_a_book_with_a_far_too_dense_extra_sheet_ends_with_a_message(t
         add={"xl/worksheets/sheet99.xml": sheet.encode()})
     from baoxue.update import update_workbook
     monkeypatch.setattr(reader, "OPENPYXL_MAX_CELLS", 20_000)   # 20,000 cells stand in for millions
-    result = update_workbook(path)
+    result = update_workbook(path, policy=POLICY)
     assert result.exit_code == 2 and "单元格过多" in result.message and "草稿" in result.message
     monkeypatch.undo()
-    assert update_workbook(path).exit_code in (0, 1)     # within the real budget it updates
+    assert update_workbook(path, policy=POLICY).exit_code in (0, 1)     # within the real budget it updates
 
 
 def _lying(src: Path, dst: Path, member: str, real: bytes) -> Path:
@@ -409,7 +409,7 @@ def test_update_names_a_sheet_whose_name_excel_forbids(tmp_path):
                 {"xl/workbook.xml": lambda xml: xml.replace('name="代码表"', 'name="代码/表["')})
     before = odd.read_bytes()
     from baoxue.update import update_workbook
-    result = update_workbook(odd)
+    result = update_workbook(odd, policy=POLICY)
     assert result.exit_code == 2
     assert "代码/表[" in result.message and "改名" in result.message and "Error" not in result.message
     assert odd.read_bytes() == before

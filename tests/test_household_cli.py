@@ -115,6 +115,18 @@ def test_output_folder_inside_the_inbox_exits_2_before_reading(county):
     assert not (county.inbox / "输出").exists()
 
 
+def test_out_or_store_that_is_a_file_exits_2_in_chinese(county, tmp_path):
+    a_file = tmp_path / "说明.txt"
+    a_file.write_text("x", encoding="utf-8")
+    p = _run(_args(county, out=str(a_file), store=str(tmp_path / "s")))
+    assert p.returncode == 2 and "输出文件夹" in p.stderr and "是一个文件" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and not (tmp_path / "s").exists()
+    p = _run(_args(county, out=str(tmp_path / "o"), store=str(a_file)))
+    assert p.returncode == 2 and "历史库应是一个文件夹" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and not (tmp_path / "o").exists()
+    assert a_file.read_text(encoding="utf-8") == "x"
+
+
 def test_unusable_register_exits_2_and_leaves_no_lock(county, tmp_path):
     bad = tmp_path / "名录.xlsx"
     bad.write_bytes(b"not a workbook")

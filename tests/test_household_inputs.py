@@ -64,3 +64,20 @@ def test_list_rows_get_f002_f004_f007_f012_with_file_and_row(tmp_path):
     found = {(f.rule, f.row, f.column) for f in input_findings(ListBatch([lf], DEFAULT))}
     assert found == {("F012", 4, "姓名"), ("F002", 5, "性别"), ("F004", 6, "身份证号"), ("F007", 7, "性别")}
     assert all(f.file == "户籍.xlsx" and f.sheet == "户籍名单" for f in input_findings(ListBatch([lf], DEFAULT)))
+
+
+@pytest.mark.parametrize("sheet", [model.HOUSEHOLD_LIST, model.XUEJI_LIST, model.ELSEWHERE_LIST, model.KEY_GROUP_LIST])
+def test_damaged_county_list_asks_its_department_not_a_school(tmp_path, sheet):
+    """A list is an export of a department's system: the advice for a damaged one names that sender, not a school;
+    the reader's own message (a school book) still asks the school."""
+    from baoxue.household.inputs import InputError, load_required
+    from baoxue.reader import read_workbook
+    good = write_list(tmp_path / "good.xlsx", [c.name for c in sheet.columns], [[None] * len(sheet.columns)]).read_bytes()
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(good[: len(good) // 2])
+    with pytest.raises(InputError) as info:
+        load_required(cut, sheet, "2026-09")
+    assert "损坏" in str(info.value) and "重新导出" in str(info.value) and "学校" not in str(info.value)
+    with pytest.raises(UnreadableWorkbook) as school:
+        read_workbook(cut)
+    assert "请让学校重新保存并发送。" in school.value.message

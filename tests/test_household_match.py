@@ -129,6 +129,8 @@ def test_h001_duplicate_household_row(county):
     assert f.value == c.children["school1"].key and f.file == str(c.household[0]) and f.sheet == "户籍名单"
     assert f.row == len([x for x in c.children.values() if x.township == "城关镇"]) + 4   # after title, note, header
     assert f.severity == "warning" and "第" in f.message and f.value not in f.message   # the message masks the ID
+    # the first row's file named as the 文件 column shows it, not by its full path
+    assert f"首次见“{c.household[0].name}”第" in f.message and str(c.household[0].parent) not in f.message
 
 
 def test_h002_name_differs_between_lines(county):
@@ -136,6 +138,7 @@ def test_h002_name_differs_between_lines(county):
     [f] = rows_of(result, "H002")
     assert f.value == "改名字" and f.column == "姓名" and f.file == str(c.xueji) and f.sheet == "学籍名单"
     assert len(result.mismatch[result.mismatch["规则编号"] == "H002"]) == 1
+    assert any(f"（“{p.name}”第" in f.message for p in c.household) and str(c.household[0].parent) not in f.message
 
 
 def test_h003_exactly_the_children_to_verify(county):
@@ -156,7 +159,9 @@ def test_h004_h005_results_without_what_they_need(county):
     h004 = {f.value: f for f in rows_of(result, "H004")}
     assert set(h004) == {c.children["away_no_area"].key, c.children["in_county_no_xueji"].key}
     assert h004[c.children["away_no_area"].key].file == "河口乡/a.xlsx" and h004[c.children["away_no_area"].key].row == 5
+    assert "“河口乡/a.xlsx”第5行" in h004[c.children["away_no_area"].key].message   # the Excel row as a clerk reads it
     [h005] = rows_of(result, "H005")
+    assert f"第{h005.row}行" in h005.message
     assert h005.value == c.children["verified_dropout"].key and h005.file == "城关镇/核查清单_城关镇_交回.xlsx"
     # the complete results (县外就读已核实 with school, area and proof; 死亡 with proof) and the superseded one pass
     listed = set(result.to_verify["身份证号"])
@@ -228,6 +233,7 @@ def test_returns_latest_date_wins_then_path_order_and_broken_file_is_s005(tmp_pa
     assert led.at[other.key, "台账状态"] == "县外就读"
     [s005] = rows_of(result, "S005")
     assert s005.file == "坏文件.xlsx" and s005.sheet == "核查清单"
+    assert "请让该乡镇" in s005.message and "学校" not in s005.message   # a township returns it, not a school
     [f002] = [f for f in rows_of(result, "F002") if f.sheet == "核查清单"]
     assert f002.value == "搬走了" and f002.file == "乱填.xlsx" and f002.row == 2
     assert led.at[c.children["transferred"].key, "台账状态"] == "待核查"   # an unknown 核查结果 is not applied
@@ -245,6 +251,29 @@ def test_return_dated_after_the_month_is_d001_and_not_applied(tmp_path):
     [d001] = rows_of(result, "D001")
     assert d001.file == "late.xlsx" and d001.column == "核查日期"
     assert statuses(result)[c.children["hidden"].key] == "待核查"
+
+
+def test_the_same_unknown_id_in_two_returns_is_h010_at_each_row(tmp_path):
+    """An ID in no 户籍名单, returned by two townships: each row is one H010 at its own file and row (not only the row
+    that would win for a listed child); the listed child's precedence is unchanged."""
+    from household_helpers import person_id
+    c = build_county(tmp_path)
+    header = [col.name for col in model.CHECKLIST.columns]
+
+    def row(pid, result, date, **kw):
+        r = dict.fromkeys(header)
+        r.update({"身份证号": pid, "核查结果": result, "核查日期": date, **kw})
+        return [r[h] for h in header]
+
+    stranger, hidden = person_id(9_001, 9), c.children["hidden"]
+    write_list(c.returns / "a.xlsx", header, [row(hidden.key, "死亡", "2026-09-15", 证明材料="有"),
+                                              row(stranger, "失学辍学", "2026-09-20", 姓名="田新苗")])
+    write_list(c.returns / "河口乡" / "b.xlsx", header, [row(stranger, "县内就读", "2026-09-22", 姓名="田新苗")])
+    result = run_match(**c.kwargs())
+    h010 = sorted(rows_of(result, "H010"), key=lambda f: f.file)
+    assert [(f.file, f.row, f.value) for f in h010] == [("a.xlsx", 3, stranger), ("河口乡/b.xlsx", 2, stranger)]
+    assert "失学辍学" in h010[0].message and "县内就读" in h010[1].message
+    assert statuses(result)[hidden.key] == "不计入" and stranger not in statuses(result)
 
 
 # ---------------------------------------------------------------------------------------------- inputs, JSON, store

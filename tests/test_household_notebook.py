@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -12,49 +13,17 @@ import papermill
 import pytest
 
 from baoxue import idcard, model
-from baoxue.demo import generate_county
-from baoxue.demo_household import plan_household, write_household_inputs
 from baoxue.household.notebook import MatchApp, path_list
 from baoxue.notebook import ALL, RollupApp
-from baoxue.submit import submit_files
-from notebook_helpers import html_rows
+from notebook_helpers import HOUSEHOLD_MONTH as MONTH, Line, html_rows, shared_line
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "双线比对.ipynb"
-MONTH = "2026-10"
 PARAMETERS = ("household", "xueji", "inbox", "register", "month", "out", "elsewhere", "key_groups", "returns")
-
-
-class Line:
-    """A county whose every book of the month is submitted, and the household lists of that month."""
-
-    def __init__(self, root: Path):
-        self.county = generate_county(root / "生成", townships=2, schools_per_township=2, months=("2026-09", MONTH),
-                                      seed=5, mistakes=False)
-        self.inbox = root / "收件箱"
-        results = submit_files(self.county.files(MONTH), self.inbox / MONTH)
-        assert all(r.ok for r in results), [r.message for r in results if not r.ok]
-        self.register = Path(self.county.register_path)
-        self.demo = plan_household(self.county, MONTH)
-        self.paths = write_household_inputs(self.demo, root / "名单")
-
-    def inputs(self) -> list[Path]:
-        return [*self.paths["household"], self.paths["xueji"], self.paths["elsewhere"], self.paths["key_groups"]]
-
-    def fill(self, app: MatchApp, store: Path) -> MatchApp:
-        app.household.value = "\n".join(str(p) for p in self.paths["household"])
-        app.xueji.value = str(self.paths["xueji"])
-        app.inbox.value = str(self.inbox)
-        app.register.value = str(self.register)
-        app.month.value = MONTH
-        app.elsewhere.value = str(self.paths["elsewhere"])
-        app.key_groups.value = str(self.paths["key_groups"])
-        app.store.value = str(store)
-        return app
 
 
 @pytest.fixture(scope="module")
 def line(tmp_path_factory) -> Line:
-    return Line(tmp_path_factory.mktemp("hh-county"))
+    return shared_line(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +132,53 @@ def test_bad_input_is_a_chinese_message_in_the_status_line(line, tmp_path):
     app.run_button.click()
     assert "户籍名单" in app.status.value and app.result is None
     assert not (tmp_path / "store").exists()
+
+
+def _status_text(app: MatchApp) -> str:
+    return re.sub(r"<style.*?</style>|<[^>]+>", "", app.status.value, flags=re.S)
+
+
+def test_wrong_paths_and_wrong_kinds_of_file_are_chinese_messages(line, tmp_path):
+    """Each field given a wrong path or a file of the wrong kind, as an officer might paste it: the status line says in
+    Chinese what is wrong and with which file; no traceback, no operating-system English, nothing written."""
+    pdf = tmp_path / "学籍名单.pdf"
+    pdf.write_bytes(b"%PDF-1.4 not a workbook")
+    csv = tmp_path / "重点人群.csv"
+    csv.write_text("身份证号,类别\n1,脱贫户\n", encoding="utf-8")
+    text = tmp_path / "说明.txt"
+    text.write_text("x", encoding="utf-8")
+    household, xueji = line.paths["household"][0], line.paths["xueji"]
+    cases = [  # field, value, what the message must say
+        ("household", str(tmp_path), ["户籍名单", "是一个文件夹"]),
+        ("household", str(xueji), ["户籍名单", "学籍名单.xlsx", "缺少必需的列", "户籍乡镇"]),   # the 学籍 export instead
+        ("xueji", str(household), ["学籍名单", household.name, "缺少必需的列", "学校标识码"]),
+        ("xueji", str(pdf), ["学籍名单无法读取", "学籍名单.pdf", "不是 Excel 工作簿"]),
+        ("register", str(household), ["学校名录", household.name, "找不到表头"]),
+        ("inbox", str(text), ["收件夹应是一个文件夹", "说明.txt"]),
+        ("elsewhere", str(xueji), ["异地就读名单", "缺少必需的列", "就读学校"]),
+        ("key_groups", str(csv), ["重点人群名单无法读取", "重点人群.csv"]),
+        ("returns", str(text), ["核查清单返回", "是一个文件"]),
+        ("store", str(text), ["历史库应是一个文件夹", "说明.txt"]),
+    ]
+    for field, value, words in cases:
+        store = tmp_path / f"store-{field}"
+        app = line.fill(MatchApp(), store)
+        getattr(app, field).value = value
+        app.run_button.click()
+        shown = _status_text(app)
+        assert all(w in shown for w in words), (field, value, shown)
+        assert "Traceback" not in shown and "Errno" not in shown and "比对完成" not in shown, shown
+        assert app.result is None and app.export_button.disabled
+        assert not store.exists() or field == "store"
+    # export into a file, not a folder
+    app = line.fill(MatchApp(), tmp_path / "store-ok")
+    app.run_button.click()
+    assert "比对完成" in app.status.value
+    app.out.value = str(text)
+    app.export_button.click()
+    shown = _status_text(app)
+    assert "导出到文件夹" in shown and "说明.txt" in shown and "是一个文件" in shown and "Errno" not in shown, shown
+    assert text.read_text(encoding="utf-8") == "x" and app.written is None
 
 
 def test_path_lists_accept_lines_semicolons_lists_and_quotes():

@@ -4,6 +4,7 @@ the 适龄儿童台账 workbook has its six sheets, all marked internal; writes 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from openpyxl import load_workbook
@@ -201,3 +202,70 @@ def test_ledger_opens_in_libreoffice_with_its_ids_as_text(written, lo_convert, t
     assert ws.freeze_panes == ours["台账"].freeze_panes or ws.freeze_panes is None   # LO headless may drop panes
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$3"
     assert ws.auto_filter.ref == ours["台账"].auto_filter.ref
+
+
+def test_a_child_found_door_to_door_outside_the_lists_is_reported_not_lost(written, tmp_path):
+    """A township adds rows under its list's printed rows, as it would after the door-to-door check: a child it found
+    who is in no 户籍名单, and one whose ID it could not get. Each is one H010 (error) at its file and Excel row, in the
+    ledger's 问题清单, in the stored findings, in the CLI summary and the notebook's status line; neither enters the
+    ledger. A mistyped ID (wrong check digit) is F005, not H010; a return for a listed child is no H010."""
+    from baoxue.commands.match import summary_lines
+    from baoxue.household.notebook import MatchApp
+    from baoxue.rollup import Store
+    from household_helpers import person_id
+
+    c, result, files = written
+    wb = load_workbook(files["checklists"]["城关镇"])
+    ws = wb[model.CHECKLIST.name]
+    first = template.FIRST_INPUT_ROW
+    listed = ws.cell(first, _column("身份证号")).value
+    ws.cell(first, _column("核查结果")).value = "死亡"            # a listed child: applied, no H010
+    ws.cell(first, _column("证明材料")).value = "有"
+    ws.cell(first, _column("核查日期")).value = dt.date(2026, 9, 25)
+    new_child = person_id(950, age=9)
+    below = first + sum(1 for r in range(first, ws.max_row + 1) if ws.cell(r, _column("身份证号")).value)
+    added = {below: {"姓名": "田新苗", "身份证号": new_child, "户籍乡镇": "城关镇", "户籍村(社区)": "东风村",
+                     "核查结果": "失学辍学", "核查人": "李干事", "核查日期": dt.date(2026, 9, 26)},
+             below + 1: {"姓名": "石小满", "户籍乡镇": "城关镇", "户籍村(社区)": "西街社区", "核查结果": "县内就读",
+                         "就读学校": "城关小学", "核查日期": dt.date(2026, 9, 26)},
+             below + 2: {"姓名": "错号娃", "身份证号": new_child[:17] + ("1" if new_child[17] != "1" else "2"),
+                         "户籍乡镇": "城关镇", "核查结果": "县内就读", "核查日期": dt.date(2026, 9, 26)}}
+    for r, cells in added.items():
+        for name, value in cells.items():
+            ws.cell(r, _column(name)).value = value
+    returns = tmp_path / "交回" / "城关镇"
+    returns.mkdir(parents=True)
+    wb.save(returns / "核查清单_城关镇_已核查.xlsx")
+    again = run_match(**c.kwargs(returns=returns.parent, store=tmp_path / "store"))
+    out = write_outputs(again, tmp_path / "out")
+
+    h010 = [f for f in again.findings if f.rule == "H010"]
+    assert [(f.file, f.row, f.sheet, f.severity) for f in h010] == [
+        ("城关镇/核查清单_城关镇_已核查.xlsx", below, "核查清单", "error"),
+        ("城关镇/核查清单_城关镇_已核查.xlsx", below + 1, "核查清单", "error")]
+    assert h010[0].value == new_child and h010[1].value is None
+    assert f"第{below}行" in h010[0].message and "不在任何一份户籍名单中" in h010[0].message
+    assert "田*苗" in h010[0].message and "东风村" in h010[0].message and "补入城关镇户籍名单" in h010[0].message
+    assert "身份证号没有填写" in h010[1].message and "石*满" in h010[1].message
+    assert all(new_child not in f.message and "田新苗" not in f.message for f in h010)
+    assert [f.row for f in again.findings if f.rule == "F005" and f.sheet == "核查清单"] == [below + 2]
+    # neither enters the ledger; the listed child's result is applied
+    led = again.ledger.set_index("身份证号")
+    assert new_child not in led.index and len(again.ledger) == len(result.ledger)
+    assert led.at[listed, "台账状态"] == "不计入"
+    # not lost: the ledger's 问题清单, the store's findings, the CLI summary, the notebook's status line
+    sheet = load_workbook(out["ledger"])["问题清单"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=4)]
+    assert sorted((r[4], r[5]) for r in rows if r[0] == "H010") == [(h010[0].file, below), (h010[0].file, below + 1)]
+    stored = Store(tmp_path / "store").ledger_table("findings")
+    assert sorted(stored.loc[stored["rule"] == "H010", "row"].astype(int)) == [below, below + 1]
+    summary = "\n".join(summary_lines(again))
+    assert "有 2 行对不上户籍名单中的儿童（H010）" in summary and f"第{below}行" in summary and "H010 2 条" in summary
+    assert new_child not in summary and "田新苗" not in summary
+    doc = json.dumps(again.to_json(masked=True), ensure_ascii=False)     # --json: may be logged
+    assert doc.count('"rule": "H010"') == 2 and new_child not in doc and "田新苗" not in doc and "石小满" not in doc
+    app = MatchApp()
+    app.show(again)
+    assert "对不上户籍名单中的儿童（H010）" in app.status.value
+    no_lost = [f for f in result.findings if f.rule == "H010"]
+    assert no_lost == []          # the county's own returns are all for listed children

@@ -12,6 +12,7 @@ from baoxue.carry import carry_forward, next_month_workbook
 from baoxue.policy import load_policy
 from baoxue.reader import read_workbook
 from baoxue.validators import validate
+from baoxue.policy import DEFAULT
 from test_update import (CASE_CLOSED, CASE_OPEN, CASE_UNKNOWN, DEFER_ON, HOME_LEFT, HOME_ON, LEAVE_BACK, LEAVE_ON,
                          school_data, write_book)
 
@@ -101,9 +102,9 @@ def test_crossing_into_september_drops_last_school_years_logs(tmp_path):
 def test_existing_target_is_backed_up_and_source_never_overwritten(tmp_path, capsys):
     src = write_book(tmp_path / "十月.xlsx", *school_data())
     out = tmp_path / "十一月.xlsx"
-    next_month_workbook(src, out)
+    next_month_workbook(src, out, policy=DEFAULT)
     first = out.read_bytes()
-    next_month_workbook(src, out)
+    next_month_workbook(src, out, policy=DEFAULT)
     backups = [p for p in tmp_path.iterdir() if "备份" in p.name]
     assert len(backups) == 1 and backups[0].read_bytes() == first
     assert cli.main(["next-month", str(src), "--out", str(src)]) == 2
@@ -120,7 +121,7 @@ def test_uncorrected_mistakes_are_carried_as_found_not_repaired(tmp_path):
     leave["批准日期"] = "八月底"                          # not a date
     src = write_book(tmp_path / "十月.xlsx", cover, rows)
     out = tmp_path / "十一月.xlsx"
-    next_month_workbook(src, out)
+    next_month_workbook(src, out, policy=DEFAULT)
     errors = lambda path: {(f.rule, f.sheet, f.column) for f in validate(read_workbook(path), POLICY)
                            if f.is_error and f.sheet != model.COVER_SHEET}
     assert {("F004", "休学", "身份证号"), ("F003", "休学", "批准日期")} <= errors(src)

@@ -178,6 +178,17 @@ def test_truncated_zip(tmp_path):
     assert "损坏" in _unreadable(tmp_path / "t.xlsx")
 
 
+def test_damaged_register_is_not_sent_back_to_a_school(tmp_path):
+    """The county keeps the 学校名录: the advice for a damaged one is to re-save it, not to ask a school."""
+    from baoxue.rollup.register import RegisterError, read_register
+    good = make_book(tmp_path / "g.xlsx", [{"姓名": "张三"}]).read_bytes()
+    (tmp_path / "名录.xlsx").write_bytes(good[: len(good) // 2])
+    with pytest.raises(RegisterError) as info:
+        read_register(tmp_path / "名录.xlsx")
+    message = str(info.value)
+    assert "损坏" in message and "打开学校名录后重新保存" in message and "请让学校" not in message
+
+
 def test_corrupt_sheet_xml(tmp_path):
     src = make_book(tmp_path / "g.xlsx", [{"姓名": "张三"}])
     out = tmp_path / "c.xlsx"

@@ -142,8 +142,8 @@ def household_line(county, out: Path) -> None:
     for line in match.summary_lines(run.first):
         print("  " + line)
     filled = sum(1 for _ in _filled_rows(run))
-    print(f"\n【{run.township}交回核查清单】入户核查 {filled} 人，填好的清单放在 {run.returned}"
-          "（生成的清单原样保留）")
+    print(f"\n【{run.township}交回核查清单】入户核查 {filled} 人，另在清单末尾补填了入户发现、名单上没有的儿童 1 人"
+          f"（常住未落户），填好的清单放在 {run.returned}（生成的清单原样保留）")
     print("\n【交回后再次比对】")
     for line in match.summary_lines(run.second):
         print("  " + line)

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..atomic import FileLocked
 from ..household import InputError, run_match, write_outputs
 from ..idcard import mask_name
-from ..paths import OutputPathError, guard_output
+from ..paths import OutputPathError, guard_output, guard_output_folder
 from ..rollup import StoreError
 from .output import emit
 
@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "match", help="户籍线双线比对：户籍名单对照学籍名单和学校台账，生成适龄儿童台账和各乡镇核查清单",
         description="把户籍名单（可多份）与学籍名单、本月各校报送的台账（收件文件夹，与 rollup 相同：核验戳记）、异地就读名单、"
-                    "重点人群名单和乡镇交回的核查清单比对，给每名适龄儿童一个台账状态，计算村、乡镇、全县指标和 H001–H009，"
+                    "重点人群名单和乡镇交回的核查清单比对，给每名适龄儿童一个台账状态，计算村、乡镇、全县指标和 H001–H010，"
                     "写出 适龄儿童台账_<月份>.xlsx 和需要入户核查的乡镇的 核查清单_<乡镇>_<月份>.xlsx，并存入历史库。"
                     "输入文件不做任何修改。")
     p.add_argument("--household", required=True, nargs="+", metavar="FILE", help="户籍名单 (.xlsx)，可给多份")
@@ -80,6 +80,9 @@ def summary_lines(result) -> list[str]:
         # names masked and no category per child: what a child's family is (脱贫户, 残疾 …) never goes to a log
         people = "、".join(f"{r['户籍乡镇']}{r['户籍村(社区)'] or ''} {mask_name(r['姓名'])}" for _, r in first.head(10).iterrows())
         lines.append(f"重点人群优先核查 {len(first)} 人（清单中排在各村最前）：{people}" + ("……" if len(first) > 10 else "") + "。")
+    lost = result.unmatched_returns_note()
+    if lost:
+        lines.append(lost)
     by_rule: dict[str, int] = {}
     for f in result.findings:
         by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
@@ -98,6 +101,7 @@ def run(args) -> int:
     out = Path(args.out) if args.out else inbox.resolve().parent
     try:   # refused before anything is read or written (the files themselves are checked again before writing)
         guard_output(out, inside=[inbox, args.returns, args.store])
+        guard_output_folder(out, "输出文件夹（--out）")
     except OutputPathError as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2

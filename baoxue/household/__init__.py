@@ -1,5 +1,5 @@
 """The household line (户籍线, SPEC §8): 户籍名单 against 学籍名单 and the month's school books → the 适龄儿童台账,
-one 台账状态 per school-age child, indicators by village / township / county, rules H001–H009, and a 核查清单 per
+one 台账状态 per school-age child, indicators by village / township / county, rules H001–H010, and a 核查清单 per
 township for the door-to-door check, whose returns feed the next run.
 
     from baoxue.household import run_match, write_outputs
@@ -27,7 +27,7 @@ folder or the store, or equal to an input file.
   序号 per township), all townships, plus ``_file`` / ``_row`` (the 户籍名单 row) and ``_key`` (the match key);
   ``.key_group_first()`` its key-group rows; ``.to_verify_by_township()`` {乡镇: count};
 - ``.mismatch``: DataFrame of the H002 / H008 findings (人籍不一致);
-- ``.findings``: list of ``Finding`` (H001–H009, S002/S005 and F004–F007/F012 of the inputs, F002/F003/D001/H004 of
+- ``.findings``: list of ``Finding`` (H001–H010, S002/S005 and F004–F007/F012 of the inputs, F002/F003/D001/H004 of
   the returns), each with ``file`` and ``row`` (H007 / H008 with ``school``);
 - ``.files``: filled by ``write_outputs``;
 - ``.to_json(masked=True)``: the §8.6 document ``{"month", "county", "townships", "villages", "findings", "files"}``.

@@ -15,7 +15,7 @@ import pandas as pd
 from .. import model
 from ..book import SchoolBook, UnreadableWorkbook
 from ..findings import Finding
-from ..reader import read_list
+from ..reader import read_list, readdressed
 from ..validators import catalogue, unreadable_finding
 
 
@@ -45,6 +45,12 @@ class ListFile:
 LABELS = {model.HOUSEHOLD_LIST.name: "户籍名单", model.XUEJI_LIST.name: "学籍名单",
           model.ELSEWHERE_LIST.name: "异地就读名单", model.KEY_GROUP_LIST.name: "重点人群名单",
           model.CHECKLIST.name: "核查清单"}
+# what to do about an unreadable file, by who sends it (SPEC §8.1: the lists are exports of a department's system, the
+# 核查清单 comes back from a township); the reader's own advice addresses a school
+EXPORTED_AGAIN = "请让导出该名单的部门重新导出并发送。"
+RESEND_ADVICE = {model.HOUSEHOLD_LIST.name: EXPORTED_AGAIN, model.XUEJI_LIST.name: EXPORTED_AGAIN,
+                 model.ELSEWHERE_LIST.name: EXPORTED_AGAIN, model.KEY_GROUP_LIST.name: EXPORTED_AGAIN,
+                 model.CHECKLIST.name: "请让该乡镇在 Excel 或 WPS 中打开后重新保存并发送。"}
 
 
 def _missing_message(lf: ListFile) -> str:
@@ -62,7 +68,10 @@ def load(path: str | Path, sheet: model.Sheet, month: str, file: str | None = No
     """Read one list. Raises ``UnreadableWorkbook`` (→ S005). ``month``: the report month, whose end is the as-of date
     of the ID checks (F006: a birth date after it)."""
     path = Path(path)
-    book, sheet_read = read_list(path, sheet)
+    try:
+        book, sheet_read = read_list(path, sheet)
+    except UnreadableWorkbook as e:
+        raise readdressed(e, RESEND_ADVICE[sheet.name]) from None
     book.cover["报送月份"] = month
     return ListFile(path, file or str(path), sheet, book, sheet_read)
 

@@ -199,6 +199,7 @@ def assign(children: pd.DataFrame, line: SchoolLine, lists: Lists, returns: pd.D
     away = _lookup(key, lists.elsewhere)
     take(ok & away.notna().to_numpy(), "县外就读", "异地就读名单", away.to_numpy(), 6)
     # rule 7: the latest 核查结果
+    returns = returns[returns["_wins"]] if len(returns) else returns   # one 核查结果 per ID: the one that wins
     res = returns.set_index("key") if len(returns) else None
     result = key.map(res["核查结果"]) if res is not None else pd.Series([None] * n, dtype=object)
     mapped = result.map(RESULT_STATUS)

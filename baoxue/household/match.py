@@ -89,6 +89,8 @@ def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path
         raise InputError(f"找不到收件文件夹：{inbox}")
     if returns is not None and not Path(returns).is_dir():
         raise InputError(f"找不到核查清单回收文件夹：{returns}")
+    if store is not None and Path(store).exists() and not Path(store).is_dir():
+        raise InputError(f"历史库应是一个文件夹，“{store}”是一个文件。请填写文件夹的路径（留空：收件夹旁的 baoxue-store）。")
     hh_files, xueji_file, elsewhere_file, key_files = _read_lists(list(household), xueji, elsewhere, list(key_groups),
                                                                   month, progress)
     try:   # as rollup does: an unusable register is refused before the store is locked
@@ -142,6 +144,7 @@ def match_frames(month: str, policy: Policy, hh_files: list[ListFile], xueji_fil
     findings += rules.unflagged_key_groups(line, lists)
     findings += rules.headcount(line, xueji, xueji_file.file)
     findings += rules.unknown_schools(xueji, line.register_codes)
+    findings += rules.returns_without_child(returned, set(frame["key"]))
 
     registered = xueji[xueji["usable"] & xueji["registered"]].drop_duplicates("key")
     outside = registered[~registered["key"].isin(set(frame["key"]))]

@@ -23,6 +23,7 @@ import pandas as pd
 from .. import model
 from ..notebook import ALL, InputError, _cjk_font, _path_text, _status, finding_cells, html_table, month_options
 from ..idcard import mask_name
+from ..paths import guard_output_folder
 from ..policy import load_policy
 from ..rollup.masking import HIDDEN, Scrubber, mask_frame
 from . import InputError as MatchInputError, run_match, write_outputs
@@ -46,43 +47,55 @@ def _joined(value: Any) -> str:
     return "\n".join(str(p) for p in path_list(value))
 
 
+def _file_problem(path: Path, label: str) -> str | None:
+    """Why ``path`` cannot be the ``label`` list (.xlsx file): missing, or a folder; None when it is a file."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return f"{label}应是一个 .xlsx 文件，“{path}”是一个文件夹。请填写文件本身的路径。"
+    return f"找不到{label}文件：{path}"
+
+
+def _folder_problem(path: Path, label: str, hint: str = "请填写它所在文件夹的路径。") -> str | None:
+    """Why ``path`` cannot be the ``label`` folder: missing, or a file; None when it is a folder."""
+    if path.is_dir():
+        return None
+    if path.exists():
+        return f"{label}应是一个文件夹，“{path}”是一个文件。{hint}"
+    return f"{label}不存在或不是文件夹：{path}"
+
+
 def checked_inputs(household: Any, xueji: Any, inbox: Any, register: Any, month: Any, elsewhere: Any = None,
                    key_groups: Any = None, returns: Any = None, store: Any = None) -> dict[str, Any]:
     """The ``run_match`` keyword arguments, or ``InputError`` with a Chinese message naming what to fix."""
     files = path_list(household)
     if not files:
         raise InputError("请填写户籍名单文件的路径（可填多个，每行一个）。")
-    for p in files:
-        if not p.is_file():
-            raise InputError(f"找不到户籍名单文件：{p}")
     xueji_path = path_list(xueji)
     if len(xueji_path) != 1:
         raise InputError("请填写一个学籍名单（学籍系统导出）文件的路径。")
-    if not xueji_path[0].is_file():
-        raise InputError(f"找不到学籍名单文件：{xueji_path[0]}")
     inbox_path = path_list(inbox)
     if not inbox_path:
         raise InputError("请填写收件夹（各校报送文件所在的文件夹）。")
-    if not inbox_path[0].is_dir():
-        raise InputError(f"收件夹不存在或不是文件夹：{inbox_path[0]}")
     register_path = path_list(register)
     if not register_path:
         raise InputError("请填写学校名录文件的路径。")
-    if not register_path[0].is_file():
-        raise InputError(f"找不到学校名录文件：{register_path[0]}")
     if not MONTH_RE.fullmatch(str(month or "")):
         raise InputError(f"报送月份“{month or ''}”格式不对，应为 YYYY-MM，如 2026-09。")
     elsewhere_path = path_list(elsewhere)
-    if elsewhere_path and not elsewhere_path[0].is_file():
-        raise InputError(f"找不到异地就读名单文件：{elsewhere_path[0]}")
     key_paths = path_list(key_groups)
-    for p in key_paths:
-        if not p.is_file():
-            raise InputError(f"找不到重点人群名单文件：{p}")
     returns_path = path_list(returns)
-    if returns_path and not returns_path[0].is_dir():
-        raise InputError(f"核查清单返回文件夹不存在或不是文件夹：{returns_path[0]}")
     store_path = path_list(store)
+    problems = [*(_file_problem(p, "户籍名单") for p in files), _file_problem(xueji_path[0], "学籍名单"),
+                _folder_problem(inbox_path[0], "收件夹"), _file_problem(register_path[0], "学校名录"),
+                *(_file_problem(p, "异地就读名单") for p in elsewhere_path[:1]),
+                *(_file_problem(p, "重点人群名单") for p in key_paths),
+                *(_folder_problem(p, "核查清单返回文件夹") for p in returns_path[:1]),
+                *(_folder_problem(p, "历史库", "请另填一个文件夹（留空：收件夹旁的 baoxue-store）。")
+                  for p in store_path[:1] if p.exists())]
+    first = next((p for p in problems if p), None)
+    if first:
+        raise InputError(first)
     return {"household": files, "xueji": xueji_path[0], "inbox": inbox_path[0], "register": register_path[0],
             "month": str(month), "elsewhere": elsewhere_path[0] if elsewhere_path else None,
             "key_groups": tuple(key_paths), "returns": returns_path[0] if returns_path else None,
@@ -225,7 +238,8 @@ class MatchApp:
         self.village = W.Dropdown(description="村(社区)", options=[ALL], value=ALL, style={"description_width": "60px"})
         self.unmasked = W.Checkbox(description="显示完整信息（仅限内部使用）", value=False, indent=False)
         self.summary_table = W.HTML()
-        self.chart = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        # at its own size (a VBox would stretch it to the panel's width, blurred), narrower only on a narrow screen
+        self.chart = W.Image(format="png", layout=W.Layout(max_width="100%", align_self="flex-start"))
         self.verify_table = W.HTML()
         self.mismatch_table = W.HTML()
         self.findings_table = W.HTML()
@@ -312,7 +326,7 @@ class MatchApp:
         return (f"比对完成：{r.month}，适龄儿童少年 {c.get('school_age', 0)} 人，待核查 {c.get('to_verify', 0)} 人"
                 f"（其中重点人群待核查或失学辍学 {c.get('key_group_to_verify', 0)} 人），失学辍学 {c.get('out_of_school', 0)} 人，"
                 f"入学率 {'—' if rate is None else f'{rate:.2f}%'}；问题 {len(r.findings)} 条。"
-                + (f"待核查：{towns}。" if towns else ""))
+                + (f"待核查：{towns}。" if towns else "") + (r.unmatched_returns_note() or ""))
 
     def _on_township(self) -> None:
         """The village filter offers the chosen township's villages (a village name may recur in another township)."""
@@ -363,6 +377,7 @@ class MatchApp:
         folder = path_list(out if out is not None else self.out.value)
         target = folder[0] if folder else Path(self.result.inputs.get("inbox") or ".").resolve().parent
         try:
+            guard_output_folder(target, "导出到文件夹")
             written = write_outputs(self.result, target)
         except Exception as e:
             return self._fail(f"导出失败：{e}", raise_errors)

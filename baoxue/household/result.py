@@ -36,7 +36,8 @@ STATUS_KEYS: dict[str, str] = {"在校": "in_school", "休学": "on_leave", "送
 assert tuple(STATUS_KEYS) == model.LEDGER_STATUSES
 SENSITIVE = frozenset({"类别", "重点人群"})   # a child's key group (poverty, disability) is hidden in masked output
 # where the H006 / H007 messages name a child's key group (the catalogue's words): hidden in masked output
-_GROUP_IN_MESSAGE = {"H006": re.compile(r"(?<=重点人群（)[^）]*(?=）)"), "H007": re.compile(r"(?<=列为“)[^”]*(?=”)")}
+# (H006 with its brackets: 重点人群（已隐去）, not 重点人群（（已隐去））)
+_GROUP_IN_MESSAGE = {"H006": re.compile(r"(?<=重点人群)（[^）]*）"), "H007": re.compile(r"(?<=列为“)[^”]*(?=”)")}
 
 
 @dataclass
@@ -61,6 +62,16 @@ class MatchResult:
 
     def to_verify_by_township(self) -> dict[str, int]:
         return {t["name"]: t["to_verify"] for t in self.townships if t.get("to_verify")}
+
+    def unmatched_returns_note(self) -> str | None:
+        """The summary's sentence on H010 (CLI and notebook): how many returned rows the ledger could not take, and
+        where they are (file and row, no ID or name); None when there are none."""
+        lost = [f for f in self.findings if f.rule == "H010"]
+        if not lost:
+            return None
+        where = "、".join(f"“{f.file}”第{f.row}行" for f in lost[:5]) + ("等" if len(lost) > 5 else "")
+        return (f"交回的核查清单有 {len(lost)} 行对不上户籍名单中的儿童（H010），核查结果未计入台账：{where}。"
+                "请核对身份证号，或把入户发现的儿童补入户籍名单（详见问题清单）。")
 
     def finding_dicts(self, masked: bool = True) -> list[dict[str, Any]]:
         scrub = Scrubber(self.names) if masked else None

@@ -1,7 +1,9 @@
 """Returned 核查清单 (SPEC §8.4): read from any depth of the returns folder with the tolerant reader; only rows with a
 核查结果 count; checked with F002 (核查结果, 证明材料), F003 / D001 (核查日期), F004–F006 (ID); where several rows carry
 one ID, the latest 核查日期 wins, and on the same date the file whose path sorts last. A broken file is one S005 and the
-others are still used. The returns are inputs: nothing here writes."""
+others are still used. A row with a 核查结果 and a blank 身份证号 is kept too (under a key no child has), so that
+H010 can report it with the rows whose ID is in no 户籍名单. Every such row is kept, ``_wins`` saying which one
+counts for its ID (the ledger takes only those; H010 reports every row). The returns are inputs: nothing here writes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,7 +24,9 @@ from .inputs import ListFile, load, missing_columns, unreadable
 
 LEDGER_PREFIX = "适龄儿童台账_"   # match's own ledger, when the returns folder is also the output folder: not a return
 RESULT_COLUMNS = ("身份证号", "核查结果", "就读学校", "就读地区", "证明材料", "核查人", "核查日期", "备注")
-COLUMNS = ("key", *RESULT_COLUMNS, "_file", "_row", "_order")
+PLACE_COLUMNS = ("姓名", "户籍乡镇", "户籍村(社区)")   # what H010 names a row by when its ID matches no child
+COLUMNS = ("key", *RESULT_COLUMNS, *PLACE_COLUMNS, "_file", "_row", "_order", "_wins")
+NO_ID = "（交回行无身份证号）"   # the key of a returned row without an ID: unique per row, never a child's key
 
 
 def _empty() -> pd.DataFrame:
@@ -76,18 +80,20 @@ def read_returns(folder: Path | None, month: str, policy: Policy, exclude: list[
                  zip(df.loc[late, BOOK_KEY], df.loc[late, "_row"], dates[late])]
     file_of = np.array([f.file for f in files], dtype=object)[df[BOOK_KEY].to_numpy()]
     bad_rows = pd.Series([(f, int(r)) in not_a_result for f, r in zip(file_of, df["_row"])], index=df.index, dtype=bool)
-    ok = filled & usable & ~late & ~bad_rows
+    blank = df["身份证号"].isna()
+    ok = filled & (usable | blank) & ~late & ~bad_rows
     if not ok.any():
         return _empty(), findings
-    out = df.loc[ok, list(RESULT_COLUMNS)].copy()
-    out["key"] = out["身份证号"]
+    out = df.loc[ok, [*RESULT_COLUMNS, *PLACE_COLUMNS]].copy()
     out["_file"] = file_of[ok.to_numpy()]
     out["_row"] = df.loc[ok, "_row"].to_numpy()
+    out["key"] = [f"{NO_ID}{f}#{r}" if pd.isna(v) else v for v, f, r in zip(out["身份证号"], out["_file"], out["_row"])]
     out["_order"] = df.loc[ok, BOOK_KEY].to_numpy()      # files are in path order
     out["_date"] = dates[ok].to_numpy()
     # latest 核查日期 wins; same date → the path that sorts last; an undated row loses to any dated one
     out = out.sort_values(["_date", "_order", "_row"], na_position="first", kind="stable")
-    out = out.drop_duplicates("key", keep="last").drop(columns="_date")
+    out["_wins"] = ~out.duplicated("key", keep="last")
+    out = out.drop(columns="_date")
     return out.reset_index(drop=True)[list(COLUMNS)], findings
 
 

@@ -1,9 +1,11 @@
-"""Rules H001–H009 (SPEC §8.3). Each function takes the match's frames and returns findings with the input's sheet,
-file and Excel row (H007 / H008 with the school). The words live in the rule catalogue (``validators/catalogue.py``);
-messages show IDs and names masked, as the validators' messages do."""
+"""Rules H001–H010 (SPEC §8.3; H010 is the project's own, documented in the catalogue). Each function takes the
+match's frames and returns findings with the input's sheet, file and Excel row (H007 / H008 with the school). The words
+live in the rule catalogue (``validators/catalogue.py``); messages show IDs and names masked, as the validators'
+messages do."""
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,11 +25,16 @@ def _f(rule: str, sheet: str, at_row, column, value, src, school=None, **fields)
     the value as the message shows it, masked)."""
     fields.setdefault("column", column or "")
     fields.setdefault("file", src)
-    fields.setdefault("row", at_row)
+    fields.setdefault("row", None if at_row is None else int(at_row))   # 第6行, not 第6.0行
     shown = fields.pop("shown", value)
     return Finding(rule, catalogue.severity(rule), sheet, None if at_row is None else int(at_row), column,
                    None if value is None else str(value), catalogue.message(rule, value=shown, **fields),
                    school=school, file=src)
+
+
+def _file_name(file: str) -> str:
+    """Another input file as a message names it: as the findings' 文件 column shows it (its name)."""
+    return Path(file).name
 
 
 def _id(v) -> str:
@@ -41,7 +48,7 @@ def duplicates(people: pd.DataFrame) -> list[Finding]:
     if not len(later):
         return []
     first = named[named["first"]].set_index("key")
-    return [_f("H001", H, r, "身份证号", k, f, shown=_id(k), first_file=first.at[k, "_file"],
+    return [_f("H001", H, r, "身份证号", k, f, shown=_id(k), first_file=_file_name(first.at[k, "_file"]),
                first_row=int(first.at[k, "_row"]))
             for k, f, r in zip(later["key"], later["_file"], later["_row"])]
 
@@ -57,8 +64,8 @@ def name_sex_mismatch(people: pd.DataFrame, xueji: pd.DataFrame) -> list[Finding
         as_text = [np.fromiter(map(str, s.tolist()), dtype=object, count=len(s)) for s in (a, b)]   # plain objects
         differ = both[a.notna().to_numpy() & b.notna().to_numpy() & (as_text[0] != as_text[1])]
         mask = idcard.mask_name if column == "姓名" else str
-        out += [_f("H002", X, r, column, x, f, shown=_id(k), xueji=mask(x), household=mask(h), household_file=hf,
-                   household_row=int(hr))
+        out += [_f("H002", X, r, column, x, f, shown=_id(k), xueji=mask(x), household=mask(h),
+                   household_file=_file_name(hf), household_row=int(hr))
                 for k, x, h, f, r, hf, hr in zip(differ["key"], differ[column], differ[column + "_h"], differ["_file"],
                                                  differ["_row"], differ["_file_h"], differ["_row_h"])]
     return out
@@ -159,3 +166,22 @@ def unknown_schools(xueji: pd.DataFrame, register_codes: set[str]) -> list[Findi
     codes = xueji["学校标识码"]
     bad = xueji[codes.notna() & ~codes.isin(register_codes)]
     return [_f("H009", X, r, "学校标识码", c, f) for c, f, r in zip(bad["学校标识码"], bad["_file"], bad["_row"])]
+
+
+def returns_without_child(returned: pd.DataFrame, household_keys: set) -> list[Finding]:
+    """H010: a returned 核查结果 that no 户籍名单 row takes — its 身份证号 blank, or (well formed) in no 户籍名单 — at the
+    returned list's row, named by the masked name and the place the township wrote."""
+    if not len(returned):
+        return []
+    lost = returned[~returned["key"].isin(household_keys)]
+    out = []
+    for pid, name, town, village, result, f, r in zip(lost["身份证号"], lost["姓名"], lost["户籍乡镇"],
+                                                       lost["户籍村(社区)"], lost["核查结果"], lost["_file"], lost["_row"]):
+        blank = pd.isna(pid)
+        name, town, village = (v if isinstance(v, str) else "" for v in (name, town, village))
+        who = "，".join(p for p in (name and f"姓名 {idcard.mask_name(name)}", "" if blank else f"身份证号 {_id(pid)}",
+                                    town + village) if p)
+        reason = "身份证号没有填写，无法与户籍名单比对" if blank else "该身份证号不在任何一份户籍名单中"
+        out.append(_f("H010", model.CHECKLIST.name, r, "身份证号", None if blank else pid, f,
+                      who=who or "姓名、身份证号都未填", result=result, reason=reason, township=town or "所在乡镇的"))
+    return out

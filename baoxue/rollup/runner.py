@@ -34,7 +34,7 @@ MIN_CHUNK = 24    # below this a batch's fixed cost dominates
 # A batch costs ≈ 0.1 s of CPU whatever its size (the rules' and the figures' pandas set-up) plus ≈ 4 ms per small book
 # (≈ 10 ms per template-made one): few, large batches keep that fixed cost low; a worker holding 500 small or
 # template-made books peaks at ≈ 160 MB.
-TAIL_CHUNK = 128  # the smallest chunk at the end of a large run (≈ 0.6 s of work on a small book's cost)
+TAIL_CHUNK = 48   # the smallest chunk at the end of a large run: the workers finish within ≈ 0.2 s of each other
 MAX_CHUNK = 500   # books validated together
 
 
