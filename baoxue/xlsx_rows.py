@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from itertools import chain, repeat
 from typing import Any, Callable, Sequence
 
+from .layout import get_column_letter
+
 CHUNK_ROWS = 20_000
 MAX_STRING = 32_767                     # Excel's limit (UTF-16 units), as XlsxWriter truncates
 _ESCAPE_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
@@ -42,11 +44,7 @@ _EPOCH = dt.datetime(1899, 12, 31)
 
 def column_letters(j: int) -> str:
     """Column letters of a 0-based column index."""
-    out, j = "", j + 1
-    while j:
-        j, rem = divmod(j - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    return get_column_letter(j + 1)
 
 
 def _truncated(s: str) -> str:

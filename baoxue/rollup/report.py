@@ -34,7 +34,7 @@ from ..indicators import ALL_RATES, FIGURES
 from ..paths import guard_output
 from .engine import RollupResult
 from ..beijing import CHINA, beijing
-from ..layout import print_bands
+from ..layout import get_column_letter, print_bands
 from .masking import LEFT_OUT_WHEN_MASKED, mask_value
 from .school_year import rates_note
 from .store import Store
@@ -131,15 +131,6 @@ def _write(ws, r: int, c: int, value: Any, fmt: Any, date_fmt) -> None:
         ws.write_datetime(r, c, value, date_fmt())
     else:
         ws.write_number(r, c, value, fmt)
-
-
-def _column(j: int) -> str:
-    """Column letters of a 1-based column number."""
-    out = ""
-    while j:
-        j, rem = divmod(j - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _bands(widths: list[float], titles: int) -> list[int]:
@@ -257,7 +248,7 @@ _LETTERS: list[str] = []
 def _letters(n: int) -> list[str]:
     """Column letters A, B, … of the first ``n`` columns."""
     while len(_LETTERS) < n:
-        _LETTERS.append(_column(len(_LETTERS) + 1))
+        _LETTERS.append(get_column_letter(len(_LETTERS) + 1))
     return _LETTERS
 
 
@@ -397,11 +388,11 @@ class _Sheet:
     def finish(self, filter_to: int | None = None) -> None:
         """Filter buttons on the header over the data (down to row ``filter_to`` if given) and the print area."""
         last = max(self.row - 1, 3)
-        self.ws.autofilter(f"A3:{_column(self.width)}{filter_to or last}")
+        self.ws.autofilter(f"A3:{get_column_letter(self.width)}{filter_to or last}")
         self.print_area(self.width, last)
 
     def print_area(self, last_col: int, last_row: int) -> None:
-        self.ws.print_area(f"A1:{_column(last_col)}{last_row}")
+        self.ws.print_area(f"A1:{get_column_letter(last_col)}{last_row}")
 
     def chart(self, kind: str, title: str, y_title: str, x_title: str, columns: list[int], first: int, last: int,
               at_row: int, width_cm: float = 18, height_cm: float = 8) -> None:
