@@ -111,37 +111,17 @@ def voila_match(tmp_path):
         yield url
 
 
-def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
-    county = shared_county(tmp_path_factory)
-    shot = tmp_path / "月度汇总.png"
+@contextlib.contextmanager
+def notebook_page(url: str, tmp_path: Path, width: int):
+    """Headless Chromium showing the served notebook at ``url``; when anything inside fails, the page's screenshot
+    (``failure.png``) and the end of the Voilà log are kept and named in the failure."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = None
         try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.goto(voila, timeout=60_000)
-            run = page.get_by_role("button", name="运行汇总")
-            run.wait_for(timeout=90_000)
-            page.locator(".widget-text:has(label:text-is('收件夹')) input").fill(str(county.inbox))
-            page.locator(".widget-text:has(label:text-is('学校名录')) input").fill(str(county.register))
-            page.locator(".widget-dropdown:has(label:text-is('报送月份')) select").select_option(county.month)
-            run.click()
-            status = page.get_by_text("汇总完成")
-            status.wait_for(timeout=120_000)
-            text = status.inner_text()
-            page.get_by_role("tab", name="乡镇汇总").click()
-            page.get_by_text("全县合计").wait_for(timeout=10_000)
-            town_table = page.locator(".bx-table").filter(has_text="全县合计").inner_text()
-            page.get_by_role("tab", name="问题清单").click()
-            findings = page.locator(".bx-table:visible").filter(has_text="规则编号").first
-            findings.wait_for(timeout=10_000)
-            layout = findings.evaluate(TABLE_LAYOUT_JS)
-            findings.evaluate("box => { box.scrollTop = box.scrollHeight; }")   # scrolled down: the header stays
-            header_after_scroll = findings.evaluate(HEADER_IN_VIEW_JS)
-            words = page.locator("body").inner_text()
-            page.screenshot(path=str(shot), full_page=True)
-            page.get_by_role("tab", name="趋势").click()
-            trend_size = _image_size(page.locator("img.widget-image:visible").first)
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.goto(url, timeout=60_000)
+            yield page
         except Exception:
             if page is not None:  # keep what the browser showed, and say where it is
                 page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
@@ -149,6 +129,34 @@ def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
             raise AssertionError(f"browser test failed; screenshot {tmp_path / 'failure.png'}; Voilà log:\n{log}")
         finally:
             browser.close()
+
+
+def test_rollup_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila):
+    county = shared_county(tmp_path_factory)
+    shot = tmp_path / "月度汇总.png"
+    with notebook_page(voila, tmp_path, width=1300) as page:
+        run = page.get_by_role("button", name="运行汇总")
+        run.wait_for(timeout=90_000)
+        page.locator(".widget-text:has(label:text-is('收件夹')) input").fill(str(county.inbox))
+        page.locator(".widget-text:has(label:text-is('学校名录')) input").fill(str(county.register))
+        page.locator(".widget-dropdown:has(label:text-is('报送月份')) select").select_option(county.month)
+        run.click()
+        status = page.get_by_text("汇总完成")
+        status.wait_for(timeout=120_000)
+        text = status.inner_text()
+        page.get_by_role("tab", name="乡镇汇总").click()
+        page.get_by_text("全县合计").wait_for(timeout=10_000)
+        town_table = page.locator(".bx-table").filter(has_text="全县合计").inner_text()
+        page.get_by_role("tab", name="问题清单").click()
+        findings = page.locator(".bx-table:visible").filter(has_text="规则编号").first
+        findings.wait_for(timeout=10_000)
+        layout = findings.evaluate(TABLE_LAYOUT_JS)
+        findings.evaluate("box => { box.scrollTop = box.scrollHeight; }")   # scrolled down: the header stays
+        header_after_scroll = findings.evaluate(HEADER_IN_VIEW_JS)
+        words = page.locator("body").inner_text()
+        page.screenshot(path=str(shot), full_page=True)
+        page.get_by_role("tab", name="趋势").click()
+        trend_size = _image_size(page.locator("img.widget-image:visible").first)
     assert f"汇总完成：{county.month}" in text
     assert f"应报 {len(county.demo.schools)} 所" in text and "未报送 1 所" in text
     assert all(s.township in town_table for s in county.demo.schools)
@@ -197,60 +205,48 @@ def test_match_notebook_in_a_real_browser(tmp_path, tmp_path_factory, voila_matc
     fields = {"学籍名单": line.paths["xueji"], "收件夹": line.inbox, "学校名录": line.register,
               "异地就读名单": line.paths["elsewhere"], "核查清单返回": tmp_path / "核查清单返回",
               "历史库": tmp_path / "baoxue-store"}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = None
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(voila_match, timeout=60_000)
-            run = page.get_by_role("button", name="运行比对")
-            run.wait_for(timeout=90_000)
-            page.locator(".widget-textarea:has(label:text-is('户籍名单')) textarea").fill(
-                "\n".join(str(x) for x in line.paths["household"]))
-            page.locator(".widget-textarea:has(label:text-is('重点人群名单')) textarea").fill(str(line.paths["key_groups"]))
-            for label, path in fields.items():
-                page.locator(f".widget-text:has(label:text-is('{label}')) input").fill(str(path))
-            page.locator(".widget-dropdown:has(label:text-is('报送月份')) select").select_option(HOUSEHOLD_MONTH)
-            run.click()
-            status = page.get_by_text("比对完成")
-            status.wait_for(timeout=180_000)
-            text = status.inner_text()
-            # 汇总: the township / village table and the 入学率 chart
-            page.get_by_role("tab", name="汇总").click()
-            summary = page.locator(".bx-table:visible").filter(has_text="全县合计").first
-            summary.wait_for(timeout=10_000)
-            summary_rows = html_rows(summary.inner_html())
-            chart_size = _image_size(page.locator("img.widget-image:visible").first)
-            tabs = page.locator(".widget-tab:visible, .jupyter-widget-tab:visible").first
-            tabs.screenshot(path=str(shots["汇总"]))        # the tab panel itself: the page scrolls inside Voilà
-            # 待核查: every township, then filtered to one
-            page.get_by_role("tab", name="待核查").click()
-            waiting = page.locator(".bx-table:visible").first
-            waiting.wait_for(timeout=10_000)
-            all_rows = html_rows(waiting.inner_html())
-            page.locator(".widget-dropdown:has(label:text-is('乡镇')) select").select_option(town)
-            page.wait_for_function("t => [...document.querySelectorAll('.bx-table')].some(b => b.offsetParent "
-                                   "&& [...b.querySelectorAll('tbody tr')].every(r => r.textContent.includes(t)))",
-                                   arg=town, timeout=10_000)
-            town_rows = html_rows(page.locator(".bx-table:visible").first.inner_html())
-            tabs.screenshot(path=str(shots["待核查"]))
-            # 问题清单: the door-to-door child outside the lists is there, with its file and row
-            page.get_by_role("tab", name="问题清单").click()
-            findings = page.locator(".bx-table:visible").filter(has_text="规则编号").first
-            findings.wait_for(timeout=10_000)
-            finding_rows = html_rows(findings.inner_html())
-            layout = findings.evaluate(TABLE_LAYOUT_JS)
-            findings.locator("tr", has_text="H010").scroll_into_view_if_needed(timeout=10_000)
-            tabs.screenshot(path=str(shots["问题清单"]))
-            page.screenshot(path=str(tmp_path / "双线比对_页面.png"))
-            words = page.locator("body").inner_text()
-        except Exception:
-            if page is not None:  # keep what the browser showed, and say where it is
-                page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            log = (tmp_path / "voila.log").read_text(encoding="utf-8")[-3000:]
-            raise AssertionError(f"browser test failed; screenshot {tmp_path / 'failure.png'}; Voilà log:\n{log}")
-        finally:
-            browser.close()
+    with notebook_page(voila_match, tmp_path, width=1400) as page:
+        run = page.get_by_role("button", name="运行比对")
+        run.wait_for(timeout=90_000)
+        page.locator(".widget-textarea:has(label:text-is('户籍名单')) textarea").fill(
+            "\n".join(str(x) for x in line.paths["household"]))
+        page.locator(".widget-textarea:has(label:text-is('重点人群名单')) textarea").fill(str(line.paths["key_groups"]))
+        for label, path in fields.items():
+            page.locator(f".widget-text:has(label:text-is('{label}')) input").fill(str(path))
+        page.locator(".widget-dropdown:has(label:text-is('报送月份')) select").select_option(HOUSEHOLD_MONTH)
+        run.click()
+        status = page.get_by_text("比对完成")
+        status.wait_for(timeout=180_000)
+        text = status.inner_text()
+        # 汇总: the township / village table and the 入学率 chart
+        page.get_by_role("tab", name="汇总").click()
+        summary = page.locator(".bx-table:visible").filter(has_text="全县合计").first
+        summary.wait_for(timeout=10_000)
+        summary_rows = html_rows(summary.inner_html())
+        chart_size = _image_size(page.locator("img.widget-image:visible").first)
+        tabs = page.locator(".widget-tab:visible, .jupyter-widget-tab:visible").first
+        tabs.screenshot(path=str(shots["汇总"]))        # the tab panel itself: the page scrolls inside Voilà
+        # 待核查: every township, then filtered to one
+        page.get_by_role("tab", name="待核查").click()
+        waiting = page.locator(".bx-table:visible").first
+        waiting.wait_for(timeout=10_000)
+        all_rows = html_rows(waiting.inner_html())
+        page.locator(".widget-dropdown:has(label:text-is('乡镇')) select").select_option(town)
+        page.wait_for_function("t => [...document.querySelectorAll('.bx-table')].some(b => b.offsetParent "
+                               "&& [...b.querySelectorAll('tbody tr')].every(r => r.textContent.includes(t)))",
+                               arg=town, timeout=10_000)
+        town_rows = html_rows(page.locator(".bx-table:visible").first.inner_html())
+        tabs.screenshot(path=str(shots["待核查"]))
+        # 问题清单: the door-to-door child outside the lists is there, with its file and row
+        page.get_by_role("tab", name="问题清单").click()
+        findings = page.locator(".bx-table:visible").filter(has_text="规则编号").first
+        findings.wait_for(timeout=10_000)
+        finding_rows = html_rows(findings.inner_html())
+        layout = findings.evaluate(TABLE_LAYOUT_JS)
+        findings.locator("tr", has_text="H010").scroll_into_view_if_needed(timeout=10_000)
+        tabs.screenshot(path=str(shots["问题清单"]))
+        page.screenshot(path=str(tmp_path / "双线比对_页面.png"))
+        words = page.locator("body").inner_text()
     # the figures on screen are the generator's ground truth, with the one return applied
     truth = {t: demo.counts(t) for t in {demo.township_of[k] for k in demo.status}}
     truth[town]["待核查"] -= 1
