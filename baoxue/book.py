@@ -31,10 +31,21 @@ from .months import month_end
 class UnreadableWorkbook(Exception):
     """The file cannot be read as a workbook. ``message`` is Chinese and tells the clerk what to do (→ S005)."""
 
-    def __init__(self, message: str, path: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, path: str | None = None, advice: str = ""):
+        """``advice``: the closing sentence that tells the file's sender what to do (it ends ``message``); a file that
+        another sender sends gets its own through ``readdressed``."""
+        super().__init__(message + advice)
+        self.message = message + advice
         self.path = path
+        self.reason, self.advice = message, advice
+
+    def __reduce__(self):   # keeps the advice apart across processes, as a pool hands errors back
+        return type(self), (self.reason, self.path, self.advice)
+
+    def readdressed(self, advice: str) -> "UnreadableWorkbook":
+        """This error for a file with another sender (a county list, the register, a township's return): its advice
+        replaced by ``advice``; an error without advice stays as it is."""
+        return UnreadableWorkbook(self.reason, self.path, advice) if self.advice else self
 
 
 def frame_from_columns(names: list[str], columns: dict[str, list], n: int,

@@ -48,8 +48,9 @@ SAVE_AS_XLSX = "请在 Excel 或 WPS 中打开后“另存为” Excel 工作簿
 
 
 # ============================================================================================== file → Grid
-def _fail(path: Path, why: str) -> UnreadableWorkbook:
-    return UnreadableWorkbook(f"文件“{shown_name(path.name)}”无法作为工作簿读取：{why}", shown(path))
+def _fail(path: Path, why: str, advice: str = "") -> UnreadableWorkbook:
+    """``advice``: what the school that sent the file should do (another sender's is put in by ``readdressed``)."""
+    return UnreadableWorkbook(f"文件“{shown_name(path.name)}”无法作为工作簿读取：{why}", shown(path), advice)
 
 
 def _sniff(path: Path) -> bytes:
@@ -297,17 +298,7 @@ def computed_sheet_name(name: str) -> str | None:
 RESEND = "请让学校重新保存并发送。"
 RESAVE = "请让学校在 Excel 或 WPS 中打开后重新保存并发送。"
 RESAVE_CHECKED = "请让学校在 Excel/WPS 中打开确认后重新保存发送。"
-SCHOOL_ADVICE = (RESAVE_CHECKED, RESAVE, RESEND)   # the advice of a school book's messages that names the sender
-CORRUPT = "文件已损坏或不完整（可能下载或拷贝中断）。" + RESEND
-
-
-def readdressed(error: UnreadableWorkbook, advice: str) -> UnreadableWorkbook:
-    """``error`` for a file a school does not send (a county list, the register): its advice to the school
-    (``SCHOOL_ADVICE``) replaced by ``advice``, the rest of the message as it is."""
-    message = error.message
-    for school in SCHOOL_ADVICE:
-        message = message.replace(school, advice)
-    return UnreadableWorkbook(message, error.path)
+CORRUPT = "文件已损坏或不完整（可能下载或拷贝中断）。"
 
 
 def _memory_error(path: Path) -> UnreadableWorkbook:
@@ -330,7 +321,7 @@ def _package_errors(path: Path):
     except MemoryError as e:
         raise _memory_error(path) from e
     except Exception as e:  # zipfile, zlib, XML and anything else a damaged member provokes
-        raise _fail(path, CORRUPT) from e
+        raise _fail(path, CORRUPT, RESEND) from e
 
 
 def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
@@ -349,8 +340,7 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
 
 
 KEEP_INFLATED = 16 * 1024 * 1024   # members up to this size are kept as inflated by the check (no second inflate)
-ZIP_LIE = ("压缩包中的内容与它声明的大小或校验值不符（疑似“压缩炸弹”，或文件在传输中损坏），已拒绝读取。"
-           + RESAVE)
+ZIP_LIE = "压缩包中的内容与它声明的大小或校验值不符（疑似“压缩炸弹”，或文件在传输中损坏），已拒绝读取。"
 
 
 class _Package:
@@ -365,7 +355,7 @@ class _Package:
             self.kept = zipcheck.inflate_members(data, self.zf.infolist(), MAX_SHEET_XML_BYTES,
                                                  keep=lambda info: info.file_size <= keep_inflated)
         except zipcheck.ZipLie:
-            raise _fail(path, ZIP_LIE) from None
+            raise _fail(path, ZIP_LIE, RESAVE) from None
 
     def read(self, name: str) -> bytes:
         kept = self.kept.get(name)
@@ -538,7 +528,7 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # calamine raises several error types for broken content, a Rust panic even
-        raise _fail(path, "文件内容损坏，无法解析。" + RESAVE_CHECKED) from e
+        raise _fail(path, "文件内容损坏，无法解析。", RESAVE_CHECKED) from e
     return grid
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from .. import model
 from ..book import SchoolBook, UnreadableWorkbook
 from ..findings import Finding
-from ..reader import read_list, readdressed
+from ..reader import read_list
 from ..validators import catalogue, unreadable_finding
 
 
@@ -71,7 +71,7 @@ def load(path: str | Path, sheet: model.Sheet, month: str, file: str | None = No
     try:
         book, sheet_read = read_list(path, sheet)
     except UnreadableWorkbook as e:
-        raise readdressed(e, RESEND_ADVICE[sheet.name]) from None
+        raise e.readdressed(RESEND_ADVICE[sheet.name]) from None
     book.cover["报送月份"] = month
     return ListFile(path, file or str(path), sheet, book, sheet_read)
 

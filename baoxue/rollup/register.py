@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import model, normalize
 from ..book import UnreadableWorkbook
 from ..paths import shown
-from ..reader import find_header, header_keys, load_grid, readdressed
+from ..reader import find_header, header_keys, load_grid
 
 
 class RegisterError(Exception):
@@ -48,7 +48,7 @@ def read_register(path: str | Path) -> list[RegisteredSchool]:
     try:   # the reader's own guards: a regular file, size, zip bombs, sheet extents, DTDs — then python-calamine
         grid = load_grid(path, pipelined=False, every_sheet=True)
     except UnreadableWorkbook as e:
-        raise RegisterError(f"学校名录无法读取：{readdressed(e, REGISTER_ADVICE).message} 请使用学校名录模板（templates/学校名录模板.xlsx）填写后另存为 .xlsx。"
+        raise RegisterError(f"学校名录无法读取：{e.readdressed(REGISTER_ADVICE).message} 请使用学校名录模板（templates/学校名录模板.xlsx）填写后另存为 .xlsx。"
                             ) from None
     names = grid.sheet_names
     wanted = next((n for n in names if normalize.clean_header(n) == model.REGISTER.name), names[0] if names else None)
