@@ -177,3 +177,21 @@ def guard_output_folder(folder: str | Path, what: str = "输出文件夹") -> No
     path = Path(os.path.expanduser(str(folder)))
     if path.exists() and not path.is_dir():
         raise OutputPathError(f"{what}“{shown(folder)}”是一个文件，不是文件夹。请填写一个文件夹的路径（不存在时会自动创建）。")
+
+
+def file_problem(path: Path, label: str) -> str | None:
+    """Why ``path`` cannot be the ``label`` (an .xlsx file): missing, or a folder; None when it is a file."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return f"{label}应是一个 .xlsx 文件，“{path}”是一个文件夹。请填写文件本身的路径。"
+    return f"找不到{label}文件：{path}"
+
+
+def folder_problem(path: Path, label: str, hint: str = "请填写它所在文件夹的路径。") -> str | None:
+    """Why ``path`` cannot be the ``label`` folder: missing, or a file; None when it is a folder."""
+    if path.is_dir():
+        return None
+    if path.exists():
+        return f"{label}应是一个文件夹，“{path}”是一个文件。{hint}"
+    return f"{label}不存在或不是文件夹：{path}"

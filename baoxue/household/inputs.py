@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
 from .. import model
 from ..book import SchoolBook, UnreadableWorkbook
 from ..findings import Finding
+from ..paths import file_problem, folder_problem
 from ..reader import read_list
 from ..validators import catalogue, unreadable_finding
 
@@ -76,13 +78,29 @@ def load(path: str | Path, sheet: model.Sheet, month: str, file: str | None = No
     return ListFile(path, file or str(path), sheet, book, sheet_read)
 
 
+def path_problem(household: Sequence[Path], xueji: Path, inbox: Path, register: Path, elsewhere: Sequence[Path] = (),
+                 key_groups: Sequence[Path] = (), returns: Sequence[Path] = (), store: Sequence[Path] = ()) -> str | None:
+    """The first input of a match that is not there or is of the wrong kind (a folder for a list, a file for a
+    folder), in Chinese, before anything is read; None when every path is usable. A store that does not exist yet is
+    made by the match."""
+    problems = [*(file_problem(p, "户籍名单") for p in household), file_problem(xueji, "学籍名单"),
+                folder_problem(inbox, "收件夹"), file_problem(register, "学校名录"),
+                *(file_problem(p, "异地就读名单") for p in elsewhere),
+                *(file_problem(p, "重点人群名单") for p in key_groups),
+                *(folder_problem(p, "核查清单返回文件夹") for p in returns),
+                *(folder_problem(p, "历史库", "请另填一个文件夹（留空：收件夹旁的 baoxue-store）。")
+                  for p in store if p.exists())]
+    return next((p for p in problems if p), None)
+
+
 def load_required(path: str | Path, sheet: model.Sheet, month: str) -> ListFile:
     """Read a list the match needs: ``InputError`` (Chinese, with the file) when unreadable or a required column is
     missing."""
     path = Path(path)
     label = LABELS[sheet.name]
-    if not path.is_file():
-        raise InputError(f"找不到{label}文件：{path}" if not path.is_dir() else f"{label}“{path}”是文件夹，应为 .xlsx 文件。")
+    problem = file_problem(path, label)
+    if problem:
+        raise InputError(problem)
     try:
         lf = load(path, sheet, month)
     except UnreadableWorkbook as e:

@@ -21,7 +21,7 @@ from ..rollup.store import Store
 from ..rollup.tables import findings_frame, stringify
 from . import figures, ledger, rules
 from .checks import input_findings
-from .inputs import InputError, ListFile, load_required
+from .inputs import InputError, ListFile, load_required, path_problem
 from .result import MatchResult
 from .returns import read_returns
 from .school_line import SchoolLine
@@ -85,12 +85,11 @@ def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
     inbox = Path(inbox)
-    if not inbox.is_dir():
-        raise InputError(f"找不到收件文件夹：{inbox}")
-    if returns is not None and not Path(returns).is_dir():
-        raise InputError(f"找不到核查清单回收文件夹：{returns}")
-    if store is not None and Path(store).exists() and not Path(store).is_dir():
-        raise InputError(f"历史库应是一个文件夹，“{store}”是一个文件。请填写文件夹的路径（留空：收件夹旁的 baoxue-store）。")
+    problem = path_problem([Path(p) for p in household], Path(xueji), inbox, Path(register),
+                           [Path(elsewhere)] if elsewhere else [], [Path(p) for p in key_groups],
+                           [Path(returns)] if returns is not None else [], [Path(store)] if store is not None else [])
+    if problem:   # before anything is read
+        raise InputError(problem)
     hh_files, xueji_file, elsewhere_file, key_files = _read_lists(list(household), xueji, elsewhere, list(key_groups),
                                                                   month, progress)
     try:   # as rollup does: an unusable register is refused before the store is locked

@@ -27,6 +27,7 @@ from ..paths import guard_output_folder
 from ..policy import load_policy
 from ..rollup.masking import HIDDEN, Scrubber, mask_frame
 from . import InputError as MatchInputError, run_match, write_outputs
+from .inputs import path_problem
 from .result import INDICATOR_LABELS, INDICATORS
 
 TABS = ("汇总", "待核查", "人籍不一致", "问题清单")
@@ -45,24 +46,6 @@ def path_list(value: Any) -> list[Path]:
 
 def _joined(value: Any) -> str:
     return "\n".join(str(p) for p in path_list(value))
-
-
-def _file_problem(path: Path, label: str) -> str | None:
-    """Why ``path`` cannot be the ``label`` list (.xlsx file): missing, or a folder; None when it is a file."""
-    if path.is_file():
-        return None
-    if path.is_dir():
-        return f"{label}应是一个 .xlsx 文件，“{path}”是一个文件夹。请填写文件本身的路径。"
-    return f"找不到{label}文件：{path}"
-
-
-def _folder_problem(path: Path, label: str, hint: str = "请填写它所在文件夹的路径。") -> str | None:
-    """Why ``path`` cannot be the ``label`` folder: missing, or a file; None when it is a folder."""
-    if path.is_dir():
-        return None
-    if path.exists():
-        return f"{label}应是一个文件夹，“{path}”是一个文件。{hint}"
-    return f"{label}不存在或不是文件夹：{path}"
 
 
 def checked_inputs(household: Any, xueji: Any, inbox: Any, register: Any, month: Any, elsewhere: Any = None,
@@ -86,16 +69,10 @@ def checked_inputs(household: Any, xueji: Any, inbox: Any, register: Any, month:
     key_paths = path_list(key_groups)
     returns_path = path_list(returns)
     store_path = path_list(store)
-    problems = [*(_file_problem(p, "户籍名单") for p in files), _file_problem(xueji_path[0], "学籍名单"),
-                _folder_problem(inbox_path[0], "收件夹"), _file_problem(register_path[0], "学校名录"),
-                *(_file_problem(p, "异地就读名单") for p in elsewhere_path[:1]),
-                *(_file_problem(p, "重点人群名单") for p in key_paths),
-                *(_folder_problem(p, "核查清单返回文件夹") for p in returns_path[:1]),
-                *(_folder_problem(p, "历史库", "请另填一个文件夹（留空：收件夹旁的 baoxue-store）。")
-                  for p in store_path[:1] if p.exists())]
-    first = next((p for p in problems if p), None)
-    if first:
-        raise InputError(first)
+    problem = path_problem(files, xueji_path[0], inbox_path[0], register_path[0], elsewhere_path[:1], key_paths,
+                           returns_path[:1], store_path[:1])
+    if problem:
+        raise InputError(problem)
     return {"household": files, "xueji": xueji_path[0], "inbox": inbox_path[0], "register": register_path[0],
             "month": str(month), "elsewhere": elsewhere_path[0] if elsewhere_path else None,
             "key_groups": tuple(key_paths), "returns": returns_path[0] if returns_path else None,
