@@ -4,6 +4,7 @@ live in the rule catalogue (``validators/catalogue.py``); messages show IDs and 
 messages do."""
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -55,19 +56,25 @@ def duplicates(people: pd.DataFrame) -> list[Finding]:
 
 def name_sex_mismatch(people: pd.DataFrame, xueji: pd.DataFrame) -> list[Finding]:
     """H002: the same (usable) ID in 户籍名单 and 学籍名单 with a different 姓名 or 性别, at the 学籍名单 row."""
-    hh = people[people["first"] & people["usable"]][["key", "姓名", "性别", "_file", "_row"]]
-    xs = xueji[xueji["usable"]][["key", "姓名", "性别", "_file", "_row"]]
-    both = xs.merge(hh, on="key", suffixes=("", "_h"))
+    hh = people[people["first"] & people["usable"]]
+    xs = xueji[xueji["usable"]]
+    # each 学籍名单 row with the 户籍名单 row of its ID (first rows: one per ID), in 学籍名单 order — by one dictionary
+    at = dict(zip(hh["key"].tolist(), range(len(hh))))
+    found = np.fromiter(map(at.get, xs["key"].tolist(), itertools.repeat(-1)), dtype=np.int64, count=len(xs))
+    xs, hh = xs[found >= 0], hh.iloc[found[found >= 0]]
     out = []
     for column in ("姓名", "性别"):
-        a, b = both[column], both[column + "_h"]
-        as_text = [np.fromiter(map(str, s.tolist()), dtype=object, count=len(s)) for s in (a, b)]   # plain objects
-        differ = both[a.notna().to_numpy() & b.notna().to_numpy() & (as_text[0] != as_text[1])]
+        a, b = xs[column].tolist(), hh[column].tolist()
+        filled = pd.notna(np.array(a, dtype=object)) & pd.notna(np.array(b, dtype=object))
+        differ = filled & (np.fromiter(map(str, a), dtype=object, count=len(a))
+                           != np.fromiter(map(str, b), dtype=object, count=len(b)))
         mask = idcard.mask_name if column == "姓名" else str
+        rows = np.flatnonzero(differ)
+        x_part, h_part = xs.iloc[rows], hh.iloc[rows]
         out += [_f("H002", X, r, column, x, f, shown=_id(k), xueji=mask(x), household=mask(h),
                    household_file=_file_name(hf), household_row=int(hr))
-                for k, x, h, f, r, hf, hr in zip(differ["key"], differ[column], differ[column + "_h"], differ["_file"],
-                                                 differ["_row"], differ["_file_h"], differ["_row_h"])]
+                for k, x, h, f, r, hf, hr in zip(x_part["key"], x_part[column], h_part[column], x_part["_file"],
+                                                 x_part["_row"], h_part["_file"], h_part["_row"])]
     return out
 
 
