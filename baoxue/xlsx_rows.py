@@ -120,6 +120,9 @@ class _Cells(dict):
         out = self._column(values)
         if self.shared:
             self.strings.count += sum(map(self.shared.__contains__, out))
+        if len(self) > KEEP_CELLS:             # a column of distinct values (IDs, names): no use keeping them
+            self.clear()
+            self.shared.clear()
         return out
 
     def _column(self, values: Sequence) -> list[str]:
@@ -134,11 +137,7 @@ class _Cells(dict):
             plain = [v for v in new if v.__class__ is str]
             head, tail = f'{self.plain} t="inlineStr"><is><t>', "</t></is></c>"
             self.update((v, head + v + tail) for v in _plain_strings(plain))
-        out = list(map(self.__getitem__, values))
-        if len(self) > KEEP_CELLS:             # a column of distinct values (IDs, names): no use keeping them
-            self.clear()
-            self.shared.clear()
-        return out
+        return list(map(self.__getitem__, values))
 
 
 KEEP_CELLS = 50_000
@@ -166,19 +165,12 @@ def _plain_strings(strings: list[str]) -> list[str]:
 
 
 _ROW_REF = re.compile(r'<row r="(\d+)"')
-_DIMENSION_REF = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 @dataclass
 class _Table:
     member: str           # the sheet's XML in the package
+    sheet: Any            # XlsxWriter's worksheet
     first_row: int        # 1-based
     columns: list[Sequence]
     kinds: list[list[tuple[int, int]]]    # per kind of row, per cell from column A: the XF numbers (plain, date)
@@ -204,13 +196,11 @@ class _Table:
             return None
         return self.first_row + filled[0], self.first_row + filled[-1], max(width[self.row_kinds[i]] for i in filled)
 
-    def dimension(self, xml: str) -> str:
-        """The sheet's ``<dimension>``: the range of XlsxWriter's cells (in ``xml``) and the table's."""
-        box = []
-        found = _DIMENSION_REF.search(xml)
-        if found and "<c " in xml:
-            first = int(found[2]), _column_number(found[1])
-            box.append((*first, *((int(found[4]), _column_number(found[3])) if found[3] else first)))
+    def dimension(self) -> str:
+        """The sheet's ``<dimension>``: the range of XlsxWriter's cells and the table's."""
+        ws, box = self.sheet, []
+        if ws.dim_rowmin is not None and ws.dim_colmin is not None:
+            box.append((ws.dim_rowmin + 1, ws.dim_colmin + 1, ws.dim_rowmax + 1, ws.dim_colmax + 1))
         mine = self.extent()
         if mine is not None:
             box.append((mine[0], 1, mine[1], mine[2]))
@@ -238,16 +228,15 @@ class _Table:
         for start in range(0, self.rows, CHUNK_ROWS):
             stop = min(start + CHUNK_ROWS, self.rows)
             numbers = list(map(str, range(self.first_row + start, self.first_row + stop)))
-            ends = [self.row_ends.get(i, '">') for i in range(start, stop)] if self.row_ends else repeat('">')
+            ends = [self.row_ends.get(i, '">') for i in range(start, stop)] if self.row_ends else None
             if self.row_kinds is None:   # one kind of row, every cell there: column by column, no per-row work
-                pieces = [repeat('<row r="'), numbers, ends]
+                pieces = [repeat('<row r="'), numbers, ends or repeat('">')]
                 for j, col in enumerate(self.columns):   # <c r="A + 12 + " s="5" …</c>
                     pieces += [repeat(opens[j]), numbers, cells(j, 0).column(col[start:stop])]
                 pieces.append(repeat("</row>"))
                 yield "".join(chain.from_iterable(zip(*pieces))).encode("utf-8")
                 continue
-            ends = ends if self.row_ends else ['">'] * (stop - start)
-            yield self._mixed_rows(start, stop, numbers, ends, opens, cells)
+            yield self._mixed_rows(start, stop, numbers, ends or ['">'] * (stop - start), opens, cells)
 
     def _mixed_rows(self, start: int, stop: int, numbers: list[str], ends: list[str], opens: list[str],
                     cells) -> bytes:
@@ -318,7 +307,7 @@ class LongTables:
         # XF numbers now: XlsxWriter writes only the Formats in use
         xfs = [[(p._get_xf_index(), d._get_xf_index()) for p, d in kind] for kind in formats]
         ends = {i: end for i, h in (heights or {}).items() if (end := _row_end(worksheet, h)) != '">'}
-        table = _Table(member, first_row, columns, xfs, row_kinds, ends, safe or (lambda v: v),
+        table = _Table(member, worksheet, first_row, columns, xfs, row_kinds, ends, safe or (lambda v: v),
                        worksheet.str_table if shared_strings else None, worksheet.nan_inf_to_errors)
         if shared_strings:
             table.made = list(table.chunks())
@@ -336,7 +325,7 @@ class LongTables:
                     continue
                 xml = zin.read(info.filename).decode("utf-8")
                 cut = _splice_at(xml, table)
-                head, tail = _DIMENSION.sub(table.dimension(xml), xml[:cut], count=1), xml[cut:]
+                head, tail = _DIMENSION.sub(table.dimension(), xml[:cut], count=1), xml[cut:]
                 with zout.open(info.filename, "w") as stream:   # deflated at the archive's level
                     stream.write(head.encode("utf-8"))
                     _write_behind(stream, table.chunks())
