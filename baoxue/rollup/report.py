@@ -558,7 +558,7 @@ def build_report(result: RollupResult, target, masked: bool = True, history: dic
     _trend(wb, result, masked, history)
     wb.set_properties({"title": f"{result.month} 控辍保学月报表", "author": "baoxue"})
     wb.close()
-    wb.baoxue_tables.save(package.getvalue(), target)
+    wb.baoxue_tables.save(package.getvalue(), target, compresslevel=6)   # zlib's default, as XlsxWriter: a file to send
 
 
 def report_name(month: str) -> str:
