@@ -246,15 +246,26 @@ class _Table:
         for i, k in enumerate(kinds):
             groups.setdefault(k, []).append(i)
         width = [len(k) for k in self.kinds]
+        n = len(self.columns)
+        full = all(width[k] == n for k in groups)
         out = [[""] * (stop - start) for _ in self.columns]
         for j, col in enumerate(self.columns):
             part = col[start:stop]
             for k, at in groups.items():
                 if j < width[k]:
-                    made = cells(j, k).column([part[i] for i in at])
-                    row = out[j]
-                    for i, xml in zip(at, made):
-                        row[i] = opens[j] + numbers[i] + xml
+                    row, made = out[j], cells(j, k).column([part[i] for i in at])
+                    if full:
+                        for i, xml in zip(at, made):
+                            row[i] = xml
+                    else:
+                        for i, xml in zip(at, made):
+                            row[i] = opens[j] + numbers[i] + xml
+        if full:   # every row has every cell: joined column by column, as one kind of row
+            pieces = [repeat('<row r="'), numbers, ends]
+            for j in range(n):
+                pieces += [repeat(opens[j]), numbers, out[j]]
+            pieces.append(repeat("</row>"))
+            return "".join(chain.from_iterable(zip(*pieces))).encode("utf-8")
         rows = []
         for i, row_cells in enumerate(zip(*out)):
             if width[kinds[i]] or ends[i] != '">':
