@@ -41,7 +41,7 @@ class XlsxWriterTables:
             if heights and i in heights:
                 worksheet.set_row(r, heights[i])
 
-    def save(self, package, target):
+    def save(self, package, target, compresslevel=None):
         if hasattr(target, "write"):
             target.write(package)
         else:
