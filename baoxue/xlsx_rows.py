@@ -39,6 +39,7 @@ from typing import Any, Callable, Sequence
 from .layout import get_column_letter
 
 CHUNK_ROWS = 20_000
+EXCEL_ROWS = 1_048_576
 MAX_STRING = 32_767                     # Excel's limit (UTF-16 units), as XlsxWriter truncates
 _ESCAPE_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
@@ -306,7 +307,9 @@ class LongTables:
         member = f"xl/worksheets/sheet{worksheet.index + 1}.xml"  # XlsxWriter names them by position
         if member in self.tables:
             raise ValueError(f"{worksheet.name}: a second long table in the same sheet")
-        columns = [list(c) for c in columns]
+        keep = max(EXCEL_ROWS - first_row + 1, 0)   # XlsxWriter ignores cells below Excel's last row
+        columns = [list(c[:keep]) for c in columns]
+        kinds = kinds[:keep] if kinds is not None else None
         if formats is None:
             formats = [[(plain, dated)] * len(columns)]
         if kinds is None and len(formats) == 1 and len(formats[0]) == len(columns):
