@@ -13,6 +13,7 @@ import pandas as pd
 from .. import __version__, model
 from ..beijing import now_iso
 from ..findings import Finding, summarize
+from ..gcpause import paused_gc
 from ..indicators import INDICATORS, SCHOOL_YEAR_KEYS, aggregate
 from ..months import prev_month, valid_month
 from ..policy import Policy, load_policy
@@ -166,10 +167,13 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         raise RollupError(f"汇总月份格式不对：{month!r}，应为 YYYY-MM（如 2026-09）。")
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
+    # the run holds thousands of per-file results (unpickled from the workers or the cache): paused, the cyclic
+    # collector does not re-scan all of them at every collection the roll-up's allocations would trigger
     if store_dir is False:
-        return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache, while_saving)
+        with paused_gc():
+            return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache, while_saving)
     store = store_dir if isinstance(store_dir, Store) else default_store(inbox, store_dir)
-    with store.lock():
+    with store.lock(), paused_gc():
         return _rollup(inbox, month, register, store, policy, progress, workers, dask, cache, while_saving)
 
 

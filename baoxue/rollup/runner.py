@@ -26,7 +26,7 @@ from ..policy import Policy
 from .cache import ResultCache
 from .inbox import relative_name
 from .store import Store, StoreError
-from .worker import FileResult, lost_file, process_chunk, unreadable
+from .worker import FileResult, lost_file, process_chunk, process_chunk_packed, unpack, unreadable
 
 Progress = Callable[[int, int, str], None]
 IN_PROCESS_BELOW = 24       # files: below this a process pool costs more than it saves
@@ -135,7 +135,7 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
         parts = chunks(paths, n_workers)
-        futures = [client.submit(process_chunk, part, inbox, month, policy, pure=False) for part in parts]
+        futures = [client.submit(process_chunk_packed, part, inbox, month, policy, pure=False) for part in parts]
         index = {f.key: i for i, f in enumerate(futures)}
         if meanwhile is not None:
             meanwhile()
@@ -143,10 +143,11 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
         def outcome(fut) -> tuple[int, list[FileResult]]:
             i = index[fut.key]
             try:
-                return i, fut.result()
+                packed = fut.result()
             except Exception as e:  # noqa: BLE001 — lost for good (e.g. KilledWorker): name the files, never drop them
                 why = f"在 Dask 工作进程上处理时中断（{type(e).__name__}）"
                 return i, [lost_file(p, inbox, why) for p in parts[i]]
+            return i, unpack(packed)
 
         return in_order((outcome(fut) for fut in finished(futures)), parts, progress or (lambda n, label: None))
     finally:
