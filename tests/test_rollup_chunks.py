@@ -19,12 +19,13 @@ def test_chunks_cover_every_file_once_in_order(n, workers):
 
 
 def test_large_run_shrinks_chunks_towards_the_end():
-    """Big batches first (the rules' fixed cost per batch), small ones last so two workers finish together: no chunk
-    after the first small one is bigger than TAIL_CHUNK plus a remainder, and the last ones are far below MAX_CHUNK."""
+    """Big batches first (the rules' fixed cost per batch), small ones last so two workers finish together: each a
+    worker's share of what is left, so the last two are far below MAX_CHUNK, and none below TAIL_CHUNK."""
     sizes = [len(c) for c in _chunks([str(i) for i in range(2000)], 2)]
     assert sizes[0] == MAX_CHUNK
     assert sizes[:-1] == sorted(sizes[:-1], reverse=True)
-    assert max(sizes[-4:]) < 2 * TAIL_CHUNK
+    assert max(sizes[-2:]) < 2 * TAIL_CHUNK
+    assert len(sizes) <= 8
     assert min(sizes) >= TAIL_CHUNK
 
 
