@@ -100,10 +100,11 @@ def _check_zip(path: Path, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → zip path of its XML."""
-    wb = xlsx_scan.parse_xml(zf.read("xl/workbook.xml"), "xl/workbook.xml")
-    rels = xlsx_scan.parse_xml(zf.read("xl/_rels/workbook.xml.rels"), "xl/_rels/workbook.xml.rels")
+def _sheet_paths(zf: zipfile.ZipFile, read=None) -> dict[str, str]:
+    """Sheet name → zip path of its XML (``read(member)``: the member's bytes, ``zf.read`` unless given)."""
+    read = read or zf.read
+    wb = xlsx_scan.parse_xml(read("xl/workbook.xml"), "xl/workbook.xml")
+    rels = xlsx_scan.parse_xml(read("xl/_rels/workbook.xml.rels"), "xl/_rels/workbook.xml.rels")
     targets = {r.get("Id"): r.get("Target") or "" for r in rels}
     out = {}
     for el in wb.iter():
@@ -264,12 +265,12 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         raise _oversized(path, name, rows, cols)
 
 
-def _custom_properties(zf: zipfile.ZipFile, infos) -> dict[str, str]:
+def _custom_properties(read, infos) -> dict[str, str]:
     if "docProps/custom.xml" not in infos:
         return {}
     props = {}
     try:
-        root = xlsx_scan.parse_xml(zf.read("docProps/custom.xml"), "docProps/custom.xml")
+        root = xlsx_scan.parse_xml(read("docProps/custom.xml"), "docProps/custom.xml")
     except ElementTree.ParseError:
         return {}
     for prop in root:
@@ -359,7 +360,11 @@ class _Package:
 
     def read(self, name: str) -> bytes:
         kept = self.kept.get(name)
-        return kept if kept is not None else self.zf.read(name)
+        if kept is not None:
+            return kept
+        if name not in self.infos:
+            raise KeyError(name)   # as zipfile says it, without its search
+        return self.zf.read(name)
 
 
 OPENPYXL_MAX_CELLS = 600_000   # stored cells a whole-file openpyxl load may meet (≈ 0.9 KB each): 4× the fullest book
@@ -377,7 +382,7 @@ def check_package(path: str | Path, max_cells: int | None = None) -> None:
     with _package_errors(path):
         pkg = _Package(path, data)
         total = 0
-        for name, member in _sheet_paths(pkg.zf).items():
+        for name, member in _sheet_paths(pkg.zf, pkg.read).items():
             if member not in pkg.infos:
                 continue
             xml = pkg.read(member)
@@ -459,8 +464,8 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     with _package_errors(path):
         pkg = _Package(path, data, keep_inflated)
         zf, infos = pkg.zf, pkg.infos
-        sheet_paths = _sheet_paths(zf)
-        properties = _custom_properties(zf, infos)
+        sheet_paths = _sheet_paths(zf, pkg.read)
+        properties = _custom_properties(pkg.read, infos)
         package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(pkg.read("xl/workbook.xml"), "xl/workbook.xml"))
                    + xlsx_scan.package_items(pkg.read, infos))
     grid = Grid(path=str(path), properties=properties, active=package)
@@ -549,6 +554,18 @@ def _cell(row: list, j: int) -> Any:
     return row[j] if j < len(row) else None
 
 
+_CLEANED: dict[str, str] = {}   # header and label text -> normalize.clean_header of it (the same texts in every book)
+
+
+def _clean(text: str) -> str:
+    cleaned = _CLEANED.get(text)
+    if cleaned is None:
+        if len(_CLEANED) >= 8192:
+            _CLEANED.clear()
+        cleaned = _CLEANED[text] = normalize.clean_header(text)
+    return cleaned
+
+
 def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
     """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
     best = None
@@ -557,7 +574,7 @@ def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, 
         found: dict[str, int] = {}
         for j, v in enumerate(row):
             if isinstance(v, str) and v:
-                canonical = keys.get(normalize.clean_header(v).rstrip("*＊"))
+                canonical = keys.get(_clean(v).rstrip("*＊"))
                 if canonical and canonical not in found:
                     found[canonical] = j
         if len(found) >= 2 and (best is None or len(found) > len(best[1])):
@@ -578,11 +595,15 @@ def _typer(column: model.Column):
     return (column.kind, column.codes), partial(normalize.cell, column)
 
 
-def _typed_column(column: model.Column, values, memo: dict | None = None) -> tuple[list, bool]:
+def _typed_column(column: model.Column, values, memo: dict | None = None, typer=None) -> tuple[list, bool]:
     """Normalise one column: (typed values, whether any is ``Invalid``). Values repeat a lot (codes, dates; the same IDs,
     names and 序号 on several sheets), so each distinct raw value is typed once per book (``memo``: one table per typing
-    function) and the column is then mapped through that table at C speed."""
-    key, fn = _typer(column)
+    function) and the column is then mapped through that table at C speed. ``typer``: ``_typer(column)``, when the
+    caller has it at hand."""
+    n = len(values)
+    if values.count(None) + values.count("") == n:   # an empty or absent column: None, whatever the kind
+        return [None] * n, False
+    key, fn = typer or _typer(column)
     uniq = set(values)
     if (1 in uniq or 0 in uniq) and bool in set(map(type, values)):  # True == 1 as a key: type cell by cell
         typed = [None if v is None or v == "" else fn(v) for v in values]
@@ -605,6 +626,16 @@ def _typed_column(column: model.Column, values, memo: dict | None = None) -> tup
         if v.__class__ is Invalid:
             invalid.add(k)
     return list(map(table.__getitem__, values)), not invalid.isdisjoint(uniq)
+
+
+_TYPERS: dict[str, tuple[model.Sheet, list]] = {}   # sheet name -> (the sheet, [(column, _typer(column))])
+
+
+def _column_typers(sheet: model.Sheet) -> list:
+    got = _TYPERS.get(sheet.name)
+    if got is None or got[0] is not sheet:
+        got = _TYPERS[sheet.name] = (sheet, [(col, _typer(col)) for col in sheet.columns])
+    return got[1]
 
 
 def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
@@ -639,6 +670,10 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
     book.header_columns[sheet.name] = {c: j + 1 for c, j in found.items()}
     book.missing_columns[sheet.name] = [c for c in sheet.column_names if c not in found]
     data_rows, excel_rows = _data_rows(rows, hi + 1)
+    if not data_rows and not extras:   # a header and nothing under it: every column empty, nothing to type
+        book.sheets.set_columns(sheet.name, {"_row": excel_rows})
+        book.untypable[sheet.name] = frozenset()
+        return placed
     width = max(map(len, data_rows), default=0)
     if min(map(len, data_rows), default=0) == width:
         transposed = list(zip(*data_rows))  # python-calamine's rows are all as wide as the sheet
@@ -648,8 +683,8 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
         return transposed[j] if j is not None and j < len(transposed) else [None] * len(data_rows)
 
     columns, untypable = {}, set()
-    for col in sheet.columns:
-        columns[col.name], bad = _typed_column(col, raw_column(found.get(col.name)), memo)
+    for col, typer in _column_typers(sheet):
+        columns[col.name], bad = _typed_column(col, raw_column(found.get(col.name)), memo, typer)
         if bad:
             untypable.add(col.name)
     formula_cells = grid.formulas.get(sheet.name)
@@ -681,7 +716,7 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
         label = _cell(row, 0)
         if not isinstance(label, str):
             continue
-        key = _COVER_KEYS.get(normalize.clean_header(label).rstrip(":：*＊"))
+        key = _COVER_KEYS.get(_clean(label).rstrip(":：*＊"))
         if key is None or key in book.cover_rows:
             continue
         book.cover_rows[key] = i + 1
