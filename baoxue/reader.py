@@ -20,7 +20,7 @@ import io
 import posixpath
 import re
 import zipfile
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -105,13 +105,22 @@ def _sheet_paths(zf: zipfile.ZipFile, read=None) -> dict[str, str]:
     read = read or zf.read
     wb = xlsx_scan.parse_xml(read("xl/workbook.xml"), "xl/workbook.xml")
     rels = xlsx_scan.parse_xml(read("xl/_rels/workbook.xml.rels"), "xl/_rels/workbook.xml.rels")
+    known = _SHEET_PATHS.get((wb, rels))   # the trees of parts seen before are the same objects (xlsx_scan.parse_xml)
+    if known is not None:
+        return dict(known)
     targets = {r.get("Id"): r.get("Target") or "" for r in rels}
     out = {}
     for el in wb.iter():
         if el.tag.endswith("}sheet"):
             target = targets.get(el.get(_NS_REL), "").replace("\\", "/").lstrip("/")
             out[el.get("name")] = posixpath.normpath(target if target.startswith("xl/") else "xl/" + target)
+    if len(_SHEET_PATHS) >= 64:
+        _SHEET_PATHS.clear()
+    _SHEET_PATHS[(wb, rels)] = dict(out)
     return out
+
+
+_SHEET_PATHS: dict[tuple, dict[str, str]] = {}   # (workbook tree, its relationships' tree) -> _sheet_paths
 
 
 # ---------------------------------------------------------------------------------------------- sheet XML scans
@@ -430,16 +439,27 @@ def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
     return out.getvalue()
 
 
+class _Done:
+    """What ``_Inline.submit`` hands back: the call's value or exception, given by ``result()`` as a future would."""
+    __slots__ = ("value", "error")
+
+    def __init__(self, value, error):
+        self.value, self.error = value, error
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class _Inline:
-    """Stands in for a thread pool where threads cannot be started: runs each call at once."""
+    """Stands in for a thread pool where threads cannot be started, or are not wanted: runs each call at once."""
 
     def submit(self, fn, *args):
-        future = Future()
         try:
-            future.set_result(fn(*args))
+            return _Done(fn(*args), None)
         except BaseException as e:  # handed on to whoever asks for the result, as a pool would
-            future.set_exception(e)
-        return future
+            return _Done(None, e)
 
     def shutdown(self, wait=True, cancel_futures=False):
         pass
@@ -566,24 +586,50 @@ def _clean(text: str) -> str:
     return cleaned
 
 
-def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
-    """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
-    best = None
-    every = len(set(keys.values()))
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        found: dict[str, int] = {}
+def _header_cells(row: list, keys: dict[str, str]) -> dict[str, int]:
+    """Canonical column → 0-based col of the header texts in ``row`` (do not change it: it is kept for the next book)."""
+    entry = _HEADER_CELLS.get(id(keys))
+    if entry is None or entry[0] is not keys:
+        if len(_HEADER_CELLS) >= 64:
+            _HEADER_CELLS.clear()
+        entry = _HEADER_CELLS[id(keys)] = (keys, {}, len(set(keys.values())))
+    try:
+        cells = tuple(row)
+        found = entry[1].get(cells)
+    except TypeError:   # an unhashable value (not from a file): nothing kept
+        cells = found = None
+    if found is None:
+        found = {}
         for j, v in enumerate(row):
             if isinstance(v, str) and v:
                 canonical = keys.get(_clean(v).rstrip("*＊"))
                 if canonical and canonical not in found:
                     found[canonical] = j
+        if cells is not None:
+            if len(entry[1]) >= 1024:
+                entry[1].clear()
+            entry[1][cells] = found   # rows equal as tuples have equal text cells in the same places: the same found
+    return found
+
+
+# id(keys) -> (keys, {row as a tuple: its header cells}, the number of canonical columns): every book of a county has
+# the same header rows (and the same rows above them)
+_HEADER_CELLS: dict[int, tuple[dict, dict, int]] = {}
+
+
+def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
+    """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
+    best = None
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        found = _header_cells(row, keys)
         if len(found) >= 2 and (best is None or len(found) > len(best[1])):
             best = (i, found)
-            if len(found) == every:   # every column found: no later row can be a better header
+            if len(found) == _HEADER_CELLS[id(keys)][2]:   # every column found: no later row can be a better header
                 break
     if best is None:
         return None
     i, found = best
+    found = dict(found)
     used = set(found.values())
     extras = {j: str(v).strip() for j, v in enumerate(rows[i]) if j not in used and not normalize.is_empty(v)}
     return i, found, extras
@@ -621,11 +667,31 @@ def _typed_column(column: model.Column, values, memo: dict | None = None, typer=
         same = normalize.unchanged_strings(column.kind, strings)
         table.update(zip(same, same))
         new = set(new).difference(same) if same else new
-    for k in new:
-        v = table[k] = fn(k)
-        if v.__class__ is Invalid:
-            invalid.add(k)
+        for k in new:
+            v = table[k] = fn(k)
+            if v.__class__ is Invalid:
+                invalid.add(k)
+    elif new:   # a short column: its texts (codes, grades, reasons, dates as text) typed once for all books
+        known = _TYPED_TEXTS.get(key)
+        if known is None or len(known) >= 16384:
+            known = _TYPED_TEXTS[key] = {}
+        for k in new:
+            if k.__class__ is str:
+                v = known.get(k, _UNTYPED)
+                if v is _UNTYPED:
+                    v = known[k] = fn(k)
+            else:
+                v = fn(k)
+            table[k] = v
+            if v.__class__ is Invalid:
+                invalid.add(k)
     return list(map(table.__getitem__, values)), not invalid.isdisjoint(uniq)
+
+
+# typing key -> {text: its typed value}, across books (typing is a pure function of the key and the text; the typed
+# values are immutable: str, date, int, float, Invalid). Only ``str`` keys: 1, 1.0 and True are one key to a dict.
+_TYPED_TEXTS: dict[tuple, dict[str, Any]] = {}
+_UNTYPED = object()
 
 
 _TYPERS: dict[str, tuple[model.Sheet, list]] = {}   # sheet name -> (the sheet, [(column, _typer(column))])

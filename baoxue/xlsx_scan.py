@@ -228,10 +228,12 @@ _RANGE = (r"(?:\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?|\$?\d{
           r"|\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}|#REF!)")
 _PLAIN_REFERENCE = re.compile(rf"=?(?:{_SHEET}!)?{_RANGE}(?:,(?:{_SHEET}!)?{_RANGE})*")
 _MACRO_PARTS = ("xl/vbaProject.bin", "xl/macrosheets/", "xl/dialogsheets/", "xl/activeX/")
+_MACRO_PREFIXES = tuple(m.lower() for m in _MACRO_PARTS)
 _MACRO_RELS = frozenset({"vbaProject", "xlMacrosheet", "xlIntlMacrosheet", "dialogsheet", "activeXControlBinary",
                          "wordVbaData"})
 
 
+@lru_cache(maxsize=1024)
 def rels_part(part: str) -> str:
     """The relationships part of ``part``: xl/worksheets/sheet1.xml → xl/worksheets/_rels/sheet1.xml.rels."""
     folder, name = posixpath.split(part)
@@ -305,20 +307,36 @@ def package_items(read, names: Iterable[str]) -> list[ActiveContent]:
             out.append(ActiveContent(kind, None, None, None, "、".join(targets) or part))
         elif lower in ("xl/connections.xml",) or lower.startswith("xl/querytables/"):
             out.append(ActiveContent("connection", None, None, None, part))
-        elif any(lower.startswith(m.lower()) for m in _MACRO_PARTS):
+        elif lower.startswith(_MACRO_PREFIXES):
             out.append(ActiveContent("macro", None, None, None, part))
         elif lower.startswith("xl/embeddings/"):
             out.append(ActiveContent("embedded", None, None, None, part))
         elif lower.endswith(".rels") and not lower.startswith("xl/externallinks/"):
-            folder = posixpath.dirname(posixpath.dirname(part))
-            for rel in parse_xml(read(part), part).iter():
-                attrs, kind = rel.attrib, _rel_kind(rel.attrib)
-                if _local(rel.tag) != "Relationship":
-                    continue
-                if _external(attrs) and kind != "hyperlink":
-                    out.append(ActiveContent("external_link", None, None, None, attrs.get("Target", "")))
-                elif kind in _MACRO_RELS:   # a macro part wherever it is stored
-                    target = attrs.get("Target", "")
-                    out.append(ActiveContent("macro", None, None, None, target.lstrip("/") if target.startswith("/")
-                                             else posixpath.normpath(posixpath.join(folder, target))))
+            out += _relationship_items(parse_xml(read(part), part), posixpath.dirname(posixpath.dirname(part)))
     return list(dict.fromkeys(out))   # a macro part found by its name and by its relationship: once
+
+
+def _relationship_items(rels: ElementTree.Element, folder: str) -> list[ActiveContent]:
+    """The external relationships (other than hyperlinks) and macro parts of one relationships part, whose part sits in
+    ``folder``. Kept for the trees seen before (``parse_xml`` gives the same tree for the same bytes)."""
+    known = _REL_ITEMS.get((rels, folder))
+    if known is not None:
+        return known
+    out = []
+    for rel in rels.iter():
+        attrs, kind = rel.attrib, _rel_kind(rel.attrib)
+        if _local(rel.tag) != "Relationship":
+            continue
+        if _external(attrs) and kind != "hyperlink":
+            out.append(ActiveContent("external_link", None, None, None, attrs.get("Target", "")))
+        elif kind in _MACRO_RELS:   # a macro part wherever it is stored
+            target = attrs.get("Target", "")
+            out.append(ActiveContent("macro", None, None, None, target.lstrip("/") if target.startswith("/")
+                                     else posixpath.normpath(posixpath.join(folder, target))))
+    if len(_REL_ITEMS) >= 256:
+        _REL_ITEMS.clear()
+    _REL_ITEMS[(rels, folder)] = out = tuple(out)
+    return out
+
+
+_REL_ITEMS: dict[tuple, tuple[ActiveContent, ...]] = {}
