@@ -341,12 +341,29 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
     parser)."""
     with _package_errors(path):
         xml = read(member)
-        if loaded:
-            _check_extent(path, name, _SheetXml(xml), max_rows)
         hyperlinks = xlsx_scan.external_hyperlinks(read, member)
-        formulas, links = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
+        # a sheet's scan depends on its bytes and the limits only: the same small sheet (a tool writes the same empty
+        # sheets into every school's book) is scanned once (only what passed is kept: a refusal is found again)
+        key = ((xml, loaded, max_rows, bool(hyperlinks), MAX_COLS, MAX_CELLS, _check_extent)
+               if len(xml) <= SCANNED_BYTES else None)
+        scanned = _SCANNED.get(key) if key is not None else None
+        if scanned is None:
+            if loaded:
+                _check_extent(path, name, _SheetXml(xml), max_rows)
+            scanned = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
+            if key is not None:
+                if len(_SCANNED) >= 512:
+                    _SCANNED.clear()
+                _SCANNED[key] = scanned
+        formulas, links = scanned
+    if not formulas and not links:
+        return []
     items = [ActiveContent("formula", name, r, c, text) for (r, c), text in formulas.items()]
     return items + [xlsx_scan.link_item(name, ref, hyperlinks[rid]) for ref, rid in links if rid in hyperlinks]
+
+
+SCANNED_BYTES = 16 * 1024   # sheets up to this size have their scan kept (_SCANNED), by their bytes
+_SCANNED: dict[tuple, tuple[dict, list]] = {}   # (sheet XML, what the scan depends on) -> (formulas, links)
 
 
 KEEP_INFLATED = 16 * 1024 * 1024   # members up to this size are kept as inflated by the check (no second inflate)
@@ -411,9 +428,21 @@ _NEGATIVE_VALUE = re.compile(rb"<((?:[\w.-]+:)?c)(\s[^>]*?)?(\ss\s*=\s*[\"'][^\"
 DATE_FLOOR = -2_958_465.0   # serials below minus Excel's largest date are no date any client shows
 
 
+def _has_negative_value(xml: bytes) -> bool:
+    """Whether ``b">-"`` or ``b"> -"`` occurs in ``xml``: a search for the rare ``-`` (memchr, far faster than a
+    two-byte search) and a look at what precedes each."""
+    i = xml.find(b"-", 1)
+    while i >= 0:
+        before = xml[i - 1]
+        if before == 0x3E or (before == 0x20 and i >= 2 and xml[i - 2] == 0x3E):   # ">-" or "> -"
+            return True
+        i = xml.find(b"-", i + 1)
+    return False
+
+
 def _unstyled_far_negatives(xml: bytes) -> bytes | None:
     """``xml`` with the style taken off every cell holding a number below ``DATE_FLOOR``; None when there is none."""
-    if b">-" not in xml and b"> -" not in xml:
+    if not _has_negative_value(xml):
         return None
 
     def unstyle(m: re.Match) -> bytes:
