@@ -291,8 +291,7 @@ def _custom_properties(read, infos) -> dict[str, str]:
 
 def canonical_sheet_name(name: str) -> str | None:
     """The model sheet a workbook sheet name stands for (tolerating spaces and full-width characters)."""
-    key = normalize.clean_header(name)
-    return _SHEET_KEYS.get(key)
+    return _SHEET_KEYS.get(_clean(name)) if name.__class__ is str else _SHEET_KEYS.get(normalize.clean_header(name))
 
 
 _SHEET_KEYS = {normalize.clean_header(n): n for n in model.CLERK_SHEETS + (model.STAMP_SHEET,)}
@@ -683,12 +682,12 @@ def _typed_column(column: model.Column, values, memo: dict | None = None, typer=
     if (1 in uniq or 0 in uniq) and bool in set(map(type, values)):  # True == 1 as a key: type cell by cell
         typed = [None if v is None or v == "" else fn(v) for v in values]
         return typed, any(v.__class__ is Invalid for v in typed)
-    table = None if memo is None else memo.get(key)
-    if table is None:
-        table = {None: None, "": None}
+    kept = None if memo is None else memo.get(key)
+    if kept is None:
+        kept = ({None: None, "": None}, set())   # raw value -> typed value; the raw values typed Invalid
         if memo is not None:
-            memo[key] = table
-    invalid = memo.setdefault(("invalid", key), set()) if memo is not None else set()   # raw values typed Invalid
+            memo[key] = kept
+    table, invalid = kept
     new = uniq.difference(table)
     if len(new) > 64:   # a long column: the strings its typing leaves as they are, found at once (§2.9 unchanged)
         new = list(new)
@@ -729,8 +728,14 @@ _TYPERS: dict[str, tuple[model.Sheet, list]] = {}   # sheet name -> (the sheet, 
 def _column_typers(sheet: model.Sheet) -> list:
     got = _TYPERS.get(sheet.name)
     if got is None or got[0] is not sheet:
-        got = _TYPERS[sheet.name] = (sheet, [(col, _typer(col)) for col in sheet.columns])
+        got = _TYPERS[sheet.name] = (sheet, [(col, _typer(col)) for col in sheet.columns], tuple(sheet.column_names))
     return got[1]
+
+
+def _column_names(sheet: model.Sheet) -> tuple[str, ...]:
+    """``sheet.column_names``, as a tuple kept with the sheet's typers (the property builds a list each time)."""
+    _column_typers(sheet)
+    return _TYPERS[sheet.name][2]
 
 
 def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
@@ -763,7 +768,7 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
     hi, found, extras = header
     book.header_rows[sheet.name] = hi + 1
     book.header_columns[sheet.name] = {c: j + 1 for c, j in found.items()}
-    book.missing_columns[sheet.name] = [c for c in sheet.column_names if c not in found]
+    book.missing_columns[sheet.name] = [c for c in _column_names(sheet) if c not in found]
     data_rows, excel_rows = _data_rows(rows, hi + 1)
     if not data_rows and not extras:   # a header and nothing under it: every column empty, nothing to type
         book.sheets.set_columns(sheet.name, {"_row": excel_rows})
@@ -819,10 +824,27 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
             book.cover[key] = Invalid(normalize.raw_text(_cell(row, 1)) or "(公式)", "formula")
             placed.add((i + 1, 2))
         else:
-            book.cover[key] = normalize.cover_value(model.COVER[key], _cell(row, 1))
+            book.cover[key] = _cover_value(key, _cell(row, 1))
     for f in model.COVER_FIELDS:
         book.cover.setdefault(f.label, None)
     return placed
+
+
+def _cover_value(label: str, v: Any) -> Any:
+    """``normalize.cover_value`` of a cover field; a text typed once for all books (most of the cover is the same from
+    book to book: the month, the township, the school's kind; the typed values are immutable)."""
+    if v.__class__ is not str:
+        return normalize.cover_value(model.COVER[label], v)
+    known = _COVER_TEXTS.get(label)
+    if known is None or len(known) >= 4096:
+        known = _COVER_TEXTS[label] = {}
+    typed = known.get(v, _UNTYPED)
+    if typed is _UNTYPED:
+        typed = known[v] = normalize.cover_value(model.COVER[label], v)
+    return typed
+
+
+_COVER_TEXTS: dict[str, dict[str, Any]] = {}   # cover label -> {text: its typed value}
 
 
 def parse_grid(grid: Grid) -> SchoolBook:
