@@ -678,6 +678,10 @@ def _typed_column(column: model.Column, values, memo: dict | None = None, typer=
     if values.count(None) + values.count("") == n:   # an empty or absent column: None, whatever the kind
         return [None] * n, False
     key, fn = typer or _typer(column)
+    if n <= 4 and memo is not None:   # a sheet of a few rows: value by value through the same memo
+        typed = _typed_few(values, memo, key, fn)
+        if typed is not None:
+            return typed
     uniq = set(values)
     if (1 in uniq or 0 in uniq) and bool in set(map(type, values)):  # True == 1 as a key: type cell by cell
         typed = [None if v is None or v == "" else fn(v) for v in values]
@@ -714,6 +718,38 @@ def _typed_column(column: model.Column, values, memo: dict | None = None, typer=
             if v.__class__ is Invalid:
                 invalid.add(k)
     return list(map(table.__getitem__, values)), not invalid.isdisjoint(uniq)
+
+
+def _typed_few(values, memo: dict, key, fn) -> tuple[list, bool] | None:
+    """``_typed_column`` of a short column, value by value (what the set operations cost is more than the typing here);
+    None when a value is a bool (True == 1 as a key: then ``_typed_column`` types it cell by cell)."""
+    for v in values:
+        if v.__class__ is bool:
+            return None
+    kept = memo.get(key)
+    if kept is None:
+        kept = memo[key] = ({None: None, "": None}, set())
+    table, invalid = kept
+    out, bad = [], False
+    for v in values:
+        t = table.get(v, _UNTYPED)
+        if t is _UNTYPED:
+            if v.__class__ is str:
+                known = _TYPED_TEXTS.get(key)
+                if known is None or len(known) >= 16384:
+                    known = _TYPED_TEXTS[key] = {}
+                t = known.get(v, _UNTYPED)
+                if t is _UNTYPED:
+                    t = known[v] = fn(v)
+            else:
+                t = fn(v)
+            table[v] = t
+            if t.__class__ is Invalid:
+                invalid.add(v)
+        if t.__class__ is Invalid:
+            bad = True
+        out.append(t)
+    return out, bad
 
 
 # typing key -> {text: its typed value}, across books (typing is a pure function of the key and the text; the typed
