@@ -49,7 +49,7 @@ def test_the_minus_search_is_the_two_substring_tests():
     cases = [b"", b"-", b">-", b"> -", b">  -", b"a-b", b"x>-y", b" -", b"-" * 10_001, b"-" * 10_001 + b"> -"]
     cases += [bytes(rnd.choice(b"> -a") for _ in range(rnd.randrange(12))) for _ in range(5000)]
     for xml in cases:
-        assert reader._minus_after_tag(xml) == (b">-" in xml or b"> -" in xml), xml
+        assert reader._has_negative_value(xml) == (b">-" in xml or b"> -" in xml), xml
 
 
 def test_a_long_column_of_kept_values_and_one_the_memo_changed():
