@@ -135,21 +135,9 @@ def test_unusable_register_exits_2_and_leaves_no_lock(county, tmp_path):
     assert not (tmp_path / "s" / ".lock").exists()
 
 
-def test_lists_are_read_while_the_school_books_are_taken(county, tmp_path):
-    """Progress: the school books' phase, then every list's, then nothing else of theirs; the same result."""
-    calls = []
-    result = run_match(**county.kwargs(store=tmp_path / "s"), progress=lambda d, t, label: calls.append((d, t, label)))
-    n_lists = len(county.household) + 1 + 1 + len(county.key_groups)
-    listed = [i for i, (_d, _t, label) in enumerate(calls) if label.startswith("已读取")]
-    assert len(listed) == n_lists and listed == list(range(listed[0], listed[0] + n_lists))
-    assert [calls[i][:2] for i in listed] == [(k, n_lists) for k in range(1, n_lists + 1)]
-    assert listed[0] > 0 and all(t != n_lists for _d, t, _label in calls[:listed[0]])   # the books came first
-    assert result.county["school_age"] == len(county.expected())
-
-
 def test_an_unusable_list_is_reported_before_a_locked_store(county, tmp_path):
-    """Another roll-up holds the store: a list without its ID column still gets its own message first; good lists
-    get StoreLocked."""
+    """Another roll-up holds the store: a list without its ID column gets its own message (the lists are read before
+    the store is locked); good lists get StoreLocked."""
     from baoxue.rollup.store import Store, StoreLocked
     bad = write_list(tmp_path / "没有身份证.xlsx", ["姓名", "性别", "户籍乡镇", "户籍村(社区)"], [["张三", "男", "城关镇", "东风村"]])
     other = Store(tmp_path / "s")

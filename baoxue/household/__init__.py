@@ -10,10 +10,8 @@ township for the door-to-door check, whose returns feed the next run.
 
 ``run_match`` raises ``InputError`` (Chinese message; the CLI exits 2) when a required input (a 户籍名单, the 学籍名单,
 an 异地就读名单 or 重点人群名单 that was named, the register, the inbox) is unreadable or lacks a required column, and
-``StoreLocked`` while another roll-up or match writes the store (an unusable list is reported before either: the
-lists are read while the school books are taken, and every error waits for them). ``progress(done, total, label)`` is
-called as the school books and then the lists are read (one phase after the other; ``total`` changes between phases;
-then the returns). A list that cannot be used stops the match after the roll-up's month is saved. ``store``: the
+``StoreLocked`` while another roll-up or match writes the store. ``progress(done, total, label)`` is called as the lists
+and then the school books are read (one phase after the other; ``total`` changes between phases). ``store``: the
 history store (default ``baoxue-store/`` beside the inbox, as for ``rollup``). Under its writer lock the month's school
 books are taken through ``run_rollup`` (inbox walk, stamps, the per-file result cache; the roll-up's month is saved
 again as ``rollup`` would), and the month's ledger is saved beside it (``Store.save_ledger``; read back with

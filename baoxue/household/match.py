@@ -40,62 +40,36 @@ def _size(path) -> int:
         return 0
 
 
-class _ListReading:
-    """The lists, read on ``LIST_READERS`` threads from ``start()`` on, while this thread takes the school books from
-    the roll-up; ``result(progress)`` waits for them (the first unusable list in the order given raises its
-    ``InputError``)."""
-
-    def __init__(self, household, xueji, elsewhere, key_groups, month):
-        self.todo = ([(p, model.HOUSEHOLD_LIST) for p in household] + [(xueji, model.XUEJI_LIST)]
-                     + ([(elsewhere, model.ELSEWHERE_LIST)] if elsewhere else [])
-                     + [(p, model.KEY_GROUP_LIST) for p in key_groups])
-        self.shape = (len(household), bool(elsewhere))
-        self.month = month
-        self.pool: ThreadPoolExecutor | None = None
-        self.futures: dict = {}
-        self.read: list[ListFile | None] | None = None
-        self.failed: dict[int, InputError] = {}
-        self.paused = False
-
-    def start(self) -> None:
-        if self.pool is not None or self.read is not None:
-            return
-        order = sorted(range(len(self.todo)), key=lambda k: -_size(self.todo[k][0]))   # the longest first
-        self.paused = gc.isenabled()
-        gc.disable()   # as read_list does for one file; here once for all, so no reader turns it back on under another
-        self.pool = ThreadPoolExecutor(LIST_READERS, thread_name_prefix="baoxue-lists")
-        self.futures = {self.pool.submit(load_required, self.todo[k][0], self.todo[k][1], self.month): k for k in order}
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-            if self.paused:
-                gc.enable()
-
-    def result(self, progress: Progress | None = None) -> tuple[list[ListFile], ListFile, ListFile | None,
-                                                                 list[ListFile]]:
-        if self.read is None:
-            self.start()
-            read: list[ListFile | None] = [None] * len(self.todo)
+def _read_lists(household, xueji, elsewhere, key_groups, month, progress) -> tuple[list[ListFile], ListFile,
+                                                                                    ListFile | None, list[ListFile]]:
+    todo = ([(p, model.HOUSEHOLD_LIST) for p in household] + [(xueji, model.XUEJI_LIST)]
+            + ([(elsewhere, model.ELSEWHERE_LIST)] if elsewhere else []) + [(p, model.KEY_GROUP_LIST) for p in key_groups])
+    order = sorted(range(len(todo)), key=lambda k: -_size(todo[k][0]))   # the longest first: the others fill in
+    read: list[ListFile | None] = [None] * len(todo)
+    paused = gc.isenabled()
+    gc.disable()   # as read_list does for one file; here once for all, so no reader turns it back on under another
+    pool = ThreadPoolExecutor(LIST_READERS, thread_name_prefix="baoxue-lists")
+    try:
+        futures = {pool.submit(load_required, todo[k][0], todo[k][1], month): k for k in order}
+        failed: dict[int, InputError] = {}
+        for done, future in enumerate(as_completed(futures)):
+            k = futures[future]
             try:
-                for done, future in enumerate(as_completed(self.futures)):
-                    k = self.futures[future]
-                    try:
-                        read[k] = future.result()
-                    except InputError as e:
-                        self.failed[k] = e
-                    if progress:
-                        path, sheet = self.todo[k]
-                        progress(done + 1, len(self.todo), f"已读取{sheet.name}：{Path(path).name}")
-            finally:
-                self.close()
-            self.read = read
-        if self.failed:   # the first unusable list in the order given stops the match
-            raise self.failed[min(self.failed)]
-        n, elsewhere = self.shape
-        rest = self.read[n + 1:]
-        return self.read[:n], self.read[n], (rest.pop(0) if elsewhere else None), rest
+                read[k] = future.result()
+            except InputError as e:
+                failed[k] = e
+            if progress:
+                path, sheet = todo[k]
+                progress(done + 1, len(todo), f"已读取{sheet.name}：{Path(path).name}")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if paused:
+            gc.enable()
+    if failed:   # the first unusable list in the order given stops the match
+        raise failed[min(failed)]
+    n = len(household)
+    rest = read[n + 1:]
+    return read[:n], read[n], (rest.pop(0) if elsewhere else None), rest
 
 
 def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path, month: str,
@@ -116,48 +90,29 @@ def run_match(*, household: list[Path], xueji: Path, inbox: Path, register: Path
                            [Path(returns)] if returns is not None else [], [Path(store)] if store is not None else [])
     if problem:   # before anything is read
         raise InputError(problem)
-    lists = _ListReading(list(household), xueji, elsewhere, list(key_groups), month)
-    calls = 0
-
-    def books(done: int, total: int, label: str) -> None:
-        # The lists are read meanwhile, on threads started once the roll-up's worker processes, if it needs any, are
-        # running (its second report, or a first one with nothing left to read): a process is never forked while
-        # other threads run.
-        nonlocal calls
-        calls += 1
-        if calls > 1 or done >= total:
-            lists.start()
-        if progress:
-            progress(done, total, label)
-
-    try:
-        try:   # as rollup does: an unusable register is refused before the store is locked
-            read_register(register)
-        except RegisterError as e:
+    hh_files, xueji_file, elsewhere_file, key_files = _read_lists(list(household), xueji, elsewhere, list(key_groups),
+                                                                  month, progress)
+    try:   # as rollup does: an unusable register is refused before the store is locked
+        read_register(register)
+    except RegisterError as e:
+        raise InputError(str(e)) from None
+    st: Store = default_store(inbox, store)
+    with st.lock():
+        try:
+            rollup = run_rollup(inbox, month, register, store_dir=st, policy=policy, progress=progress)
+        except (RollupError, RegisterError) as e:
             raise InputError(str(e)) from None
-        st: Store = default_store(inbox, store)
-        with st.lock():
-            try:
-                rollup = run_rollup(inbox, month, register, store_dir=st, policy=policy, progress=books)
-            except (RollupError, RegisterError) as e:
-                raise InputError(str(e)) from None
-            hh_files, xueji_file, elsewhere_file, key_files = lists.result(progress)
-            line = SchoolLine.from_rollup(rollup)
-            returned, return_findings = read_returns(Path(returns) if returns else None, month, policy,
-                                                     exclude=[st.dir], progress=progress)
-            result = match_frames(month, policy, hh_files, xueji_file, elsewhere_file, key_files, line, returned,
-                                  return_findings)
-            result.store_dir = str(st.dir)
-            result.inputs = {"household": [str(p) for p in household], "xueji": str(xueji), "inbox": str(inbox),
-                             "register": str(register), "elsewhere": str(elsewhere) if elsewhere else None,
-                             "key_groups": [str(p) for p in key_groups], "returns": str(returns) if returns else None,
-                             "policy": policy.source if policy.source != "default" else None}
-            save_ledger(st, result, policy)
-    except Exception:
-        lists.result()   # an unusable list is reported first, as when the lists were read before anything else
-        raise
-    finally:
-        lists.close()
+        line = SchoolLine.from_rollup(rollup)
+        returned, return_findings = read_returns(Path(returns) if returns else None, month, policy, exclude=[st.dir],
+                                                 progress=progress)
+        result = match_frames(month, policy, hh_files, xueji_file, elsewhere_file, key_files, line, returned,
+                              return_findings)
+        result.store_dir = str(st.dir)
+        result.inputs = {"household": [str(p) for p in household], "xueji": str(xueji), "inbox": str(inbox),
+                         "register": str(register), "elsewhere": str(elsewhere) if elsewhere else None,
+                         "key_groups": [str(p) for p in key_groups], "returns": str(returns) if returns else None,
+                         "policy": policy.source if policy.source != "default" else None}
+        save_ledger(st, result, policy)
     return result
 
 
@@ -188,10 +143,11 @@ def match_frames(month: str, policy: Policy, hh_files: list[ListFile], xueji_fil
     findings += rules.unflagged_key_groups(line, lists)
     findings += rules.headcount(line, xueji, xueji_file.file)
     findings += rules.unknown_schools(xueji, line.register_codes)
-    findings += rules.returns_without_child(returned, set(frame["key"]))
+    household_keys = set(frame["key"].tolist())
+    findings += rules.returns_without_child(returned, household_keys)
 
     registered = xueji[xueji["usable"] & xueji["registered"]].drop_duplicates("key")
-    outside = registered[~registered["key"].isin(set(frame["key"]))]
+    outside = registered[~registered["key"].isin(household_keys)]
     townships_of = line.school_townships
     outside_township = outside["学校标识码"].map(lambda c: townships_of.get(c, "（名录外学校）"))
     table = ledger.ledger_table(statuses)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -44,11 +45,13 @@ def _id(v) -> str:
 
 def duplicates(people: pd.DataFrame) -> list[Finding]:
     """H001: every 户籍名单 row whose ID (or, for an unusable ID, its text) appeared on an earlier row."""
-    named = people[~people["key"].str.startswith("（无身份证号）")]
-    later = named[~named["first"]]
+    no_id = np.fromiter(map(methodcaller("startswith", "（无身份证号）"), people["key"].tolist()), dtype=bool,
+                        count=len(people))
+    first_rows = people["first"].to_numpy(dtype=bool)
+    later = people[~no_id & ~first_rows]
     if not len(later):
         return []
-    first = named[named["first"]].set_index("key")
+    first = people[first_rows & people["key"].isin(set(later["key"])).to_numpy()].set_index("key")
     return [_f("H001", H, r, "身份证号", k, f, shown=_id(k), first_file=_file_name(first.at[k, "_file"]),
                first_row=int(first.at[k, "_row"]))
             for k, f, r in zip(later["key"], later["_file"], later["_row"])]
@@ -149,12 +152,13 @@ def headcount(line: SchoolLine, xueji: pd.DataFrame, xueji_file: str) -> list[Fi
             held[(school, grade, sheet)] = int(n)
     names = line.school_names
     out = []
-    for _, cov in covers.iterrows():
-        code = cov["school"]
+    enrolled_in = {grade: covers[f"{grade}在校生数"].tolist() if f"{grade}在校生数" in covers else [None] * len(covers)
+                   for grade in model.GRADES}
+    for i, code in enumerate(covers["school"].tolist()):
         if code not in counted:
             continue
         for grade in model.GRADES:
-            enrolled = cov.get(f"{grade}在校生数")
+            enrolled = enrolled_in[grade][i]
             enrolled = 0 if enrolled is None or pd.isna(enrolled) else int(enrolled)
             leave, open_ = held[(code, grade, model.LEAVE.name)], held[(code, grade, model.DROPOUT.name)]
             book = enrolled + leave + open_
