@@ -134,14 +134,29 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
                                silence_logs=40)
         client = Client(cluster)
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
-        parts = chunks(paths, n_workers)
-        futures = [client.submit(process_chunk_packed, part, inbox, month, policy, pure=False) for part in parts]
-        index = {f.key: i for i, f in enumerate(futures)}
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()) or 1
+        parts = chunks(paths, threads)
+        done = finished()
+        index: dict[str, int] = {}
+        waiting = iter(range(len(parts)))
+
+        def submit_next() -> None:
+            """Hand out the next chunk: one chunk per worker thread at a time, so each takes the next one as it
+            finishes (the scheduler would otherwise queue a second chunk on each worker up front, and one worker
+            could end with two chunks left while another idles)."""
+            i = next(waiting, None)
+            if i is not None:
+                fut = client.submit(process_chunk_packed, parts[i], inbox, month, policy, pure=False)
+                index[fut.key] = i
+                done.add(fut)
+
+        for _ in range(min(threads, len(parts))):
+            submit_next()
         if meanwhile is not None:
             meanwhile()
 
         def outcome(fut) -> tuple[int, list[FileResult]]:
+            submit_next()   # before this result is unpacked: the freed worker starts at once
             i = index[fut.key]
             try:
                 packed = fut.result()
@@ -150,7 +165,7 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
                 return i, [lost_file(p, inbox, why) for p in parts[i]]
             return i, unpack(packed)
 
-        return in_order((outcome(fut) for fut in finished(futures)), parts, progress or (lambda n, label: None))
+        return in_order((outcome(fut) for fut in done), parts, progress or (lambda n, label: None))
     finally:
         client.close()
         if cluster is not None:
