@@ -48,6 +48,18 @@ class UnreadableWorkbook(Exception):
         return UnreadableWorkbook(self.reason, self.path, advice) if self.advice else self
 
 
+_COLUMN_NAMES: dict[str, tuple[Any, list[str]]] = {}   # sheet -> (its model table, its column names)
+
+
+def _column_names(sheet: str) -> list[str]:
+    """``model.TABLES[sheet].column_names`` (do not change it: it is kept; the property builds a list each time)."""
+    table = model.TABLES[sheet]
+    got = _COLUMN_NAMES.get(sheet)
+    if got is None or got[0] is not table:
+        got = _COLUMN_NAMES[sheet] = (table, table.column_names)
+    return got[1]
+
+
 def frame_from_columns(names: list[str], columns: dict[str, list], n: int,
                        extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """A typed sheet frame: the ``names`` columns (object dtype; a column missing from ``columns`` is empty), then
@@ -85,7 +97,7 @@ class Frames(MutableMapping):
 
     def set_columns(self, sheet: str, columns: dict[str, list]) -> None:
         """The sheet's typed values, column name -> list (the model's columns; ``"_row"``: Excel row numbers)."""
-        names = model.TABLES[sheet].column_names
+        names = _column_names(sheet)
         n = len(columns.get("_row", ()))
         full = {c: columns.get(c) or [None] * n for c in names}
         full["_row"] = list(columns.get("_row", ()))

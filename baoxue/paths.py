@@ -90,26 +90,34 @@ def _not_regular(name: str, kind: str) -> str:
 def read_regular(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes. The file is opened without blocking and checked on the
     open descriptor, so a FIFO, a device (``/dev/zero``) or a file swapped in after a check is never read."""
-    name = shown_name(Path(path).name)
+    def name() -> str:
+        return shown_name(Path(path).name)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as e:
-        raise EntryError(_os_problem(name, e)) from None
+        raise EntryError(_os_problem(name(), e)) from None
     try:
         st = os.fstat(fd)
         kind = _kind(st.st_mode)
         if kind is not None:
-            raise EntryError(_not_regular(name, kind))
+            raise EntryError(_not_regular(name(), kind))
         if st.st_size > limit:
-            raise EntryError(too_large_message(name, st.st_size))
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(limit + 1)   # +1: a file that grew since the fstat is refused too
+            raise EntryError(too_large_message(name(), st.st_size))
+        # the size the fstat gave, + 1: a file that grew since the fstat is refused too (read on to the limit + 1)
+        pieces, got = [], 0
+        while got <= limit:
+            piece = os.read(fd, min(limit + 1 - got, max(st.st_size + 1 - got, 65536)))
+            if not piece:
+                break
+            pieces.append(piece)
+            got += len(piece)
     except OSError as e:
-        raise EntryError(_os_problem(name, e)) from None
+        raise EntryError(_os_problem(name(), e)) from None
     finally:
         os.close(fd)
+    data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
     if len(data) > limit:
-        raise EntryError(too_large_message(name, len(data)))
+        raise EntryError(too_large_message(name(), len(data)))
     return data
 
 

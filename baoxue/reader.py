@@ -20,7 +20,7 @@ import io
 import posixpath
 import re
 import zipfile
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -100,17 +100,27 @@ def _check_zip(path: Path, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → zip path of its XML."""
-    wb = xlsx_scan.parse_xml(zf.read("xl/workbook.xml"), "xl/workbook.xml")
-    rels = xlsx_scan.parse_xml(zf.read("xl/_rels/workbook.xml.rels"), "xl/_rels/workbook.xml.rels")
+def _sheet_paths(zf: zipfile.ZipFile, read=None) -> dict[str, str]:
+    """Sheet name → zip path of its XML (``read(member)``: the member's bytes, ``zf.read`` unless given)."""
+    read = read or zf.read
+    wb = xlsx_scan.parse_xml(read("xl/workbook.xml"), "xl/workbook.xml")
+    rels = xlsx_scan.parse_xml(read("xl/_rels/workbook.xml.rels"), "xl/_rels/workbook.xml.rels")
+    known = _SHEET_PATHS.get((wb, rels))   # the trees of parts seen before are the same objects (xlsx_scan.parse_xml)
+    if known is not None:
+        return dict(known)
     targets = {r.get("Id"): r.get("Target") or "" for r in rels}
     out = {}
     for el in wb.iter():
         if el.tag.endswith("}sheet"):
             target = targets.get(el.get(_NS_REL), "").replace("\\", "/").lstrip("/")
             out[el.get("name")] = posixpath.normpath(target if target.startswith("xl/") else "xl/" + target)
+    if len(_SHEET_PATHS) >= 64:
+        _SHEET_PATHS.clear()
+    _SHEET_PATHS[(wb, rels)] = dict(out)
     return out
+
+
+_SHEET_PATHS: dict[tuple, dict[str, str]] = {}   # (workbook tree, its relationships' tree) -> _sheet_paths
 
 
 # ---------------------------------------------------------------------------------------------- sheet XML scans
@@ -264,12 +274,12 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         raise _oversized(path, name, rows, cols)
 
 
-def _custom_properties(zf: zipfile.ZipFile, infos) -> dict[str, str]:
+def _custom_properties(read, infos) -> dict[str, str]:
     if "docProps/custom.xml" not in infos:
         return {}
     props = {}
     try:
-        root = xlsx_scan.parse_xml(zf.read("docProps/custom.xml"), "docProps/custom.xml")
+        root = xlsx_scan.parse_xml(read("docProps/custom.xml"), "docProps/custom.xml")
     except ElementTree.ParseError:
         return {}
     for prop in root:
@@ -281,8 +291,7 @@ def _custom_properties(zf: zipfile.ZipFile, infos) -> dict[str, str]:
 
 def canonical_sheet_name(name: str) -> str | None:
     """The model sheet a workbook sheet name stands for (tolerating spaces and full-width characters)."""
-    key = normalize.clean_header(name)
-    return _SHEET_KEYS.get(key)
+    return _SHEET_KEYS.get(_clean(name)) if name.__class__ is str else _SHEET_KEYS.get(normalize.clean_header(name))
 
 
 _SHEET_KEYS = {normalize.clean_header(n): n for n in model.CLERK_SHEETS + (model.STAMP_SHEET,)}
@@ -331,12 +340,29 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
     parser)."""
     with _package_errors(path):
         xml = read(member)
-        if loaded:
-            _check_extent(path, name, _SheetXml(xml), max_rows)
         hyperlinks = xlsx_scan.external_hyperlinks(read, member)
-        formulas, links = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
+        # a sheet's scan depends on its bytes and the limits only: the same small sheet (a tool writes the same empty
+        # sheets into every school's book) is scanned once (only what passed is kept: a refusal is found again)
+        key = ((xml, loaded, max_rows, bool(hyperlinks), MAX_COLS, MAX_CELLS, _check_extent)
+               if len(xml) <= SCANNED_BYTES else None)
+        scanned = _SCANNED.get(key) if key is not None else None
+        if scanned is None:
+            if loaded:
+                _check_extent(path, name, _SheetXml(xml), max_rows)
+            scanned = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
+            if key is not None:
+                if len(_SCANNED) >= 512:
+                    _SCANNED.clear()
+                _SCANNED[key] = scanned
+        formulas, links = scanned
+    if not formulas and not links:
+        return []
     items = [ActiveContent("formula", name, r, c, text) for (r, c), text in formulas.items()]
     return items + [xlsx_scan.link_item(name, ref, hyperlinks[rid]) for ref, rid in links if rid in hyperlinks]
+
+
+SCANNED_BYTES = 16 * 1024   # sheets up to this size have their scan kept (_SCANNED), by their bytes
+_SCANNED: dict[tuple, tuple[dict, list]] = {}   # (sheet XML, what the scan depends on) -> (formulas, links)
 
 
 KEEP_INFLATED = 16 * 1024 * 1024   # members up to this size are kept as inflated by the check (no second inflate)
@@ -359,7 +385,11 @@ class _Package:
 
     def read(self, name: str) -> bytes:
         kept = self.kept.get(name)
-        return kept if kept is not None else self.zf.read(name)
+        if kept is not None:
+            return kept
+        if name not in self.infos:
+            raise KeyError(name)   # as zipfile says it, without its search
+        return self.zf.read(name)
 
 
 OPENPYXL_MAX_CELLS = 600_000   # stored cells a whole-file openpyxl load may meet (≈ 0.9 KB each): 4× the fullest book
@@ -377,7 +407,7 @@ def check_package(path: str | Path, max_cells: int | None = None) -> None:
     with _package_errors(path):
         pkg = _Package(path, data)
         total = 0
-        for name, member in _sheet_paths(pkg.zf).items():
+        for name, member in _sheet_paths(pkg.zf, pkg.read).items():
             if member not in pkg.infos:
                 continue
             xml = pkg.read(member)
@@ -397,9 +427,21 @@ _NEGATIVE_VALUE = re.compile(rb"<((?:[\w.-]+:)?c)(\s[^>]*?)?(\ss\s*=\s*[\"'][^\"
 DATE_FLOOR = -2_958_465.0   # serials below minus Excel's largest date are no date any client shows
 
 
+def _has_negative_value(xml: bytes) -> bool:
+    """Whether ``b">-"`` or ``b"> -"`` occurs in ``xml``: a search for the rare ``-`` (memchr, far faster than a
+    two-byte search) and a look at what precedes each."""
+    i = xml.find(b"-", 1)
+    while i >= 0:
+        before = xml[i - 1]
+        if before == 0x3E or (before == 0x20 and i >= 2 and xml[i - 2] == 0x3E):   # ">-" or "> -"
+            return True
+        i = xml.find(b"-", i + 1)
+    return False
+
+
 def _unstyled_far_negatives(xml: bytes) -> bytes | None:
     """``xml`` with the style taken off every cell holding a number below ``DATE_FLOOR``; None when there is none."""
-    if b">-" not in xml and b"> -" not in xml:
+    if not _has_negative_value(xml):
         return None
 
     def unstyle(m: re.Match) -> bytes:
@@ -425,16 +467,27 @@ def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
     return out.getvalue()
 
 
+class _Done:
+    """What ``_Inline.submit`` hands back: the call's value or exception, given by ``result()`` as a future would."""
+    __slots__ = ("value", "error")
+
+    def __init__(self, value, error):
+        self.value, self.error = value, error
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class _Inline:
-    """Stands in for a thread pool where threads cannot be started: runs each call at once."""
+    """Stands in for a thread pool where threads cannot be started, or are not wanted: runs each call at once."""
 
     def submit(self, fn, *args):
-        future = Future()
         try:
-            future.set_result(fn(*args))
+            return _Done(fn(*args), None)
         except BaseException as e:  # handed on to whoever asks for the result, as a pool would
-            future.set_exception(e)
-        return future
+            return _Done(None, e)
 
     def shutdown(self, wait=True, cancel_futures=False):
         pass
@@ -459,8 +512,8 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     with _package_errors(path):
         pkg = _Package(path, data, keep_inflated)
         zf, infos = pkg.zf, pkg.infos
-        sheet_paths = _sheet_paths(zf)
-        properties = _custom_properties(zf, infos)
+        sheet_paths = _sheet_paths(zf, pkg.read)
+        properties = _custom_properties(pkg.read, infos)
         package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(pkg.read("xl/workbook.xml"), "xl/workbook.xml"))
                    + xlsx_scan.package_items(pkg.read, infos))
     grid = Grid(path=str(path), properties=properties, active=package)
@@ -549,24 +602,62 @@ def _cell(row: list, j: int) -> Any:
     return row[j] if j < len(row) else None
 
 
+_CLEANED: dict[str, str] = {}   # header and label text -> normalize.clean_header of it (the same texts in every book)
+
+
+def _clean(text: str) -> str:
+    cleaned = _CLEANED.get(text)
+    if cleaned is None:
+        if len(_CLEANED) >= 8192:
+            _CLEANED.clear()
+        cleaned = _CLEANED[text] = normalize.clean_header(text)
+    return cleaned
+
+
+def _header_cells(row: list, keys: dict[str, str]) -> dict[str, int]:
+    """Canonical column → 0-based col of the header texts in ``row`` (do not change it: it is kept for the next book)."""
+    entry = _HEADER_CELLS.get(id(keys))
+    if entry is None or entry[0] is not keys:
+        if len(_HEADER_CELLS) >= 64:
+            _HEADER_CELLS.clear()
+        entry = _HEADER_CELLS[id(keys)] = (keys, {}, len(set(keys.values())))
+    try:
+        cells = tuple(row)
+        found = entry[1].get(cells)
+    except TypeError:   # an unhashable value (not from a file): nothing kept
+        cells = found = None
+    if found is None:
+        found = {}
+        for j, v in enumerate(row):
+            if isinstance(v, str) and v:
+                canonical = keys.get(_clean(v).rstrip("*＊"))
+                if canonical and canonical not in found:
+                    found[canonical] = j
+        if cells is not None:
+            if len(entry[1]) >= 1024:
+                entry[1].clear()
+            entry[1][cells] = found   # rows equal as tuples have equal text cells in the same places: the same found
+    return found
+
+
+# id(keys) -> (keys, {row as a tuple: its header cells}, the number of canonical columns): every book of a county has
+# the same header rows (and the same rows above them)
+_HEADER_CELLS: dict[int, tuple[dict, dict, int]] = {}
+
+
 def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
     """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
     best = None
-    every = len(set(keys.values()))
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        found: dict[str, int] = {}
-        for j, v in enumerate(row):
-            if isinstance(v, str) and v:
-                canonical = keys.get(normalize.clean_header(v).rstrip("*＊"))
-                if canonical and canonical not in found:
-                    found[canonical] = j
+        found = _header_cells(row, keys)
         if len(found) >= 2 and (best is None or len(found) > len(best[1])):
             best = (i, found)
-            if len(found) == every:   # every column found: no later row can be a better header
+            if len(found) == _HEADER_CELLS[id(keys)][2]:   # every column found: no later row can be a better header
                 break
     if best is None:
         return None
     i, found = best
+    found = dict(found)
     used = set(found.values())
     extras = {j: str(v).strip() for j, v in enumerate(rows[i]) if j not in used and not normalize.is_empty(v)}
     return i, found, extras
@@ -578,21 +669,29 @@ def _typer(column: model.Column):
     return (column.kind, column.codes), partial(normalize.cell, column)
 
 
-def _typed_column(column: model.Column, values, memo: dict | None = None) -> tuple[list, bool]:
+def _typed_column(column: model.Column, values, memo: dict | None = None, typer=None) -> tuple[list, bool]:
     """Normalise one column: (typed values, whether any is ``Invalid``). Values repeat a lot (codes, dates; the same IDs,
     names and 序号 on several sheets), so each distinct raw value is typed once per book (``memo``: one table per typing
-    function) and the column is then mapped through that table at C speed."""
-    key, fn = _typer(column)
+    function) and the column is then mapped through that table at C speed. ``typer``: ``_typer(column)``, when the
+    caller has it at hand."""
+    n = len(values)
+    if values.count(None) + values.count("") == n:   # an empty or absent column: None, whatever the kind
+        return [None] * n, False
+    key, fn = typer or _typer(column)
+    if n <= 4 and memo is not None:   # a sheet of a few rows: value by value through the same memo
+        typed = _typed_few(values, memo, key, fn)
+        if typed is not None:
+            return typed
     uniq = set(values)
     if (1 in uniq or 0 in uniq) and bool in set(map(type, values)):  # True == 1 as a key: type cell by cell
         typed = [None if v is None or v == "" else fn(v) for v in values]
         return typed, any(v.__class__ is Invalid for v in typed)
-    table = None if memo is None else memo.get(key)
-    if table is None:
-        table = {None: None, "": None}
+    kept = None if memo is None else memo.get(key)
+    if kept is None:
+        kept = ({None: None, "": None}, set())   # raw value -> typed value; the raw values typed Invalid
         if memo is not None:
-            memo[key] = table
-    invalid = memo.setdefault(("invalid", key), set()) if memo is not None else set()   # raw values typed Invalid
+            memo[key] = kept
+    table, invalid = kept
     new = uniq.difference(table)
     if len(new) > 64:   # a long column: the strings its typing leaves as they are, found at once (§2.9 unchanged)
         new = list(new)
@@ -600,11 +699,79 @@ def _typed_column(column: model.Column, values, memo: dict | None = None) -> tup
         same = normalize.unchanged_strings(column.kind, strings)
         table.update(zip(same, same))
         new = set(new).difference(same) if same else new
-    for k in new:
-        v = table[k] = fn(k)
-        if v.__class__ is Invalid:
-            invalid.add(k)
+        for k in new:
+            v = table[k] = fn(k)
+            if v.__class__ is Invalid:
+                invalid.add(k)
+    elif new:   # a short column: its texts (codes, grades, reasons, dates as text) typed once for all books
+        known = _TYPED_TEXTS.get(key)
+        if known is None or len(known) >= 16384:
+            known = _TYPED_TEXTS[key] = {}
+        for k in new:
+            if k.__class__ is str:
+                v = known.get(k, _UNTYPED)
+                if v is _UNTYPED:
+                    v = known[k] = fn(k)
+            else:
+                v = fn(k)
+            table[k] = v
+            if v.__class__ is Invalid:
+                invalid.add(k)
     return list(map(table.__getitem__, values)), not invalid.isdisjoint(uniq)
+
+
+def _typed_few(values, memo: dict, key, fn) -> tuple[list, bool] | None:
+    """``_typed_column`` of a short column, value by value (what the set operations cost is more than the typing here);
+    None when a value is a bool (True == 1 as a key: then ``_typed_column`` types it cell by cell)."""
+    for v in values:
+        if v.__class__ is bool:
+            return None
+    kept = memo.get(key)
+    if kept is None:
+        kept = memo[key] = ({None: None, "": None}, set())
+    table, invalid = kept
+    out, bad = [], False
+    for v in values:
+        t = table.get(v, _UNTYPED)
+        if t is _UNTYPED:
+            if v.__class__ is str:
+                known = _TYPED_TEXTS.get(key)
+                if known is None or len(known) >= 16384:
+                    known = _TYPED_TEXTS[key] = {}
+                t = known.get(v, _UNTYPED)
+                if t is _UNTYPED:
+                    t = known[v] = fn(v)
+            else:
+                t = fn(v)
+            table[v] = t
+            if t.__class__ is Invalid:
+                invalid.add(v)
+        if t.__class__ is Invalid:
+            bad = True
+        out.append(t)
+    return out, bad
+
+
+# typing key -> {text: its typed value}, across books (typing is a pure function of the key and the text; the typed
+# values are immutable: str, date, int, float, Invalid). Only ``str`` keys: 1, 1.0 and True are one key to a dict.
+_TYPED_TEXTS: dict[tuple, dict[str, Any]] = {}
+_UNTYPED = object()
+
+
+_TYPERS: dict[str, tuple[model.Sheet, list]] = {}   # sheet name -> (the sheet, [(column, _typer(column))])
+
+
+def _column_typers(sheet: model.Sheet) -> list:
+    got = _TYPERS.get(sheet.name)
+    if got is None or got[0] is not sheet:
+        got = _TYPERS[sheet.name] = (sheet, [(col, _typer(col)) for col in sheet.columns], tuple(sheet.column_names))
+    return got[1]
+
+
+def _column_names(sheet: model.Sheet) -> tuple[str, ...]:
+    """``sheet.column_names``, as a tuple kept with the sheet's typers (the property builds a list each time)."""
+    _column_typers(sheet)
+    return _TYPERS[sheet.name][2]
 
 
 def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
@@ -637,8 +804,12 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
     hi, found, extras = header
     book.header_rows[sheet.name] = hi + 1
     book.header_columns[sheet.name] = {c: j + 1 for c, j in found.items()}
-    book.missing_columns[sheet.name] = [c for c in sheet.column_names if c not in found]
+    book.missing_columns[sheet.name] = [c for c in _column_names(sheet) if c not in found]
     data_rows, excel_rows = _data_rows(rows, hi + 1)
+    if not data_rows and not extras:   # a header and nothing under it: every column empty, nothing to type
+        book.sheets.set_columns(sheet.name, {"_row": excel_rows})
+        book.untypable[sheet.name] = frozenset()
+        return placed
     width = max(map(len, data_rows), default=0)
     if min(map(len, data_rows), default=0) == width:
         transposed = list(zip(*data_rows))  # python-calamine's rows are all as wide as the sheet
@@ -648,8 +819,8 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
         return transposed[j] if j is not None and j < len(transposed) else [None] * len(data_rows)
 
     columns, untypable = {}, set()
-    for col in sheet.columns:
-        columns[col.name], bad = _typed_column(col, raw_column(found.get(col.name)), memo)
+    for col, typer in _column_typers(sheet):
+        columns[col.name], bad = _typed_column(col, raw_column(found.get(col.name)), memo, typer)
         if bad:
             untypable.add(col.name)
     formula_cells = grid.formulas.get(sheet.name)
@@ -681,7 +852,7 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
         label = _cell(row, 0)
         if not isinstance(label, str):
             continue
-        key = _COVER_KEYS.get(normalize.clean_header(label).rstrip(":：*＊"))
+        key = _COVER_KEYS.get(_clean(label).rstrip(":：*＊"))
         if key is None or key in book.cover_rows:
             continue
         book.cover_rows[key] = i + 1
@@ -689,10 +860,27 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
             book.cover[key] = Invalid(normalize.raw_text(_cell(row, 1)) or "(公式)", "formula")
             placed.add((i + 1, 2))
         else:
-            book.cover[key] = normalize.cover_value(model.COVER[key], _cell(row, 1))
+            book.cover[key] = _cover_value(key, _cell(row, 1))
     for f in model.COVER_FIELDS:
         book.cover.setdefault(f.label, None)
     return placed
+
+
+def _cover_value(label: str, v: Any) -> Any:
+    """``normalize.cover_value`` of a cover field; a text typed once for all books (most of the cover is the same from
+    book to book: the month, the township, the school's kind; the typed values are immutable)."""
+    if v.__class__ is not str:
+        return normalize.cover_value(model.COVER[label], v)
+    known = _COVER_TEXTS.get(label)
+    if known is None or len(known) >= 4096:
+        known = _COVER_TEXTS[label] = {}
+    typed = known.get(v, _UNTYPED)
+    if typed is _UNTYPED:
+        typed = known[v] = normalize.cover_value(model.COVER[label], v)
+    return typed
+
+
+_COVER_TEXTS: dict[str, dict[str, Any]] = {}   # cover label -> {text: its typed value}
 
 
 def parse_grid(grid: Grid) -> SchoolBook:

@@ -44,8 +44,44 @@ def _local(tag: str) -> str:
 
 
 def _prolog(xml: bytes) -> tuple[bool, bool]:
-    """(is UTF-8, has a DTD), read by expat up to the root element's start tag."""
-    seen = {"encoding": None, "doctype": False}
+    """(is UTF-8, has a DTD), read by expat up to the root element's start tag.
+
+    Every part a tool writes starts with the same declaration and root start tag, so the answer is kept for the bytes
+    up to the first ``>`` after the first element-like ``<``, whenever expat, given those bytes alone, reached the root
+    start tag within them: then nothing after them can change what it found."""
+    head = _head(xml)
+    if head is not None:
+        known = _PROLOGS.get(head)
+        if known is not None:
+            return known
+        found, complete = _read_prolog(head, final=False)
+        if complete:
+            if len(_PROLOGS) >= 256:
+                _PROLOGS.clear()
+            _PROLOGS[head] = found
+            return found
+    return _read_prolog(xml)[0]
+
+
+_PROLOGS: dict[bytes, tuple[bool, bool]] = {}   # (UTF-8, no DTD) for a head that expat read to the root start tag
+
+
+def _head(xml: bytes) -> bytes | None:
+    """The bytes up to the first ``>`` after the first ``<`` that is not ``<?`` or ``<!`` (a candidate for the end of
+    the root start tag; expat decides whether it is); None when there is no such prefix of a few KB."""
+    i = xml.find(b"<")
+    while 0 <= i < 4096 and xml[i + 1:i + 2] in (b"?", b"!"):
+        i = xml.find(b"<", i + 2)
+    if not 0 <= i < 4096:
+        return None
+    j = xml.find(b">", i, 8192)
+    return xml[:j + 1] if j >= 4 else None
+
+
+def _read_prolog(xml: bytes, final: bool = True) -> tuple[tuple[bool, bool], bool]:
+    """((is UTF-8, has a DTD), whether the root start tag was reached without a DTD): expat over ``xml``, up to the
+    root element's start tag (``final=False``: ``xml`` is only the beginning of the part)."""
+    seen = {"encoding": None, "doctype": False, "root": False}
     parser = expat.ParserCreate()
 
     def decl(_version, encoding, _standalone):
@@ -56,20 +92,22 @@ def _prolog(xml: bytes) -> tuple[bool, bool]:
         raise _Stop
 
     def start(*_args):
+        seen["root"] = True
         raise _Stop
 
     parser.XmlDeclHandler, parser.StartDoctypeDeclHandler, parser.StartElementHandler = decl, doctype, start
     try:
         for i in range(0, len(xml), 65536):
             parser.Parse(xml[i:i + 65536], False)
-        parser.Parse(b"", True)
+        if final:
+            parser.Parse(b"", True)
     except _Stop:
         pass
     except expat.ExpatError:
-        return False, False   # not well-formed: the full parse says so (or finds what is there)
+        return (False, False), False   # not well-formed: the full parse says so (or finds what is there)
     encoding = (seen["encoding"] or "utf-8").lower().replace("_", "-")
     utf8 = encoding in ("utf-8", "utf8") and not xml.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in xml[:4]
-    return utf8, seen["doctype"]
+    return (utf8, seen["doctype"]), seen["root"] and not seen["doctype"]
 
 
 def check_xml(xml: bytes, part: str) -> bool:
@@ -190,10 +228,12 @@ _RANGE = (r"(?:\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?|\$?\d{
           r"|\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}|#REF!)")
 _PLAIN_REFERENCE = re.compile(rf"=?(?:{_SHEET}!)?{_RANGE}(?:,(?:{_SHEET}!)?{_RANGE})*")
 _MACRO_PARTS = ("xl/vbaProject.bin", "xl/macrosheets/", "xl/dialogsheets/", "xl/activeX/")
+_MACRO_PREFIXES = tuple(m.lower() for m in _MACRO_PARTS)
 _MACRO_RELS = frozenset({"vbaProject", "xlMacrosheet", "xlIntlMacrosheet", "dialogsheet", "activeXControlBinary",
                          "wordVbaData"})
 
 
+@lru_cache(maxsize=1024)
 def rels_part(part: str) -> str:
     """The relationships part of ``part``: xl/worksheets/sheet1.xml → xl/worksheets/_rels/sheet1.xml.rels."""
     folder, name = posixpath.split(part)
@@ -267,20 +307,36 @@ def package_items(read, names: Iterable[str]) -> list[ActiveContent]:
             out.append(ActiveContent(kind, None, None, None, "、".join(targets) or part))
         elif lower in ("xl/connections.xml",) or lower.startswith("xl/querytables/"):
             out.append(ActiveContent("connection", None, None, None, part))
-        elif any(lower.startswith(m.lower()) for m in _MACRO_PARTS):
+        elif lower.startswith(_MACRO_PREFIXES):
             out.append(ActiveContent("macro", None, None, None, part))
         elif lower.startswith("xl/embeddings/"):
             out.append(ActiveContent("embedded", None, None, None, part))
         elif lower.endswith(".rels") and not lower.startswith("xl/externallinks/"):
-            folder = posixpath.dirname(posixpath.dirname(part))
-            for rel in parse_xml(read(part), part).iter():
-                attrs, kind = rel.attrib, _rel_kind(rel.attrib)
-                if _local(rel.tag) != "Relationship":
-                    continue
-                if _external(attrs) and kind != "hyperlink":
-                    out.append(ActiveContent("external_link", None, None, None, attrs.get("Target", "")))
-                elif kind in _MACRO_RELS:   # a macro part wherever it is stored
-                    target = attrs.get("Target", "")
-                    out.append(ActiveContent("macro", None, None, None, target.lstrip("/") if target.startswith("/")
-                                             else posixpath.normpath(posixpath.join(folder, target))))
+            out += _relationship_items(parse_xml(read(part), part), posixpath.dirname(posixpath.dirname(part)))
     return list(dict.fromkeys(out))   # a macro part found by its name and by its relationship: once
+
+
+def _relationship_items(rels: ElementTree.Element, folder: str) -> list[ActiveContent]:
+    """The external relationships (other than hyperlinks) and macro parts of one relationships part, whose part sits in
+    ``folder``. Kept for the trees seen before (``parse_xml`` gives the same tree for the same bytes)."""
+    known = _REL_ITEMS.get((rels, folder))
+    if known is not None:
+        return known
+    out = []
+    for rel in rels.iter():
+        attrs, kind = rel.attrib, _rel_kind(rel.attrib)
+        if _local(rel.tag) != "Relationship":
+            continue
+        if _external(attrs) and kind != "hyperlink":
+            out.append(ActiveContent("external_link", None, None, None, attrs.get("Target", "")))
+        elif kind in _MACRO_RELS:   # a macro part wherever it is stored
+            target = attrs.get("Target", "")
+            out.append(ActiveContent("macro", None, None, None, target.lstrip("/") if target.startswith("/")
+                                     else posixpath.normpath(posixpath.join(folder, target))))
+    if len(_REL_ITEMS) >= 256:
+        _REL_ITEMS.clear()
+    _REL_ITEMS[(rels, folder)] = out = tuple(out)
+    return out
+
+
+_REL_ITEMS: dict[tuple, tuple[ActiveContent, ...]] = {}

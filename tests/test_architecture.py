@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("validators", "the rule catalogue and the rules (S, F, A, D, C, T, P, X)",
      ("baoxue.validators",)),
     ("writers", "workbook writers: stamp, edits, carry-forward, template, fill, update, submit; long tables streamed "
-     "as sheet XML",
+     "as sheet XML (the 月报表's and the 台账's)",
      ("baoxue.stamp", "baoxue.edits", "baoxue.carry", "baoxue.template", "baoxue.list_template", "baoxue.fill",
       "baoxue.update", "baoxue.submit", "baoxue.xlsx_rows")),
     ("rollup", "roll-up engine, R rules, history store, 月报表",

@@ -77,6 +77,7 @@ def build_ledger_workbook(result: MatchResult, target) -> None:
     wb = xlsxwriter.Workbook(package, {"in_memory": True, "nan_inf_to_errors": True})
     long = LongTables()
     wb.baoxue_formats = _Formats(wb)
+    wb.baoxue_tables = long   # the small tables' rows (``_Sheet.add``) are spliced in by ``long`` too
     m = result.month
     labels = [INDICATOR_LABELS[k] for k in INDICATOR_KEYS]
     s = _Sheet(wb, "汇总", f"{m} 适龄儿童台账 汇总（户籍线）", INTERNAL + "入学率 =（在校+休学+送教上门+县外就读）÷"
@@ -107,7 +108,7 @@ def build_ledger_workbook(result: MatchResult, target) -> None:
 
 
 def _frame_sheet(wb, long: LongTables, name: str, title: str, note: str, df, columns: list[str]) -> None:
-    """A plain table of ``df``'s ``columns`` (bordered cells, as ``_Sheet.add_rows`` writes them), its rows streamed
+    """A plain table of ``df``'s ``columns`` (bordered cells, as ``_Sheet.add`` writes a plain row), its rows streamed
     in by ``long``: every string, an ID included, is written as text."""
     widths = [max(6, min(24, 2 * len(c) + 4)) for c in columns]
     for j, c in enumerate(columns):

@@ -11,23 +11,22 @@ repeated): long text wraps in rows made tall enough, rates show two decimals, ea
 own. Saved atomically.
 
 The per-sheet functions build their tables through ``_Sheet`` (title, note, header, ``add`` a row, ``finish``) and
-``put`` (one cell); only those two know the writer. XlsxWriter writes each cell once, with its whole format (formats
-are shared through ``_Formats``), and streams the package out at the end — no per-cell style objects. The data rows of
-a table (thousands of cells on a county's 学校明细, 收到的文件, 问题清单) skip XlsxWriter's per-cell bookkeeping: each
-column's formats are resolved once per kind of row, and ``_TableWorksheet`` keeps each row as the XML of its cells
-(every string still a shared string, i.e. text), which it writes out in its place in the sheet's data at the end.
+``put`` (one cell); only those two know the writer. XlsxWriter lays out each sheet and writes its few cells once, with
+their whole format (formats are shared through ``_Formats``), and writes the package at the end — no per-cell style
+objects. The data rows of a table (thousands of cells on a county's 学校明细, 收到的文件, 问题清单) skip XlsxWriter's
+per-cell bookkeeping: ``_Sheet.add`` collects them with their kind of row (fill, bold, warned columns, length), whose
+formats are resolved once, and ``finish`` hands them to ``xlsx_rows.LongTables`` (the household ledger's writer too),
+which splices them into the sheet's XML as XlsxWriter would write them (every string a shared string, i.e. text).
 """
 from __future__ import annotations
 
 import datetime as dt
-import math
+import io
 import re
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-from xlsxwriter.utility import _datetime_to_excel_datetime
-from xlsxwriter.worksheet import Worksheet
 
 from ..atomic import atomic_save
 from ..indicators import ALL_RATES, FIGURES
@@ -39,6 +38,7 @@ from .masking import LEFT_OUT_WHEN_MASKED, mask_value
 from .school_year import rates_note
 from .store import Store
 from .trend import trend_frame
+from ..xlsx_rows import LongTables
 
 SHEETS = ("报送情况", "收到的文件", "乡镇汇总", "学校明细", "在册辍学名单", "逾期预警", "问题清单", "趋势")
 HEADER_FILL = "#DDEBF7"                                # fills are solid background colours
@@ -77,6 +77,8 @@ FIRST_DATA_ROW = 4
 
 
 def _safe(v: Any) -> Any:
+    if v.__class__ is str:   # the common case first (a printable string holds no illegal character)
+        return v if v.isprintable() else _ILLEGAL_CHARACTERS_RE.sub("", v)
     if v is None:
         return None
     if isinstance(v, float) and v != v:
@@ -160,6 +162,8 @@ BAND_SCALE = 70
 def _lines(text: Any, width: float) -> int:
     """Lines a wrapped text takes in a column ``width`` characters wide (generous: a CJK character counts two)."""
     usable = max(int(width) - 1, 1)
+    if text.__class__ is str and 2 * len(text) <= usable and "\n" not in text:   # (what ``_safe`` makes is shorter)
+        return 1
     text = str(_safe(text))
     if 2 * len(text) <= usable and "\n" not in text:   # fits whatever its characters: one line
         return 1
@@ -172,86 +176,6 @@ def _width(characters: float) -> float:
     return characters - 5 / 7
 
 
-_NONE = type(None)
-_MAX_FAST_STRING = 16383   # longer strings go through XlsxWriter (its check of Excel's 32,767 UTF-16 units)
-
-
-class _TableWorksheet(Worksheet):
-    """An XlsxWriter worksheet that also takes whole table rows as ready XML (``table_row``): what XlsxWriter would
-    write for those cells, without its per-cell objects. Rows given this way and cells written through XlsxWriter's
-    own ``write_*`` never share a row; at the end both are written in row order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.baoxue_rows: dict[int, str] = {}
-
-    def table_row(self, r0: int, values: list, formats: list[tuple[int, int]]) -> bool:
-        """Row ``r0`` (0-based) from column A: ``values`` already made safe (``_safe``), ``formats`` per column the
-        XF indexes (plain, date). Returns False, having written nothing, for a value this fast path does not take (a
-        number that is not finite, a very long string): the caller writes that row cell by cell instead."""
-        if not values:
-            return True
-        rn = str(r0 + 1)
-        letters = _letters(len(values))
-        sst = self.str_table._get_shared_string_index
-        cells = []
-        for j, v in enumerate(values):
-            t = type(v)
-            if t is str:
-                if len(v) > _MAX_FAST_STRING:
-                    return False
-                cells.append(f'<c r="{letters[j]}{rn}" s="{formats[j][0]}" t="s"><v>{sst(v)}</v></c>')
-            elif v is None:
-                cells.append(f'<c r="{letters[j]}{rn}" s="{formats[j][0]}"/>')
-            elif t is int or t is float:
-                if t is float and not math.isfinite(v):
-                    return False
-                cells.append(f'<c r="{letters[j]}{rn}" s="{formats[j][0]}"><v>{v:.16G}</v></c>')
-            elif isinstance(v, dt.date):
-                number = _datetime_to_excel_datetime(v, self.date_1904, self.remove_timezone)
-                cells.append(f'<c r="{letters[j]}{rn}" s="{formats[j][1]}"><v>{number:.16G}</v></c>')
-            else:   # e.g. a subclass of int: XlsxWriter's own write_number
-                return False
-        if self._check_dimensions(r0, 0) or self._check_dimensions(r0, len(values) - 1):
-            return False
-        self.baoxue_rows[r0] = "".join(cells)
-        return True
-
-    def _write_rows(self) -> None:
-        if not self.baoxue_rows:
-            super()._write_rows()
-            return
-        self._calculate_spans()
-        fast = self.baoxue_rows
-        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cells = fast.get(row_num)
-            info = self.row_info.get(row_num)
-            if cells is not None:
-                self._write_row(row_num, None, info)
-                self.fh.write(cells)
-                self._xml_end_tag("row")
-            elif info is not None or row_num in self.comments or self.table.get(row_num):
-                span = self.row_spans.get(row_num // 16)
-                if self.table.get(row_num):
-                    self._write_row(row_num, span, info)
-                    row = self.table[row_num]
-                    for col_num in sorted(row):
-                        self._write_cell(row_num, col_num, row[col_num])
-                    self._xml_end_tag("row")
-                else:
-                    self._write_empty_row(row_num, span, info)
-
-
-_LETTERS: list[str] = []
-
-
-def _letters(n: int) -> list[str]:
-    """Column letters A, B, … of the first ``n`` columns."""
-    while len(_LETTERS) < n:
-        _LETTERS.append(get_column_letter(len(_LETTERS) + 1))
-    return _LETTERS
-
-
 class _Sheet:
     """A titled table: title (row 1), note (row 2), header (row 3), data from row 4; print-ready."""
 
@@ -261,9 +185,17 @@ class _Sheet:
         name → number format of its data cells (rates: ``RATE_FORMAT``)."""
         self.wb = wb
         self.formats: _Formats = wb.baoxue_formats
-        self.ws = ws = wb.add_worksheet(name, worksheet_class=_TableWorksheet)
+        self.ws = ws = wb.add_worksheet(name)
+        self.tables: LongTables = wb.baoxue_tables
         self._row_formats: dict[tuple, list[tuple[Any, Any, bool]]] = {}
-        self._row_xf: dict[int, tuple[list, list[tuple[int, int]]]] = {}   # id of a formats list -> (it, its XFs)
+        # the data rows, written by ``finish`` as one long table: values, kind of row (an index into the formats of
+        # each kind, and whether each cell wraps), heights (points) of the rows that grow for wrapped text
+        self._rows: list[list[Any]] | None = []
+        self._kinds: dict[tuple, int] = {}
+        self._kind_formats: list[list[tuple[Any, Any]]] = []
+        self._kind_wraps: list[list[bool]] = []
+        self._row_kinds: list[int] = []
+        self._heights: dict[int, float] = {}
         self.name = name
         self.width = len(header)
         self.widths = list(widths)
@@ -305,19 +237,25 @@ class _Sheet:
         """Write the next row (bordered cells; ``fill`` a background colour, ``bold``, the 1-based columns ``warn``
         in the warning font); returns its row number."""
         r = self.row
+        if self._rows is None or r != FIRST_DATA_ROW + len(self._rows):
+            raise ValueError(f"{self.name}: table rows are added one after another from row {FIRST_DATA_ROW}, "
+                             "before anything below them and before finish")
         values = list(values)
-        warned = tuple(sorted(set(warn)))
-        formats = self._formats_of((fill, bold, warned), len(values))
+        kind = (fill, bold, tuple(sorted(set(warn))), len(values))
+        k = self._kinds.get(kind)
+        if k is None:
+            formats = self._formats_of(kind[:3], len(values))[:len(values)]
+            k = self._kinds[kind] = len(self._kind_formats)
+            self._kind_formats.append([(plain, dated) for plain, dated, _ in formats])
+            self._kind_wraps.append([wraps for _, _, wraps in formats])
         lines = 1
-        safe = []
-        for j, v in enumerate(values):
-            if formats[j][2] and v is not None and j < len(self.widths):   # wrapped text: how many lines
-                lines = max(lines, _lines(v, self.widths[j]))
-            t = type(v)
-            safe.append(v if t is int or (t is str and v.isprintable()) or v is None else _safe(v))
-        self._put_row(r - 1, safe, formats)
+        for j, wraps in enumerate(self._kind_wraps[k]):
+            if wraps and values[j] is not None and j < len(self.widths):   # wrapped text: how many lines
+                lines = max(lines, _lines(values[j], self.widths[j]))
+        self._rows.append(values)
+        self._row_kinds.append(k)
         if lines > 1:   # spreadsheet programs do not grow a row for wrapped text written by a program: say how tall
-            self.ws.set_row(r - 1, ROW_HEIGHT * lines)
+            self._heights[r - FIRST_DATA_ROW] = ROW_HEIGHT * lines
         self.row += 1
         return r
 
@@ -343,20 +281,6 @@ class _Sheet:
             self._row_formats[kind] = got
         return got
 
-    def _put_row(self, r0: int, values: list, formats: list[tuple[Any, Any, bool]]) -> None:
-        """Safe ``values`` at 0-based row ``r0`` with per-column ``formats``: as one ready row where the values allow
-        it, else cell by cell through XlsxWriter."""
-        ws = self.ws
-        known = self._row_xf.get(id(formats))
-        if known is not None and known[0] is formats:   # the list is kept with its XFs: its id is not reused
-            xf = known[1]
-        else:
-            xf = [(plain._get_xf_index(), dated._get_xf_index()) for plain, dated, _ in formats]
-            self._row_xf[id(formats)] = (formats, xf)
-        if not ws.table_row(r0, values, xf):
-            for j, v in enumerate(values):
-                _write(ws, r0, j, v, formats[j][0], lambda d=formats[j][1]: d)
-
     def merged(self, row: int, first_col: int, last_col: int, value: Any, **style: Any) -> None:
         """One value across columns ``first_col``..``last_col`` of ``row`` (1-based), e.g. a summary line."""
         value = _safe(value)
@@ -370,26 +294,23 @@ class _Sheet:
         """Printed pages start at these 1-based rows (a chart below a table starts on a page of its own)."""
         self.ws.set_h_pagebreaks([r - 1 for r in rows])
 
-    def add_rows(self, rows: Iterable[Iterable[Any]]) -> None:
-        """Many plain rows (bordered cells, as ``add`` writes them) with the formats looked up once: for long tables
-        such as the household ledger's one row per child."""
-        r = self.row - 1
-        plain = self.formats(dict(BORDER))
-        dated = self.formats({**BORDER, "num_format": DATE_FORMAT})
-        formats = [(plain, dated, False)] * self.width
-        for values in rows:
-            values = [_safe(v) for v in values]
-            if len(values) > len(formats):
-                formats = [(plain, dated, False)] * len(values)
-            self._put_row(r, values, formats)
-            r += 1
-        self.row = r + 1
-
     def finish(self, filter_to: int | None = None) -> None:
-        """Filter buttons on the header over the data (down to row ``filter_to`` if given) and the print area."""
+        """The data rows (``add``) into the sheet, filter buttons on the header over the data (down to row
+        ``filter_to`` if given) and the print area."""
+        self._table()
         last = max(self.row - 1, 3)
         self.ws.autofilter(f"A3:{get_column_letter(self.width)}{filter_to or last}")
         self.print_area(self.width, last)
+
+    def _table(self) -> None:
+        """Hand the rows ``add`` collected to the workbook's ``LongTables`` (once)."""
+        rows, self._rows = self._rows, None
+        if not rows:
+            return
+        width = max(map(len, rows))
+        columns = [list(c) for c in zip(*(r + [None] * (width - len(r)) for r in rows))]
+        self.tables.add(self.ws, FIRST_DATA_ROW, columns, safe=_safe, formats=self._kind_formats,
+                        kinds=self._row_kinds, heights=self._heights, shared_strings=True)
 
     def print_area(self, last_col: int, last_row: int) -> None:
         self.ws.print_area(f"A1:{get_column_letter(last_col)}{last_row}")
@@ -627,8 +548,10 @@ def _trend(wb, result: RollupResult, masked: bool, history: dict | None = None) 
 def build_report(result: RollupResult, target, masked: bool = True, history: dict | None = None) -> None:
     """Write the report workbook to ``target`` (a path or a binary file object)."""
     import xlsxwriter
-    wb = xlsxwriter.Workbook(target, {"in_memory": True, "nan_inf_to_errors": True})
+    package = io.BytesIO()
+    wb = xlsxwriter.Workbook(package, {"in_memory": True, "nan_inf_to_errors": True})
     wb.baoxue_formats = _Formats(wb)
+    wb.baoxue_tables = LongTables()   # the tables' data rows (``_Sheet.add``), spliced in as the package is saved
     _submissions(wb, result, masked)
     _files(wb, result, masked)
     _townships(wb, result, masked)
@@ -639,6 +562,7 @@ def build_report(result: RollupResult, target, masked: bool = True, history: dic
     _trend(wb, result, masked, history)
     wb.set_properties({"title": f"{result.month} 控辍保学月报表", "author": "baoxue"})
     wb.close()
+    wb.baoxue_tables.save(package.getvalue(), target, compresslevel=6)   # zlib's default, as XlsxWriter: a file to send
 
 
 def report_name(month: str) -> str:
