@@ -215,19 +215,22 @@ class Batch:
             return ids, pd.Series(mask, index=ids.index), pd.Series(days.astype("datetime64[ns]"), index=ids.index)
         return self._memo(("ids", sheet), make)
 
+    def id_digit_matrix(self, sheet: str) -> np.ndarray:
+        """The 18 characters of every well-formed ID of a sheet as digits (``id_digits``), in row order."""
+        self.ids(sheet)
+        return self._cache[("id_digits", sheet)]
+
     def _check_sums(self, sheet: str) -> np.ndarray:
         """GB 11643's weighted sum mod 11 of the first 17 digits of every well-formed ID, in row order."""
         def make():
-            self.ids(sheet)
-            digits = self._cache[("id_digits", sheet)]
+            digits = self.id_digit_matrix(sheet)
             return (digits[:, :17].astype(np.int64) @ np.array(idcard.WEIGHTS)) % 11
         return self._memo(("check_sums", sheet), make)
 
     def check_digit_ok(self, sheet: str) -> np.ndarray:
         """Per well-formed ID (in row order): its 18th character is the check digit of the first 17 (F005)."""
         def make():
-            self.ids(sheet)
-            last = self._cache[("id_digits", sheet)][:, 17]
+            last = self.id_digit_matrix(sheet)[:, 17]
             return last == _CHECK_CODES[self._check_sums(sheet)]
         return self._memo(("check_ok", sheet), make)
 

@@ -45,7 +45,9 @@ def test_id_digits_is_the_format_regex():
 def test_the_batch_checks_every_id_as_idcard_does():
     values = _values(7)
     book = SchoolBook(path="户籍.xlsx")
-    book.sheets.set_columns(model.HOUSEHOLD_LIST.name, {"身份证号": values, "_row": list(range(2, len(values) + 2))})
+    sexes = [random.Random(i).choice(["男", "女", None, "未知"]) for i in range(len(values))]
+    book.sheets.set_columns(model.HOUSEHOLD_LIST.name, {"身份证号": values, "性别": sexes,
+                                                        "_row": list(range(2, len(values) + 2))})
     book.cover["报送月份"] = "2026-09"
     batch = ListBatch([SimpleNamespace(book=book, sheet=model.HOUSEHOLD_LIST, file="户籍.xlsx")], DEFAULT)
     ids, well, born = batch.ids(model.HOUSEHOLD_LIST.name)
@@ -62,6 +64,16 @@ def test_the_batch_checks_every_id_as_idcard_does():
         born_on = idcard.birth_date(v) if v is not None and idcard.format_ok(v) else None
         if born_on is None or 1678 < born_on.year < 2262:
             assert u == (born_on is not None and idcard.checksum_ok(v) and born_on <= as_of), v
+    # F005 and F007 through the validators' rules
+    from validators import rules_format
+    f005 = {f.row for _i, f in rules_format.id_checksum(batch)}
+    assert f005 == {r for r, v in enumerate(values, start=2) if v is not None and idcard.format_ok(v)
+                    and not idcard.checksum_ok(v)}
+    f007 = {(f.row, f.value) for _i, f in rules_format.id_sex(batch)}
+    assert f007 == {(r, s) for r, (v, s) in enumerate(zip(values, sexes), start=2)
+                    if v is not None and idcard.format_ok(v) and s in ("男", "女")
+                    and s != ("男" if int(v[16]) % 2 else "女")}
+    assert f007 and f005
 
 
 def test_implausible_names_are_those_name_ok_refuses():
@@ -76,3 +88,4 @@ def test_implausible_names_are_those_name_ok_refuses():
         assert schemas.implausible_names(strings) == [s for s in strings if not schemas.name_ok(s)], strings
     assert schemas.implausible_names(["李\x00明", "王红", "1"]) == ["李\x00明", "1"]
     assert schemas.implausible_names([]) == []
+

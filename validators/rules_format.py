@@ -158,7 +158,7 @@ def id_checksum(batch: RuleBatch):
         if not well.any():
             continue
         expected = batch.expected_check_digits(sheet.name)
-        bad = expected != pd.Series([v[17] for v in ids[well].tolist()], index=expected.index, dtype=object)
+        bad = pd.Series(~batch.check_digit_ok(sheet.name), index=expected.index)
         rows = df.loc[bad[bad].index]
         out += batch.hits("F005", sheet.name, rows, "身份证号", expected=expected[bad])
     return out
@@ -181,6 +181,10 @@ def id_birth(batch: RuleBatch):
     return out
 
 
+_DIGITS = np.array(list("0123456789"), dtype=object)
+_SEX_OF_DIGIT = np.array(["男" if d % 2 else "女" for d in range(10)], dtype=object)
+
+
 @rule("F007")
 def id_sex(batch: RuleBatch):
     out = []
@@ -188,10 +192,10 @@ def id_sex(batch: RuleBatch):
         df, ids, well = _id_frame(batch, sheet)
         if not well.any():
             continue
-        digit = pd.Series([v[16] if ok else None for v, ok in zip(ids.tolist(), well.tolist())], index=df.index,
-                          dtype=object)
-        implied = pd.Series([None if d is None else ("男" if int(d) % 2 else "女") for d in digit.tolist()],
-                            index=df.index, dtype=object)
+        mask, d = well.to_numpy(), batch.id_digit_matrix(sheet.name)[:, 16]   # the 17th digit: odd for 男
+        digit, implied = np.full(len(df), None, dtype=object), np.full(len(df), None, dtype=object)
+        digit[mask], implied[mask] = _DIGITS[d], _SEX_OF_DIGIT[d]
+        digit, implied = pd.Series(digit, index=df.index), pd.Series(implied, index=df.index)
         stated = df["性别"]
         bad = well & stated.isin(model.CODE_LISTS["性别"]) & (stated != implied)
         out += batch.hits("F007", sheet.name, bad, "性别", digit=digit[bad], expected=implied[bad])

@@ -63,6 +63,11 @@ def _lookup(keys: pd.Series, mapping: dict) -> pd.Series:
     return pd.Series(np.fromiter(found, dtype=object, count=len(keys)), index=keys.index, dtype=object)
 
 
+def _member(keys: list, collection) -> np.ndarray:
+    """Per key: in ``collection`` (a set or dict), by its own hashed look-up (``Series.isin`` would hash it again)."""
+    return np.fromiter(map(collection.__contains__, keys), dtype=bool, count=len(keys))
+
+
 @dataclass
 class People:
     """The 户籍名单 rows of every household file, with their match key, the ID's usability and the age at cut-off."""
@@ -72,7 +77,7 @@ class People:
 
 def people(files: list[ListFile], policy: Policy) -> People:
     batch = ListBatch(files, policy)
-    df = batch.frame(H).copy()
+    df = batch.frame(H)[:]   # a new frame over the batch's columns (copy-on-write: the batch's stays as it is)
     file_of = np.array([f.file for f in files], dtype=object)[df["_book"].to_numpy()] if len(df) else np.empty(0, object)
     df["_file"] = _objects(file_of, df.index)
     usable = batch.usable_ids()
@@ -113,7 +118,7 @@ class Lists:
 
 def xueji_frame(xueji: ListFile, policy: Policy) -> tuple[pd.DataFrame, ListBatch]:
     batch = ListBatch([xueji], policy)
-    df = batch.frame(X).copy()
+    df = batch.frame(X)[:]
     df["_file"] = _objects([xueji.file] * len(df), df.index)
     df["usable"] = batch.usable_ids().to_numpy()
     status = df["学籍状态"].tolist()
@@ -212,7 +217,7 @@ def assign(children: pd.DataFrame, line: SchoolLine, lists: Lists, returns: pd.D
     basis[rest] = "—"
     rule[rest] = 8
 
-    out = children.reset_index(drop=True).copy()
+    out = children.reset_index(drop=True)
     out["台账状态"], out["依据"], out["就读学校"], out["rule"] = status, basis, school, rule
     out["重点人群"] = _lookup(key, lists.groups).to_numpy()
     out["核查结果"] = result.to_numpy()
@@ -236,8 +241,9 @@ def _problems(out: pd.DataFrame, line: SchoolLine, lists: Lists) -> None:
     school = out["就读学校"].to_numpy(dtype=object)
     area = out["result_area"].to_numpy(dtype=object)
     proof = out["result_proof"].to_numpy(dtype=object)
-    registered = out["key"].isin(lists.registered).to_numpy()
-    in_sheet = {r: out["key"].isin(line.ids_in_sheet(s)).to_numpy() for r, s in RESULT_SHEET.items()}
+    keys = out["key"].tolist()
+    registered = _member(keys, lists.registered)
+    in_sheet = {r: _member(keys, line.ids_in_sheet(s)) for r, s in RESULT_SHEET.items()}
 
     def flag(mask, rule_id: str, text) -> None:
         mask = mask & at7 & (problem == None)  # noqa: E711
@@ -286,8 +292,8 @@ def checklist_rows(st: Statuses) -> pd.DataFrame:
 
 
 def ledger_table(st: Statuses) -> pd.DataFrame:
-    df = st.frame.sort_values(["户籍乡镇", "户籍村(社区)", "村民小组", "姓名"], na_position="last", kind="stable")
-    out = df[list(model.LEDGER_COLUMNS)].copy()
+    out = st.frame[list(model.LEDGER_COLUMNS)]   # only the ledger's columns sorted (the frame has as many again)
+    out = out.sort_values(["户籍乡镇", "户籍村(社区)", "村民小组", "姓名"], na_position="last", kind="stable")
     out["身份证号"] = _text_values(out["身份证号"])
     return out.reset_index(drop=True)
 
