@@ -19,7 +19,9 @@ import gc
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
@@ -455,9 +457,14 @@ def _unstyled_far_negatives(xml: bytes) -> bytes | None:
 
 
 def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
-    """The file's bytes as python-calamine is to read them: unchanged, or re-zipped with the sheets whose far negative
-    date-styled numbers would make it panic unstyled (``_unstyled_far_negatives``)."""
+    """The file's bytes as python-calamine is to read them: the members as the checks inflated them, stored (not
+    compressed: python-calamine's own inflating costs more than reading the whole book otherwise does), or, where they
+    were not all kept, the file unchanged or re-zipped; in every case with the sheets whose far negative date-styled
+    numbers would make it panic unstyled (``_unstyled_far_negatives``)."""
     patched = {m: fixed for m in members if m in pkg.infos and (fixed := _unstyled_far_negatives(pkg.read(m)))}
+    stored = _stored_zip(pkg, patched)
+    if stored is not None:
+        return stored
     if not patched:
         return data
     out = io.BytesIO()
@@ -465,6 +472,41 @@ def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
         for info in pkg.zf.infolist():
             zout.writestr(info.filename, patched.get(info.filename) or pkg.read(info.filename))
     return out.getvalue()
+
+
+STORED_BYTES = 32 * 1024 * 1024   # a book whose members inflate to more is handed to python-calamine as it came
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL_HEADER = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_END_RECORD = struct.Struct("<4sHHHHIIH")
+_UTF8_NAME = 0x800
+
+
+def _stored_zip(pkg: "_Package", patched: dict[str, bytes]) -> bytes | None:
+    """The package as a zip of stored members, in the same order and under the same names, from the bytes the checks
+    inflated (``patched`` in place of a member's own); None when a member was not kept, a name occurs twice, or the
+    members are large."""
+    infos = pkg.zf.infolist()
+    if len(infos) != len(pkg.infos) or len(infos) > 0xFFFF or sum(i.file_size for i in infos) > STORED_BYTES:
+        return None
+    kept = pkg.kept
+    parts, central, offset = [], [], 0
+    for info in infos:
+        content = patched.get(info.filename)
+        crc = info.CRC if content is None else zlib.crc32(content)
+        if content is None:
+            content = kept.get(info.filename)
+            if content is None:
+                return None
+        flags = info.flag_bits & _UTF8_NAME
+        name = info.orig_filename.encode("utf-8" if flags else "cp437")
+        size = len(content)
+        parts += (_LOCAL_HEADER.pack(b"PK\x03\x04", 20, flags, 0, 0, 33, crc, size, size, len(name), 0), name, content)
+        central += (_CENTRAL_HEADER.pack(b"PK\x01\x02", 20, 20, flags, 0, 0, 33, crc, size, size, len(name), 0, 0, 0, 0,
+                                         0, offset), name)
+        offset += _LOCAL_HEADER.size + len(name) + size
+    directory = b"".join(central)
+    parts += (directory, _END_RECORD.pack(b"PK\x05\x06", 0, 0, len(infos), len(infos), len(directory), offset, 0))
+    return b"".join(parts)
 
 
 class _Done:
