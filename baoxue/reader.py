@@ -347,14 +347,16 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
         # sheets into every school's book) is scanned once (only what passed is kept: a refusal is found again)
         key = ((xml, loaded, max_rows, bool(hyperlinks), MAX_COLS, MAX_CELLS, _check_extent)
                if len(xml) <= SCANNED_BYTES else None)
-        scanned = _SCANNED.get(key) if key is not None else None
-        if scanned is None:
+        scanned = _SCANNED.pop(key, None) if key is not None else None
+        if scanned is not None:
+            _SCANNED[key] = scanned   # the most recently used last
+        else:
             if loaded:
                 _check_extent(path, name, _SheetXml(xml), max_rows)
             scanned = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
             if key is not None:
-                if len(_SCANNED) >= 512:
-                    _SCANNED.clear()
+                if len(_SCANNED) >= 1024:
+                    del _SCANNED[next(iter(_SCANNED))]   # the least recently used
                 _SCANNED[key] = scanned
         formulas, links = scanned
     if not formulas and not links:
