@@ -23,8 +23,7 @@ import struct
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -320,29 +319,36 @@ DTD_REFUSED = ("文件中含有 XML 文档类型定义（DTD）。Excel、WPS �
                "已拒绝读取。请在 Excel 或 WPS 中打开后另存为新的 .xlsx 文件再提交。")
 
 
-@contextmanager
-def _package_errors(path: Path):
-    """What a damaged or hostile part of the package provokes becomes the one S005 message that says what to do."""
-    try:
-        yield
-    except UnreadableWorkbook:
-        raise
-    except xlsx_scan.ForbiddenXml:
-        raise _fail(path, DTD_REFUSED) from None
-    except MemoryError as e:
-        raise _memory_error(path) from e
-    except Exception as e:  # zipfile, zlib, XML and anything else a damaged member provokes
-        raise _fail(path, CORRUPT, RESEND) from e
+class _package_errors:
+    """What a damaged or hostile part of the package provokes becomes the one S005 message that says what to do (a
+    context manager; a class, as it is entered for every sheet of every book)."""
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, traceback) -> bool:
+        if e is None or isinstance(e, UnreadableWorkbook) or not isinstance(e, Exception):
+            return False
+        if isinstance(e, xlsx_scan.ForbiddenXml):
+            raise _fail(self.path, DTD_REFUSED) from None
+        if isinstance(e, MemoryError):
+            raise _memory_error(self.path) from e
+        raise _fail(self.path, CORRUPT, RESEND) from e   # zipfile, zlib, XML and anything else a damaged member provokes
 
 
 def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
-                max_rows: int = MAX_ROWS) -> list[ActiveContent]:
+                max_rows: int = MAX_ROWS, names=None) -> list[ActiveContent]:
     """Check one sheet's XML (``read(member)``: a ``_Package``'s checked bytes): its size when python-calamine is to
     load it (``loaded``); every formula cell and every hyperlink leaving the workbook on it (``xlsx_scan``, an XML
-    parser)."""
+    parser). ``names``: the package's member names, when at hand (a sheet without relationships has no links)."""
     with _package_errors(path):
         xml = read(member)
-        hyperlinks = xlsx_scan.external_hyperlinks(read, member)
+        hyperlinks = (xlsx_scan.external_hyperlinks(read, member)
+                      if names is None or xlsx_scan.rels_part(member) in names else {})
         # a sheet's scan depends on its bytes and the limits only: the same small sheet (a tool writes the same empty
         # sheets into every school's book) is scanned once (only what passed is kept: a refusal is found again)
         key = ((xml, loaded, max_rows, bool(hyperlinks), MAX_COLS, MAX_CELLS, _check_extent)
@@ -488,7 +494,7 @@ def _stored_zip(pkg: "_Package", patched: dict[str, bytes]) -> bytes | None:
     inflated (``patched`` in place of a member's own); None when a member was not kept, a name occurs twice, or the
     members are large."""
     infos = pkg.zf.infolist()
-    if len(infos) != len(pkg.infos) or len(infos) > 0xFFFF or sum(i.file_size for i in infos) > STORED_BYTES:
+    if len(infos) != len(pkg.infos) or len(infos) > 0xFFFF:
         return None
     kept = pkg.kept
     parts, central, offset = [], [], 0
@@ -500,8 +506,10 @@ def _stored_zip(pkg: "_Package", patched: dict[str, bytes]) -> bytes | None:
             if content is None:
                 return None
         flags = info.flag_bits & _UTF8_NAME
-        name = info.orig_filename.encode("utf-8" if flags else "cp437")
+        name = _encoded_name(info.orig_filename, flags)
         size = len(content)
+        if offset + size > STORED_BYTES:
+            return None
         parts += (_LOCAL_HEADER.pack(b"PK\x03\x04", 20, flags, 0, 0, 33, crc, size, size, len(name), 0), name, content)
         central += (_CENTRAL_HEADER.pack(b"PK\x01\x02", 20, 20, flags, 0, 0, 33, crc, size, size, len(name), 0, 0, 0, 0,
                                          0, offset), name)
@@ -509,6 +517,12 @@ def _stored_zip(pkg: "_Package", patched: dict[str, bytes]) -> bytes | None:
     directory = b"".join(central)
     parts += (directory, _END_RECORD.pack(b"PK\x05\x06", 0, 0, len(infos), len(infos), len(directory), offset, 0))
     return b"".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def _encoded_name(name: str, utf8: int) -> bytes:
+    """A member's name as its zip wrote it (zipfile decodes cp437 unless the UTF-8 flag is set)."""
+    return name.encode("utf-8" if utf8 else "cp437")
 
 
 class _Done:
@@ -585,10 +599,11 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
                 loading = []
                 for name, member in sheet_paths.items():   # sheets python-calamine does not load: formulas, links
                     if name not in members and member in infos:
-                        active[name] = _scan_sheet(path, pkg.read, name, member, loaded=False)
+                        active[name] = _scan_sheet(path, pkg.read, name, member, loaded=False, names=infos)
                 for name, _ in order:
                     if members[name] in infos:
-                        active[name] = _scan_sheet(path, pkg.read, name, members[name], max_rows=max_rows)
+                        active[name] = _scan_sheet(path, pkg.read, name, members[name], max_rows=max_rows,
+                                                   names=infos)
                     try:
                         loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
                     except RuntimeError:  # no thread can be started here (WebAssembly): load in this one
