@@ -6,11 +6,13 @@ With ``--json`` standard output carries only the JSON document; messages and pro
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
 
 from . import __version__
+from .gcpause import paused_gc
 from .policy import PolicyError
 
 COMMANDS = ("template", "validate", "update", "submit", "verify", "next-month", "rollup", "match", "demo", "addin")
@@ -23,14 +25,16 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"baoxue {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = next((a for a in argv or () if not a.startswith("-")), None)
-    for name in (named,) if named in COMMANDS else COMMANDS:
-        try:
-            module = importlib.import_module(f"baoxue.commands.{name.replace('-', '_')}")
-        except ModuleNotFoundError as e:
-            if e.name == f"baoxue.commands.{name.replace('-', '_')}":
-                continue  # command not built yet
-            raise
-        module.register(sub)
+    with paused_gc():   # importing pandas & co. makes ~10⁵ objects that live as long as the process
+        for name in (named,) if named in COMMANDS else COMMANDS:
+            try:
+                module = importlib.import_module(f"baoxue.commands.{name.replace('-', '_')}")
+            except ModuleNotFoundError as e:
+                if e.name == f"baoxue.commands.{name.replace('-', '_')}":
+                    continue  # command not built yet
+                raise
+            module.register(sub)
+    gc.freeze()   # … and that no later collection needs to scan again
     return parser
 
 

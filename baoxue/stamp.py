@@ -75,6 +75,8 @@ class StampCheck:
 # ============================================================================================== hashing
 def _canonical(v: Any) -> str | None:
     """One typed value as stable text; None for empty."""
+    if v.__class__ is str:   # the common case first (as ``str(v)`` below)
+        return "s:" + v if v else None
     if v is None:
         return None
     if isinstance(v, Invalid):
@@ -95,6 +97,10 @@ def _canonical(v: Any) -> str | None:
     return "s:" + s if s != "" else None
 
 
+# ``json.dumps(v, ensure_ascii=False)``'s text, without a new encoder made for every row
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _sheet_rows(book: SchoolBook, sheet: str, names: list[str]):
     """The sheet's rows as tuples of the ``names`` columns' typed values: from the reader's column lists while the
     sheet has them (no pandas access), else from its DataFrame — the same values either way."""
@@ -111,25 +117,25 @@ def data_hash(book: SchoolBook) -> str:
     h = hashlib.sha256()
     h.update(f"baoxue-data-hash-1|{model.TEMPLATE_VERSION}\n".encode())
     cover = [[f.label, _canonical(book.cover.get(f.label))] for f in model.COVER_FIELDS]
-    h.update(json.dumps(cover, ensure_ascii=False).encode())
+    h.update(_dumps(cover).encode())
     for sheet in model.DATA_SHEETS:
         names = sheet.column_names
         rows = []
         for values in _sheet_rows(book, sheet.name, names):
             row = [[c, t] for c, t in zip(names, map(_canonical, values)) if t is not None]
             if row:
-                rows.append(json.dumps(row, ensure_ascii=False))
+                rows.append(_dumps(row))
         rows.sort()
         h.update(f"\n#{sheet.name}:{len(rows)}\n".encode())
         h.update("\n".join(rows).encode())
     for name, extra in sorted(book.extras.items()):   # columns the clerk added are data too (absent: hash unchanged)
         names = [c for c in extra.columns if c != "_row"]
-        rows = sorted(json.dumps([[c, t] for c, t in zip(names, map(_canonical, values)) if t is not None],
-                                 ensure_ascii=False) for values in zip(*(extra[c].tolist() for c in names)))
+        rows = sorted(_dumps([[c, t] for c, t in zip(names, map(_canonical, values)) if t is not None])
+                      for values in zip(*(extra[c].tolist() for c in names)))
         h.update(f"\n#+{name}:{json.dumps(names, ensure_ascii=False)}\n".encode())
         h.update("\n".join(r for r in rows if r != "[]").encode())
     if book.active:   # formula cells outside the data cells, links, names, macros (none, as stamped: hash unchanged)
-        items = sorted(json.dumps([a.kind, a.sheet, a.row, a.col, a.text], ensure_ascii=False) for a in book.active)
+        items = sorted(_dumps([a.kind, a.sheet, a.row, a.col, a.text]) for a in book.active)
         h.update(f"\n#!active:{len(items)}\n".encode())
         h.update("\n".join(items).encode())
     return h.hexdigest()

@@ -39,6 +39,7 @@ from typing import Any, Callable, Sequence
 from .layout import get_column_letter
 
 CHUNK_ROWS = 20_000
+EXCEL_ROWS = 1_048_576
 MAX_STRING = 32_767                     # Excel's limit (UTF-16 units), as XlsxWriter truncates
 _ESCAPE_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
@@ -246,15 +247,26 @@ class _Table:
         for i, k in enumerate(kinds):
             groups.setdefault(k, []).append(i)
         width = [len(k) for k in self.kinds]
+        n = len(self.columns)
+        full = all(width[k] == n for k in groups)
         out = [[""] * (stop - start) for _ in self.columns]
         for j, col in enumerate(self.columns):
             part = col[start:stop]
             for k, at in groups.items():
                 if j < width[k]:
-                    made = cells(j, k).column([part[i] for i in at])
-                    row = out[j]
-                    for i, xml in zip(at, made):
-                        row[i] = opens[j] + numbers[i] + xml
+                    row, made = out[j], cells(j, k).column([part[i] for i in at])
+                    if full:
+                        for i, xml in zip(at, made):
+                            row[i] = xml
+                    else:
+                        for i, xml in zip(at, made):
+                            row[i] = opens[j] + numbers[i] + xml
+        if full:   # every row has every cell: joined column by column, as one kind of row
+            pieces = [repeat('<row r="'), numbers, ends]
+            for j in range(n):
+                pieces += [repeat(opens[j]), numbers, out[j]]
+            pieces.append(repeat("</row>"))
+            return "".join(chain.from_iterable(zip(*pieces))).encode("utf-8")
         rows = []
         for i, row_cells in enumerate(zip(*out)):
             if width[kinds[i]] or ends[i] != '">':
@@ -295,7 +307,9 @@ class LongTables:
         member = f"xl/worksheets/sheet{worksheet.index + 1}.xml"  # XlsxWriter names them by position
         if member in self.tables:
             raise ValueError(f"{worksheet.name}: a second long table in the same sheet")
-        columns = [list(c) for c in columns]
+        keep = max(EXCEL_ROWS - first_row + 1, 0)   # XlsxWriter ignores cells below Excel's last row
+        columns = [list(c[:keep]) for c in columns]
+        kinds = kinds[:keep] if kinds is not None else None
         if formats is None:
             formats = [[(plain, dated)] * len(columns)]
         if kinds is None and len(formats) == 1 and len(formats[0]) == len(columns):

@@ -21,9 +21,9 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("model", "what the workbook is: sheets, columns, code lists, the monthly figures' keys, findings, a grid of cells",
      ("baoxue", "baoxue.model", "baoxue.indicator_definitions", "baoxue.grid", "baoxue.findings")),
     ("facts", "domain facts with no workbook behind them: IDs, normalisation, policy, months; files and paths (atomic "
-     "writes, path guards, zip budgets), the one text-cell writer",
+     "writes, path guards, zip budgets), the one text-cell writer; process helpers (GC pause, work on another core)",
      ("baoxue.idcard", "baoxue.normalize", "baoxue.policy", "baoxue.months", "baoxue.atomic", "baoxue.paths",
-      "baoxue.zipcheck", "baoxue.beijing", "baoxue.cells")),
+      "baoxue.zipcheck", "baoxue.beijing", "baoxue.cells", "baoxue.gcpause", "baoxue.background")),
     ("reader", "a file or a live book → a typed SchoolBook; where the template puts things",
      ("baoxue.reader", "baoxue.book", "baoxue.layout", "baoxue.xlsx_scan", "baoxue.xlsx_load")),
     ("batch", "many SchoolBooks' frames concatenated, typed columns computed once",

@@ -1,6 +1,8 @@
 """How a roll-up splits its files into batches for the workers, and how a file is named relative to the inbox."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from baoxue.rollup.runner import MAX_CHUNK, MIN_CHUNK, TAIL_CHUNK, chunks as _chunks
@@ -17,12 +19,13 @@ def test_chunks_cover_every_file_once_in_order(n, workers):
 
 
 def test_large_run_shrinks_chunks_towards_the_end():
-    """Big batches first (the rules' fixed cost per batch), small ones last so two workers finish together: no chunk
-    after the first small one is bigger than TAIL_CHUNK plus a remainder, and the last ones are far below MAX_CHUNK."""
+    """Big batches first (the rules' fixed cost per batch), small ones last so two workers finish together: each a
+    worker's share of what is left, so the last two are far below MAX_CHUNK, and none below TAIL_CHUNK."""
     sizes = [len(c) for c in _chunks([str(i) for i in range(2000)], 2)]
     assert sizes[0] == MAX_CHUNK
     assert sizes[:-1] == sorted(sizes[:-1], reverse=True)
-    assert max(sizes[-4:]) < 2 * TAIL_CHUNK
+    assert max(sizes[-2:]) < 2 * TAIL_CHUNK
+    assert len(sizes) <= 8
     assert min(sizes) >= TAIL_CHUNK
 
 
@@ -47,3 +50,15 @@ def test_discover_excludes_register_and_store_only(tmp_path):
         (inbox / name).write_bytes(b"x")
     found = [p.relative_to(inbox).as_posix() for p in discover(inbox, exclude=[inbox / "store", inbox / "学校名录.xlsx"])]
     assert found == ["a.xlsx", "sub/学校名录.xlsx"]
+
+
+@pytest.mark.parametrize("path, inbox", [
+    ("/srv/inbox/城关镇/a.xlsx", "/srv/inbox"), ("/srv/inbox/城关镇/a.xlsx", "/srv/inbox/"),
+    ("/srv/inbox//城关镇/a.xlsx", "/srv/inbox"), ("/srv/inbox/./城关镇/a.xlsx", "/srv/inbox"),
+    ("/srv/inbox/城关镇/./a.xlsx", "/srv/inbox"), ("/srv/inbox/城关镇/", "/srv/inbox"), ("/srv/inbox/.", "/srv/inbox"),
+    ("/srv/inbox/../a.xlsx", "/srv/inbox"), ("/a.xlsx", "/"), ("inbox/a.xlsx", "inbox"), ("./inbox/a.xlsx", "inbox"),
+])
+def test_relative_name_fast_path_equals_the_path_arithmetic(path, inbox):
+    """The string fast path of ``relative_name`` gives what ``Path.relative_to(...).as_posix()`` gives."""
+    assert relative_name(path, inbox) == Path(path).relative_to(Path(inbox)).as_posix()
+    assert relative_name(Path(path), Path(inbox)) == Path(path).relative_to(Path(inbox)).as_posix()

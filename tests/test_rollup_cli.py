@@ -88,3 +88,17 @@ def test_missing_inbox(tmp_path, inbox):
     _, reg, _ = inbox
     p = baoxue("rollup", tmp_path / "nope", "--month", M, "--register", reg)
     assert p.returncode == 2 and "找不到收件文件夹" in p.stderr
+
+
+def test_a_report_open_in_excel_is_not_written_but_the_store_is(inbox, tmp_path):
+    """The 月报表 is written in a forked process while the store is saved: a report file open in Excel (its lock file
+    beside it) gives the Chinese message and exit code 2; the month is in the store all the same."""
+    root, reg, _ = inbox
+    out = tmp_path / "月报表.xlsx"
+    out.write_bytes(b"old report")
+    (tmp_path / "~$月报表.xlsx").write_bytes(b"")
+    p = baoxue("rollup", root / "inbox", "--month", M, "--register", reg, "--out", out, "--store", tmp_path / "store")
+    assert p.returncode == 2 and "月报表无法写入" in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert out.read_bytes() == b"old report"
+    from baoxue.rollup import Store
+    assert M in Store(tmp_path / "store").months()

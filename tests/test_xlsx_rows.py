@@ -41,7 +41,7 @@ class XlsxWriterTables:
             if heights and i in heights:
                 worksheet.set_row(r, heights[i])
 
-    def save(self, package, target):
+    def save(self, package, target, compresslevel=None):
         if hasattr(target, "write"):
             target.write(package)
         else:
@@ -275,3 +275,16 @@ def test_whole_workbooks_equal_xlsxwriters_own(whole_workbooks, book):
     assert sum(len(r) for sheet in ours.values() for r in sheet["cells"]) > 300
     for name in ours:
         assert ours[name] == theirs[name], name
+
+
+def test_rows_below_excels_last_row_are_left_out_as_xlsxwriter_does(tmp_path):
+    got = []
+    for streamed in (True, False):
+        package, wb = _workbook(streamed)
+        ws = wb.add_worksheet("表")
+        ws.write_string(0, 0, "标题")
+        fmt = wb.baoxue_formats(dict(BORDER))
+        wb.baoxue_tables.add(ws, 1_048_570, [[f"行{i}" for i in range(10)], list(range(10))], fmt, fmt, _safe)
+        sheet = openpyxl.load_workbook(_save(package, wb, tmp_path / f"{streamed}.xlsx"))["表"]
+        got.append([(c.coordinate, c.value) for row in sheet.iter_rows(min_row=1_048_560) for c in row])
+    assert got[0] == got[1] and got[0][-2:] == [("A1048576", "行6"), ("B1048576", 6)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import background
 from ..atomic import FileLocked
 from ..paths import OutputPathError, guard_output
 from ..rollup import RegisterError, RollupError, StoreError, report_name, run_rollup, write_report
@@ -101,14 +102,18 @@ def run(args) -> int:
         return 2
     written: dict[str, Path | None] = {}
 
-    def report_while_saving(result) -> None:   # the 月报表 is written while the store is being saved
-        try:
-            written["report"] = write_report(result, out, masked=masked)
-        except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
-            if not isinstance(e, (FileLocked, PermissionError, OSError, OutputPathError)):
-                raise
-            print(f"✘ 月报表无法写入：{e}", file=sys.stderr)
-            written["report"] = None
+    def report_while_saving(result):   # the 月报表 is written (in a forked process) while the store is being saved
+        wait = background.start(lambda: write_report(result, out, masked=masked))
+
+        def finish() -> None:
+            try:
+                written["report"] = wait()
+            except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
+                if not isinstance(e, (FileLocked, PermissionError, OSError, OutputPathError)):
+                    raise
+                print(f"✘ 月报表无法写入：{e}", file=sys.stderr)
+                written["report"] = None
+        return finish
 
     try:
         result = run_rollup(inbox, args.month, args.register, store_dir=args.store, policy=args.policy,

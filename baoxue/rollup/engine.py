@@ -3,7 +3,7 @@ and county figures → ``RollupResult`` (and the month saved in the history stor
 from __future__ import annotations
 
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -13,6 +13,7 @@ import pandas as pd
 from .. import __version__, model
 from ..beijing import now_iso
 from ..findings import Finding, summarize
+from ..gcpause import paused_gc
 from ..indicators import INDICATORS, SCHOOL_YEAR_KEYS, aggregate
 from ..months import prev_month, valid_month
 from ..policy import Policy, load_policy
@@ -144,7 +145,8 @@ def data_months(inbox: str | Path | None, store_dir: str | Path | None = None) -
 def run_rollup(inbox: str | Path, month: str, register: str | Path | list[RegisteredSchool],
                store_dir: str | Path | None | bool = None, policy: Policy | str | Path | None = None,
                progress: Progress | None = None, workers: int | None = None, dask: Any = None,
-               cache: bool = True, while_saving: Callable[[RollupResult], None] | None = None) -> RollupResult:
+               cache: bool = True, while_saving: Callable[[RollupResult], Callable[[], Any] | None] | None = None,
+               ) -> RollupResult:
     """Roll up month ``month`` (YYYY-MM) over every workbook under ``inbox``.
 
     ``store_dir``: the history store (default ``baoxue-store/`` beside the inbox; ``False`` for none; a ``Store`` object
@@ -152,9 +154,10 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     ``progress(done, total, label)`` is called as files are processed. ``workers``: processes (default: all cores).
     ``dask``: True for a local Dask cluster, or a scheduler address. ``cache``: reuse the store's per-file results for
     files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified.
-    ``while_saving(result)``: work to do with the finished result while the store is being written (the CLI writes the
-    月报表 meanwhile: the store's writes wait on the disk, the report on the CPU); run before returning, also without a
-    store, still under the store's lock. An error it raises is raised after the store is saved.
+    ``while_saving(result)``: starts work with the finished result that runs while the store is being written, and
+    returns ``finish()`` (or None), called once the store is saved: the CLI starts writing the 月报表 in a forked process
+    (``baoxue.background``), so the report and the store's writes each have a core. Called before returning, also
+    without a store, still under the store's lock; an error ``finish`` raises is raised after the store is saved.
 
     With a store, the store's writer lock is held for the whole run, taken before anything is read: while another
     roll-up uses the store this raises ``StoreLocked`` at once (Chinese message); the lock is released at the end,
@@ -166,10 +169,13 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
         raise RollupError(f"汇总月份格式不对：{month!r}，应为 YYYY-MM（如 2026-09）。")
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
+    # the run holds thousands of per-file results (unpickled from the workers or the cache): paused, the cyclic
+    # collector does not re-scan all of them at every collection the roll-up's allocations would trigger
     if store_dir is False:
-        return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache, while_saving)
+        with paused_gc():
+            return _rollup(inbox, month, register, None, policy, progress, workers, dask, cache, while_saving)
     store = store_dir if isinstance(store_dir, Store) else default_store(inbox, store_dir)
-    with store.lock():
+    with store.lock(), paused_gc():
         return _rollup(inbox, month, register, store, policy, progress, workers, dask, cache, while_saving)
 
 
@@ -180,7 +186,7 @@ def default_store(inbox: str | Path, store_dir: str | Path | None = None) -> Sto
 
 def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Policy, progress: Progress | None,
             workers: int | None, dask: Any, cache: bool,
-            while_saving: Callable[[RollupResult], None] | None = None) -> RollupResult:
+            while_saving: Callable[[RollupResult], Callable[[], Any] | None] | None = None) -> RollupResult:
 
     # read with the reader's guards (reader.load_grid): a hostile register cannot abort the process with the lock held
     schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
@@ -301,18 +307,17 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     if store is not None:   # the trend's months before this one, read once (this month's figures are the result's)
         result.history = {level: store.trend(level, until=month) for level in ("county", "township")}
         result.history.update(_ledger_history(store, month))
-    if store is None:
-        if while_saving is not None:
-            while_saving(result)
-    elif while_saving is None:
-        save_result(store, result)
-    else:
-        with ThreadPoolExecutor(1, thread_name_prefix="baoxue-store") as pool:
-            saving = pool.submit(save_result, store, result)
-            try:
-                while_saving(result)
-            finally:
-                saving.result()   # the store's own error first: it is the record of the month
+    finish = while_saving(result) if while_saving is not None else None   # e.g. the 月报表, on another core
+    try:
+        if store is not None:
+            save_result(store, result)
+    except BaseException:
+        if finish is not None:
+            with suppress(Exception):   # the store's own error first: it is the record of the month
+                finish()
+        raise
+    if finish is not None:
+        finish()
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from ..paths import shown
@@ -85,9 +86,22 @@ def months_named(inbox: str | Path) -> list[str]:
     return sorted({m.group(1) for p in discover(inbox) if (m := SUBMISSION_MONTH_RE.search(p.name))})
 
 
+@lru_cache(maxsize=8)
+def _root_text(inbox: str | Path) -> str:
+    """The inbox as ``Path`` writes it, with the separator its files' names follow."""
+    return str(Path(inbox)).rstrip("/") + "/"
+
+
 def relative_name(path: str | Path, inbox: str | Path) -> str:
     """The file's name as the officer sees it: relative to the inbox, with forward slashes, always printable
     (``paths.shown``: a name whose bytes are not UTF-8 is decoded as GBK or escaped)."""
+    root_text = _root_text(inbox)
+    text = os.fspath(path)
+    if isinstance(text, str) and text.startswith(root_text):   # fast path: a name ``discover`` joined to the inbox
+        rest = text[len(root_text):]
+        if rest and "//" not in f"/{rest}" and not rest.endswith("/") and "/./" not in f"/{rest}/" \
+                and "\\" not in rest:
+            return shown(rest)
     p, root = Path(path), Path(inbox)
     try:
         return shown(p.relative_to(root).as_posix())   # the usual case: ``discover`` joined the name to the inbox

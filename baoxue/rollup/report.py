@@ -77,6 +77,8 @@ FIRST_DATA_ROW = 4
 
 
 def _safe(v: Any) -> Any:
+    if v.__class__ is str:   # the common case first (a printable string holds no illegal character)
+        return v if v.isprintable() else _ILLEGAL_CHARACTERS_RE.sub("", v)
     if v is None:
         return None
     if isinstance(v, float) and v != v:
@@ -160,6 +162,8 @@ BAND_SCALE = 70
 def _lines(text: Any, width: float) -> int:
     """Lines a wrapped text takes in a column ``width`` characters wide (generous: a CJK character counts two)."""
     usable = max(int(width) - 1, 1)
+    if text.__class__ is str and 2 * len(text) <= usable and "\n" not in text:   # (what ``_safe`` makes is shorter)
+        return 1
     text = str(_safe(text))
     if 2 * len(text) <= usable and "\n" not in text:   # fits whatever its characters: one line
         return 1
@@ -558,7 +562,7 @@ def build_report(result: RollupResult, target, masked: bool = True, history: dic
     _trend(wb, result, masked, history)
     wb.set_properties({"title": f"{result.month} 控辍保学月报表", "author": "baoxue"})
     wb.close()
-    wb.baoxue_tables.save(package.getvalue(), target)
+    wb.baoxue_tables.save(package.getvalue(), target, compresslevel=6)   # zlib's default, as XlsxWriter: a file to send
 
 
 def report_name(month: str) -> str:

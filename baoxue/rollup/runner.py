@@ -26,7 +26,7 @@ from ..policy import Policy
 from .cache import ResultCache
 from .inbox import relative_name
 from .store import Store, StoreError
-from .worker import FileResult, lost_file, process_chunk, unreadable
+from .worker import FileResult, lost_file, process_chunk, process_chunk_packed, unpack, unreadable
 
 Progress = Callable[[int, int, str], None]
 IN_PROCESS_BELOW = 24       # files: below this a process pool costs more than it saves
@@ -34,14 +34,15 @@ MIN_CHUNK = 24    # below this a batch's fixed cost dominates
 # A batch costs ≈ 0.1 s of CPU whatever its size (the rules' and the figures' pandas set-up) plus ≈ 4 ms per small book
 # (≈ 10 ms per template-made one): few, large batches keep that fixed cost low; a worker holding 500 small or
 # template-made books peaks at ≈ 160 MB.
-TAIL_CHUNK = 48   # the smallest chunk at the end of a large run: the workers finish within ≈ 0.2 s of each other
+TAIL_CHUNK = 96   # the smallest chunk at the end of a large run: the workers finish within ≈ 0.3 s of each other
 MAX_CHUNK = 500   # books validated together
 
 
 def chunks(paths: list[str], workers: int) -> list[list[str]]:
-    """Guided chunks: each half of what is left per worker (``remaining / (2 × workers)``), between TAIL_CHUNK (or
-    MIN_CHUNK for a small run) and MAX_CHUNK files. Large batches first keep the rules' fixed cost low; the chunks
-    shrink towards the end, so the workers finish together instead of one idling while another does a last big chunk.
+    """Guided chunks: each a worker's share of what is left (``remaining / workers``), between TAIL_CHUNK (or
+    MIN_CHUNK for a small run) and MAX_CHUNK files. Large batches first keep the rules' fixed cost low (2,000 small
+    books on two workers: six batches, not twelve); the chunks halve towards the end, so the workers finish together
+    instead of one idling while another does a last big chunk.
     One worker (in this process): about six equal chunks (for progress), each of MIN_CHUNK to MAX_CHUNK files."""
     n = len(paths)
     workers = max(1, workers)
@@ -53,7 +54,7 @@ def chunks(paths: list[str], workers: int) -> list[list[str]]:
     floor = MIN_CHUNK if n < TAIL_CHUNK * workers * 6 else TAIL_CHUNK
     out, i = [], 0
     while i < n:
-        size = min(MAX_CHUNK, max(floor, math.ceil((n - i) / (2 * workers))))
+        size = min(MAX_CHUNK, max(floor, math.ceil((n - i) / workers)))
         if n - i - size < floor:   # never leave a crumb behind
             size = n - i
         out.append(paths[i:i + size])
@@ -135,7 +136,7 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
         parts = chunks(paths, n_workers)
-        futures = [client.submit(process_chunk, part, inbox, month, policy, pure=False) for part in parts]
+        futures = [client.submit(process_chunk_packed, part, inbox, month, policy, pure=False) for part in parts]
         index = {f.key: i for i, f in enumerate(futures)}
         if meanwhile is not None:
             meanwhile()
@@ -143,10 +144,11 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
         def outcome(fut) -> tuple[int, list[FileResult]]:
             i = index[fut.key]
             try:
-                return i, fut.result()
+                packed = fut.result()
             except Exception as e:  # noqa: BLE001 — lost for good (e.g. KilledWorker): name the files, never drop them
                 why = f"在 Dask 工作进程上处理时中断（{type(e).__name__}）"
                 return i, [lost_file(p, inbox, why) for p in parts[i]]
+            return i, unpack(packed)
 
         return in_order((outcome(fut) for fut in finished(futures)), parts, progress or (lambda n, label: None))
     finally:
