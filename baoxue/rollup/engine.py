@@ -157,7 +157,9 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     ``while_saving(result)``: starts work with the finished result that runs while the store is being written, and
     returns ``finish()`` (or None), called once the store is saved: the CLI starts writing the 月报表 in a forked process
     (``baoxue.background``), so the report and the store's writes each have a core. Called before returning, also
-    without a store, still under the store's lock; an error ``finish`` raises is raised after the store is saved.
+    without a store, still under the store's lock; an error ``finish`` raises is raised after the store is saved. The
+    result it is given has everything the 月报表 shows; ``open_rows`` and ``sheet_rows`` (rows for the store and the
+    household line) are filled in just after, before the store is saved.
 
     With a store, the store's writer lock is held for the whole run, taken before anything is read: while another
     roll-up uses the store this raises ``StoreLocked`` at once (Chinese message); the lock is released at the end,
@@ -298,7 +300,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         open_cases=_open_cases(counted, names, by_township_name(schools)),
         overdue=_overdue(counted, names, by_township_name(schools)),
         files=_file_list(results, winners, counted, month) + _lock_files(locks, inbox),
-        cases=all_cases, open_rows=_all(counted, "open_rows"), sheet_rows=_sheet_frames(counted),
+        cases=all_cases,   # open_rows and sheet_rows: below, once the 月报表 (which does not show them) is started
         inbox=str(inbox), register=None if isinstance(register, (list, tuple)) else str(register),
         store_dir=str(store.dir) if store else None, policy_fingerprint=policy.fingerprint,
         previous_source=previous_source, created_at=now_iso(),
@@ -309,6 +311,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         result.history.update(_ledger_history(store, month))
     finish = while_saving(result) if while_saving is not None else None   # e.g. the 月报表, on another core
     try:
+        result.open_rows, result.sheet_rows = _all(counted, "open_rows"), _sheet_frames(counted)
         if store is not None:
             save_result(store, result)
     except BaseException:
