@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import __version__, model
+from ..background import in_thread
 from ..beijing import now_iso
 from ..findings import Finding, summarize
 from ..gcpause import paused_gc
@@ -197,6 +198,9 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     locks: list[tuple[Path, str]] = []
     results = read_entries([str(p) for p in discover(inbox, exclude=exclude, locks=locks)], inbox, month, policy,
                            progress, workers, dask, store, cache)
+    # the store's trend for the 月报表, read (DuckDB, mostly outside the interpreter lock) while the figures are worked
+    # out; started only now, when no process is forked from this one any more while the read runs
+    history = in_thread(lambda: _history(store, month)) if store is not None else None
 
     # ---- who sent what
     reg = {s.code: s for s in schools_in_register}
@@ -306,9 +310,8 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         previous_source=previous_source, created_at=now_iso(),
         names=set().union(*(r.names for r in current)) if current else set(),
     )
-    if store is not None:   # the trend's months before this one, read once (this month's figures are the result's)
-        result.history = {level: store.trend(level, until=month) for level in ("county", "township")}
-        result.history.update(_ledger_history(store, month))
+    if history is not None:
+        result.history = history()
     finish = while_saving(result) if while_saving is not None else None   # e.g. the 月报表, on another core
     try:
         result.open_rows, result.sheet_rows = _all(counted, "open_rows"), _sheet_frames(counted)
@@ -428,6 +431,13 @@ def _lock_files(locks: list[tuple[Path, str]], inbox: Path) -> list[dict[str, An
 
 
 # ============================================================================================== the store
+def _history(store: Store, month: str) -> dict[str, pd.DataFrame]:
+    """The trend's months up to this one, read once (this month's figures are the result's), and the ledgers'."""
+    history = {level: store.trend(level, until=month) for level in ("county", "township")}
+    history.update(_ledger_history(store, month))
+    return history
+
+
 def _ledger_history(store: Store, month: str) -> dict[str, pd.DataFrame]:
     """The household ledgers' county and township figures of the stored months up to ``month`` (empty frames when
     there are none, or when they cannot be read: an unreadable ledger must not hide the roll-up's own trend)."""
