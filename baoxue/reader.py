@@ -19,10 +19,11 @@ import gc
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -234,6 +235,25 @@ def _referenced_bound(sheet: _SheetXml, max_rows: int = MAX_ROWS) -> tuple[int, 
     return max(map(int, rows)), widest
 
 
+@lru_cache(maxsize=None)
+def _odd_cell_tag(prefix: bytes, max_rows: int) -> re.Pattern | None:
+    """A cell tag other than ``<c r="A1"`` with a column letter and a row of at most six digits that keep
+    999,999 rows within the limits; None when no column would (the limits of a school's sheet)."""
+    widest = max((w for w in range(1, 27) if not _too_large(SIX_DIGIT_ROWS, w, max_rows)), default=0)
+    if not widest:
+        return None
+    ctag = re.escape(b"<" + prefix + b"c")
+    return re.compile(ctag + rb'(?=[\s>/])(?! r="[A-' + bytes([64 + widest]) + rb'][0-9]{1,6}")')
+
+
+def _plain_long_list(sheet: _SheetXml, max_rows: int) -> bool:
+    """Whether a sheet without a <dimension> is within the limits by one search, before ``_referenced_bound`` counts
+    its references (a county's long list: every cell written ``<c r="J123456"``, so at most 999,999 rows of a few
+    columns). False only means: look closer."""
+    odd = _odd_cell_tag(sheet.prefix, max_rows)
+    return odd is not None and odd.search(sheet.xml, sheet.start, sheet.end) is None
+
+
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
     """(rows, cols) from A1 to the bottom-right corner of <dimension ref="A1:AE503"/>, or None when absent/garbled."""
     m = _DIMENSION.search(sheet.xml, 0, sheet.start)
@@ -266,6 +286,8 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
+    if declared is None and _plain_long_list(sheet, max_rows):
+        return
     bound = _referenced_bound(sheet, max_rows) if declared is None else None
     if bound is not None and not _too_large(*bound, max_rows):
         return
@@ -318,41 +340,50 @@ DTD_REFUSED = ("文件中含有 XML 文档类型定义（DTD）。Excel、WPS �
                "已拒绝读取。请在 Excel 或 WPS 中打开后另存为新的 .xlsx 文件再提交。")
 
 
-@contextmanager
-def _package_errors(path: Path):
-    """What a damaged or hostile part of the package provokes becomes the one S005 message that says what to do."""
-    try:
-        yield
-    except UnreadableWorkbook:
-        raise
-    except xlsx_scan.ForbiddenXml:
-        raise _fail(path, DTD_REFUSED) from None
-    except MemoryError as e:
-        raise _memory_error(path) from e
-    except Exception as e:  # zipfile, zlib, XML and anything else a damaged member provokes
-        raise _fail(path, CORRUPT, RESEND) from e
+class _package_errors:
+    """What a damaged or hostile part of the package provokes becomes the one S005 message that says what to do (a
+    context manager; a class, as it is entered for every sheet of every book)."""
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, traceback) -> bool:
+        if e is None or isinstance(e, UnreadableWorkbook) or not isinstance(e, Exception):
+            return False
+        if isinstance(e, xlsx_scan.ForbiddenXml):
+            raise _fail(self.path, DTD_REFUSED) from None
+        if isinstance(e, MemoryError):
+            raise _memory_error(self.path) from e
+        raise _fail(self.path, CORRUPT, RESEND) from e   # zipfile, zlib, XML and anything else a damaged member provokes
 
 
 def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
-                max_rows: int = MAX_ROWS) -> list[ActiveContent]:
+                max_rows: int = MAX_ROWS, names=None) -> list[ActiveContent]:
     """Check one sheet's XML (``read(member)``: a ``_Package``'s checked bytes): its size when python-calamine is to
     load it (``loaded``); every formula cell and every hyperlink leaving the workbook on it (``xlsx_scan``, an XML
-    parser)."""
+    parser). ``names``: the package's member names, when at hand (a sheet without relationships has no links)."""
     with _package_errors(path):
         xml = read(member)
-        hyperlinks = xlsx_scan.external_hyperlinks(read, member)
+        hyperlinks = (xlsx_scan.external_hyperlinks(read, member)
+                      if names is None or xlsx_scan.rels_part(member) in names else {})
         # a sheet's scan depends on its bytes and the limits only: the same small sheet (a tool writes the same empty
         # sheets into every school's book) is scanned once (only what passed is kept: a refusal is found again)
         key = ((xml, loaded, max_rows, bool(hyperlinks), MAX_COLS, MAX_CELLS, _check_extent)
                if len(xml) <= SCANNED_BYTES else None)
-        scanned = _SCANNED.get(key) if key is not None else None
-        if scanned is None:
+        scanned = _SCANNED.pop(key, None) if key is not None else None
+        if scanned is not None:
+            _SCANNED[key] = scanned   # the most recently used last
+        else:
             if loaded:
                 _check_extent(path, name, _SheetXml(xml), max_rows)
             scanned = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
             if key is not None:
-                if len(_SCANNED) >= 512:
-                    _SCANNED.clear()
+                if len(_SCANNED) >= 1024:
+                    del _SCANNED[next(iter(_SCANNED))]   # the least recently used
                 _SCANNED[key] = scanned
         formulas, links = scanned
     if not formulas and not links:
@@ -455,9 +486,14 @@ def _unstyled_far_negatives(xml: bytes) -> bytes | None:
 
 
 def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
-    """The file's bytes as python-calamine is to read them: unchanged, or re-zipped with the sheets whose far negative
-    date-styled numbers would make it panic unstyled (``_unstyled_far_negatives``)."""
+    """The file's bytes as python-calamine is to read them: the members as the checks inflated them, stored (not
+    compressed: python-calamine's own inflating costs more than reading the whole book otherwise does), or, where they
+    were not all kept, the file unchanged or re-zipped; in every case with the sheets whose far negative date-styled
+    numbers would make it panic unstyled (``_unstyled_far_negatives``)."""
     patched = {m: fixed for m in members if m in pkg.infos and (fixed := _unstyled_far_negatives(pkg.read(m)))}
+    stored = _stored_zip(pkg, patched)
+    if stored is not None:
+        return stored
     if not patched:
         return data
     out = io.BytesIO()
@@ -465,6 +501,49 @@ def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
         for info in pkg.zf.infolist():
             zout.writestr(info.filename, patched.get(info.filename) or pkg.read(info.filename))
     return out.getvalue()
+
+
+STORED_BYTES = 32 * 1024 * 1024   # a book whose members inflate to more is handed to python-calamine as it came
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL_HEADER = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_END_RECORD = struct.Struct("<4sHHHHIIH")
+_UTF8_NAME = 0x800
+
+
+def _stored_zip(pkg: "_Package", patched: dict[str, bytes]) -> bytes | None:
+    """The package as a zip of stored members, in the same order and under the same names, from the bytes the checks
+    inflated (``patched`` in place of a member's own); None when a member was not kept, a name occurs twice, or the
+    members are large."""
+    infos = pkg.zf.infolist()
+    if len(infos) != len(pkg.infos) or len(infos) > 0xFFFF:
+        return None
+    kept = pkg.kept
+    parts, central, offset = [], [], 0
+    for info in infos:
+        content = patched.get(info.filename)
+        crc = info.CRC if content is None else zlib.crc32(content)
+        if content is None:
+            content = kept.get(info.filename)
+            if content is None:
+                return None
+        flags = info.flag_bits & _UTF8_NAME
+        name = _encoded_name(info.orig_filename, flags)
+        size = len(content)
+        if offset + size > STORED_BYTES:
+            return None
+        parts += (_LOCAL_HEADER.pack(b"PK\x03\x04", 20, flags, 0, 0, 33, crc, size, size, len(name), 0), name, content)
+        central += (_CENTRAL_HEADER.pack(b"PK\x01\x02", 20, 20, flags, 0, 0, 33, crc, size, size, len(name), 0, 0, 0, 0,
+                                         0, offset), name)
+        offset += _LOCAL_HEADER.size + len(name) + size
+    directory = b"".join(central)
+    parts += (directory, _END_RECORD.pack(b"PK\x05\x06", 0, 0, len(infos), len(infos), len(directory), offset, 0))
+    return b"".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def _encoded_name(name: str, utf8: int) -> bytes:
+    """A member's name as its zip wrote it (zipfile decodes cp437 unless the UTF-8 flag is set)."""
+    return name.encode("utf-8" if utf8 else "cp437")
 
 
 class _Done:
@@ -541,10 +620,11 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
                 loading = []
                 for name, member in sheet_paths.items():   # sheets python-calamine does not load: formulas, links
                     if name not in members and member in infos:
-                        active[name] = _scan_sheet(path, pkg.read, name, member, loaded=False)
+                        active[name] = _scan_sheet(path, pkg.read, name, member, loaded=False, names=infos)
                 for name, _ in order:
                     if members[name] in infos:
-                        active[name] = _scan_sheet(path, pkg.read, name, members[name], max_rows=max_rows)
+                        active[name] = _scan_sheet(path, pkg.read, name, members[name], max_rows=max_rows,
+                                                   names=infos)
                     try:
                         loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
                     except RuntimeError:  # no thread can be started here (WebAssembly): load in this one
@@ -614,8 +694,38 @@ def _clean(text: str) -> str:
     return cleaned
 
 
-def _header_cells(row: list, keys: dict[str, str]) -> dict[str, int]:
-    """Canonical column → 0-based col of the header texts in ``row`` (do not change it: it is kept for the next book)."""
+class _HeaderRow:
+    """What one row says as a header row: its header cells (canonical column → 0-based col), and, worked out the first
+    time a sheet asks, what the sheet takes from it. Kept for the next book with the same row: do not change it."""
+    __slots__ = ("found", "plain", "_extras", "_sheets")
+
+    def __init__(self, found: dict[str, int], plain: bool):
+        self.found = found
+        self.plain = plain           # every cell a str or None: equal rows are the same row, cell for cell
+        self._extras = None
+        self._sheets: dict[str, tuple] = {}
+
+    def extras(self, row: list) -> dict[int, str]:
+        """Extra col → header text: the row's other cells holding anything (a fresh dict)."""
+        if self._extras is not None:
+            return dict(self._extras)
+        used = set(self.found.values())
+        extras = {j: str(v).strip() for j, v in enumerate(row) if j not in used and not normalize.is_empty(v)}
+        if self.plain:
+            self._extras = dict(extras)
+        return extras
+
+    def for_sheet(self, sheet: model.Sheet) -> tuple[dict[str, int], list[str]]:
+        """(canonical column → 1-based Excel column, the sheet's columns not found): kept, so copy before changing."""
+        got = self._sheets.get(sheet.name)
+        if got is None or got[0] is not sheet:
+            got = self._sheets[sheet.name] = (sheet, {c: j + 1 for c, j in self.found.items()},
+                                              [c for c in _column_names(sheet) if c not in self.found])
+        return got[1], got[2]
+
+
+def _header_row(row: list, keys: dict[str, str]) -> _HeaderRow:
+    """``row`` as a header row for ``keys`` (kept for the next book with an equal row)."""
     entry = _HEADER_CELLS.get(id(keys))
     if entry is None or entry[0] is not keys:
         if len(_HEADER_CELLS) >= 64:
@@ -623,44 +733,53 @@ def _header_cells(row: list, keys: dict[str, str]) -> dict[str, int]:
         entry = _HEADER_CELLS[id(keys)] = (keys, {}, len(set(keys.values())))
     try:
         cells = tuple(row)
-        found = entry[1].get(cells)
+        known = entry[1].get(cells)
     except TypeError:   # an unhashable value (not from a file): nothing kept
-        cells = found = None
-    if found is None:
+        cells = known = None
+    if known is None:
         found = {}
         for j, v in enumerate(row):
             if isinstance(v, str) and v:
                 canonical = keys.get(_clean(v).rstrip("*＊"))
                 if canonical and canonical not in found:
                     found[canonical] = j
+        # rows equal as tuples have equal text cells in the same places: the same found
+        known = _HeaderRow(found, all(v is None or v.__class__ is str for v in row))
         if cells is not None:
             if len(entry[1]) >= 1024:
                 entry[1].clear()
-            entry[1][cells] = found   # rows equal as tuples have equal text cells in the same places: the same found
-    return found
+            entry[1][cells] = known
+    return known
 
 
-# id(keys) -> (keys, {row as a tuple: its header cells}, the number of canonical columns): every book of a county has
-# the same header rows (and the same rows above them)
+# id(keys) -> (keys, {row as a tuple: _HeaderRow}, the number of canonical columns): every book of a county has the same
+# header rows (and the same rows above them)
 _HEADER_CELLS: dict[int, tuple[dict, dict, int]] = {}
+
+
+def _find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, _HeaderRow] | None:
+    """(0-based header row index, what it says as a header row) or None (see ``find_header``)."""
+    best = None
+    every = None
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        header = _header_row(row, keys)
+        found = header.found
+        if len(found) >= 2 and (best is None or len(found) > len(best[1].found)):
+            best = (i, header)
+            if every is None:
+                every = _HEADER_CELLS[id(keys)][2]
+            if len(found) == every:   # every column found: no later row can be a better header
+                break
+    return best
 
 
 def find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, dict[str, int], dict[int, str]] | None:
     """(0-based header row index, canonical column → 0-based col, extra col → header text) or None."""
-    best = None
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        found = _header_cells(row, keys)
-        if len(found) >= 2 and (best is None or len(found) > len(best[1])):
-            best = (i, found)
-            if len(found) == _HEADER_CELLS[id(keys)][2]:   # every column found: no later row can be a better header
-                break
+    best = _find_header(rows, keys)
     if best is None:
         return None
-    i, found = best
-    found = dict(found)
-    used = set(found.values())
-    extras = {j: str(v).strip() for j, v in enumerate(rows[i]) if j not in used and not normalize.is_empty(v)}
-    return i, found, extras
+    i, header = best
+    return i, dict(header.found), header.extras(rows[i])
 
 
 def _typer(column: model.Column):
@@ -697,6 +816,8 @@ def _typed_column(column: model.Column, values, memo: dict | None = None, typer=
         new = list(new)
         strings = new if set(map(type, new)) == {str} else [k for k in new if k.__class__ is str]
         same = normalize.unchanged_strings(column.kind, strings)
+        if len(same) == len(new) == len(uniq) - (None in uniq):   # every value but None new and kept as it is
+            return list(values), False                             # (a long list's IDs, names): no table needed
         table.update(zip(same, same))
         new = set(new).difference(same) if same else new
         for k in new:
@@ -752,6 +873,44 @@ def _typed_few(values, memo: dict, key, fn) -> tuple[list, bool] | None:
     return out, bad
 
 
+def _typed_row(row: list, typers: list, found: dict[str, int], memo: dict) -> tuple[dict[str, list], set[str]]:
+    """The columns of a sheet with one data row, and those holding an ``Invalid`` value: what ``_typed_column`` gives
+    for each column of one value (the same memo, filled in the same order), without its per-column set-up."""
+    columns, untypable = {}, set()
+    width = len(row)
+    for col, (key, fn) in typers:
+        j = found.get(col.name)
+        v = row[j] if j is not None and j < width else None
+        if v is None or v == "":
+            columns[col.name] = [None]
+            continue
+        if v.__class__ is bool:   # True == 1 as a key: typed on its own, as _typed_column does
+            t = fn(v)
+        else:
+            kept = memo.get(key)
+            if kept is None:
+                kept = memo[key] = ({None: None, "": None}, set())
+            table, invalid = kept
+            t = table.get(v, _UNTYPED)
+            if t is _UNTYPED:
+                if v.__class__ is str:
+                    known = _TYPED_TEXTS.get(key)
+                    if known is None or len(known) >= 16384:
+                        known = _TYPED_TEXTS[key] = {}
+                    t = known.get(v, _UNTYPED)
+                    if t is _UNTYPED:
+                        t = known[v] = fn(v)
+                else:
+                    t = fn(v)
+                table[v] = t
+                if t.__class__ is Invalid:
+                    invalid.add(v)
+        columns[col.name] = [t]
+        if t.__class__ is Invalid:
+            untypable.add(col.name)
+    return columns, untypable
+
+
 # typing key -> {text: its typed value}, across books (typing is a pure function of the key and the text; the typed
 # values are immutable: str, date, int, float, Invalid). Only ``str`` keys: 1, 1.0 and True are one key to a dict.
 _TYPED_TEXTS: dict[tuple, dict[str, Any]] = {}
@@ -795,34 +954,44 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
     placed = set()
     rows = grid.sheets[sheet.name]
     keys = _HEADER_KEYS.get(sheet.name) or header_keys(sheet)
-    header = find_header(rows, keys)
+    header = _find_header(rows, keys)
     if header is None:
         book.missing_columns[sheet.name] = sheet.column_names
         book.header_rows[sheet.name] = 0
         book.sheets.set_columns(sheet.name, {})
         return placed
-    hi, found, extras = header
+    hi, header_row = header
+    found, extras = header_row.found, header_row.extras(rows[hi])
+    columns_at, missing = header_row.for_sheet(sheet)
     book.header_rows[sheet.name] = hi + 1
-    book.header_columns[sheet.name] = {c: j + 1 for c, j in found.items()}
-    book.missing_columns[sheet.name] = [c for c in _column_names(sheet) if c not in found]
+    book.header_columns[sheet.name] = dict(columns_at)
+    book.missing_columns[sheet.name] = list(missing)
     data_rows, excel_rows = _data_rows(rows, hi + 1)
     if not data_rows and not extras:   # a header and nothing under it: every column empty, nothing to type
         book.sheets.set_columns(sheet.name, {"_row": excel_rows})
         book.untypable[sheet.name] = frozenset()
         return placed
-    width = max(map(len, data_rows), default=0)
-    if min(map(len, data_rows), default=0) == width:
-        transposed = list(zip(*data_rows))  # python-calamine's rows are all as wide as the sheet
-    else:
-        transposed = list(zip(*(r if len(r) == width else list(r) + [None] * (width - len(r)) for r in data_rows)))
+    transposed = None
+
     def raw_column(j: int | None):
+        nonlocal transposed
+        if transposed is None:
+            width = max(map(len, data_rows), default=0)
+            if min(map(len, data_rows), default=0) == width:
+                transposed = list(zip(*data_rows))  # python-calamine's rows are all as wide as the sheet
+            else:
+                transposed = list(zip(*(r if len(r) == width else list(r) + [None] * (width - len(r))
+                                        for r in data_rows)))
         return transposed[j] if j is not None and j < len(transposed) else [None] * len(data_rows)
 
-    columns, untypable = {}, set()
-    for col, typer in _column_typers(sheet):
-        columns[col.name], bad = _typed_column(col, raw_column(found.get(col.name)), memo, typer)
-        if bad:
-            untypable.add(col.name)
+    if len(data_rows) == 1 and memo is not None:   # the most common sheet of all but the header: one row
+        columns, untypable = _typed_row(data_rows[0], _column_typers(sheet), found, memo)
+    else:
+        columns, untypable = {}, set()
+        for col, typer in _column_typers(sheet):
+            columns[col.name], bad = _typed_column(col, raw_column(found.get(col.name)), memo, typer)
+            if bad:
+                untypable.add(col.name)
     formula_cells = grid.formulas.get(sheet.name)
     if formula_cells:
         row_index = {r: k for k, r in enumerate(excel_rows)}
