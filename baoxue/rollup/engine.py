@@ -196,8 +196,8 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     locks: list[tuple[Path, str]] = []
-    results = read_entries([str(p) for p in discover(inbox, exclude=exclude, locks=locks)], inbox, month, policy,
-                           progress, workers, dask, store, cache)
+    results, save_cache = read_entries([str(p) for p in discover(inbox, exclude=exclude, locks=locks)], inbox, month,
+                                       policy, progress, workers, dask, store, cache)
     # the store's trend for the 月报表, read (DuckDB, mostly outside the interpreter lock) while the figures are worked
     # out; started only now, when no process is forked from this one any more while the read runs
     history = in_thread(lambda: _history(store, month)) if store is not None else None
@@ -317,6 +317,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         result.open_rows, result.sheet_rows = _all(counted, "open_rows"), _sheet_frames(counted)
         if store is not None:
             save_result(store, result)
+        save_cache()   # the per-file results for a re-run (the files' results are not changed by the roll-up)
     except BaseException:
         if finish is not None:
             with suppress(Exception):   # the store's own error first: it is the record of the month
