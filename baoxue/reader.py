@@ -624,6 +624,8 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
             read_as = {name: canonical for canonical, name in read_as.items()}
             grid.formulas = {canonical: set() for canonical in read_as.values()}
             for name, items in active.items():
+                if not items:
+                    continue
                 canonical = read_as.get(name)
                 grid.active += [dataclasses.replace(i, canonical=canonical) for i in items] if canonical else items
                 if canonical:
@@ -998,7 +1000,7 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
         label = _cell(row, 0)
         if not isinstance(label, str):
             continue
-        key = _COVER_KEYS.get(_clean(label).rstrip(":：*＊"))
+        key = _cover_key(label)
         if key is None or key in book.cover_rows:
             continue
         book.cover_rows[key] = i + 1
@@ -1010,6 +1012,19 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
     for f in model.COVER_FIELDS:
         book.cover.setdefault(f.label, None)
     return placed
+
+
+def _cover_key(label: str) -> str | None:
+    """The cover field a label in column A names (None for any other text), kept for the next book."""
+    key = _COVER_LABELS.get(label, _UNTYPED)
+    if key is _UNTYPED:
+        if len(_COVER_LABELS) >= 4096:
+            _COVER_LABELS.clear()
+        key = _COVER_LABELS[label] = _COVER_KEYS.get(normalize.clean_header(label).rstrip(":：*＊"))
+    return key
+
+
+_COVER_LABELS: dict[str, str | None] = {}
 
 
 def _cover_value(label: str, v: Any) -> Any:

@@ -17,12 +17,12 @@ FEED = 1 << 16           # compressed bytes fed per step
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 
 
-# compressed bytes of a small member -> (its size, its CRC, its content), for the members that passed: every school's book
+# compressed bytes of a small member -> (its size, its CRC, its content, the key), for the members that passed: every school's book
 # made by one tool holds the same theme, styles, relationships and empty sheets, byte for byte, and inflating the same
 # bytes gives the same content (so the same size and CRC) every time
 MEMO_BYTES = 16 * 1024
 MEMO_ENTRIES = 1024
-_INFLATED: dict[bytes, tuple[int, int, bytes]] = {}
+_INFLATED: dict[bytes, tuple[int, int, bytes, bytes]] = {}   # ... and the key itself
 
 
 class ZipLie(Exception):
@@ -57,7 +57,7 @@ def inflate(data: bytes, info: zipfile.ZipInfo, cap: int, keep: bool) -> bytes |
     if info.file_size < STEP and len(raw) <= FEED:   # a small member: one bounded step, the same checks
         known = _INFLATED.pop(raw, None)
         if known is not None:
-            _INFLATED[bytes(raw)] = known   # the most recently used last
+            _INFLATED[known[3]] = known   # the most recently used last
             if known[0] == info.file_size and known[1] == info.CRC:
                 return known[2] if keep else None
         d = zlib.decompressobj(-15)
@@ -68,7 +68,8 @@ def inflate(data: bytes, info: zipfile.ZipInfo, cap: int, keep: bool) -> bytes |
         if len(raw) <= MEMO_BYTES:
             if len(_INFLATED) >= MEMO_ENTRIES:
                 del _INFLATED[next(iter(_INFLATED))]   # the least recently used
-            _INFLATED[bytes(raw)] = (info.file_size, info.CRC, piece)
+            key = bytes(raw)
+            _INFLATED[key] = (info.file_size, info.CRC, piece, key)
         return piece if keep else None
     d = zlib.decompressobj(-15)
     out, size, crc, pos = [], 0, 0, 0
