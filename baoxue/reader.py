@@ -361,8 +361,8 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
                 _check_extent(path, name, _SheetXml(xml), max_rows)
             scanned = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
             if key is not None:
-                if len(_SCANNED) >= 1024:
-                    del _SCANNED[next(iter(_SCANNED))]   # the least recently used
+                if len(_SCANNED) >= 256:
+                    del _SCANNED[next(iter(_SCANNED))]   # the least recently used (at most 256 × 16 KB kept)
                 _SCANNED[key] = scanned
         formulas, links = scanned
     if not formulas and not links:

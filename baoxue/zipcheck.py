@@ -20,9 +20,23 @@ _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 # compressed bytes of a small member -> (its size, its CRC, its content, the key), for the members that passed: every school's book
 # made by one tool holds the same theme, styles, relationships and empty sheets, byte for byte, and inflating the same
 # bytes gives the same content (so the same size and CRC) every time
-MEMO_BYTES = 16 * 1024
-MEMO_ENTRIES = 1024
+MEMO_BYTES = 16 * 1024            # compressed bytes of a member that may be kept
+MEMO_INFLATED = 256 * 1024        # inflated bytes of a member that may be kept
+MEMO_TOTAL = 8 * 1024 * 1024      # all that is kept, at most (the least recently used goes first)
 _INFLATED: dict[bytes, tuple[int, int, bytes, bytes]] = {}   # ... and the key itself
+_kept_bytes = 0
+
+
+def _remember(key: bytes, info: zipfile.ZipInfo, content: bytes) -> None:
+    global _kept_bytes
+    old = _INFLATED.pop(key, None)
+    if old is not None:
+        _kept_bytes -= len(old[3]) + len(old[2])
+    while _INFLATED and _kept_bytes + len(key) + len(content) > MEMO_TOTAL:
+        _size, _crc, old, old_key = _INFLATED.pop(next(iter(_INFLATED)))
+        _kept_bytes -= len(old_key) + len(old)
+    _INFLATED[key] = (info.file_size, info.CRC, content, key)
+    _kept_bytes += len(key) + len(content)
 
 
 class ZipLie(Exception):
@@ -65,11 +79,8 @@ def inflate(data: bytes, info: zipfile.ZipInfo, cap: int, keep: bool) -> bytes |
         if (not d.eof or d.unused_data or d.unconsumed_tail or len(piece) != info.file_size
                 or zlib.crc32(piece) != info.CRC):
             raise ZipLie(info.filename)
-        if len(raw) <= MEMO_BYTES:
-            if len(_INFLATED) >= MEMO_ENTRIES:
-                del _INFLATED[next(iter(_INFLATED))]   # the least recently used
-            key = bytes(raw)
-            _INFLATED[key] = (info.file_size, info.CRC, piece, key)
+        if len(raw) <= MEMO_BYTES and len(piece) <= MEMO_INFLATED:
+            _remember(bytes(raw), info, piece)
         return piece if keep else None
     d = zlib.decompressobj(-15)
     out, size, crc, pos = [], 0, 0, 0
