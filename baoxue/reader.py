@@ -11,6 +11,14 @@ Two steps, so that a file and a live Excel book are read by the same code:
   sheets (``computed_sheets=True``; the add-in's live read), their layouts too (``table_layout``, ``keyed_layout``):
   this module is the one place that finds where a workbook has its headers and keys, and the writers' plans address
   their cells from what it found.
+
+A roll-up reads thousands of books made by the same tool, mostly small: the same theme, styles and empty sheets byte for
+byte, the same header rows, the same codes and dates as text. What depends only on such bytes or text is worked out once
+per process and kept, bounded (the inflated members: ``zipcheck``; a small sheet's scan; the parts' prologs:
+``xlsx_scan``; a header row's cells; a text's typed value): only what passed is kept, keyed by everything it depends on
+(a refusal is found again), and what a book reads as never depends on the books read before (tests/test_reader_memos.py).
+python-calamine reads the members as the checks inflated them, stored (a book over ``STORED_BYTES`` inflated: the checked
+file itself), not the file's compressed bytes again.
 """
 from __future__ import annotations
 
