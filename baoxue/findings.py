@@ -1,7 +1,7 @@
 """Finding: one result of a check, the shape every output (table, JSON, 校验结果, coloured cells) is written from."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from .model import ALL_SHEETS
@@ -21,7 +21,9 @@ class Finding:
     cell: str | None = None    # the cell address the clerk types into the Name Box ("E4"); None: no single cell
 
     def to_dict(self, rollup: bool = False) -> dict[str, Any]:
-        d = asdict(self)
+        # as ``dataclasses.asdict`` gives it (the fields in order), without its recursive copy of every field
+        d = {"rule": self.rule, "severity": self.severity, "sheet": self.sheet, "row": self.row, "column": self.column,
+             "value": self.value, "message": self.message, "school": self.school, "file": self.file, "cell": self.cell}
         if d["value"] is not None and not isinstance(d["value"], (str, int, float, bool)):
             d["value"] = str(d["value"])
         if not rollup:

@@ -19,6 +19,7 @@ functions the rules use (``baoxue.cases``), so a figure and a warning can never 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from operator import methodcaller
 from typing import Any, Iterable
 
 import numpy as np
@@ -218,7 +219,7 @@ def aggregate(figures: Iterable[dict[str, Any] | None], school_year: bool | None
     for key in keys:
         if key in rates or key in NOT_SUMMED:
             continue
-        total = sum((f.get(key) or 0) for f in sets)
+        total = sum(filter(None, map(methodcaller("get", key), sets)))   # (f.get(key) or 0) summed, at C speed
         out[key] = int(total) if float(total).is_integer() else round(float(total), 2)
     for key, (num, enrolled) in RATES.items():
         out[key] = rate(out[num], out[enrolled])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import unicodedata
 from pathlib import Path
@@ -51,9 +52,12 @@ def shown_name(name: str) -> str:
             name = raw.decode("gbk")
         except UnicodeDecodeError:
             name = raw.decode("utf-8", errors="backslashreplace")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
+    if _CONTROL.search(name):
         name = "".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" else ch for ch in name)
     return name
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")   # Unicode category Cc: exactly these 65 code points
 
 
 def shown(path: str | Path) -> str:

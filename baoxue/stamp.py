@@ -178,6 +178,18 @@ def write_stamp(wb, stamp: Stamp) -> None:
 
 
 # ============================================================================================== reading and checking
+_STAMP_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
+
+
+def stamp_time(text: str) -> dt.datetime:
+    """A stamp's time as written (``2026-10-28T08:00:00Z``) → aware UTC datetime; ``ValueError`` when it is not one.
+    What ``strptime(text, "%Y-%m-%dT%H:%M:%SZ")`` accepts, the common form read without it (a tenth of the time)."""
+    m = _STAMP_TIME.fullmatch(text)
+    if m is None:
+        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    return dt.datetime(*map(int, m.groups()), tzinfo=dt.timezone.utc)
+
+
 def _from_mapping(values: dict[str, str], where: str) -> Stamp:
     raw = {}
     missing = []
@@ -191,7 +203,7 @@ def _from_mapping(values: dict[str, str], where: str) -> Stamp:
     if not HASH_RE.match(raw["data_hash"]):
         raise MalformedStamp(f"{where}的报送戳记中数据摘要格式不对")
     try:
-        when = dt.datetime.strptime(raw["stamped_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        when = stamp_time(raw["stamped_at"])
     except ValueError:
         raise MalformedStamp(f"{where}的报送戳记中盖戳时间格式不对：{raw['stamped_at']}") from None
     return Stamp(raw["template_version"], raw["validator_version"], raw["policy_fingerprint"], when,

@@ -62,3 +62,16 @@ def test_relative_name_fast_path_equals_the_path_arithmetic(path, inbox):
     """The string fast path of ``relative_name`` gives what ``Path.relative_to(...).as_posix()`` gives."""
     assert relative_name(path, inbox) == Path(path).relative_to(Path(inbox)).as_posix()
     assert relative_name(Path(path), Path(inbox)) == Path(path).relative_to(Path(inbox)).as_posix()
+
+
+def test_shown_name_escapes_exactly_the_control_characters():
+    """``paths.shown_name`` escapes every character of Unicode category Cc (its one-regex test finds exactly those)."""
+    import sys
+    import unicodedata
+    from baoxue.paths import shown_name
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        ch = chr(code)
+        expected = f"\\x{code:02x}" if unicodedata.category(ch) == "Cc" else ch
+        assert shown_name(f"a{ch}.xlsx") == f"a{expected}.xlsx"

@@ -231,3 +231,18 @@ def test_books_stamped_by_an_earlier_release_still_verify(path):
 
 def test_old_stamp_fixtures_are_there():
     assert len(OLD_STAMPS) == 3
+
+
+@pytest.mark.parametrize("text", ["2026-10-28T08:00:00Z", "2026-02-29T08:00:00Z", "2026-13-01T00:00:00Z",
+                                  "2026-10-28T24:00:00Z", "2026-10-28T23:59:60Z", "2026-1-2T3:4:5Z", "2026-10-28 08:00:00",
+                                  "2026-10-28T08:00:00", "２０２６-10-28T08:00:00Z", "", "0099-01-01T00:00:00Z"])
+def test_stamp_time_reads_what_strptime_reads(text):
+    """The stamp's time read without strptime gives exactly strptime's datetime, or the same ValueError."""
+    from baoxue.stamp import stamp_time
+    try:
+        expected = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        with pytest.raises(ValueError):
+            stamp_time(text)
+    else:
+        assert stamp_time(text) == expected and stamp_time(text).tzinfo is dt.timezone.utc

@@ -124,5 +124,5 @@ def run(args) -> int:
         return 2
     report = written.get("report")
     lines = summary_lines(result, report, masked)
-    emit(result.to_json(masked=masked), lines, args.json)
+    emit(result.to_json(masked=masked) if args.json else {}, lines, args.json)   # the JSON only when asked for
     return 0 if report is not None else 2

@@ -6,7 +6,9 @@ one flatten step (``in_order``), so the result is identical.
 
 The Dask path ("when a province outgrows one machine"): ``dask=True`` starts a ``LocalCluster`` (one process per core,
 one thread each) for the run and closes it afterwards; ``dask="tcp://host:8786"`` uses an existing scheduler (its
-workers need baoxue installed and the inbox at the same path). A worker that dies mid-chunk (killed, out of memory, its
+workers need baoxue installed and the inbox at the same path). One chunk per worker thread is in flight, the next
+handed out as one comes back; a chunk's results come back as one pickle (``worker.process_chunk_packed``). A worker
+that dies mid-chunk (killed, out of memory, its
 machine gone) loses nothing: the scheduler runs the chunk again on another worker (up to
 ``distributed.scheduler.allowed-failures`` times); a chunk that still fails is not dropped: each of its files is listed
 as unreadable (S005, ``worker.lost_file``), so no school is ever silently missing from the result.
@@ -31,9 +33,9 @@ from .worker import FileResult, lost_file, process_chunk, process_chunk_packed, 
 Progress = Callable[[int, int, str], None]
 IN_PROCESS_BELOW = 24       # files: below this a process pool costs more than it saves
 MIN_CHUNK = 24    # below this a batch's fixed cost dominates
-# A batch costs ≈ 0.1 s of CPU whatever its size (the rules' and the figures' pandas set-up) plus ≈ 4 ms per small book
-# (≈ 10 ms per template-made one): few, large batches keep that fixed cost low; a worker holding 500 small or
-# template-made books peaks at ≈ 160 MB.
+# A batch costs ≈ 80 ms of CPU whatever its size (the rules' and the figures' pandas set-up) plus ≈ 3 ms per small book
+# (≈ 8 ms per template-made one), reading included: few, large batches keep that fixed cost low; a worker holding 500
+# small or template-made books peaks at ≈ 160 MB.
 TAIL_CHUNK = 96   # the smallest chunk at the end of a large run: the workers finish within ≈ 0.3 s of each other
 MAX_CHUNK = 500   # books validated together
 
@@ -134,14 +136,29 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
                                silence_logs=40)
         client = Client(cluster)
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
-        parts = chunks(paths, n_workers)
-        futures = [client.submit(process_chunk_packed, part, inbox, month, policy, pure=False) for part in parts]
-        index = {f.key: i for i, f in enumerate(futures)}
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()) or 1
+        parts = chunks(paths, threads)
+        done = finished()
+        index: dict[str, int] = {}
+        waiting = iter(range(len(parts)))
+
+        def submit_next() -> None:
+            """Hand out the next chunk: one chunk per worker thread at a time, so each takes the next one as it
+            finishes (the scheduler would otherwise queue a second chunk on each worker up front, and one worker
+            could end with two chunks left while another idles)."""
+            i = next(waiting, None)
+            if i is not None:
+                fut = client.submit(process_chunk_packed, parts[i], inbox, month, policy, pure=False)
+                index[fut.key] = i
+                done.add(fut)
+
+        for _ in range(min(threads, len(parts))):
+            submit_next()
         if meanwhile is not None:
             meanwhile()
 
         def outcome(fut) -> tuple[int, list[FileResult]]:
+            submit_next()   # before this result is unpacked: the freed worker starts at once
             i = index[fut.key]
             try:
                 packed = fut.result()
@@ -150,7 +167,7 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
                 return i, [lost_file(p, inbox, why) for p in parts[i]]
             return i, unpack(packed)
 
-        return in_order((outcome(fut) for fut in finished(futures)), parts, progress or (lambda n, label: None))
+        return in_order((outcome(fut) for fut in done), parts, progress or (lambda n, label: None))
     finally:
         client.close()
         if cluster is not None:
