@@ -28,6 +28,7 @@ import io
 import posixpath
 import re
 import struct
+import threading
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -361,17 +362,13 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
         # sheets into every school's book) is scanned once (only what passed is kept: a refusal is found again)
         key = ((xml, loaded, max_rows, bool(hyperlinks), MAX_COLS, MAX_CELLS, _check_extent)
                if len(xml) <= SCANNED_BYTES else None)
-        scanned = _SCANNED.pop(key, None) if key is not None else None
-        if scanned is not None:
-            _SCANNED[key] = scanned   # the most recently used last
-        else:
+        scanned = _recall_scan(key) if key is not None else None
+        if scanned is None:
             if loaded:
                 _check_extent(path, name, _SheetXml(xml), max_rows)
             scanned = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
             if key is not None:
-                if len(_SCANNED) >= 256:
-                    del _SCANNED[next(iter(_SCANNED))]   # the least recently used (at most 256 × 16 KB kept)
-                _SCANNED[key] = scanned
+                _remember_scan(key, scanned)
         formulas, links = scanned
     if not formulas and not links:
         return []
@@ -381,6 +378,23 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
 
 SCANNED_BYTES = 16 * 1024   # sheets up to this size have their scan kept (_SCANNED), by their bytes
 _SCANNED: dict[tuple, tuple[dict, list]] = {}   # (sheet XML, what the scan depends on) -> (formulas, links)
+_SCANNED_LOCK = threading.Lock()   # the household line reads two lists at a time, in threads
+
+
+def _recall_scan(key: tuple) -> tuple[dict, list] | None:
+    with _SCANNED_LOCK:
+        scanned = _SCANNED.pop(key, None)
+        if scanned is not None:
+            _SCANNED[key] = scanned   # the most recently used last
+        return scanned
+
+
+def _remember_scan(key: tuple, scanned: tuple[dict, list]) -> None:
+    with _SCANNED_LOCK:
+        _SCANNED.pop(key, None)
+        if len(_SCANNED) >= 256:
+            del _SCANNED[next(iter(_SCANNED))]   # the least recently used (at most 256 × 16 KB kept)
+        _SCANNED[key] = scanned
 
 
 KEEP_INFLATED = 16 * 1024 * 1024   # members up to this size are kept as inflated by the check (no second inflate)
@@ -713,8 +727,9 @@ class _HeaderRow:
         return got[1], got[2]
 
 
-def _header_row(row: list, keys: dict[str, str]) -> _HeaderRow:
-    """``row`` as a header row for ``keys`` (kept for the next book with an equal row)."""
+def _header_row(row: list, keys: dict[str, str]) -> tuple[_HeaderRow, int]:
+    """``row`` as a header row for ``keys`` (kept for the next book with an equal row), and the number of canonical
+    columns of ``keys``."""
     entry = _HEADER_CELLS.get(id(keys))
     if entry is None or entry[0] is not keys:
         if len(_HEADER_CELLS) >= 64:
@@ -738,7 +753,7 @@ def _header_row(row: list, keys: dict[str, str]) -> _HeaderRow:
             if len(entry[1]) >= 1024:
                 entry[1].clear()
             entry[1][cells] = known
-    return known
+    return known, entry[2]
 
 
 # id(keys) -> (keys, {row as a tuple: _HeaderRow}, the number of canonical columns): every book of a county has the same
@@ -749,14 +764,11 @@ _HEADER_CELLS: dict[int, tuple[dict, dict, int]] = {}
 def _find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, _HeaderRow] | None:
     """(0-based header row index, what it says as a header row) or None (see ``find_header``)."""
     best = None
-    every = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        header = _header_row(row, keys)
+        header, every = _header_row(row, keys)
         found = header.found
         if len(found) >= 2 and (best is None or len(found) > len(best[1].found)):
             best = (i, header)
-            if every is None:
-                every = _HEADER_CELLS[id(keys)][2]
             if len(found) == every:   # every column found: no later row can be a better header
                 break
     return best
