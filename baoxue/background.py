@@ -20,7 +20,7 @@ class BackgroundDied(RuntimeError):
 
 def start(fn: Callable[[], Any]) -> Callable[[], Any]:
     if not sys.platform.startswith("linux"):
-        return _in_thread(fn)
+        return in_thread(fn)
     for stream in (sys.stdout, sys.stderr):   # else the child would write this process's buffered text again
         try:
             stream.flush()
@@ -63,7 +63,9 @@ def start(fn: Callable[[], Any]) -> Callable[[], Any]:
     return wait
 
 
-def _in_thread(fn: Callable[[], Any]) -> Callable[[], Any]:
+def in_thread(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn()`` in a thread (work that waits outside the interpreter lock: a DuckDB query, a disk); ``wait()`` as for
+    ``start``."""
     box: dict[str, Any] = {}
 
     def run() -> None:

@@ -244,6 +244,25 @@ def _referenced_bound(sheet: _SheetXml, max_rows: int = MAX_ROWS) -> tuple[int, 
     return max(map(int, rows)), widest
 
 
+@lru_cache(maxsize=None)
+def _odd_cell_tag(prefix: bytes, max_rows: int) -> re.Pattern | None:
+    """A cell tag other than ``<c r="A1"`` with a column letter and a row of at most six digits that keep
+    999,999 rows within the limits; None when no column would (the limits of a school's sheet)."""
+    widest = max((w for w in range(1, 27) if not _too_large(SIX_DIGIT_ROWS, w, max_rows)), default=0)
+    if not widest:
+        return None
+    ctag = re.escape(b"<" + prefix + b"c")
+    return re.compile(ctag + rb'(?=[\s>/])(?! r="[A-' + bytes([64 + widest]) + rb'][0-9]{1,6}")')
+
+
+def _plain_long_list(sheet: _SheetXml, max_rows: int) -> bool:
+    """Whether a sheet without a <dimension> is within the limits by one search, before ``_referenced_bound`` counts
+    its references (a county's long list: every cell written ``<c r="J123456"``, so at most 999,999 rows of a few
+    columns). False only means: look closer."""
+    odd = _odd_cell_tag(sheet.prefix, max_rows)
+    return odd is not None and odd.search(sheet.xml, sheet.start, sheet.end) is None
+
+
 def _declared_extent(sheet: _SheetXml) -> tuple[int, int] | None:
     """(rows, cols) from A1 to the bottom-right corner of <dimension ref="A1:AE503"/>, or None when absent/garbled."""
     m = _DIMENSION.search(sheet.xml, 0, sheet.start)
@@ -276,6 +295,8 @@ def _check_extent(path: Path, name: str, sheet: _SheetXml, max_rows: int = MAX_R
         last_row, last_col = _last_ref(sheet)
         if last_row <= declared[0] and last_col <= declared[1]:
             return
+    if declared is None and _plain_long_list(sheet, max_rows):
+        return
     bound = _referenced_bound(sheet, max_rows) if declared is None else None
     if bound is not None and not _too_large(*bound, max_rows):
         return
@@ -817,6 +838,8 @@ def _typed_column(column: model.Column, values, memo: dict | None = None, typer=
         new = list(new)
         strings = new if set(map(type, new)) == {str} else [k for k in new if k.__class__ is str]
         same = normalize.unchanged_strings(column.kind, strings)
+        if len(same) == len(new) == len(uniq) - (None in uniq):   # every value but None new and kept as it is
+            return list(values), False                             # (a long list's IDs, names): no table needed
         table.update(zip(same, same))
         new = set(new).difference(same) if same else new
         for k in new:

@@ -133,3 +133,16 @@ def test_unusable_register_exits_2_and_leaves_no_lock(county, tmp_path):
     p = _run(_args(county, register=str(bad), out=str(tmp_path / "o"), store=str(tmp_path / "s")))
     assert p.returncode == 2 and "学校名录" in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "s" / ".lock").exists()
+
+
+def test_an_unusable_list_is_reported_before_a_locked_store(county, tmp_path):
+    """Another roll-up holds the store: a list without its ID column gets its own message (the lists are read before
+    the store is locked); good lists get StoreLocked."""
+    from baoxue.rollup.store import Store, StoreLocked
+    bad = write_list(tmp_path / "没有身份证.xlsx", ["姓名", "性别", "户籍乡镇", "户籍村(社区)"], [["张三", "男", "城关镇", "东风村"]])
+    other = Store(tmp_path / "s")
+    with other.lock():
+        with pytest.raises(InputError, match="没有身份证.xlsx"):
+            run_match(**county.kwargs(household=[bad], store=tmp_path / "s"))
+        with pytest.raises(StoreLocked):
+            run_match(**county.kwargs(store=tmp_path / "s"))

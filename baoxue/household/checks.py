@@ -33,12 +33,9 @@ class ListBatch(RuleBatch):
         date not after the as-of date (F006) (SPEC §8.1)."""
         df = self.frame(self.sheet.name)
         ids, well, born = self.ids(self.sheet.name)
-        ok = well.copy()
-        if well.any():
-            expected = self.expected_check_digits(self.sheet.name)
-            digit = pd.Series([v[17] for v in ids[well].tolist()], index=expected.index, dtype=object)
-            ok.loc[expected.index] = (expected == digit).to_numpy()
-        return ok & born.notna() & ~(born > df[AS_OF]).fillna(False)
+        ok = well.to_numpy().copy()
+        ok[ok] = self.check_digit_ok(self.sheet.name)
+        return pd.Series(ok, index=well.index) & born.notna() & ~(born > df[AS_OF]).fillna(False)
 
 
 ID_RULES = (rules_format.id_format, rules_format.id_checksum, rules_format.id_birth, rules_format.id_sex)
@@ -81,7 +78,8 @@ def _codes_and_names(batch: ListBatch) -> list[tuple[int, Finding]]:
                               allowed="、".join(model.CODE_LISTS[column.codes]))
         if schemas.name_checked(column):
             # the F012 predicate on each distinct name, the reason only for the few that fail
-            problem = {v: schemas.name_problem(v) for v in set(values.tolist()) if not schemas.name_ok(v)}
+            distinct = [v for v in set(values.tolist()) if v.__class__ is str]
+            problem = {v: schemas.name_problem(v) for v in schemas.implausible_names(distinct)}
             if problem:
                 problems = values.map(problem)
                 bad = problems.notna()

@@ -143,10 +143,11 @@ def match_frames(month: str, policy: Policy, hh_files: list[ListFile], xueji_fil
     findings += rules.unflagged_key_groups(line, lists)
     findings += rules.headcount(line, xueji, xueji_file.file)
     findings += rules.unknown_schools(xueji, line.register_codes)
-    findings += rules.returns_without_child(returned, set(frame["key"]))
+    household_keys = set(frame["key"].tolist())
+    findings += rules.returns_without_child(returned, household_keys)
 
     registered = xueji[xueji["usable"] & xueji["registered"]].drop_duplicates("key")
-    outside = registered[~registered["key"].isin(set(frame["key"]))]
+    outside = registered[~registered["key"].isin(household_keys)]
     townships_of = line.school_townships
     outside_township = outside["学校标识码"].map(lambda c: townships_of.get(c, "（名录外学校）"))
     table = ledger.ledger_table(statuses)

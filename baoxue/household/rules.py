@@ -4,7 +4,9 @@ live in the rule catalogue (``validators/catalogue.py``); messages show IDs and 
 messages do."""
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +45,13 @@ def _id(v) -> str:
 
 def duplicates(people: pd.DataFrame) -> list[Finding]:
     """H001: every 户籍名单 row whose ID (or, for an unusable ID, its text) appeared on an earlier row."""
-    named = people[~people["key"].str.startswith("（无身份证号）")]
-    later = named[~named["first"]]
+    no_id = np.fromiter(map(methodcaller("startswith", "（无身份证号）"), people["key"].tolist()), dtype=bool,
+                        count=len(people))
+    first_rows = people["first"].to_numpy(dtype=bool)
+    later = people[~no_id & ~first_rows]
     if not len(later):
         return []
-    first = named[named["first"]].set_index("key")
+    first = people[first_rows & people["key"].isin(set(later["key"])).to_numpy()].set_index("key")
     return [_f("H001", H, r, "身份证号", k, f, shown=_id(k), first_file=_file_name(first.at[k, "_file"]),
                first_row=int(first.at[k, "_row"]))
             for k, f, r in zip(later["key"], later["_file"], later["_row"])]
@@ -55,19 +59,25 @@ def duplicates(people: pd.DataFrame) -> list[Finding]:
 
 def name_sex_mismatch(people: pd.DataFrame, xueji: pd.DataFrame) -> list[Finding]:
     """H002: the same (usable) ID in 户籍名单 and 学籍名单 with a different 姓名 or 性别, at the 学籍名单 row."""
-    hh = people[people["first"] & people["usable"]][["key", "姓名", "性别", "_file", "_row"]]
-    xs = xueji[xueji["usable"]][["key", "姓名", "性别", "_file", "_row"]]
-    both = xs.merge(hh, on="key", suffixes=("", "_h"))
+    hh = people[people["first"] & people["usable"]]
+    xs = xueji[xueji["usable"]]
+    # each 学籍名单 row with the 户籍名单 row of its ID (first rows: one per ID), in 学籍名单 order — by one dictionary
+    at = dict(zip(hh["key"].tolist(), range(len(hh))))
+    found = np.fromiter(map(at.get, xs["key"].tolist(), itertools.repeat(-1)), dtype=np.int64, count=len(xs))
+    xs, hh = xs[found >= 0], hh.iloc[found[found >= 0]]
     out = []
     for column in ("姓名", "性别"):
-        a, b = both[column], both[column + "_h"]
-        as_text = [np.fromiter(map(str, s.tolist()), dtype=object, count=len(s)) for s in (a, b)]   # plain objects
-        differ = both[a.notna().to_numpy() & b.notna().to_numpy() & (as_text[0] != as_text[1])]
+        a, b = xs[column].tolist(), hh[column].tolist()
+        filled = pd.notna(np.array(a, dtype=object)) & pd.notna(np.array(b, dtype=object))
+        differ = filled & (np.fromiter(map(str, a), dtype=object, count=len(a))
+                           != np.fromiter(map(str, b), dtype=object, count=len(b)))
         mask = idcard.mask_name if column == "姓名" else str
+        rows = np.flatnonzero(differ)
+        x_part, h_part = xs.iloc[rows], hh.iloc[rows]
         out += [_f("H002", X, r, column, x, f, shown=_id(k), xueji=mask(x), household=mask(h),
                    household_file=_file_name(hf), household_row=int(hr))
-                for k, x, h, f, r, hf, hr in zip(differ["key"], differ[column], differ[column + "_h"], differ["_file"],
-                                                 differ["_row"], differ["_file_h"], differ["_row_h"])]
+                for k, x, h, f, r, hf, hr in zip(x_part["key"], x_part[column], h_part[column], x_part["_file"],
+                                                 x_part["_row"], h_part["_file"], h_part["_row"])]
     return out
 
 
@@ -142,12 +152,13 @@ def headcount(line: SchoolLine, xueji: pd.DataFrame, xueji_file: str) -> list[Fi
             held[(school, grade, sheet)] = int(n)
     names = line.school_names
     out = []
-    for _, cov in covers.iterrows():
-        code = cov["school"]
+    enrolled_in = {grade: covers[f"{grade}在校生数"].tolist() if f"{grade}在校生数" in covers else [None] * len(covers)
+                   for grade in model.GRADES}
+    for i, code in enumerate(covers["school"].tolist()):
         if code not in counted:
             continue
         for grade in model.GRADES:
-            enrolled = cov.get(f"{grade}在校生数")
+            enrolled = enrolled_in[grade][i]
             enrolled = 0 if enrolled is None or pd.isna(enrolled) else int(enrolled)
             leave, open_ = held[(code, grade, model.LEAVE.name)], held[(code, grade, model.DROPOUT.name)]
             book = enrolled + leave + open_
