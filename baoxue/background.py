@@ -54,7 +54,8 @@ def start(fn: Callable[[], Any]) -> Callable[[], Any]:
             with os.fdopen(read_end, "rb") as fh:
                 data = fh.read()
             os.waitpid(pid, 0)
-            done["outcome"] = pickle.loads(data) if data else (False, BackgroundDied("后台进程意外退出"))
+            done["outcome"] = pickle.loads(data) if data else (
+                False, BackgroundDied("写入它的后台进程意外退出（可能内存不足），请重新运行"))
         ok, value = done["outcome"]
         if ok:
             return value
