@@ -20,7 +20,7 @@ class BackgroundDied(RuntimeError):
 
 def start(fn: Callable[[], Any]) -> Callable[[], Any]:
     if not sys.platform.startswith("linux"):
-        return _in_thread(fn)
+        return in_thread(fn)
     for stream in (sys.stdout, sys.stderr):   # else the child would write this process's buffered text again
         try:
             stream.flush()
@@ -54,7 +54,8 @@ def start(fn: Callable[[], Any]) -> Callable[[], Any]:
             with os.fdopen(read_end, "rb") as fh:
                 data = fh.read()
             os.waitpid(pid, 0)
-            done["outcome"] = pickle.loads(data) if data else (False, BackgroundDied("后台进程意外退出"))
+            done["outcome"] = pickle.loads(data) if data else (
+                False, BackgroundDied("写入它的后台进程意外退出（可能内存不足），请重新运行"))
         ok, value = done["outcome"]
         if ok:
             return value
@@ -63,7 +64,9 @@ def start(fn: Callable[[], Any]) -> Callable[[], Any]:
     return wait
 
 
-def _in_thread(fn: Callable[[], Any]) -> Callable[[], Any]:
+def in_thread(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn()`` in a thread (work that waits outside the interpreter lock: a DuckDB query, a disk); ``wait()`` as for
+    ``start``."""
     box: dict[str, Any] = {}
 
     def run() -> None:

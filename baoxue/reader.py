@@ -11,6 +11,14 @@ Two steps, so that a file and a live Excel book are read by the same code:
   sheets (``computed_sheets=True``; the add-in's live read), their layouts too (``table_layout``, ``keyed_layout``):
   this module is the one place that finds where a workbook has its headers and keys, and the writers' plans address
   their cells from what it found.
+
+A roll-up reads thousands of books made by the same tool, mostly small: the same theme, styles and empty sheets byte for
+byte, the same header rows, the same codes and dates as text. What depends only on such bytes or text is worked out once
+per process and kept, bounded (the inflated members: ``zipcheck``; a small sheet's scan; the parts' prologs:
+``xlsx_scan``; a header row's cells; a text's typed value): only what passed is kept, keyed by everything it depends on
+(a refusal is found again), and what a book reads as never depends on the books read before (tests/test_reader_memos.py).
+python-calamine reads the members as the checks inflated them, stored (a book over ``STORED_BYTES`` inflated: the checked
+file itself), not the file's compressed bytes again.
 """
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ import io
 import posixpath
 import re
 import struct
+import threading
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -374,17 +383,13 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
         # sheets into every school's book) is scanned once (only what passed is kept: a refusal is found again)
         key = ((xml, loaded, max_rows, bool(hyperlinks), MAX_COLS, MAX_CELLS, _check_extent)
                if len(xml) <= SCANNED_BYTES else None)
-        scanned = _SCANNED.pop(key, None) if key is not None else None
-        if scanned is not None:
-            _SCANNED[key] = scanned   # the most recently used last
-        else:
+        scanned = _recall_scan(key) if key is not None else None
+        if scanned is None:
             if loaded:
                 _check_extent(path, name, _SheetXml(xml), max_rows)
             scanned = xlsx_scan.sheet_formulas(xml, member, links=bool(hyperlinks))
             if key is not None:
-                if len(_SCANNED) >= 1024:
-                    del _SCANNED[next(iter(_SCANNED))]   # the least recently used
-                _SCANNED[key] = scanned
+                _remember_scan(key, scanned)
         formulas, links = scanned
     if not formulas and not links:
         return []
@@ -394,6 +399,23 @@ def _scan_sheet(path: Path, read, name: str, member: str, loaded: bool = True,
 
 SCANNED_BYTES = 16 * 1024   # sheets up to this size have their scan kept (_SCANNED), by their bytes
 _SCANNED: dict[tuple, tuple[dict, list]] = {}   # (sheet XML, what the scan depends on) -> (formulas, links)
+_SCANNED_LOCK = threading.Lock()   # the household line reads two lists at a time, in threads
+
+
+def _recall_scan(key: tuple) -> tuple[dict, list] | None:
+    with _SCANNED_LOCK:
+        scanned = _SCANNED.pop(key, None)
+        if scanned is not None:
+            _SCANNED[key] = scanned   # the most recently used last
+        return scanned
+
+
+def _remember_scan(key: tuple, scanned: tuple[dict, list]) -> None:
+    with _SCANNED_LOCK:
+        _SCANNED.pop(key, None)
+        if len(_SCANNED) >= 256:
+            del _SCANNED[next(iter(_SCANNED))]   # the least recently used (at most 256 × 16 KB kept)
+        _SCANNED[key] = scanned
 
 
 KEEP_INFLATED = 16 * 1024 * 1024   # members up to this size are kept as inflated by the check (no second inflate)
@@ -645,6 +667,8 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
             read_as = {name: canonical for canonical, name in read_as.items()}
             grid.formulas = {canonical: set() for canonical in read_as.values()}
             for name, items in active.items():
+                if not items:
+                    continue
                 canonical = read_as.get(name)
                 grid.active += [dataclasses.replace(i, canonical=canonical) for i in items] if canonical else items
                 if canonical:
@@ -724,8 +748,9 @@ class _HeaderRow:
         return got[1], got[2]
 
 
-def _header_row(row: list, keys: dict[str, str]) -> _HeaderRow:
-    """``row`` as a header row for ``keys`` (kept for the next book with an equal row)."""
+def _header_row(row: list, keys: dict[str, str]) -> tuple[_HeaderRow, int]:
+    """``row`` as a header row for ``keys`` (kept for the next book with an equal row), and the number of canonical
+    columns of ``keys``."""
     entry = _HEADER_CELLS.get(id(keys))
     if entry is None or entry[0] is not keys:
         if len(_HEADER_CELLS) >= 64:
@@ -749,7 +774,7 @@ def _header_row(row: list, keys: dict[str, str]) -> _HeaderRow:
             if len(entry[1]) >= 1024:
                 entry[1].clear()
             entry[1][cells] = known
-    return known
+    return known, entry[2]
 
 
 # id(keys) -> (keys, {row as a tuple: _HeaderRow}, the number of canonical columns): every book of a county has the same
@@ -760,14 +785,11 @@ _HEADER_CELLS: dict[int, tuple[dict, dict, int]] = {}
 def _find_header(rows: list[list], keys: dict[str, str]) -> tuple[int, _HeaderRow] | None:
     """(0-based header row index, what it says as a header row) or None (see ``find_header``)."""
     best = None
-    every = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        header = _header_row(row, keys)
+        header, every = _header_row(row, keys)
         found = header.found
         if len(found) >= 2 and (best is None or len(found) > len(best[1].found)):
             best = (i, header)
-            if every is None:
-                every = _HEADER_CELLS[id(keys)][2]
             if len(found) == every:   # every column found: no later row can be a better header
                 break
     return best
@@ -1021,7 +1043,7 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
         label = _cell(row, 0)
         if not isinstance(label, str):
             continue
-        key = _COVER_KEYS.get(_clean(label).rstrip(":：*＊"))
+        key = _cover_key(label)
         if key is None or key in book.cover_rows:
             continue
         book.cover_rows[key] = i + 1
@@ -1033,6 +1055,19 @@ def _parse_cover(book: SchoolBook, rows: list[list], formula_cells: set[tuple[in
     for f in model.COVER_FIELDS:
         book.cover.setdefault(f.label, None)
     return placed
+
+
+def _cover_key(label: str) -> str | None:
+    """The cover field a label in column A names (None for any other text), kept for the next book."""
+    key = _COVER_LABELS.get(label, _UNTYPED)
+    if key is _UNTYPED:
+        if len(_COVER_LABELS) >= 4096:
+            _COVER_LABELS.clear()
+        key = _COVER_LABELS[label] = _COVER_KEYS.get(normalize.clean_header(label).rstrip(":：*＊"))
+    return key
+
+
+_COVER_LABELS: dict[str, str | None] = {}
 
 
 def _cover_value(label: str, v: Any) -> Any:

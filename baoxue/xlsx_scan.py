@@ -298,7 +298,9 @@ def package_items(read, names: Iterable[str]) -> list[ActiveContent]:
     out = []
     names = list(names)
     for part in names:
-        lower = part.lower()
+        lower = _lowered(part)
+        if lower is None:   # a part no branch below takes (kept: every book has the same names)
+            continue
         if lower.startswith("xl/externallinks/") and lower.endswith(".xml") and "/_rels/" not in lower:
             root = parse_xml(read(part), part)
             kinds = {_local(el.tag) for el in root.iter()}
@@ -314,6 +316,17 @@ def package_items(read, names: Iterable[str]) -> list[ActiveContent]:
         elif lower.endswith(".rels") and not lower.startswith("xl/externallinks/"):
             out += _relationship_items(parse_xml(read(part), part), posixpath.dirname(posixpath.dirname(part)))
     return list(dict.fromkeys(out))   # a macro part found by its name and by its relationship: once
+
+
+@lru_cache(maxsize=1024)
+def _lowered(part: str) -> str | None:
+    """``part.lower()`` when ``package_items`` has something to look at in the part, else None."""
+    lower = part.lower()
+    if ((lower.startswith("xl/externallinks/") and lower.endswith(".xml") and "/_rels/" not in lower)
+            or lower == "xl/connections.xml" or lower.startswith(("xl/querytables/", "xl/embeddings/"))
+            or lower.startswith(_MACRO_PREFIXES) or (lower.endswith(".rels") and not lower.startswith("xl/externallinks/"))):
+        return lower
+    return None
 
 
 def _relationship_items(rels: ElementTree.Element, folder: str) -> list[ActiveContent]:

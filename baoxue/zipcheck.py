@@ -9,6 +9,7 @@ Excel does not write. After it, every declared size is true and within the caps,
 from __future__ import annotations
 
 import struct
+import threading
 import zipfile
 import zlib
 
@@ -17,12 +18,36 @@ FEED = 1 << 16           # compressed bytes fed per step
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 
 
-# compressed bytes of a small member -> (its size, its CRC, its content), for the members that passed: every school's book
+# compressed bytes of a small member -> (its size, its CRC, its content, the key), for the members that passed: every school's book
 # made by one tool holds the same theme, styles, relationships and empty sheets, byte for byte, and inflating the same
 # bytes gives the same content (so the same size and CRC) every time
-MEMO_BYTES = 16 * 1024
-MEMO_ENTRIES = 1024
-_INFLATED: dict[bytes, tuple[int, int, bytes]] = {}
+MEMO_BYTES = 16 * 1024            # compressed bytes of a member that may be kept
+MEMO_INFLATED = 256 * 1024        # inflated bytes of a member that may be kept
+MEMO_TOTAL = 8 * 1024 * 1024      # all that is kept, at most (the least recently used goes first)
+_INFLATED: dict[bytes, tuple[int, int, bytes, bytes]] = {}   # ... and the key itself
+_kept_bytes = 0
+_MEMO_LOCK = threading.Lock()   # the household line reads two lists at a time, in threads
+
+
+def _recall(raw) -> tuple[int, int, bytes, bytes] | None:
+    with _MEMO_LOCK:
+        known = _INFLATED.pop(raw, None)
+        if known is not None:
+            _INFLATED[known[3]] = known   # the most recently used last
+        return known
+
+
+def _remember(key: bytes, info: zipfile.ZipInfo, content: bytes) -> None:
+    global _kept_bytes
+    with _MEMO_LOCK:
+        old = _INFLATED.pop(key, None)
+        if old is not None:
+            _kept_bytes -= len(old[3]) + len(old[2])
+        while _INFLATED and _kept_bytes + len(key) + len(content) > MEMO_TOTAL:
+            _size, _crc, old, old_key = _INFLATED.pop(next(iter(_INFLATED)))   # the least recently used
+            _kept_bytes -= len(old_key) + len(old)
+        _INFLATED[key] = (info.file_size, info.CRC, content, key)
+        _kept_bytes += len(key) + len(content)
 
 
 class ZipLie(Exception):
@@ -55,20 +80,16 @@ def inflate(data: bytes, info: zipfile.ZipInfo, cap: int, keep: bool) -> bytes |
     if info.compress_type != zipfile.ZIP_DEFLATED:
         raise ZipLie(info.filename)
     if info.file_size < STEP and len(raw) <= FEED:   # a small member: one bounded step, the same checks
-        known = _INFLATED.pop(raw, None)
-        if known is not None:
-            _INFLATED[bytes(raw)] = known   # the most recently used last
-            if known[0] == info.file_size and known[1] == info.CRC:
-                return known[2] if keep else None
+        known = _recall(raw)
+        if known is not None and known[0] == info.file_size and known[1] == info.CRC:
+            return known[2] if keep else None
         d = zlib.decompressobj(-15)
         piece = d.decompress(raw, info.file_size + 1)
         if (not d.eof or d.unused_data or d.unconsumed_tail or len(piece) != info.file_size
                 or zlib.crc32(piece) != info.CRC):
             raise ZipLie(info.filename)
-        if len(raw) <= MEMO_BYTES:
-            if len(_INFLATED) >= MEMO_ENTRIES:
-                del _INFLATED[next(iter(_INFLATED))]   # the least recently used
-            _INFLATED[bytes(raw)] = (info.file_size, info.CRC, piece)
+        if len(raw) <= MEMO_BYTES and len(piece) <= MEMO_INFLATED:
+            _remember(bytes(raw), info, piece)
         return piece if keep else None
     d = zlib.decompressobj(-15)
     out, size, crc, pos = [], 0, 0, 0

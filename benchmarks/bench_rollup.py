@@ -9,7 +9,7 @@ N schools for one month, measured in the same run:
       reading, validation, store, report): cold, then the re-run with nothing changed (the store's result cache);
   (d) secondary: ``run_rollup`` + ``write_report`` in this process (imports already loaded), fresh store.
 It prints the ratios against the goals (cold CLI ≤ 2× (a) and ≥ 30× faster than (b); re-run ≤ 0.3× cold) and the peak
-RSS of the CLI's main process and of its largest worker, projected to 20,000 schools (goal: main < 1.5 GB).
+RSS of the CLI's main process and of its largest child process, projected to 20,000 schools (goal: main < 1.5 GB).
 
     .venv/bin/python benchmarks/bench_rollup.py [--schools 2000] [--kinds small,template] [--workers N]
         [--workdir /tmp/baoxue-bench-rollup] [--naive-sample 60] [--setup-only]
@@ -33,7 +33,8 @@ import rollup_books  # noqa: E402
 
 PROJECT_TO = 20_000
 # Runs the installed ``baoxue`` console script exactly as a user does, then records the peak RSS of this process and
-# of its largest child (the process pool's workers, all joined by then) in the file named by BAOXUE_BENCH_RSS.
+# of its largest child (the process pool's workers and the 月报表's forked writer, all joined by then; a forked
+# child's RSS counts the pages it shares with the main process) in the file named by BAOXUE_BENCH_RSS.
 RSS_WRAPPER = """\
 import atexit, json, os, resource, runpy, sys
 def _rss():
@@ -151,7 +152,8 @@ def bench_kind(county: rollup_books.County, args) -> dict:
     print(f"    CPU 时间：底线 {floor_cpu:.2f} s；baoxue rollup 首次 {rss['cpu']:.2f} s（主进程与工作进程之和，"
           f"{rss['cpu'] / floor_cpu:.1f}× 底线），重跑 {rss_rerun['cpu']:.2f} s（{rss_rerun['cpu'] / rss['cpu']:.2f}× 首次），"
           f"空收件箱 {rss0['cpu']:.2f} s")
-    print(f"    峰值内存：主进程 {mb(rss['main'])}，最大的工作进程 {mb(rss['worker'])}"
+    print(f"    峰值内存：主进程 {mb(rss['main'])}，最大的子进程（工作进程或写月报表的进程，含与主进程共享的内存页）"
+          f"{mb(rss['worker'])}"
           f"（空收件箱时主进程 {mb(rss0['main'])}）")
     print(f"    折算到 {PROJECT_TO} 所学校：主进程 ≈ {mb(main_projected)}   (目标 < 1.5 GB；"
           f"工作进程按批处理，与学校数无关)")

@@ -109,7 +109,7 @@ def run(args) -> int:
             try:
                 written["report"] = wait()
             except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
-                if not isinstance(e, (FileLocked, PermissionError, OSError, OutputPathError)):
+                if not isinstance(e, (FileLocked, PermissionError, OSError, OutputPathError, background.BackgroundDied)):
                     raise
                 print(f"✘ 月报表无法写入：{e}", file=sys.stderr)
                 written["report"] = None

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import __version__, model
+from ..background import in_thread
 from ..beijing import now_iso
 from ..findings import Finding, summarize
 from ..gcpause import paused_gc
@@ -157,7 +158,9 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     ``while_saving(result)``: starts work with the finished result that runs while the store is being written, and
     returns ``finish()`` (or None), called once the store is saved: the CLI starts writing the 月报表 in a forked process
     (``baoxue.background``), so the report and the store's writes each have a core. Called before returning, also
-    without a store, still under the store's lock; an error ``finish`` raises is raised after the store is saved.
+    without a store, still under the store's lock; an error ``finish`` raises is raised after the store is saved. The
+    result it is given has everything the 月报表 shows; ``open_rows`` and ``sheet_rows`` (rows for the store and the
+    household line) are filled in just after, before the store is saved.
 
     With a store, the store's writer lock is held for the whole run, taken before anything is read: while another
     roll-up uses the store this raises ``StoreLocked`` at once (Chinese message); the lock is released at the end,
@@ -193,8 +196,11 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     locks: list[tuple[Path, str]] = []
-    results = read_entries([str(p) for p in discover(inbox, exclude=exclude, locks=locks)], inbox, month, policy,
-                           progress, workers, dask, store, cache)
+    results, save_cache = read_entries([str(p) for p in discover(inbox, exclude=exclude, locks=locks)], inbox, month,
+                                       policy, progress, workers, dask, store, cache)
+    # the store's trend for the 月报表, read (DuckDB, mostly outside the interpreter lock) while the figures are worked
+    # out; started only now, when no process is forked from this one any more while the read runs
+    history = in_thread(lambda: _history(store, month)) if store is not None else None
 
     # ---- who sent what
     reg = {s.code: s for s in schools_in_register}
@@ -298,19 +304,20 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         open_cases=_open_cases(counted, names, by_township_name(schools)),
         overdue=_overdue(counted, names, by_township_name(schools)),
         files=_file_list(results, winners, counted, month) + _lock_files(locks, inbox),
-        cases=all_cases, open_rows=_all(counted, "open_rows"), sheet_rows=_sheet_frames(counted),
+        cases=all_cases,   # open_rows and sheet_rows: below, once the 月报表 (which does not show them) is started
         inbox=str(inbox), register=None if isinstance(register, (list, tuple)) else str(register),
         store_dir=str(store.dir) if store else None, policy_fingerprint=policy.fingerprint,
         previous_source=previous_source, created_at=now_iso(),
         names=set().union(*(r.names for r in current)) if current else set(),
     )
-    if store is not None:   # the trend's months before this one, read once (this month's figures are the result's)
-        result.history = {level: store.trend(level, until=month) for level in ("county", "township")}
-        result.history.update(_ledger_history(store, month))
+    if history is not None:
+        result.history = history()
     finish = while_saving(result) if while_saving is not None else None   # e.g. the 月报表, on another core
     try:
+        result.open_rows, result.sheet_rows = _all(counted, "open_rows"), _sheet_frames(counted)
         if store is not None:
             save_result(store, result)
+        save_cache()   # the per-file results for a re-run (the files' results are not changed by the roll-up)
     except BaseException:
         if finish is not None:
             with suppress(Exception):   # the store's own error first: it is the record of the month
@@ -425,6 +432,13 @@ def _lock_files(locks: list[tuple[Path, str]], inbox: Path) -> list[dict[str, An
 
 
 # ============================================================================================== the store
+def _history(store: Store, month: str) -> dict[str, pd.DataFrame]:
+    """The trend's months up to this one, read once (this month's figures are the result's), and the ledgers'."""
+    history = {level: store.trend(level, until=month) for level in ("county", "township")}
+    history.update(_ledger_history(store, month))
+    return history
+
+
 def _ledger_history(store: Store, month: str) -> dict[str, pd.DataFrame]:
     """The household ledgers' county and township figures of the stored months up to ``month`` (empty frames when
     there are none, or when they cannot be read: an unreadable ledger must not hide the roll-up's own trend)."""

@@ -175,11 +175,14 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
 
 
 def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
-                        workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
+              workers: int | None, dask: Any, store: Store | None, use_cache: bool
+              ) -> tuple[list[FileResult], Callable[[], None]]:
     """``process_files`` for the files the store's result cache does not already hold (all of them without a store),
-    the cached results for the others; in path order."""
+    the cached results for the others; in path order. With them ``save_cache()``, which writes this run's results to
+    the cache: the caller calls it once the results are no longer needed elsewhere (the roll-up: while the 月报表 is
+    being written), still under the store's lock."""
     if store is None or not use_cache:
-        return process_files(paths, str(inbox), month, policy, progress, workers, dask)
+        return process_files(paths, str(inbox), month, policy, progress, workers, dask), lambda: None
     cache = ResultCache(store, month, policy)
     keys: list[str | None] = []   # None: the file could not be read for a key
 
@@ -203,19 +206,25 @@ def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progres
         r = (cache.entries.get(k) if k is not None else None) or next(fresh)
         r.path = p
         results.append(r)
-    try:
-        cache.save({k: r for k, r in zip(keys, results) if k is not None})
-    except (OSError, StoreError):
-        pass  # a cache that cannot be written only costs time next run
-    return results
+
+    def save_cache() -> None:
+        try:
+            cache.save({k: r for k, r in zip(keys, results) if k is not None})
+        except (OSError, StoreError):
+            pass  # a cache that cannot be written only costs time next run
+
+    return results, save_cache
 
 
 def read_entries(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
-                 workers: int | None, dask: Any, store: Store | None, use_cache: bool) -> list[FileResult]:
-    """Every inbox entry's result, in inbox order. Each entry is checked before anything opens or hashes it
-    (``paths.entry_problem``): a dangling or looping link, a link leading outside the inbox, a FIFO or device, a file
-    over the size limit becomes one S005 finding for that entry, and the other entries are read as usual."""
+                 workers: int | None, dask: Any, store: Store | None, use_cache: bool
+                 ) -> tuple[list[FileResult], Callable[[], None]]:
+    """Every inbox entry's result, in inbox order, and ``save_cache()`` (see ``run_files``). Each entry is checked
+    before anything opens or hashes it (``paths.entry_problem``): a dangling or looping link, a link leading outside
+    the inbox, a FIFO or device, a file over the size limit becomes one S005 finding for that entry, and the other
+    entries are read as usual."""
     problems = {p: problem for p in paths if (problem := entry_problem(p, inbox)) is not None}
     readable = [p for p in paths if p not in problems]
-    results = iter(run_files(readable, inbox, month, policy, progress, workers, dask, store, use_cache))
-    return [unreadable(p, str(inbox), problems[p]) if p in problems else next(results) for p in paths]
+    found, save_cache = run_files(readable, inbox, month, policy, progress, workers, dask, store, use_cache)
+    results = iter(found)
+    return [unreadable(p, str(inbox), problems[p]) if p in problems else next(results) for p in paths], save_cache
