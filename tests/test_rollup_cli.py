@@ -102,3 +102,11 @@ def test_a_report_open_in_excel_is_not_written_but_the_store_is(inbox, tmp_path)
     assert out.read_bytes() == b"old report"
     from baoxue.rollup import Store
     assert M in Store(tmp_path / "store").months()
+
+
+def test_progress_bar_counts_cached_files_outside_the_rate(capsys):
+    from baoxue.commands.rollup import _progress_bar
+    progress = _progress_bar()
+    progress(2000, 2000, "")   # a re-run: every file from the result cache, nothing read
+    bar = capsys.readouterr().err
+    assert "2000/2000" in bar and "?个文件/s" in bar, bar   # not millions of files a second

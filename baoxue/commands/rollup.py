@@ -40,8 +40,8 @@ def _progress_bar():
 
     def progress(done: int, total: int, label: str) -> None:
         nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc="读取与校验", unit="个文件", file=sys.stderr, dynamic_ncols=True)
+        if bar is None:   # files already done (the result cache's) count from the start, not in the rate
+            bar = tqdm(total=total, initial=done, desc="读取与校验", unit="个文件", file=sys.stderr, dynamic_ncols=True)
         if label:
             bar.set_postfix_str(label[-30:], refresh=False)
         bar.update(done - bar.n)
