@@ -212,7 +212,7 @@ class Batch:
             days = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[D]")
             if mask.any():
                 days[mask] = _birth_days(digits[:, 6:14].astype(np.int64))
-            return ids, pd.Series(mask, index=ids.index), pd.Series(days.astype("datetime64[ns]"), index=ids.index)
+            return ids, pd.Series(mask, index=ids.index), pd.Series(_as_ns(days), index=ids.index)
         return self._memo(("ids", sheet), make)
 
     def id_digit_matrix(self, sheet: str) -> np.ndarray:
@@ -286,6 +286,21 @@ def id_birth_days(ids: list[str]) -> np.ndarray:
     (vectorised: one byte array for all IDs instead of a ``datetime.date`` per ID)."""
     d = np.frombuffer("".join(v[6:14] for v in ids).encode("ascii"), dtype=np.uint8).reshape(-1, 8).astype(np.int64) - 48
     return _birth_days(d)
+
+
+_NS_FIRST = np.datetime64(pd.Timestamp.min.ceil("D").date(), "D")
+_NS_LAST = np.datetime64(pd.Timestamp.max.floor("D").date(), "D")
+
+
+def _as_ns(days: np.ndarray) -> np.ndarray:
+    """datetime64[D] → datetime64[ns], a date outside its years (1677–2262, e.g. an ID born in 9010) held at the
+    nearest end instead of wrapping round to some date in between: it stays later (or earlier) than every as-of date,
+    as the real date is, so F006's "晚于报送月末" and the ages see it as ``idcard`` does."""
+    known = ~np.isnat(days)
+    days = days.copy()
+    days[known & (days > _NS_LAST)] = _NS_LAST
+    days[known & (days < _NS_FIRST)] = _NS_FIRST
+    return days.astype("datetime64[ns]")
 
 
 def _birth_days(d: np.ndarray) -> np.ndarray:

@@ -59,11 +59,14 @@ def test_the_batch_checks_every_id_as_idcard_does():
     shown = [None if pd.isna(d) else d.date() for d in born[well]]
     assert [d for d, f in zip(shown, fits) if f] == [idcard.birth_date(v) for v, f in zip(good, fits) if f]
     as_of = dt.date(2026, 9, 30)
+    # beyond those years the date is held at the nearest end: later or earlier than the as-of date as the real one is
+    for d, v, f in zip(shown, good, fits):
+        if not f:
+            assert (d > as_of) == (idcard.birth_date(v) > as_of), v
     usable = batch.usable_ids().tolist()
     for v, u in zip(values, usable):
         born_on = idcard.birth_date(v) if v is not None and idcard.format_ok(v) else None
-        if born_on is None or 1678 < born_on.year < 2262:
-            assert u == (born_on is not None and idcard.checksum_ok(v) and born_on <= as_of), v
+        assert u == (born_on is not None and idcard.checksum_ok(v) and born_on <= as_of), v
     # F005 and F007 through the validators' rules
     from validators import rules_format
     f005 = {f.row for _i, f in rules_format.id_checksum(batch)}
@@ -74,6 +77,24 @@ def test_the_batch_checks_every_id_as_idcard_does():
                     if v is not None and idcard.format_ok(v) and s in ("男", "女")
                     and s != ("男" if int(v[16]) % 2 else "女")}
     assert f007 and f005
+
+
+def test_a_birth_year_beyond_pandas_dates_is_later_than_the_month():
+    """An ID born in 9010 (or 1500) with a right check digit: F006 and the usable IDs as ``idcard`` says, not a date
+    that datetime64[ns] wrapped round to (9010 became 1995)."""
+    far = [idcard.make("430102", dt.date(9010, 1, 1), 5, True), idcard.make("430102", dt.date(1500, 1, 1), 5, True),
+           idcard.make("430102", dt.date(2015, 3, 1), 5, True)]
+    book = SchoolBook(path="户籍.xlsx")
+    book.sheets.set_columns(model.HOUSEHOLD_LIST.name, {"身份证号": far, "_row": [2, 3, 4]})
+    book.cover["报送月份"] = "2026-09"
+    batch = ListBatch([SimpleNamespace(book=book, sheet=model.HOUSEHOLD_LIST, file="户籍.xlsx")], DEFAULT)
+    as_of = dt.date(2026, 9, 30)
+    assert [p[0] for p in idcard.problems(far[0], as_of)] == ["F006"] and not idcard.problems(far[1], as_of)
+    assert batch.usable_ids().tolist() == [False, True, True]
+    born = batch.ids(model.HOUSEHOLD_LIST.name)[2]
+    assert born[0] > pd.Timestamp(as_of) and born[1] < pd.Timestamp("1700-01-01")
+    from validators import rules_format
+    assert {f.row for _i, f in rules_format.id_birth(batch)} == {2}
 
 
 def test_implausible_names_are_those_name_ok_refuses():
