@@ -877,22 +877,29 @@ def _typed_few(values, memo: dict, key, fn) -> tuple[list, bool] | None:
     for v in values:
         t = table.get(v, _UNTYPED)
         if t is _UNTYPED:
-            if v.__class__ is str:
-                known = _TYPED_TEXTS.get(key)
-                if known is None or len(known) >= 16384:
-                    known = _TYPED_TEXTS[key] = {}
-                t = known.get(v, _UNTYPED)
-                if t is _UNTYPED:
-                    t = known[v] = fn(v)
-            else:
-                t = fn(v)
-            table[v] = t
-            if t.__class__ is Invalid:
-                invalid.add(v)
+            t = _type_new(v, key, fn, table, invalid)
         if t.__class__ is Invalid:
             bad = True
         out.append(t)
     return out, bad
+
+
+def _type_new(v, key, fn, table: dict, invalid: set):
+    """``fn(v)`` for a value not in the book's memo ``table`` (a text through the texts typed in earlier books), entered
+    there, and in ``invalid`` when it is ``Invalid``."""
+    if v.__class__ is str:
+        known = _TYPED_TEXTS.get(key)
+        if known is None or len(known) >= 16384:
+            known = _TYPED_TEXTS[key] = {}
+        t = known.get(v, _UNTYPED)
+        if t is _UNTYPED:
+            t = known[v] = fn(v)
+    else:
+        t = fn(v)
+    table[v] = t
+    if t.__class__ is Invalid:
+        invalid.add(v)
+    return t
 
 
 def _typed_row(row: list, typers: list, found: dict[str, int], memo: dict) -> tuple[dict[str, list], set[str]]:
@@ -915,18 +922,7 @@ def _typed_row(row: list, typers: list, found: dict[str, int], memo: dict) -> tu
             table, invalid = kept
             t = table.get(v, _UNTYPED)
             if t is _UNTYPED:
-                if v.__class__ is str:
-                    known = _TYPED_TEXTS.get(key)
-                    if known is None or len(known) >= 16384:
-                        known = _TYPED_TEXTS[key] = {}
-                    t = known.get(v, _UNTYPED)
-                    if t is _UNTYPED:
-                        t = known[v] = fn(v)
-                else:
-                    t = fn(v)
-                table[v] = t
-                if t.__class__ is Invalid:
-                    invalid.add(v)
+                t = _type_new(v, key, fn, table, invalid)
         columns[col.name] = [t]
         if t.__class__ is Invalid:
             untypable.add(col.name)
