@@ -847,19 +847,8 @@ def _typed_column(column: model.Column, values, memo: dict | None = None, typer=
             if v.__class__ is Invalid:
                 invalid.add(k)
     elif new:   # a short column: its texts (codes, grades, reasons, dates as text) typed once for all books
-        known = _TYPED_TEXTS.get(key)
-        if known is None or len(known) >= 16384:
-            known = _TYPED_TEXTS[key] = {}
         for k in new:
-            if k.__class__ is str:
-                v = known.get(k, _UNTYPED)
-                if v is _UNTYPED:
-                    v = known[k] = fn(k)
-            else:
-                v = fn(k)
-            table[k] = v
-            if v.__class__ is Invalid:
-                invalid.add(k)
+            _type_new(k, key, fn, table, invalid)
     return list(map(table.__getitem__, values)), not invalid.isdisjoint(uniq)
 
 
