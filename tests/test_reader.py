@@ -19,42 +19,11 @@ from baoxue.normalize import Invalid
 from baoxue.reader import read_workbook
 from baoxue.policy import DEFAULT
 
+from reader_helpers import make_book
+
 ID_A = idcard.make("440101", dt.date(2012, 5, 6), 3, True)
 ID_B = idcard.make("440101", dt.date(2013, 7, 1), 4, False)
 ID_X = next(i for i in (idcard.make("440101", dt.date(2012, 5, 6), seq, True) for seq in range(1, 500)) if i[-1] == "X")
-
-
-def make_book(path: Path, dropout_rows: list[dict], *, header_row: int = 3, reverse: bool = False,
-              header_text=lambda n: n, cover: dict | None = None, extra_sheets=(), suffix_rows=()) -> Path:
-    """A minimal standard workbook written with openpyxl: every sheet, header at ``header_row``."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    ws = wb.create_sheet("封面")
-    cover = {"学校标识码": "4401010001", "报送月份": "2026-09", **(cover or {})}
-    for i, f in enumerate(model.COVER_FIELDS, 1):
-        ws.cell(i, 1, f.label)
-        if f.label in cover:
-            ws.cell(i, 2, cover[f.label])
-    for sheet in model.DATA_SHEETS:
-        ws = wb.create_sheet(sheet.name)
-        ws.cell(1, 1, sheet.title)
-        cols = list(reversed(sheet.column_names)) if reverse else sheet.column_names
-        for j, name in enumerate(cols, 1):
-            ws.cell(header_row, j, header_text(name))
-        if sheet.name == "辍学":
-            r = header_row + 1
-            for row in dropout_rows:
-                if row is None:  # a blank row in the middle
-                    r += 1
-                    continue
-                for j, name in enumerate(cols, 1):
-                    if name in row:
-                        ws.cell(r, j, row[name])
-                r += 1
-    for name in extra_sheets:
-        wb.create_sheet(name)
-    wb.save(path)
-    return path
 
 
 def test_header_found_below_title_rows_in_any_order_with_aliases_and_spaces(tmp_path):

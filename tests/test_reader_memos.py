@@ -15,32 +15,16 @@ from baoxue import model
 from baoxue.book import UnreadableWorkbook
 from baoxue.reader import load_grid, read_list, read_workbook
 
+from reader_helpers import make_book
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "workbooks" / "示例_学校月报_正常.xlsx"
 
 
 def _book(path: Path, dropouts: list[dict], extra_header: str | None = None, code: str = "4401010001") -> Path:
     """A standard workbook as another tool saves it: the cover, every data sheet with its header in row 1."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    ws = wb.create_sheet("封面")
-    cover = {"学校标识码": code, "报送月份": "2026-09", "学校名称": "城关小学"}
-    for i, f in enumerate(model.COVER_FIELDS, 1):
-        ws.cell(i, 1, f.label)
-        if f.label in cover:
-            ws.cell(i, 2, cover[f.label])
-    for sheet in model.DATA_SHEETS:
-        ws = wb.create_sheet(sheet.name)
-        names = sheet.column_names + ([extra_header] if extra_header else [])
-        for j, name in enumerate(names, 1):
-            ws.cell(1, j, name)
-        if sheet.name == "辍学":
-            for r, row in enumerate(dropouts, 2):
-                for j, name in enumerate(names, 1):
-                    if name in row:
-                        ws.cell(r, j, row[name])
-    wb.save(path)
-    return path
+    return make_book(path, dropouts, header_row=1, cover={"学校标识码": code, "学校名称": "城关小学"},
+                     extra_columns=[extra_header] if extra_header else ())
 
 
 def _dump(book) -> tuple:
