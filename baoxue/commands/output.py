@@ -5,11 +5,20 @@ import json
 import sys
 
 
+def json_text(doc: dict) -> str:
+    """The JSON document as ``--json`` prints it (UTF-8, Chinese unescaped)."""
+    return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+
+
 def emit(doc: dict, lines: list[str], as_json: bool) -> None:
-    """With ``--json`` the JSON document alone on standard output (UTF-8, Chinese unescaped) and the Chinese summary on
-    standard error; otherwise the summary on standard output."""
+    """With ``--json`` the JSON document alone on standard output and the Chinese summary on standard error; otherwise
+    the summary on standard output."""
+    emit_text(json_text(doc) if as_json else None, lines, as_json)
+
+
+def emit_text(doc_text: str | None, lines: list[str], as_json: bool) -> None:
+    """``emit`` of a document already made text (``json_text``)."""
     if as_json:
-        json.dump(doc, sys.stdout, ensure_ascii=False, indent=1, default=str)
-        sys.stdout.write("\n")
+        sys.stdout.write(doc_text + "\n")
     for line in lines:
         print(line, file=sys.stderr if as_json else sys.stdout)

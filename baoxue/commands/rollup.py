@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import background
-from ..atomic import FileLocked
 from ..paths import OutputPathError, guard_output
-from ..rollup import RegisterError, RollupError, StoreError, report_name, run_rollup, write_report
-from ..rollup.engine import default_store_dir
-from ..rollup.school_year import months_text, school_year_label
-from .output import emit
+from ..rollup import replay
+from ..rollup.locations import default_store_dir, report_name
+from .output import emit_text, json_text
+
+# The roll-up itself (pandas, DuckDB, the reader) is imported in ``roll_up``: a re-run that changed nothing is answered
+# from the store's record (``rollup.replay``) without it.
 
 
 def register(subparsers) -> None:
@@ -78,6 +78,7 @@ def summary_lines(result, report: Path | None, masked: bool) -> list[str]:
 
 def school_year_line(result) -> str:
     """The county's 学年辍学率 and cumulative dropouts, with the months counted (and missing)."""
+    from ..rollup.school_year import months_text, school_year_label
     c = result.county
     pct = lambda v: "—" if v is None else f"{v:.2f}%"   # noqa: E731
     return (f"{school_year_label(result.month)}：学年辍学率 小学 {pct(c.get('year_dropout_rate_primary'))}，"
@@ -87,25 +88,42 @@ def school_year_line(result) -> str:
 
 
 def run(args) -> int:
-
     masked = not args.unmasked
     if not masked:
         print("注意：--unmasked 输出含完整身份证号和姓名，仅限县内内部使用，不得外传。", file=sys.stderr)
-
     inbox = Path(args.inbox)
-    quiet = not sys.stderr.isatty() and args.json
     out = Path(args.out) if args.out else inbox.resolve().parent / report_name(args.month)
+    store_dir = Path(args.store) if args.store else default_store_dir(inbox)
     try:   # before the roll-up reads anything: the report must not replace an input
-        guard_output(out, inside=[inbox, args.store or default_store_dir(inbox)], equal=[args.register, args.policy])
+        guard_output(out, inside=[inbox, store_dir], equal=[args.register, args.policy])
     except OutputPathError as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2
+    command = replay.Command(inbox=inbox, month=args.month, register=Path(args.register), store=store_dir,
+                             policy=Path(args.policy) if args.policy else None, out=out, masked=masked,
+                             as_json=args.json)
+    recorded = replay.answer(command)
+    if recorded is not None:
+        print("收件箱、学校名录、策略和历史库自上次汇总以来均未变化：沿用上次的汇总结果，月报表保持不变。", file=sys.stderr)
+        emit_text(recorded.json_text, recorded.lines, args.json)
+        return 0
+    return roll_up(args, command)
+
+
+def roll_up(args, command: replay.Command) -> int:
+    from .. import background
+    from ..atomic import FileLocked
+    from ..rollup import RegisterError, RollupError, StoreError, run_rollup, write_report
+
+    quiet = not sys.stderr.isatty() and args.json
+    snapshot = command.snapshot()   # the inputs as found before anything is read (recorded if the run completes)
     written: dict[str, Path | None] = {}
+    said: dict[str, object] = {}
 
     def report_while_saving(result):   # the 月报表 is written (in a forked process) while the store is being saved
-        wait = background.start(lambda: write_report(result, out, masked=masked))
+        wait = background.start(lambda: write_report(result, command.out, masked=command.masked))
 
-        def finish() -> None:
+        def finish(saved: bool) -> None:   # under the store's lock: a complete run (month saved) is recorded
             try:
                 written["report"] = wait()
             except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
@@ -113,16 +131,18 @@ def run(args) -> int:
                     raise
                 print(f"✘ 月报表无法写入：{e}", file=sys.stderr)
                 written["report"] = None
+            said["lines"] = summary_lines(result, written["report"], command.masked)
+            said["json"] = json_text(result.to_json(masked=command.masked)) if command.as_json else None
+            complete = saved and written["report"] is not None
+            replay.record(command, snapshot if complete else None, said["lines"], said["json"])
         return finish
 
     try:
-        result = run_rollup(inbox, args.month, args.register, store_dir=args.store, policy=args.policy,
-                            progress=None if quiet else _progress_bar(), workers=args.workers, dask=args.dask,
-                            while_saving=report_while_saving)
+        run_rollup(command.inbox, command.month, args.register, store_dir=command.store, policy=args.policy,
+                   progress=None if quiet else _progress_bar(), workers=args.workers, dask=args.dask,
+                   while_saving=report_while_saving)
     except (RollupError, RegisterError, StoreError) as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2
-    report = written.get("report")
-    lines = summary_lines(result, report, masked)
-    emit(result.to_json(masked=masked) if args.json else {}, lines, args.json)   # the JSON only when asked for
-    return 0 if report is not None else 2
+    emit_text(said["json"], said["lines"], command.as_json)   # the JSON only when asked for
+    return 0 if written["report"] is not None else 2

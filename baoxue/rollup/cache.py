@@ -17,28 +17,12 @@ import gc
 import hashlib
 import os
 import pickle
-from functools import lru_cache
-from pathlib import Path
 
-import baoxue
-
-from .. import __version__, validators
 from ..paths import EntryError, read_regular
 from ..policy import Policy
+from .fingerprint import code_fingerprint, file_status
 from .store import Store
 from .worker import FileResult
-
-FORMAT = 2
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    h = hashlib.sha256(f"{FORMAT}|{__version__}".encode())
-    for root in sorted({Path(baoxue.__file__).parent, Path(validators.__file__).parent}):
-        for p in sorted(root.rglob("*.py")):
-            st = p.stat()
-            h.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
 
 
 class ResultCache:
@@ -67,8 +51,7 @@ class ResultCache:
         then says why, as S005): the bytes come from ``paths.read_regular``, never from a FIFO or a device. A file whose
         status is as cached keeps its cached key without being read."""
         try:
-            st = os.stat(path)
-            status = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+            status = file_status(os.stat(path))
         except OSError:
             status = None
         known = self.known.get(name)

@@ -20,6 +20,7 @@ from ..months import prev_month, valid_month
 from ..policy import Policy, load_policy
 from . import rules, school_year
 from .inbox import discover, months_named, relative_name
+from .locations import default_store_dir
 from .masking import Scrubber, mask_value
 from .register import RegisteredSchool, read_register
 from .runner import Progress, read_entries
@@ -30,7 +31,6 @@ from .worker import (CASE_COLUMNS, COLUMN_KINDS, COVER_KINDS, CURRENT, OPEN_ROW_
 
 SCHOOL_KEYS = ("code", "name", "township", "submitted", "stamp_ok", "errors", "warnings")
 AREA_KEYS = ("name", "schools_expected", "schools_submitted")
-DEFAULT_STORE_NAME = "baoxue-store"
 
 
 class RollupError(Exception):
@@ -125,11 +125,6 @@ def _extra_keys(area: dict, keys: list[str]) -> list[str]:
 
 
 # ============================================================================================== the roll-up
-def default_store_dir(inbox: str | Path) -> Path:
-    """The history store a roll-up of ``inbox`` uses when none is named: ``baoxue-store/`` beside the inbox."""
-    return Path(inbox).resolve().parent / DEFAULT_STORE_NAME
-
-
 def data_months(inbox: str | Path | None, store_dir: str | Path | None = None) -> list[str]:
     """Months there is something to roll up or show for, oldest first: those the inbox's submission copies are named
     for and those the history store holds (``store_dir``, default beside the inbox)."""
@@ -146,7 +141,7 @@ def data_months(inbox: str | Path | None, store_dir: str | Path | None = None) -
 def run_rollup(inbox: str | Path, month: str, register: str | Path | list[RegisteredSchool],
                store_dir: str | Path | None | bool = None, policy: Policy | str | Path | None = None,
                progress: Progress | None = None, workers: int | None = None, dask: Any = None,
-               cache: bool = True, while_saving: Callable[[RollupResult], Callable[[], Any] | None] | None = None,
+               cache: bool = True, while_saving: Callable[[RollupResult], Callable[[bool], Any] | None] | None = None,
                ) -> RollupResult:
     """Roll up month ``month`` (YYYY-MM) over every workbook under ``inbox``.
 
@@ -156,9 +151,10 @@ def run_rollup(inbox: str | Path, month: str, register: str | Path | list[Regist
     ``dask``: True for a local Dask cluster, or a scheduler address. ``cache``: reuse the store's per-file results for
     files unchanged since the last run of this month (see ``cache.py``). Inputs are only read, never modified.
     ``while_saving(result)``: starts work with the finished result that runs while the store is being written, and
-    returns ``finish()`` (or None), called once the store is saved: the CLI starts writing the 月报表 in a forked process
-    (``baoxue.background``), so the report and the store's writes each have a core. Called before returning, also
-    without a store, still under the store's lock; an error ``finish`` raises is raised after the store is saved. The
+    returns ``finish(saved)`` (or None), called once the store is saved (``saved=True``): the CLI starts writing the
+    月报表 in a forked process (``baoxue.background``), so the report and the store's writes each have a core. Called
+    before returning, also without a store, still under the store's lock; an error ``finish`` raises is raised after the
+    store is saved. Should saving fail, ``finish(False)`` is called before that error is raised. The
     result it is given has everything the 月报表 shows; ``open_rows`` and ``sheet_rows`` (rows for the store and the
     household line) are filled in just after, before the store is saved.
 
@@ -189,7 +185,7 @@ def default_store(inbox: str | Path, store_dir: str | Path | None = None) -> Sto
 
 def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Policy, progress: Progress | None,
             workers: int | None, dask: Any, cache: bool,
-            while_saving: Callable[[RollupResult], Callable[[], Any] | None] | None = None) -> RollupResult:
+            while_saving: Callable[[RollupResult], Callable[[bool], Any] | None] | None = None) -> RollupResult:
 
     # read with the reader's guards (reader.load_grid): a hostile register cannot abort the process with the lock held
     schools_in_register = list(register) if isinstance(register, (list, tuple)) else read_register(register)
@@ -321,10 +317,10 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
     except BaseException:
         if finish is not None:
             with suppress(Exception):   # the store's own error first: it is the record of the month
-                finish()
+                finish(False)
         raise
     if finish is not None:
-        finish()
+        finish(True)
     return result
 
 

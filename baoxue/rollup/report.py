@@ -565,11 +565,6 @@ def build_report(result: RollupResult, target, masked: bool = True, history: dic
     wb.baoxue_tables.save(package.getvalue(), target, compresslevel=6)   # zlib's default, as XlsxWriter: a file to send
 
 
-def report_name(month: str) -> str:
-    """The 月报表's file name for a month (the CLI's and the notebook's default, the demo's)."""
-    return f"月报表_{month}.xlsx"
-
-
 def write_report(result: RollupResult, out_path: str | Path, store: Store | str | Path | None = None,
                  masked: bool = True) -> Path:
     """Write the 月报表 workbook atomically (an existing report is kept as a backup). Returns the path. The trend is

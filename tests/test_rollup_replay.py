@@ -1,0 +1,202 @@
+"""`baoxue rollup` run again with nothing changed: answered from the store's record (``rollup.replay``) — the same
+summary and JSON, the report left as it is, no book read, pandas never imported — and run in full as soon as anything
+its outputs depend on has changed."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rollup_helpers import child_id, cover, dropout, register, stamp, write_book
+
+M = "2026-10"
+REPLAYED = "沿用上次的汇总结果"
+SCHOOLS = [("4310000001", "城关中学", "城关镇", "初中", "城区"), ("4310000002", "河口小学", "河口乡", "小学", "乡村")]
+
+
+def _book(path: Path, code: str, name: str, township: str, cases: int = 1) -> Path:
+    rows = [dropout(child_id(21 + i, "八年级", M), f"赵小{'燕莺鹃'[i]}", "八年级", dt.date(2026, 10, 2)) for i in range(cases)]
+    return stamp(write_book(path, cover(code, name, township, M), {"辍学": rows}),
+                 dt.datetime(2026, 10, 28, tzinfo=dt.timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    """An inbox of one stamped book (the second school has not sent its own yet) and the register; copied per test."""
+    root = tmp_path_factory.mktemp("replay")
+    register(root / "名录.xlsx", SCHOOLS)
+    _book(root / "inbox" / "a.xlsx", *SCHOOLS[0][:3])
+    _book(root / "spare" / "b.xlsx", *SCHOOLS[1][:3], cases=0)   # a late school's book, for the tests that add it
+    return root
+
+
+@pytest.fixture
+def root(county, tmp_path):
+    shutil.copytree(county, tmp_path / "c")
+    return tmp_path / "c"
+
+
+def rollup(root: Path, *extra) -> subprocess.CompletedProcess:
+    args = ["rollup", root / "inbox", "--month", M, "--register", root / "名录.xlsx", "--store", root / "store",
+            "--out", root / "out" / "月报表.xlsx", *extra]
+    return subprocess.run([sys.executable, "-m", "baoxue", *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def _report_state(root: Path):
+    out = root / "out" / "月报表.xlsx"
+    st = out.stat()
+    return st.st_ino, st.st_mtime_ns, sorted(p.name for p in out.parent.iterdir())
+
+
+def _pointer(root: Path) -> str:
+    return (root / "store" / "months" / f"{M}.current").read_text()
+
+
+def test_a_rerun_with_nothing_changed_is_answered_from_the_record(root):
+    first = rollup(root)
+    assert first.returncode == 0, first.stderr
+    report, pointer = _report_state(root), _pointer(root)
+    again = rollup(root)
+    assert again.returncode == 0, again.stderr
+    assert REPLAYED in again.stderr and REPLAYED not in first.stderr
+    assert again.stdout == first.stdout and "应报 2 所，有效报送 1 所" in again.stdout
+    assert _report_state(root) == report          # the report untouched: same file, no backup of it made
+    assert _pointer(root) == pointer              # the month not saved again
+
+
+def test_the_replay_imports_neither_pandas_nor_the_reader(root):
+    assert rollup(root).returncode == 0
+    code = ("import sys\nfrom baoxue.cli import main\n"
+            f"rc = main({[str(a) for a in ['rollup', root / 'inbox', '--month', M, '--register', root / '名录.xlsx', '--store', root / 'store', '--out', root / 'out' / '月报表.xlsx']]!r})\n"
+            "print(rc, sorted(m for m in ('pandas', 'numpy', 'duckdb', 'python_calamine', 'openpyxl', 'baoxue.reader')"
+            " if m in sys.modules))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and REPLAYED in p.stderr, p.stderr
+    assert p.stdout.splitlines()[-1] == "0 []"
+
+
+def test_the_json_is_replayed_as_printed(root):
+    first = rollup(root, "--json")
+    again = rollup(root, "--json")
+    assert first.returncode == again.returncode == 0
+    assert REPLAYED in again.stderr and again.stdout == first.stdout
+    assert json.loads(again.stdout)["county"]["schools_submitted"] == 1
+
+
+def _rewrite_book(root):
+    _book(root / "inbox" / "a.xlsx", *SCHOOLS[0][:3], cases=2)
+
+
+def _resave_same_bytes(root):
+    p = root / "inbox" / "a.xlsx"
+    p.write_bytes(p.read_bytes())
+
+
+def _add_late_book(root):
+    shutil.copy(root / "spare" / "b.xlsx", root / "inbox" / "b.xlsx")
+
+
+def _remove_book(root):
+    (root / "inbox" / "a.xlsx").unlink()
+
+
+def _owner_file(root):
+    (root / "inbox" / "~$a.xlsx").write_bytes(b"owner")   # the book is open in Excel: the file list names the lock
+
+
+def _register_grows(root):
+    register(root / "名录.xlsx", SCHOOLS + [("4310000003", "新建小学", "河口乡", "小学", "乡村")])
+
+
+def _report_edited(root):
+    (root / "out" / "月报表.xlsx").write_bytes(b"edited")
+
+
+def _report_deleted(root):
+    (root / "out" / "月报表.xlsx").unlink()
+
+
+def _other_month_saved(root):
+    p = subprocess.run([sys.executable, "-m", "baoxue", "rollup", str(root / "spare"), "--month", "2026-09",
+                        "--register", str(root / "名录.xlsx"), "--store", str(root / "store"),
+                        "--out", str(root / "09.xlsx")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+
+
+def _other_code(root):
+    record = root / "store" / "cache" / f"{M}.replay.json"
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["code"] = "0" * 64        # as recorded by another installed version of baoxue
+    record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change, expect", [
+    (_rewrite_book, "月末在册未销号 2 人"),
+    (_resave_same_bytes, "月末在册未销号 1 人"),
+    (_add_late_book, "有效报送 2 所"),
+    (_remove_book, "有效报送 0 所"),
+    (_owner_file, "应报 2 所"),
+    (_register_grows, "应报 3 所"),
+    (_report_edited, "月末在册未销号 1 人"),
+    (_report_deleted, "月末在册未销号 1 人"),
+    (_other_month_saved, "应报 2 所"),
+    (_other_code, "应报 2 所"),
+])
+def test_anything_changed_runs_the_roll_up_again(root, change, expect):
+    assert rollup(root).returncode == 0
+    change(root)
+    p = rollup(root)
+    assert p.returncode == 0, p.stderr
+    assert REPLAYED not in p.stderr and expect in p.stdout, p.stdout
+    assert (root / "out" / "月报表.xlsx").read_bytes()[:2] == b"PK"          # the report written again
+    assert REPLAYED in rollup(root).stderr                                    # … and that run recorded in turn
+
+
+@pytest.mark.parametrize("flags", [("--unmasked",), ("--json",), ("--policy", "策略.toml")])
+def test_other_flags_run_the_roll_up_again(root, flags):
+    (root / "策略.toml").write_text("[deadlines]\nfirst_persuasion_days = 5\n", encoding="utf-8")
+    assert rollup(root).returncode == 0
+    p = rollup(root, *(str(root / f) if f.endswith(".toml") else f for f in flags))
+    assert p.returncode == 0 and REPLAYED not in p.stderr, p.stderr
+
+
+def test_a_changed_policy_file_runs_the_roll_up_again(root):
+    policy = root / "策略.toml"
+    policy.write_text("[deadlines]\nfirst_persuasion_days = 5\n", encoding="utf-8")
+    assert rollup(root, "--policy", policy).returncode == 0
+    assert REPLAYED in rollup(root, "--policy", policy).stderr
+    policy.write_text("[deadlines]\nfirst_persuasion_days = 6\n", encoding="utf-8")
+    assert REPLAYED not in rollup(root, "--policy", policy).stderr
+
+
+def test_a_store_in_use_is_reported_not_replayed(root):
+    assert rollup(root).returncode == 0
+    (root / "store" / ".lock").write_text(json.dumps({"pid": os.getpid(), "host": os.uname().nodename,
+                                                      "started": "2026-10-30 10:00:00", "token": "x"}))
+    p = rollup(root)
+    assert p.returncode == 2 and REPLAYED not in p.stderr and "另一个汇总正在运行" in p.stderr, p.stderr
+
+
+def test_a_run_whose_month_was_not_saved_leaves_no_record(root, monkeypatch):
+    """Saving the month fails (a full disk): the run reports it and is not recorded, so the next run does it all."""
+    assert rollup(root).returncode == 0
+    from baoxue.cli import main
+    from baoxue.rollup import engine
+
+    def full_disk(*_args, **_kw):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(engine, "save_result", full_disk)
+    _rewrite_book(root)
+    args = ["rollup", root / "inbox", "--month", M, "--register", root / "名录.xlsx", "--store", root / "store",
+            "--out", root / "out" / "月报表.xlsx"]
+    assert main([str(a) for a in args]) == 2
+    assert not (root / "store" / "cache" / f"{M}.replay.json").exists()
+    p = rollup(root)
+    assert REPLAYED not in p.stderr and "月末在册未销号 2 人" in p.stdout
