@@ -35,7 +35,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from .. import model
@@ -106,6 +105,7 @@ class Store(WriterLock):
         return self._version_dir(month) is not None
 
     def _query(self, sql: str, files: list[str]) -> pd.DataFrame:
+        import duckdb   # imported by the first query: a month's roll-up on a store without earlier months needs none
         con = duckdb.connect(config=DUCKDB_CONFIG)
         try:
             return con.execute(sql, [files]).df()
@@ -145,6 +145,7 @@ class Store(WriterLock):
         conditions = [f"{name_of(c)} IN ({', '.join(text(v) for v in values)})" for c, values in (where or {}).items()]
         sql = (f"SELECT {select} FROM read_parquet(?, union_by_name = true)"
                + (f" WHERE {' AND '.join(conditions)}" if conditions else "") + " ORDER BY month")
+        import duckdb
         try:
             return self._query(sql, files)
         except duckdb.BinderException:
