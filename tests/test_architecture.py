@@ -124,10 +124,23 @@ def test_no_module_imports_from_a_layer_above_it():
     assert not upward, "imports pointing up:\n" + "\n".join(upward)
 
 
+# The deferred imports there are, each with its reason (the imported module's own imports sit at its top).
+DEFERRED = {
+    ("baoxue.commands.rollup", "baoxue.commands.rollup_full"):
+        "a re-run that changed nothing is answered from the store's record before pandas & co. are imported",
+}
+
+
 def test_first_party_imports_sit_at_module_top():
     deferred = [f"{MODULES[m].relative_to(ROOT)}:{line} imports {target} inside a function or block"
-                for m in MODULES for line, target, at_top in imports(m) if not at_top]
+                for m in MODULES for line, target, at_top in imports(m) if not at_top and (m, target) not in DEFERRED]
     assert not deferred, "\n".join(deferred)
+
+
+def test_each_allowed_deferred_import_is_there():
+    """An entry of DEFERRED names an import that exists (and is deferred): none is kept after its reason is gone."""
+    found = {(m, target) for m in MODULES for _line, target, at_top in imports(m) if not at_top}
+    assert set(DEFERRED) <= found
 
 
 def test_the_checker_sees_upward_and_deferred_imports(tmp_path):

@@ -105,7 +105,7 @@ def test_a_report_open_in_excel_is_not_written_but_the_store_is(inbox, tmp_path)
 
 
 def test_progress_bar_counts_cached_files_outside_the_rate(capsys):
-    from baoxue.commands.rollup import _progress_bar
+    from baoxue.commands.rollup_full import _progress_bar
     progress = _progress_bar()
     progress(2000, 2000, "")   # a re-run: every file from the result cache, nothing read
     last = capsys.readouterr().err.replace("\n", "\r").rstrip("\r ").split("\r")[-1]   # what stays on the screen

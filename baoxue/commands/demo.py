@@ -13,7 +13,7 @@ from ..book import UnreadableWorkbook
 from ..demo import generate_county, run_end_to_end
 from ..demo_household import run_household_line, township_findings
 from ..reader import read_workbook
-from . import match, rollup
+from . import match, rollup_full
 
 DEFAULT_OUT = Path("workbooks") / "demo"
 
@@ -101,7 +101,7 @@ def end_to_end(county, out: Path) -> int:
     for run in runs:
         print(f"\n【{run.month}】校验 {run.validated} 份，{run.with_errors} 份有错误被退回学校修改"
               f"（未报送），{len(run.submitted)} 份已加戳报送到 {out / '收件箱' / run.month}")
-        for line in rollup.summary_lines(run.result, run.report, masked=True):
+        for line in rollup_full.summary_lines(run.result, run.report, masked=True):
             print("  " + line)
     print(f"\n历史库：{out / 'baoxue-store'}（趋势与月度连续性核查用，含完整身份证号，仅限县内）")
     print(f"月报表：{'、'.join(str(r.report) for r in runs)}")
