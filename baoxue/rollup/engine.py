@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable
 
@@ -192,11 +193,10 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
 
     exclude = ([store.dir] if store else []) + ([register] if isinstance(register, (str, Path)) else [])
     locks: list[tuple[Path, str]] = []
+    stored = _StoreReads(store, month)
     results, save_cache = read_entries([str(p) for p in discover(inbox, exclude=exclude, locks=locks)], inbox, month,
-                                       policy, progress, workers, dask, store, cache)
-    # the store's trend for the 月报表, read (DuckDB, mostly outside the interpreter lock) while the figures are worked
-    # out; started only now, when no process is forked from this one any more while the read runs
-    history = in_thread(lambda: _history(store, month)) if store is not None else None
+                                       policy, progress, workers, dask, store, cache,
+                                       meanwhile=lambda: (stored.start(), _preload(report=while_saving is not None)))
 
     # ---- who sent what
     reg = {s.code: s for s in schools_in_register}
@@ -213,7 +213,8 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
 
     # ---- figures: SPEC §5 from each counted book, the school-year figures (§5.1) with the store's earlier months
     all_cases = _all(counted, "cases")
-    year = school_year.compute(month, {c: _enrolment(r.indicators) for c, r in counted.items()}, all_cases, store)
+    year = school_year.compute(month, {c: _enrolment(r.indicators) for c, r in counted.items()}, all_cases,
+                               stored=stored.get().year)
     figures_of = {c: ({**r.indicators, **year.schools[c]} if r.indicators else None) for c, r in counted.items()}
 
     # ---- schools
@@ -249,9 +250,9 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
 
     # ---- continuity with M−1
     prev = prev_month(month)
-    previous_open, previous_source = None, None
-    if store is not None and store.has_month(prev):
-        previous_open, previous_source = store.open_cases(prev), "历史库"
+    previous_open, previous_source = stored.get().previous_open, None
+    if previous_open is not None:
+        previous_source = "历史库"
     else:
         prev_by_school: dict[str, list[FileResult]] = defaultdict(list)
         for r in results:
@@ -306,8 +307,7 @@ def _rollup(inbox: Path, month: str, register, store: Store | None, policy: Poli
         previous_source=previous_source, created_at=now_iso(),
         names=set().union(*(r.names for r in current)) if current else set(),
     )
-    if history is not None:
-        result.history = history()
+    result.history = stored.get().history
     finish = while_saving(result) if while_saving is not None else None   # e.g. the 月报表, on another core
     try:
         result.open_rows, result.sheet_rows = _all(counted, "open_rows"), _sheet_frames(counted)
@@ -335,11 +335,22 @@ def by_township_name(schools: list[dict]) -> dict[str, str]:
 
 def _all(counted: dict[str, FileResult], attr: str) -> pd.DataFrame:
     """One frame of the counted schools' records (``cases`` or ``open_rows``) with their school and file."""
-    columns = ["school", "file", *(CASE_COLUMNS + ("row",) if attr == "cases" else OPEN_ROW_COLUMNS)]
-    rows = [{"school": code, "file": r.file, **rec} for code, r in counted.items() for rec in getattr(r, attr) or ()]
-    if not rows:
+    fields = CASE_COLUMNS + ("row",) if attr == "cases" else OPEN_ROW_COLUMNS
+    return _records_frame([({"school": code, "file": r.file}, getattr(r, attr)) for code, r in counted.items()],
+                          ["school", "file", *fields])
+
+
+def _records_frame(parts: list[tuple[dict[str, Any], list[dict[str, Any]] | None]], columns: list[str]) -> pd.DataFrame:
+    """One frame of ``columns`` over ``parts``, each (the values its records share, e.g. their school; its records):
+    what ``DataFrame.from_records`` of the records merged with their shared values gives (no records: object columns),
+    built column by column, without a merged dict per record."""
+    parts = [(shared, records) for shared, records in parts if records]
+    if not parts:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return pd.DataFrame.from_records(rows, columns=columns)
+    shared_columns = parts[0][0].keys()
+    return pd.DataFrame({c: list(chain.from_iterable([shared[c]] * len(records) for shared, records in parts))
+                         if c in shared_columns else [rec[c] for _, records in parts for rec in records]
+                         for c in columns})
 
 
 def _sheet_frames(counted: dict[str, FileResult]) -> dict[str, pd.DataFrame]:
@@ -369,12 +380,11 @@ def _sheet_frames(counted: dict[str, FileResult]) -> dict[str, pd.DataFrame]:
 
 
 def _open_cases(counted: dict[str, FileResult], names: dict[str, str], townships: dict[str, str]) -> pd.DataFrame:
-    columns = ["学校标识码", "学校名称", "所属乡镇", *CASE_COLUMNS, "row", "file"]
-    rows = [{"学校标识码": code, "学校名称": names.get(code, code), "所属乡镇": townships.get(code), **rec, "file": r.file}
-            for code, r in counted.items() for rec in r.cases or () if rec["状态"] in model.DROPOUT_OPEN_STATUSES]
-    if not rows:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return pd.DataFrame.from_records(rows, columns=columns)
+    open_statuses = model.DROPOUT_OPEN_STATUSES
+    return _records_frame(
+        [({"学校标识码": code, "学校名称": names.get(code, code), "所属乡镇": townships.get(code), "file": r.file},
+          [rec for rec in r.cases or () if rec["状态"] in open_statuses]) for code, r in counted.items()],
+        ["学校标识码", "学校名称", "所属乡镇", *CASE_COLUMNS, "row", "file"])
 
 
 OVERDUE_COLUMNS = ("所属乡镇", "学校标识码", "学校名称", "类别", "姓名", "身份证号", "年级", "状态", "起算日期", "逾期天数",
@@ -428,6 +438,47 @@ def _lock_files(locks: list[tuple[Path, str]], inbox: Path) -> list[dict[str, An
 
 
 # ============================================================================================== the store
+@dataclass
+class _Stored:
+    """What the roll-up reads from the history store before it saves its month."""
+    year: school_year.StoredYear                  # the school year's earlier months (SPEC §5.1)
+    previous_open: pd.DataFrame | None            # M−1's open 辍学 cases (R005); None when the store lacks M−1
+    history: dict[str, pd.DataFrame]              # the trend of the months up to this one (the 月报表), see ``_history``
+
+
+class _StoreReads:
+    """The store's reads of a run (``_Stored``; nothing without a store), in a thread (DuckDB, mostly outside the
+    interpreter lock) started while the workers read the books (``start``: no process is forked from this one while
+    it runs, the pool's workers are forked before), or else at the first ``get``, which waits for them."""
+
+    def __init__(self, store: Store | None, month: str):
+        self.store, self.month = store, month
+        self._wait: Callable[[], _Stored] | None = None
+
+    def start(self) -> None:
+        if self._wait is None:
+            store, month = self.store, self.month
+            if store is None:
+                done = _Stored(school_year.stored_year(month), None, {})
+                self._wait = lambda: done
+            else:
+                self._wait = in_thread(lambda: _Stored(school_year.stored_year(month, store), store.open_cases(
+                    prev_month(month)), _history(store, month)))
+
+    def get(self) -> _Stored:
+        self.start()
+        return self._wait()
+
+
+def _preload(report: bool) -> None:
+    """Import, while the workers read, what the run's end imports on first use: the store's Parquet writer and, when a
+    月报表 is written meanwhile (``while_saving``), its writer — imported here, before the report's process is forked
+    from this one (both are imported lazily elsewhere, so that a command that does not write them does not pay)."""
+    import pyarrow.parquet  # noqa: F401
+    if report:
+        import xlsxwriter  # noqa: F401
+
+
 def _history(store: Store, month: str) -> dict[str, pd.DataFrame]:
     """The trend's months up to this one, read once (this month's figures are the result's), and the ledgers'."""
     history = {level: store.trend(level, until=month) for level in ("county", "township")}

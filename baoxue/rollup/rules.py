@@ -113,20 +113,21 @@ def late(winners: dict[str, FileResult], month: str, policy: Policy) -> list[Fin
 
 # ---------------------------------------------------------------------------------------------- R004
 def open_in_two(counted: dict[str, FileResult], names: dict[str, str]) -> list[Finding]:
-    records = [{**rec, "school": code, "file": r.file} for code, r in counted.items() for rec in r.open_rows or ()]
-    if not records:
-        return []
-    rows = pd.DataFrame.from_records(records)
-    rows = rows[rows["身份证号"].notna() & (rows["身份证号"] != "")]
-    n = rows.groupby("身份证号")["school"].nunique()
-    clash = n[n > 1].index
+    """R004 for every ID (not empty) open in more than one school: one finding per open row of it, IDs in order, each
+    ID's rows in the schools' order."""
+    rows_of: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)   # ID -> (school, file, open row)
+    for code, r in counted.items():
+        for rec in r.open_rows or ():
+            pid = rec["身份证号"]
+            if pid is not None and pid == pid and pid != "":   # (NaN != NaN: no ID)
+                rows_of[pid].append((code, r.file, rec))
     out = []
-    for pid, group in rows[rows["身份证号"].isin(clash)].groupby("身份证号", sort=True):
-        where = "；".join(f"{names.get(c, c)}（{c}）{s}表第{r}行（{st}）"
-                         for c, s, r, st in zip(group["school"], group["sheet"], group["row"], group["状态"]))
-        for c, s, r, f in zip(group["school"], group["sheet"], group["row"], group["file"]):
-            out.append(_f("R004", _m("R004", value=pid, schools=where), school=c, file=f, sheet=s, row=int(r),
-                          column="身份证号", value=pid))
+    for pid in sorted(pid for pid, rows in rows_of.items() if len({code for code, _, _ in rows}) > 1):
+        rows = rows_of[pid]
+        where = "；".join(f"{names.get(c, c)}（{c}）{rec['sheet']}表第{rec['row']}行（{rec['状态']}）" for c, _, rec in rows)
+        for c, f, rec in rows:
+            out.append(_f("R004", _m("R004", value=pid, schools=where), school=c, file=f, sheet=rec["sheet"],
+                          row=int(rec["row"]), column="身份证号", value=pid))
     return out
 
 

@@ -175,14 +175,16 @@ def process_on_dask(paths: list[str], inbox: str, month: str, policy: Policy, ad
 
 
 def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
-              workers: int | None, dask: Any, store: Store | None, use_cache: bool
-              ) -> tuple[list[FileResult], Callable[[], None]]:
+              workers: int | None, dask: Any, store: Store | None, use_cache: bool,
+              meanwhile: Callable[[], None] | None = None) -> tuple[list[FileResult], Callable[[], None]]:
     """``process_files`` for the files the store's result cache does not already hold (all of them without a store),
     the cached results for the others; in path order. With them ``save_cache()``, which writes this run's results to
     the cache: the caller calls it once the results are no longer needed elsewhere (the roll-up: while the 月报表 is
-    being written), still under the store's lock."""
+    being written), still under the store's lock. ``meanwhile``: the caller's work while the workers read (see
+    ``process_files``; called once, also when every file is cached)."""
+    meanwhile = meanwhile or (lambda: None)
     if store is None or not use_cache:
-        return process_files(paths, str(inbox), month, policy, progress, workers, dask), lambda: None
+        return process_files(paths, str(inbox), month, policy, progress, workers, dask, meanwhile), lambda: None
     cache = ResultCache(store, month, policy)
     keys: list[str | None] = []   # None: the file could not be read for a key
 
@@ -190,7 +192,8 @@ def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progres
         keys.extend(cache.key(p, relative_name(p, inbox)) for p in paths)
 
     if not cache.entries:   # nothing cached (a first run): every file is read, its key found while the workers read
-        fresh = iter(process_files(paths, str(inbox), month, policy, progress, workers, dask, meanwhile=find_keys))
+        fresh = iter(process_files(paths, str(inbox), month, policy, progress, workers, dask,
+                                   meanwhile=lambda: (meanwhile(), find_keys())))
     else:
         find_keys()
         todo = [p for p, k in zip(paths, keys) if k is None or k not in cache.entries]
@@ -200,7 +203,8 @@ def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progres
             if progress:
                 progress(done + hits, total + hits, label)
 
-        fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask))
+        fresh = iter(process_files(todo, str(inbox), month, policy, shifted if progress else None, workers, dask,
+                                   meanwhile))
     results = []
     for p, k in zip(paths, keys):
         r = (cache.entries.get(k) if k is not None else None) or next(fresh)
@@ -217,14 +221,14 @@ def run_files(paths: list[str], inbox: Path, month: str, policy: Policy, progres
 
 
 def read_entries(paths: list[str], inbox: Path, month: str, policy: Policy, progress: Progress | None,
-                 workers: int | None, dask: Any, store: Store | None, use_cache: bool
-                 ) -> tuple[list[FileResult], Callable[[], None]]:
+                 workers: int | None, dask: Any, store: Store | None, use_cache: bool,
+                 meanwhile: Callable[[], None] | None = None) -> tuple[list[FileResult], Callable[[], None]]:
     """Every inbox entry's result, in inbox order, and ``save_cache()`` (see ``run_files``). Each entry is checked
     before anything opens or hashes it (``paths.entry_problem``): a dangling or looping link, a link leading outside
     the inbox, a FIFO or device, a file over the size limit becomes one S005 finding for that entry, and the other
-    entries are read as usual."""
+    entries are read as usual. ``meanwhile``: as for ``run_files``."""
     problems = {p: problem for p in paths if (problem := entry_problem(p, inbox)) is not None}
     readable = [p for p in paths if p not in problems]
-    found, save_cache = run_files(readable, inbox, month, policy, progress, workers, dask, store, use_cache)
+    found, save_cache = run_files(readable, inbox, month, policy, progress, workers, dask, store, use_cache, meanwhile)
     results = iter(found)
     return [unreadable(p, str(inbox), problems[p]) if p in problems else next(results) for p in paths], save_cache

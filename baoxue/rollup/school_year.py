@@ -139,27 +139,44 @@ def _stored_enrolment(store, months: list[str]) -> dict[str, tuple[str, int, int
             zip(rows["code"], rows["month"], rows["enrolled_primary"], rows["enrolled_junior"])}
 
 
+@dataclass
+class StoredYear:
+    """What the history store holds of a month's school year before the month itself (``stored_year``)."""
+    months: list[str]                        # the school year's earlier months the store holds
+    missing: list[str]                       # … and those it lacks
+    confirmed: pd.DataFrame                  # ``confirmed_open`` of those months' 辍学 rows
+    start: dict[str, tuple[str, int, int]]   # ``_stored_enrolment`` of those months
+
+
+def stored_year(month: str, store=None) -> StoredYear:
+    """The store's part of month ``month``'s school-year figures (nothing without a store): read apart from the
+    month's own books, so that the roll-up can read it while the books are being read."""
+    year_months = school_year_months(month)
+    earlier = [m for m in year_months[:-1] if store is not None and store.has_month(m)]
+    missing = [m for m in year_months[:-1] if m not in earlier]
+    confirmed = confirmed_open(store.table("cases", earlier, columns=CASE_COLUMNS, where=CONFIRMED_OPEN) if earlier
+                               else None)
+    return StoredYear(earlier, missing, confirmed, _stored_enrolment(store, earlier) if earlier else {})
+
+
 def compute(month: str, enrolment: dict[str, tuple[int, int] | None], cases: pd.DataFrame | None,
-            store=None) -> SchoolYear:
+            store=None, stored: StoredYear | None = None) -> SchoolYear:
     """The school-year figures of month ``month`` for the schools in ``enrolment`` (school code -> this month's
     (enrolled_primary, enrolled_junior), or None for a counted book without figures, which gets None).
 
     ``cases``: this month's 辍学 rows of the counted schools (columns school, 身份证号, 类型, 状态, 年级, row — the
-    roll-up's ``cases`` frame). ``store``: the history store (or None: only this month counts)."""
-    year_months = school_year_months(month)
-    earlier = [m for m in year_months[:-1] if store is not None and store.has_month(m)]
-    missing = [m for m in year_months[:-1] if m not in earlier]
-    out = SchoolYear(month, [*earlier, month], missing)
+    roll-up's ``cases`` frame). ``store``: the history store (or None: only this month counts); ``stored``: its part
+    already read (``stored_year``), instead of reading the store."""
+    stored = stored if stored is not None else stored_year(month, store)
+    out = SchoolYear(month, [*stored.months, month], list(stored.missing))
 
     current = cases.assign(month=month) if cases is not None and len(cases) else None
     now = confirmed_open(current)
-    stored = confirmed_open(store.table("cases", earlier, columns=CASE_COLUMNS, where=CONFIRMED_OPEN) if earlier
-                            else None)
     year_dropout = _per_school(now)
-    ever = pd.concat([stored, now], ignore_index=True) if len(stored) else now
+    ever = pd.concat([stored.confirmed, now], ignore_index=True) if len(stored.confirmed) else now
     ever = ever.sort_values("month", kind="stable").drop_duplicates(["school", "person"], keep="last")
     cumulative = _per_school(ever)
-    start = _stored_enrolment(store, earlier) if earlier else {}
+    start = stored.start
 
     for code, own in enrolment.items():
         if own is None:

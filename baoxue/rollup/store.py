@@ -119,9 +119,12 @@ class Store(WriterLock):
         if d is None:
             return None
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        tables = {t: (self._query("SELECT * FROM read_parquet(?)", [str(d / f"{t}.parquet")])
-                      if (d / f"{t}.parquet").exists() else pd.DataFrame()) for t in TABLES}
-        return MonthData(month, meta, tables)
+        return MonthData(month, meta, {t: self._stored_table(d, t) for t in TABLES})
+
+    def _stored_table(self, version: Path, name: str) -> pd.DataFrame:
+        """One table of a month's version folder (empty when the month was stored without it)."""
+        path = version / f"{name}.parquet"
+        return self._query("SELECT * FROM read_parquet(?)", [str(path)]) if path.exists() else pd.DataFrame()
 
     def table(self, name: str, months: list[str] | None = None, columns: list[str] | None = None,
               where: dict[str, tuple] | None = None) -> pd.DataFrame:
@@ -164,11 +167,11 @@ class Store(WriterLock):
         return self.table("county" if level == "county" else "townships", months)
 
     def open_cases(self, month: str) -> pd.DataFrame | None:
-        """The open 辍学 cases stored for a month (None when the month is not stored)."""
-        data = self.load_month(month)
-        if data is None:
+        """The open 辍学 cases stored for a month (None when the month is not stored); only its ``open_rows`` are read."""
+        d = self._version_dir(month)
+        if d is None:
             return None
-        rows = data["open_rows"]
+        rows = self._stored_table(d, "open_rows")
         if "sheet" not in rows.columns or "身份证号" not in rows.columns:
             return rows.iloc[0:0]
         return rows[rows["sheet"] == "辍学"].reset_index(drop=True)
