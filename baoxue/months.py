@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -28,6 +29,7 @@ def month_start(month: str) -> dt.date:
     return dt.date(y, m, 1)
 
 
+@lru_cache(maxsize=1024)   # every book's as-of date, asked for by many rules: a county has a handful of months
 def month_end(month: str) -> dt.date:
     """The as-of date of a report month: its last day."""
     y, m = _parts(month)

@@ -88,8 +88,8 @@ def _sniff(path: Path) -> bytes:
     return data
 
 
-def _check_zip(path: Path, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    infos = {i.filename: i for i in zf.infolist()}
+def _check_zip(path: Path, members: list) -> dict[str, zipfile.ZipInfo | zipcheck.Member]:
+    infos = {i.filename: i for i in members}
     if "xl/workbook.xml" not in infos:
         if "mimetype" in infos or "content.xml" in infos:
             raise _fail(path, "这是 OpenDocument（.ods）表格。" + SAVE_AS_XLSX)
@@ -110,9 +110,8 @@ def _check_zip(path: Path, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def _sheet_paths(zf: zipfile.ZipFile, read=None) -> dict[str, str]:
-    """Sheet name → zip path of its XML (``read(member)``: the member's bytes, ``zf.read`` unless given)."""
-    read = read or zf.read
+def _sheet_paths(read) -> dict[str, str]:
+    """Sheet name → zip path of its XML (``read(member)``: the member's bytes)."""
     wb = xlsx_scan.parse_xml(read("xl/workbook.xml"), "xl/workbook.xml")
     rels = xlsx_scan.parse_xml(read("xl/_rels/workbook.xml.rels"), "xl/_rels/workbook.xml.rels")
     known = _SHEET_PATHS.get((wb, rels))   # the trees of parts seen before are the same objects (xlsx_scan.parse_xml)
@@ -425,16 +424,26 @@ ZIP_LIE = "压缩包中的内容与它声明的大小或校验值不符（疑似
 class _Package:
     """An .xlsx file's zip after the checks: member sizes declared within limits (``_check_zip``), then every member
     inflated as a stream with a hard cap (``zipcheck``), so no later reader — zipfile, an XML parser, python-calamine,
-    openpyxl — inflates more than the declared, capped sizes. ``read(name)``: a member's bytes."""
+    openpyxl — inflates more than the declared, capped sizes. ``read(name)``: a member's bytes; ``members``: the
+    central directory's entries in order (``zipcheck.plain_members``, or ``zipfile``'s for any other zip)."""
 
     def __init__(self, path: Path, data: bytes, keep_inflated: int = KEEP_INFLATED):
-        self.zf = zipfile.ZipFile(io.BytesIO(data))
-        self.infos = _check_zip(path, self.zf)
+        self.data = data
+        self._zf = None
+        members = zipcheck.plain_members(data)
+        self.members = members if members is not None else self.zipfile().infolist()
+        self.infos = _check_zip(path, self.members)
         try:
-            self.kept = zipcheck.inflate_members(data, self.zf.infolist(), MAX_SHEET_XML_BYTES,
+            self.kept = zipcheck.inflate_members(data, self.members, MAX_SHEET_XML_BYTES,
                                                  keep=lambda info: info.file_size <= keep_inflated)
         except zipcheck.ZipLie:
             raise _fail(path, ZIP_LIE, RESAVE) from None
+
+    def zipfile(self) -> zipfile.ZipFile:
+        """The zip opened by ``zipfile`` (only for what was not kept, or not read by ``zipcheck.plain_members``)."""
+        if self._zf is None:
+            self._zf = zipfile.ZipFile(io.BytesIO(self.data))
+        return self._zf
 
     def read(self, name: str) -> bytes:
         kept = self.kept.get(name)
@@ -442,7 +451,11 @@ class _Package:
             return kept
         if name not in self.infos:
             raise KeyError(name)   # as zipfile says it, without its search
-        return self.zf.read(name)
+        return self.zipfile().read(name)
+
+    def close(self) -> None:
+        if self._zf is not None:
+            self._zf.close()
 
 
 OPENPYXL_MAX_CELLS = 600_000   # stored cells a whole-file openpyxl load may meet (≈ 0.9 KB each): 4× the fullest book
@@ -460,7 +473,7 @@ def check_package(path: str | Path, max_cells: int | None = None) -> None:
     with _package_errors(path):
         pkg = _Package(path, data)
         total = 0
-        for name, member in _sheet_paths(pkg.zf, pkg.read).items():
+        for name, member in _sheet_paths(pkg.read).items():
             if member not in pkg.infos:
                 continue
             xml = pkg.read(member)
@@ -520,7 +533,7 @@ def _for_calamine(data: bytes, pkg: "_Package", members) -> bytes:
         return data
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in pkg.zf.infolist():
+        for info in pkg.members:
             zout.writestr(info.filename, patched.get(info.filename) or pkg.read(info.filename))
     return out.getvalue()
 
@@ -536,7 +549,7 @@ def _stored_zip(pkg: "_Package", patched: dict[str, bytes]) -> bytes | None:
     """The package as a zip of stored members, in the same order and under the same names, from the bytes the checks
     inflated (``patched`` in place of a member's own); None when a member was not kept, a name occurs twice, or the
     members are large."""
-    infos = pkg.zf.infolist()
+    infos = pkg.members
     if len(infos) != len(pkg.infos) or len(infos) > 0xFFFF:
         return None
     kept = pkg.kept
@@ -612,8 +625,8 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
     data = _sniff(path)
     with _package_errors(path):
         pkg = _Package(path, data, keep_inflated)
-        zf, infos = pkg.zf, pkg.infos
-        sheet_paths = _sheet_paths(zf, pkg.read)
+        infos = pkg.infos
+        sheet_paths = _sheet_paths(pkg.read)
         properties = _custom_properties(pkg.read, infos)
         package = (xlsx_scan.defined_name_items(xlsx_scan.parse_xml(pkg.read("xl/workbook.xml"), "xl/workbook.xml"))
                    + xlsx_scan.package_items(pkg.read, infos))
@@ -675,7 +688,7 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
                     grid.formulas[canonical] = {(i.row, i.col) for i in items if i.kind == "formula"}
         finally:
             wb.close()
-            zf.close()
+            pkg.close()
     except UnreadableWorkbook:
         raise
     except python_calamine.PasswordError as e:

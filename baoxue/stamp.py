@@ -75,10 +75,14 @@ class StampCheck:
 # ============================================================================================== hashing
 def _canonical(v: Any) -> str | None:
     """One typed value as stable text; None for empty."""
-    if v.__class__ is str:   # the common case first (as ``str(v)`` below)
+    if v.__class__ is str:   # the common cases first (as ``str(v)`` below, as the isinstance branches)
         return "s:" + v if v else None
     if v is None:
         return None
+    if v.__class__ is dt.date:
+        return "d:" + v.isoformat()
+    if v.__class__ is int:
+        return f"n:{v}"
     if isinstance(v, Invalid):
         return f"x:{v.reason}:{v.raw}"
     if isinstance(v, bool):
@@ -97,18 +101,35 @@ def _canonical(v: Any) -> str | None:
     return "s:" + s if s != "" else None
 
 
-# ``json.dumps(v, ensure_ascii=False)``'s text, without a new encoder made for every row
-_dumps = json.JSONEncoder(ensure_ascii=False).encode
+_JSON = json.JSONEncoder(ensure_ascii=False)
+# json's C encoder made once: ``_JSON.encode`` makes a new one for every call, which costs more than a row's encoding
+_ENCODE = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
+    None, _JSON.default, json.encoder.encode_basestring, None, _JSON.key_separator, _JSON.item_separator,
+    _JSON.sort_keys, _JSON.skipkeys, _JSON.allow_nan)
 
 
-def _sheet_rows(book: SchoolBook, sheet: str, names: list[str]):
-    """The sheet's rows as tuples of the ``names`` columns' typed values: from the reader's column lists while the
-    sheet has them (no pandas access), else from its DataFrame — the same values either way."""
+def _dumps(v: Any) -> str:
+    """``json.dumps(v, ensure_ascii=False)``'s text (of the lists and texts hashed here: no cycles to look for)."""
+    return "".join(_ENCODE(v, 0)) if _ENCODE else _JSON.encode(v)
+
+
+def _sheet_rows(book: SchoolBook, sheet: str, names: list[str]) -> tuple[list[str], Any]:
+    """The sheet's rows as tuples of typed values, and the names of their columns: of the ``names`` columns those
+    holding anything but None (an empty column adds nothing to any row). From the reader's column lists while the sheet
+    has them (no pandas access), else from its DataFrame — the same values either way."""
     lists = book.columns(sheet)
-    if lists is not None:
-        return zip(*(lists[c] for c in names))
-    df = book.frame(sheet)
-    return zip(*(df[c].tolist() for c in names)) if len(df) else ()
+    if lists is None:
+        df = book.frame(sheet)
+        if not len(df):
+            return names, ()
+        lists = {c: df[c].tolist() for c in names}
+    elif not lists["_row"]:
+        return names, ()
+    try:
+        names = [c for c in names if lists[c].count(None) != len(lists[c])]
+    except (TypeError, ValueError):   # a value that will not be compared with None (pd.NA in a frame): keep them all
+        pass
+    return names, zip(*(lists[c] for c in names))
 
 
 def data_hash(book: SchoolBook) -> str:
@@ -119,9 +140,9 @@ def data_hash(book: SchoolBook) -> str:
     cover = [[f.label, _canonical(book.cover.get(f.label))] for f in model.COVER_FIELDS]
     h.update(_dumps(cover).encode())
     for sheet in model.DATA_SHEETS:
-        names = sheet.column_names
+        names, values_of_rows = _sheet_rows(book, sheet.name, sheet.column_names)
         rows = []
-        for values in _sheet_rows(book, sheet.name, names):
+        for values in values_of_rows:
             row = [[c, t] for c, t in zip(names, map(_canonical, values)) if t is not None]
             if row:
                 rows.append(_dumps(row))

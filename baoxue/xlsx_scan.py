@@ -277,7 +277,20 @@ def external_hyperlinks(read, part: str) -> dict[str, str]:
 
 def defined_name_items(workbook: ElementTree.Element) -> list[ActiveContent]:
     """Defined names other than plain cell references (print titles, the template's code lists): a name that computes
-    (a formula), points outside the workbook (``[1]Sheet!A1``), or runs a macro (``Auto_Open``, function names)."""
+    (a formula), points outside the workbook (``[1]Sheet!A1``), or runs a macro (``Auto_Open``, function names).
+    Kept for the trees seen before (``parse_xml`` gives the same tree for the same bytes)."""
+    known = _NAME_ITEMS.get(workbook)
+    if known is None:
+        if len(_NAME_ITEMS) >= 256:
+            _NAME_ITEMS.clear()
+        known = _NAME_ITEMS[workbook] = tuple(_defined_name_items(workbook))
+    return list(known)
+
+
+_NAME_ITEMS: dict[ElementTree.Element, tuple[ActiveContent, ...]] = {}
+
+
+def _defined_name_items(workbook: ElementTree.Element) -> list[ActiveContent]:
     out = []
     for el in workbook.iter():
         if _local(el.tag) != "definedName":

@@ -16,6 +16,9 @@ import zlib
 STEP = 1 << 20           # at most this many bytes inflated per step
 FEED = 1 << 16           # compressed bytes fed per step
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL = struct.Struct("<4sBBBBHHHHIIIHHHHHII")   # as zipfile's structCentralDir
+_END = struct.Struct("<4sHHHHIIH")
+_UTF8_NAME = 0x800
 
 
 # compressed bytes of a small member -> (its size, its CRC, its content, the key), for the members that passed: every school's book
@@ -48,6 +51,49 @@ def _remember(key: bytes, info: zipfile.ZipInfo, content: bytes) -> None:
             _kept_bytes -= len(old_key) + len(old)
         _INFLATED[key] = (info.file_size, info.CRC, content, key)
         _kept_bytes += len(key) + len(content)
+
+
+class Member:
+    """A member as the central directory lists it: what the checks and the reader take from a ``zipfile.ZipInfo``."""
+    __slots__ = ("filename", "orig_filename", "flag_bits", "compress_type", "CRC", "compress_size", "file_size",
+                 "header_offset")
+
+    def __init__(self, name, flag_bits, compress_type, crc, compress_size, file_size, header_offset):
+        self.filename = self.orig_filename = name
+        self.flag_bits, self.compress_type, self.CRC = flag_bits, compress_type, crc
+        self.compress_size, self.file_size, self.header_offset = compress_size, file_size, header_offset
+
+
+def plain_members(data: bytes) -> list[Member] | None:
+    """The members of a zip in its plainest form — what Excel, WPS and the XLSX libraries write: the end record last
+    with no comment, no Zip64 structures, the central directory right before it, no extra fields, names without a NUL
+    and decodable — read as ``zipfile.ZipFile(...).infolist()`` reads them, without its per-member objects (a small
+    book's zip costs more to open than to inflate). None for any other zip (and any damage): then ``zipfile`` reads it,
+    and says what is wrong."""
+    end = len(data) - _END.size
+    if end < 0 or data[end:end + 4] != b"PK\x05\x06" or data[-2:] != b"\0\0" or data[end - 20:end - 16] == b"PK\x06\x07":
+        return None
+    _sig, _disk, _disk_cd, _here, _total, size_cd, offset_cd, _comment = _END.unpack_from(data, end)
+    if offset_cd + size_cd != end:   # data before the zip, or a directory that is not where it says
+        return None
+    out, pos, unpack, head = [], offset_cd, _CENTRAL.unpack_from, _CENTRAL.size
+    while pos < end:
+        if pos + head > end:
+            return None
+        (sig, _cv, _cs, extract_version, _r, flags, method, _t, _d, crc, compressed, size, name_len, extra_len,
+         comment_len, _vol, _ia, _ea, offset) = unpack(data, pos)
+        if sig != b"PK\x01\x02" or extra_len or extract_version > zipfile.MAX_EXTRACT_VERSION:
+            return None
+        raw = data[pos + head:pos + head + name_len]
+        try:
+            name = raw.decode("utf-8" if flags & _UTF8_NAME else "cp437")
+        except UnicodeDecodeError:
+            return None
+        if "\0" in name or len(raw) != name_len:
+            return None
+        out.append(Member(name, flags, method, crc, compressed, size, offset))
+        pos += head + name_len + comment_len
+    return out if pos == end else None
 
 
 class ZipLie(Exception):

@@ -26,7 +26,7 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # ---------------------------------------------------------------------------------------------- building repro files
 def part_of(path: Path, sheet: str) -> str:
     with zipfile.ZipFile(path) as zf:
-        return _sheet_paths(zf)[sheet]
+        return _sheet_paths(zf.read)[sheet]
 
 
 def rezip(src: Path, dst: Path, edits: dict[str, callable] | None = None, add: dict[str, bytes] | None = None) -> Path:

@@ -207,6 +207,70 @@ def test_zip_bomb_is_refused_before_parsing(tmp_path):
     assert "压缩" in _unreadable(out)
 
 
+def _zip(members, comment=b"", zip64=False, **kwargs) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", **kwargs) as z:
+        z.comment = comment
+        for name, data, *extra in members:
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED if len(data) > 4 else zipfile.ZIP_STORED
+            if extra:
+                info.extra = extra[0]
+            with z.open(info, "w", force_zip64=zip64) as fh:
+                fh.write(data)
+    return out.getvalue()
+
+
+def _ascii_names_flag_cleared(data: bytes) -> bytes:
+    """The zip with the UTF-8 name flag cleared in every header: its names read as cp437 (mojibake, but a zip)."""
+    out = bytearray(data)
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        for m in re.finditer(re.escape(sig), data):
+            flags = int.from_bytes(out[m.start() + at:m.start() + at + 2], "little") & ~0x800
+            out[m.start() + at:m.start() + at + 2] = flags.to_bytes(2, "little")
+    return bytes(out)
+
+
+ZIP_FIELDS = ("filename", "orig_filename", "flag_bits", "compress_type", "CRC", "compress_size", "file_size",
+              "header_offset")
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_the_plain_central_directory_reads_as_zipfile_reads_it(tmp_path):
+    """``zipcheck.plain_members`` (the reader's lean read of a book's zip) lists every member as zipfile does, field for
+    field, and leaves every zip in another form to zipfile (None): a comment, an extra field, a Zip64 end record, data
+    before the zip, a truncated or damaged directory."""
+    from baoxue import zipcheck
+    members = [("[Content_Types].xml", b"<Types/>" * 40), ("xl/workbook.xml", b"<workbook/>"), ("a", b"x"),
+               ("xl/worksheets/sheet1.xml", b"<c/>" * 900), ("xl/worksheets/sheet1.xml", b"<d/>"),   # twice
+               ("xl/表一.xml", "<报/>".encode() * 30), ("folder/", b"")]
+    plain = {
+        "openpyxl": make_book(tmp_path / "g.xlsx", [{"姓名": "张三"}]).read_bytes(),
+        "template": (Path(__file__).parents[1] / "templates" / "控辍保学月报模板.xlsx").read_bytes(),
+        "stamped": next((Path(__file__).parent / "data").glob("盖戳_*.xlsx")).read_bytes(),
+        "odd names": _zip(members),
+        "cp437 names": _ascii_names_flag_cleared(_zip(members)),
+        "zip64 local headers": _zip(members, zip64=True),   # the central directory needs no Zip64 field here
+        "empty": _zip([]),
+    }
+    other = {
+        "comment": _zip(members, comment=b"hi"),
+        "extra field": _zip(members[:2] + [("b", b"yy", b"\x55\x54\x05\x00\x01\x00\x00\x00\x00")]),
+        "zip64 end record": (lambda d: d[:-22] + b"PK\x06\x07" + bytes(16) + d[-22:])(_zip(members)),
+        "data before": b"MZ" + b"\0" * 100 + _zip(members),
+        "truncated directory": (lambda d: d[:d.rfind(b"PK\x01\x02") + 20] + d[d.rfind(b"PK\x05\x06"):])(_zip(members)),
+        "damaged directory": _zip(members).replace(b"PK\x01\x02", b"PK\x01\x03", 1),
+    }
+    for what, data in plain.items():
+        listed = zipcheck.plain_members(data)
+        assert listed is not None, what
+        expected = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        assert [[getattr(m, f) for f in ZIP_FIELDS] for m in listed] == \
+               [[getattr(i, f) for f in ZIP_FIELDS] for i in expected], what
+    for what, data in other.items():
+        assert zipcheck.plain_members(data) is None, what
+
+
 def test_oversized_sheet(tmp_path):
     path = make_book(tmp_path / "big.xlsx", [{"姓名": "张三"}])
     wb = openpyxl.load_workbook(path)
@@ -251,7 +315,7 @@ def _rewrite_member(path: Path, member: str, fn) -> Path:
 def _sheet_member(path: Path, sheet: str) -> str:
     from baoxue.reader import _sheet_paths
     with zipfile.ZipFile(path) as zf:
-        return _sheet_paths(zf)[sheet]
+        return _sheet_paths(zf.read)[sheet]
 
 
 def test_formula_is_attributed_to_its_own_column_next_to_empty_formatted_cells(tmp_path):

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from baoxue import cli, model, stamp
+from baoxue.book import SchoolBook
+from baoxue.grid import ActiveContent
+from baoxue.normalize import Invalid
 from baoxue.policy import load_policy
 from baoxue.reader import read_workbook
 from baoxue.submit import submit_files
@@ -246,3 +251,58 @@ def test_stamp_time_reads_what_strptime_reads(text):
             stamp_time(text)
     else:
         assert stamp_time(text) == expected and stamp_time(text).tzinfo is dt.timezone.utc
+
+
+def _reference_hash(book) -> str:
+    """The data hash as first written (one ``json.dumps`` per row, every column): the stamps made with it must stay
+    valid, so ``stamp.data_hash``'s quicker way of writing the same text is pinned against it."""
+    def dumps(v):
+        return json.dumps(v, ensure_ascii=False)
+
+    def row(names, values):
+        return dumps([[c, t] for c, t in zip(names, map(stamp._canonical, values)) if t is not None])
+
+    h = hashlib.sha256()
+    h.update(f"baoxue-data-hash-1|{model.TEMPLATE_VERSION}\n".encode())
+    h.update(dumps([[f.label, stamp._canonical(book.cover.get(f.label))] for f in model.COVER_FIELDS]).encode())
+    for sheet in model.DATA_SHEETS:
+        df = book.frame(sheet.name)
+        rows = sorted(r for r in (row(sheet.column_names, values) for values in
+                                  zip(*(df[c].tolist() for c in sheet.column_names))) if r != "[]")
+        h.update(f"\n#{sheet.name}:{len(rows)}\n".encode())
+        h.update("\n".join(rows).encode())
+    for name, extra in sorted(book.extras.items()):
+        names = [c for c in extra.columns if c != "_row"]
+        rows = sorted(row(names, values) for values in zip(*(extra[c].tolist() for c in names)))
+        h.update(f"\n#+{name}:{dumps(names)}\n".encode())
+        h.update("\n".join(r for r in rows if r != "[]").encode())
+    if book.active:
+        items = sorted(dumps([a.kind, a.sheet, a.row, a.col, a.text]) for a in book.active)
+        h.update(f"\n#!active:{len(items)}\n".encode())
+        h.update("\n".join(items).encode())
+    return h.hexdigest()
+
+
+ODD_VALUES = ["张三", "", None, 'say "hi"', "back\\slash", "tab\there", "new\nline", "\x01\x1f", "\u2028",
+              "emoji 😀", 7, 0, -3, True, False, 1.0, 2.5, float("nan"), -0.0, dt.date(2026, 9, 1),
+              dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 1, 8, 30), Invalid("45000x", "date"), Invalid("=A1", "formula")]
+
+
+@pytest.mark.parametrize("as_frames", [False, True])
+def test_the_data_hash_is_the_one_first_written(as_frames):
+    """Over odd values in every column kind, empty sheets, empty columns and rows, added columns and active content:
+    the reader's column lists (and the frames built from them) hash as the first way of writing the hash did."""
+    book = SchoolBook(cover={f.label: ODD_VALUES[i % len(ODD_VALUES)] for i, f in enumerate(model.COVER_FIELDS)})
+    for k, sheet in enumerate(model.DATA_SHEETS):
+        n = 0 if k == 1 else len(ODD_VALUES) + 1   # one sheet without rows; the others with an empty last row
+        columns = {c: [ODD_VALUES[(i + j * 7) % len(ODD_VALUES)] for i in range(n - 1)] + [None]
+                   for j, c in enumerate(sheet.column_names) if n and j % 3}   # every third column absent
+        columns["_row"] = list(range(4, 4 + n))
+        book.sheets.set_columns(sheet.name, columns)
+    book.extras["辍学"] = pd.DataFrame({"联系干部": ["李书记", None, ""], "备注2": [None, None, 3], "_row": [4, 5, 6]})
+    book.active = [ActiveContent("formula", "其他", 3, 2, '=SUM("a")'), ActiveContent("web_link", None, None, None, "x")]
+    if as_frames:
+        for sheet in model.DATA_SHEETS:
+            book.frame(sheet.name)
+    assert stamp.data_hash(book) == _reference_hash(book)
+    assert stamp._dumps([["名称", 'x"y'], ["空", None]]) == json.dumps([["名称", 'x"y'], ["空", None]], ensure_ascii=False)

@@ -22,8 +22,10 @@ def cutoff(as_of) -> pd.Timestamp:
 
 def cutoffs(batch: RuleBatch, df: pd.DataFrame) -> pd.Series:
     """The cut-off date per row (each book its own, from its report month)."""
-    per_book = np.array([None if pd.isna(c) else c.to_datetime64() for c in (cutoff(b.as_of) for b in batch.books)],
+    def make():   # once per batch, for every person sheet
+        return np.array([None if pd.isna(c) else c.to_datetime64() for c in (cutoff(b.as_of) for b in batch.books)],
                         dtype="datetime64[ns]")
+    per_book = batch._memo(("cutoffs",), make)
     return pd.Series(per_book[df[BOOK_KEY].to_numpy()], index=df.index)
 
 
