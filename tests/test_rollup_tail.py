@@ -153,3 +153,43 @@ def test_store_is_read_while_the_workers_read(tmp_path, monkeypatch):
     cases = first.cases
     assert (school_year.compute(M, enrolment, cases, store=store)
             == school_year.compute(M, enrolment, cases, stored=school_year.stored_year(M, store)))
+
+
+ODD_ROWS = [{"a": 1, "b": "x", "c": dt.date(2026, 10, 1)}, {"b": None, "c": None, "d": 2.5}, {"a": None, "d": True}]
+
+
+@pytest.mark.parametrize("rows", [ODD_ROWS, ODD_ROWS[:1], [{"a": 1}, {"a": 2}], [{}], []], ids=str)
+def test_dicts_frame_equals_the_frame_of_the_dicts(rows):
+    pd.testing.assert_frame_equal(engine._dicts_frame(rows), pd.DataFrame(rows), check_exact=True)
+
+
+def test_report_records_equal_to_dict():
+    from baoxue.rollup.report import records
+    frame = pd.DataFrame({
+        "Int64": pd.array([1, None, 3], dtype="Int64"), "Float64": pd.array([1.5, None, 2], dtype="Float64"),
+        "boolean": pd.array([True, None, False], dtype="boolean"), "string": pd.array(["a", None, "c"], dtype="string"),
+        "str": ["a", None, "c"], "object": pd.Series([None, "x", dt.date(2026, 10, 1)], dtype=object),
+        "datetime": pd.to_datetime(["2026-01-01", None, "2026-02-01"]), "float": [float("nan"), 2.0, 3.0],
+        "int": [1, 2, 3], "bool": [True, False, True], "category": pd.Categorical(["a", None, "a"])})
+    for df in (frame, frame.iloc[0:0], pd.DataFrame(), pd.DataFrame(index=range(2))):
+        assert repr(records(df)) == repr(df.to_dict("records"))
+        assert [list(map(type, r.values())) for r in records(df)] == [list(map(type, r.values()))
+                                                                        for r in df.to_dict("records")]
+
+
+def test_store_tables_are_written_as_to_parquet_writes_them(tmp_path):
+    from baoxue.rollup.store import _write_tables
+    frames = {"a": pd.DataFrame({"x": ["甲", None], "n": pd.array([1, None], dtype="Int64"),
+                                 "d": pd.Series([dt.date(2026, 10, 1), None], dtype=object)}),
+              "b": pd.DataFrame({"month": ["2026-09"], "y": [1.5]})}
+    before = {k: df.copy() for k, df in frames.items()}
+    (tmp_path / "new").mkdir()
+    _write_tables(tmp_path / "new", M, ("a", "b", "c"), frames)
+    for name in ("a", "b", "c"):
+        df = frames.get(name, pd.DataFrame()).copy()
+        if "month" not in df.columns:
+            df.insert(0, "month", M)
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+        assert (tmp_path / "new" / f"{name}.parquet").read_bytes() == (tmp_path / f"{name}.parquet").read_bytes()
+    for k, df in frames.items():
+        pd.testing.assert_frame_equal(df, before[k])

@@ -6,6 +6,7 @@ from collections import defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -32,6 +33,7 @@ from .worker import (CASE_COLUMNS, COLUMN_KINDS, COVER_KINDS, CURRENT, OPEN_ROW_
 
 SCHOOL_KEYS = ("code", "name", "township", "submitted", "stamp_ok", "errors", "warnings")
 AREA_KEYS = ("name", "schools_expected", "schools_submitted")
+NAN = float("nan")
 
 
 class RollupError(Exception):
@@ -499,8 +501,20 @@ def _ledger_history(store: Store, month: str) -> dict[str, pd.DataFrame]:
         return {"ledger_county": pd.DataFrame(), "ledger_township": pd.DataFrame()}
 
 
+def _dicts_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """What ``pd.DataFrame(rows)`` gives for a list of dicts (a key a row lacks: NaN), built column by column."""
+    columns = list(dict.fromkeys(chain.from_iterable(rows)))
+    if not columns:
+        return pd.DataFrame(rows)
+    try:
+        values = list(zip(*map(itemgetter(*columns, columns[0]), rows)))   # (two keys at least: always tuples)
+    except KeyError:
+        values = [[row.get(c, NAN) for row in rows] for c in columns]
+    return pd.DataFrame(dict(zip(columns, map(list, values))))
+
+
 def save_result(store: Store, result: RollupResult) -> None:
-    schools = pd.DataFrame([{k: v for k, v in s.items()} for s in result.schools])
+    schools = _dicts_frame(result.schools)
     if "stamped_at" in schools:
         schools["stamped_at"] = [v.isoformat() if v is not None and v == v else None for v in schools["stamped_at"]]
     tables = {
