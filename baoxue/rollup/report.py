@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -164,6 +165,16 @@ def _lines(text: Any, width: float) -> int:
     usable = max(int(width) - 1, 1)
     if text.__class__ is str and 2 * len(text) <= usable and "\n" not in text:   # (what ``_safe`` makes is shorter)
         return 1
+    return _wrapped_lines(text, usable) if text.__class__ is str else _counted_lines(text, usable)
+
+
+@lru_cache(maxsize=1 << 14)
+def _wrapped_lines(text: str, usable: int) -> int:
+    """``_counted_lines`` of a text, remembered: a table repeats its file and school names, sheet after sheet."""
+    return _counted_lines(text, usable)
+
+
+def _counted_lines(text: Any, usable: int) -> int:
     text = str(_safe(text))
     if 2 * len(text) <= usable and "\n" not in text:   # fits whatever its characters: one line
         return 1
