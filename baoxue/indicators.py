@@ -19,7 +19,7 @@ functions the rules use (``baoxue.cases``), so a figure and a warning can never 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from typing import Any, Iterable
 
 import numpy as np
@@ -204,6 +204,16 @@ def batch_indicators(books: Iterable[SchoolBook], policy: Policy, batch: Batch |
     return figures
 
 
+def _columns(sets: list[dict[str, Any]], keys: list[str]) -> list[tuple | list]:
+    """Per key, its values in the figure sets (None where a set lacks it): one look-up of all keys per set."""
+    if len(keys) > 1 and sets:
+        try:
+            return list(zip(*map(itemgetter(*keys), sets)))
+        except KeyError:
+            pass
+    return [list(map(methodcaller("get", key), sets)) for key in keys]
+
+
 def aggregate(figures: Iterable[dict[str, Any] | None], school_year: bool | None = None) -> dict[str, Any]:
     """Township / county figures: counts summed over the schools' figure sets (None = not submitted, skipped), rates
     recomputed from the sums (never averaged). ``zero_report`` is not summed: ``zero_report_schools`` counts the
@@ -216,10 +226,9 @@ def aggregate(figures: Iterable[dict[str, Any] | None], school_year: bool | None
     keys = (*KEYS, *SCHOOL_YEAR_KEYS) if year else KEYS
     rates = {**RATES, **YEAR_RATES} if year else RATES
     out: dict[str, Any] = {}
-    for key in keys:
-        if key in rates or key in NOT_SUMMED:
-            continue
-        total = sum(filter(None, map(methodcaller("get", key), sets)))   # (f.get(key) or 0) summed, at C speed
+    summed = [key for key in keys if key not in rates and key not in NOT_SUMMED]
+    for key, values in zip(summed, _columns(sets, summed)):
+        total = sum(filter(None, values))   # (f.get(key) or 0) summed in the sets' order, at C speed
         out[key] = int(total) if float(total).is_integer() else round(float(total), 2)
     for key, (num, enrolled) in RATES.items():
         out[key] = rate(out[num], out[enrolled])

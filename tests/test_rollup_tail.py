@@ -193,3 +193,18 @@ def test_store_tables_are_written_as_to_parquet_writes_them(tmp_path):
         assert (tmp_path / "new" / f"{name}.parquet").read_bytes() == (tmp_path / f"{name}.parquet").read_bytes()
     for k, df in frames.items():
         pd.testing.assert_frame_equal(df, before[k])
+
+
+def test_aggregate_sums_the_sets_in_their_order_with_or_without_every_key():
+    """``aggregate`` takes each figure set's values in one look-up, or key by key when a set lacks one: the same sums
+    (floats added in the sets' order) as summing ``f.get(key) or 0`` over the sets."""
+    from baoxue.indicators import COUNT_KEYS, aggregate
+    rng = random.Random(3)
+    sets = [{k: rng.choice([0, 1, 2, None, 0.1, 0.7, 1e-3]) for k in COUNT_KEYS} for _ in range(300)]
+    for figures in (sets, sets + [{"open_primary": 5}], [None, *sets[:3], None], []):
+        got = aggregate(figures, school_year=False)
+        for key in COUNT_KEYS:
+            total = 0
+            for f in figures:
+                total += (f or {}).get(key) or 0
+            assert got[key] == (int(total) if float(total).is_integer() else round(float(total), 2)), key
