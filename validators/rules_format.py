@@ -25,6 +25,8 @@ def column_checks(batch: RuleBatch):
         if len(df) == 0:
             continue
         fc = schemas.failures(sheet.name, df)
+        if not len(fc):   # the common case: no groups to make
+            continue
         for (rule_id, column), group in fc.groupby(["rule", "column"], sort=False):
             rows = df.loc[group["index"].to_numpy()]
             col = sheet.col(column)

@@ -121,7 +121,7 @@ def failures(sheet_name: str, df: pd.DataFrame) -> pd.DataFrame:
         if name not in df.columns:
             continue
         values = df[name]
-        empty = values.isna().to_numpy()
+        empty = pd.isna(values.to_numpy())   # what values.isna() holds, without a Series made of it
         if column.required and empty.any():
             hit = values.index[empty]
             rules += ["F001"] * len(hit)
