@@ -42,11 +42,11 @@ def root(county, tmp_path):
     return tmp_path / "c"
 
 
-def rollup(root: Path, *extra) -> subprocess.CompletedProcess:
+def rollup(root: Path, *extra, out: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     args = ["rollup", root / "inbox", "--month", M, "--register", root / "名录.xlsx", "--store", root / "store",
-            "--out", root / "out" / "月报表.xlsx", *extra]
+            "--out", out or root / "out" / "月报表.xlsx", *extra]
     return subprocess.run([sys.executable, "-m", "baoxue", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=timeout)
 
 
 def _report_state(root: Path):
@@ -200,3 +200,53 @@ def test_a_run_whose_month_was_not_saved_leaves_no_record(root, monkeypatch):
     assert not (root / "store" / "cache" / f"{M}.replay.json").exists()
     p = rollup(root)
     assert REPLAYED not in p.stderr and "月末在册未销号 2 人" in p.stdout
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+def test_a_register_that_is_not_a_regular_file_is_refused_not_waited_for(root, recorded):
+    """A FIFO given as the register: the roll-up says it is not a regular file (its reader never opens one blocking);
+    the replay's look at the register must not hang on it either, with or without a record."""
+    if recorded:
+        assert rollup(root).returncode == 0
+    (root / "名录.xlsx").unlink()
+    os.mkfifo(root / "名录.xlsx")
+    try:
+        p = rollup(root, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the run waited on the FIFO given as the register")
+    assert p.returncode == 2 and "不是普通文件" in p.stderr and REPLAYED not in p.stderr, p.stderr
+
+
+def test_a_file_that_could_not_be_read_is_read_again_next_run(root, monkeypatch, capsys):
+    """The book could not be read this time (another program had it open: Windows refuses the read), so the run lists
+    it as S005 and tells the officer to close that program and run again. The next run, the file unchanged, must read it
+    (as the result cache does, which never keeps such a file), not replay the S005."""
+    from baoxue import paths, reader
+    from baoxue.cli import main
+    from baoxue.rollup import cache
+
+    real = paths.read_regular
+
+    def in_use(path, *args, **kw):
+        if Path(path).name == "a.xlsx":
+            raise paths.EntryError(paths._os_problem("a.xlsx", PermissionError(13, "Permission denied")))
+        return real(path, *args, **kw)
+    monkeypatch.setattr(reader, "read_regular", in_use)
+    monkeypatch.setattr(cache, "read_regular", in_use)
+    assert main([str(a) for a in ["rollup", root / "inbox", "--month", M, "--register", root / "名录.xlsx",
+                                  "--store", root / "store", "--out", root / "out" / "月报表.xlsx"]]) == 0
+    assert "1 个文件无法读取（S005）" in capsys.readouterr().out
+    p = rollup(root)
+    assert p.returncode == 0 and REPLAYED not in p.stderr, p.stderr
+    assert "有效报送 1 所" in p.stdout and "S005" not in p.stdout, p.stdout
+
+
+def test_a_report_folder_whose_name_is_not_utf8_is_rolled_up_as_before(root):
+    """A report folder whose name is not UTF-8 (a GBK name, as unzipping a Windows archive leaves it): the roll-up writes
+    the report, saves the month and prints its summary as it always did — the record, which cannot hold that name as
+    UTF-8 text, is not written, and must not turn the finished run into an internal error."""
+    out = root / os.fsdecode(b"\xc3\xfb\xc2\xbc") / "月报表.xlsx"   # 名录 in GBK
+    for _ in range(2):
+        p = rollup(root, out=out)
+        assert p.returncode == 0 and "内部出错" not in p.stderr, p.stderr
+        assert "有效报送 1 所" in p.stdout and out.is_file(), p.stdout

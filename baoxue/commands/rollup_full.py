@@ -86,7 +86,8 @@ def roll_up(args, command: replay.Command) -> int:
                 written["report"] = None
             said["lines"] = summary_lines(result, written["report"], command.masked)
             said["json"] = json_text(result.to_json(masked=command.masked)) if command.as_json else None
-            complete = saved and written["report"] is not None
+            # a file it could not read (S005) is read again next time, as the result cache does: not recorded
+            complete = saved and written["report"] is not None and not result.summary()["unreadable"]
             replay.record(command, snapshot if complete else None, said["lines"], said["json"])
         return finish
 

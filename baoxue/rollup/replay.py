@@ -13,8 +13,9 @@ deleted — and the roll-up runs as usual and records anew.
 
 Inbox files are compared by their status (``fingerprint.file_status``, as the result cache does), the register and the
 policy file by their bytes. A run whose inbox holds a link or a special file is not recorded (the roll-up's entry
-checks decide about those). The record stays in the store: it holds what the store holds (unmasked with
-``--unmasked``) and never leaves the county.
+checks decide about those), nor is a run that could not read a file (S005: why — another program had it open, a
+network drive, a lost Dask worker — may have passed by the next run without the file changing). The record stays in
+the store: it holds what the store holds (unmasked with ``--unmasked``) and never leaves the county.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..months import valid_month
+from ..paths import EntryError, read_regular
 from .fingerprint import code_fingerprint, file_status
 from .inbox import discover, relative_name
 from .store_lock import StoreError, WriterLock
@@ -64,7 +66,7 @@ class Command:
         try:
             head = self._head()
             entries = _entries(self.inbox, self.store, self.register)
-        except OSError:
+        except (OSError, EntryError):
             return None
         if entries is None:
             return None
@@ -72,8 +74,9 @@ class Command:
 
 
 def _file_digest(path: Path) -> list[str]:
-    with open(path, "rb") as fh:
-        return [str(path.resolve()), hashlib.sha256(fh.read()).hexdigest()]
+    """The file's path and the SHA-256 of its bytes, read as the roll-up reads its inputs (``paths.read_regular``: a
+    FIFO or a device given as the register is refused, never waited on or read without end)."""
+    return [str(path.resolve()), hashlib.sha256(read_regular(path)).hexdigest()]
 
 
 def _entries(inbox: Path, store: Path, register: Path) -> dict[str, list] | None:
@@ -120,22 +123,34 @@ def record(command: Command, snapshot: dict[str, Any] | None, lines: list[str], 
     ``snapshot`` as taken before the run, with the store and the report as they are now. A run that cannot be
     recorded leaves no record behind. Never raises for a record that cannot be written (it only costs time)."""
     path = command.record_path
-    out = _out_status(command.out)
     try:
-        if snapshot is None or out is None:
+        payload = _payload(command, snapshot, lines, json_text)
+        if payload is None:
             path.unlink(missing_ok=True)
             return
-        data = {**snapshot, "store_state": _store_state(command.store), "out_status": out,
-                "lines": lines, "json_text": json_text}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
         try:
-            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            tmp.write_bytes(payload)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def _payload(command: Command, snapshot: dict[str, Any] | None, lines: list[str], json_text: str | None) -> bytes | None:
+    """The record as UTF-8 text; None when the run cannot be recorded: no snapshot, no report, or a name in it that is
+    not UTF-8 text (a folder with a GBK name, as unzipping a Windows archive leaves it)."""
+    out = _out_status(command.out)
+    if snapshot is None or out is None:
+        return None
+    data = {**snapshot, "store_state": _store_state(command.store), "out_status": out, "lines": lines,
+            "json_text": json_text}
+    try:
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
 
 
 def answer(command: Command) -> Recorded | None:
@@ -152,6 +167,6 @@ def answer(command: Command) -> Recorded | None:
                     or data.get("store_state") != _store_state(command.store) \
                     or data.get("out_status") != _out_status(command.out):
                 return None
-    except (OSError, ValueError, StoreError):
-        return None   # e.g. the store is locked: the roll-up itself says so
+    except (OSError, ValueError, StoreError, EntryError):
+        return None   # e.g. the store is locked, the register is not a regular file: the roll-up itself says so
     return Recorded(lines=list(data["lines"]), json_text=data["json_text"])
