@@ -137,6 +137,13 @@ def _other_code(root):
     record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
+def _record_lacks_its_lines(root):
+    record = root / "store" / "cache" / f"{M}.replay.json"
+    data = json.loads(record.read_text(encoding="utf-8"))
+    del data["lines"]              # a record damaged by hand: its header still matches
+    record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
 @pytest.mark.parametrize("change, expect", [
     (_rewrite_book, "月末在册未销号 2 人"),
     (_resave_same_bytes, "月末在册未销号 1 人"),
@@ -148,6 +155,7 @@ def _other_code(root):
     (_report_deleted, "月末在册未销号 1 人"),
     (_other_month_saved, "应报 2 所"),
     (_other_code, "应报 2 所"),
+    (_record_lacks_its_lines, "应报 2 所"),
 ])
 def test_anything_changed_runs_the_roll_up_again(root, change, expect):
     assert rollup(root).returncode == 0

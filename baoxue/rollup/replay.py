@@ -167,6 +167,8 @@ def answer(command: Command) -> Recorded | None:
                     or data.get("store_state") != _store_state(command.store) \
                     or data.get("out_status") != _out_status(command.out):
                 return None
+        return Recorded(lines=list(data["lines"]), json_text=data["json_text"])
     except (OSError, ValueError, StoreError, EntryError):
         return None   # e.g. the store is locked, the register is not a regular file: the roll-up itself says so
-    return Recorded(lines=list(data["lines"]), json_text=data["json_text"])
+    except (KeyError, TypeError):
+        return None   # a record damaged or edited by hand: the roll-up runs and records anew
