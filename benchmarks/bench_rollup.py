@@ -9,7 +9,14 @@ N schools for one month, measured in the same run:
       reading, validation, store, report): cold, then the re-run with nothing changed (answered from the store's
       record, ``rollup/replay.py``), then one more after one book was saved again (a late school's file: a whole
       roll-up, every other book from the store's per-file result cache);
-  (d) secondary: ``run_rollup`` + ``write_report`` in this process (imports already loaded), fresh store.
+  (d) secondary: ``run_rollup`` + ``write_report`` in this process (imports already loaded), fresh store;
+  (e) the least any roll-up of these books can take here: a subprocess that starts Python, imports pandas (the rules'
+      and the figures' library) and reads every book with baoxue's guarded reader (``read_workbook``: the zip-bomb,
+      size and formula checks a clerk's file must pass, and the typed cells every rule works on) on all cores — no
+      rule, no stamp check, no store, no report. When (e) alone is over 2× (a), or (b) ÷ (e) is under 30, the goals
+      cannot be met by any roll-up that keeps those checks: the bench says so.
+The commands run as an installed baoxue runs: its modules byte-compiled first (as ``pip install`` of a wheel does;
+``pip install -e`` leaves that to the first run) and without PYTHONDONTWRITEBYTECODE, which a developer's shell may set.
 (a), (b) and the cold run of (c) are measured in turn over ``--rounds`` rounds and the best of each compared. It prints
 the ratios against the goals (cold CLI ≤ 2× (a) and ≥ 30× faster than (b); re-run ≤ 0.3× cold) and the peak
 RSS of the CLI's main process and of its largest child process, projected to 20,000 schools (goal: main < 1.5 GB).
@@ -51,6 +58,53 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+# (e): the guarded read of every book on all cores after the imports the rules need; nothing else.
+LOWER_BOUND = """\
+import sys, os
+from multiprocessing import get_context
+import pandas  # noqa: F401 — what every roll-up imports for its rules and figures
+from baoxue.reader import read_workbook
+import python_calamine  # noqa: F401
+files = open(sys.argv[1], encoding="utf-8").read().splitlines()
+def read(chunk):
+    for p in chunk:
+        read_workbook(p, pipelined=False)
+    return len(chunk)
+if __name__ == "__main__":
+    n = os.cpu_count() or 1
+    size = max(1, len(files) // (n * 4))
+    with get_context("fork").Pool(n) as pool:
+        assert sum(pool.imap_unordered(read, [files[i:i + size] for i in range(0, len(files), size)])) == len(files)
+"""
+
+
+def user_env() -> dict[str, str]:
+    """The environment of a user's shell: no PYTHONDONTWRITEBYTECODE (a developer setting; with it every run would
+    compile baoxue's modules again)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_baoxue() -> None:
+    """Byte-compile baoxue as an installed wheel has it (``make install`` does the same)."""
+    import compileall
+    import importlib.util
+    for package in ("baoxue", "baoxue.validators"):
+        compileall.compile_dir(str(Path(importlib.util.find_spec(package).origin).parent), quiet=1)
+
+
+def lower_bound(files: list[Path]) -> float:
+    """(e): wall seconds of the guarded read alone, as a subprocess (start-up and imports included)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write("\n".join(str(p) for p in files))
+        listing = fh.name
+    try:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", LOWER_BOUND, listing], check=True, env=user_env())
+        return time.perf_counter() - t
+    finally:
+        os.unlink(listing)
+
+
 def baoxue_script() -> str:
     exe = Path(sys.executable).with_name("baoxue")
     if not exe.exists():
@@ -86,7 +140,7 @@ def run_cli(inbox: Path, register: Path, store: Path, out: Path, workers: int | 
         cmd += ["--workers", str(workers)]
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         rss_file = fh.name
-    env = {**os.environ, "BAOXUE_BENCH_RSS": rss_file}
+    env = {**user_env(), "BAOXUE_BENCH_RSS": rss_file}
     try:
         t = time.perf_counter()
         p = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -125,12 +179,14 @@ def bench_kind(county: rollup_books.County, args) -> dict:
     # the floor and the cold command alternately, each with a fresh store: this machine's speed drifts by up to 2×
     # within minutes (other tenants), so one pair can land on a fast floor and a slow command or the other way round;
     # the best of each over the rounds is compared, and every round's own ratio is printed
-    floors, colds, naives = [], [], []
+    floors, colds, naives, bounds, fixed = [], [], [], [], []
     store, out = work / "store", work / "月报表.xlsx"
     sample = files[:: max(1, n // max(1, args.naive_sample))][: args.naive_sample]
     for _ in range(args.rounds):
         floors.append(calamine_floor(files))
         naives.append(naive_pandas(sample) * n / len(sample))
+        bounds.append(lower_bound(files))
+        fixed.append(lower_bound([]))
         shutil.rmtree(store, ignore_errors=True)
         colds.append(run_cli(county.inbox, county.register, store, out, args.workers))
     floor, floor_cpu = min(floors)
@@ -149,6 +205,9 @@ def bench_kind(county: rollup_books.County, args) -> dict:
                                 args.workers)
 
     naive = min(naives)
+    bound = min(bounds)
+    start = min(fixed)   # (e) without a book: Python, pandas, the reader, the pool
+    least = start + floor / (os.cpu_count() or 1)   # … and the bare parse split over every core: no check at all
 
     size = sum(p.stat().st_size for p in files) / n / 1024
     main_projected = rss0["main"] + (rss["main"] - rss0["main"]) * PROJECT_TO / n
@@ -164,9 +223,19 @@ def bench_kind(county: rollup_books.County, args) -> dict:
     print(f"    同月重跑（一个工作簿重新保存，其余来自结果缓存）   {one_new:8.2f} s   （CPU {rss_one_new['cpu']:.2f} s）")
     print(f"(d) 进程内 run_rollup + write_report（次要）         {rolled + report:8.2f} s   "
           f"（汇总 {rolled:.2f} s + 月报表 {report:.2f} s）")
+    print(f"(e) 下限：Python 启动 + 导入 pandas + 受保护读取（全部核），不校验、不入库、不写月报表 {bound:8.2f} s   "
+          f"（{args.rounds} 轮中最快；各轮 {', '.join(f'{b:.2f}' for b in bounds)} s）")
     print(f"    cold / floor  = {cold / floor:6.2f}×   (目标 ≤ 2×；各轮 {', '.join(f'{r:.2f}' for r in rounds)}×)")
     print(f"    naive / cold  = {naive / cold:6.1f}×   (目标 ≥ 30×)")
     print(f"    rerun / cold  = {rerun / cold:6.2f}×   (目标 ≤ 0.3×)")
+    print(f"    下限 (e)：bound / floor = {bound / floor:.2f}×，naive / bound = {naive / bound:.1f}×；cold / bound = "
+          f"{cold / bound:.2f}×")
+    print(f"    其中启动部分（无工作簿）{start:.2f} s；启动 + 裸读平分到各核 = {least:.2f} s：不做任何检查时 naive / 它 = "
+          f"{naive / least:.1f}×，它 / floor = {least / floor:.2f}×")
+    if bound > 2 * floor or naive / bound < 30:
+        print("    ⇒ 保留读取检查时，任何汇总都达不到"
+              + "、".join(([f"≤ 2× 底线（下限已是 {bound / floor:.2f}×）"] if bound > 2 * floor else [])
+                         + ([f"≥ 30× 朴素（下限只有 {naive / bound:.1f}×）"] if naive / bound < 30 else [])) + "。")
     print(f"    CPU 时间：底线 {floor_cpu:.2f} s；baoxue rollup 首次 {rss['cpu']:.2f} s（主进程与工作进程之和，"
           f"{rss['cpu'] / floor_cpu:.1f}× 底线），重跑 {rss_rerun['cpu']:.2f} s（{rss_rerun['cpu'] / rss['cpu']:.2f}× 首次），"
           f"空收件箱 {rss0['cpu']:.2f} s")
@@ -177,7 +246,7 @@ def bench_kind(county: rollup_books.County, args) -> dict:
           f"工作进程按批处理，与学校数无关)")
     return {"kind": county.kind, "n": n, "load": load, "floor": floor, "floor_cpu": floor_cpu, "naive": naive, "cold": cold, "floors": floors, "colds": [c[0] for c in colds], "rerun": rerun, "rerun_cpu": rss_rerun["cpu"],
             "one_new": one_new, "one_new_cpu": rss_one_new["cpu"],
-            "in_process": rolled + report, "rss": rss, "rss_empty": rss0, "main_projected_kb": main_projected}
+            "in_process": rolled + report, "bound": bound, "bounds": bounds, "start": start, "least": least, "rss": rss, "rss_empty": rss0, "main_projected_kb": main_projected}
 
 
 def main() -> None:
@@ -196,6 +265,7 @@ def main() -> None:
     counties = [rollup_books.county(k, args.schools, args.workdir, args.setup_workers) for k in kinds]
     if args.setup_only:
         return
+    compile_baoxue()
     figures = [bench_kind(c, args) for c in counties]
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
