@@ -1,9 +1,9 @@
 """A re-run of ``baoxue rollup`` that changed nothing, answered without rolling up again.
 
 A roll-up's outputs (the 月报表, the summary, the JSON) follow from the inbox's files, the register, the policy, the
-month and the masking, the installed baoxue (``fingerprint.code_fingerprint``) and the history store's months (trend,
-M−1, the school year). After a complete run the CLI records all of these as the run found them (``Command.snapshot``
-before it reads anything, the store as it left it) together with what it printed, in
+month and the masking, the installed baoxue and its dependencies' versions (``fingerprint.code_fingerprint``) and the
+history store's months (trend, M−1, the school year). After a complete run the CLI records all of these as the run
+found them (``Command.snapshot`` before it reads anything, the store as it left it) together with what it printed, in
 ``<store>/cache/<month>.replay.json``. The next run of the same command (same inbox, register, policy file, store,
 ``--out``, masking and ``--json``) takes the store's writer lock and compares; when everything is as recorded and the
 report is still the file the run wrote, it prints the recorded summary (and JSON) and leaves the report untouched: no
