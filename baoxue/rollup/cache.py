@@ -4,8 +4,9 @@ reads and validates the files that are new or changed.
 An entry is keyed by the SHA-256 of the file's bytes, its name in the inbox, the month, the policy fingerprint and a
 fingerprint of the installed code (baoxue's version + the size and time of every module, and the versions of the
 packages it reads, checks and reports with: ``fingerprint.code_fingerprint``), so a changed file, policy, rule or
-reader, or an upgraded pandas, never reuses an old result. The cache lives in ``<store>/cache/<month>.pickle`` (county-internal, like
-the rest of the store), is written atomically under the store lock, and a damaged cache is simply ignored.
+reader, or an upgraded pandas, never reuses an old result. The cache lives in ``<store>/cache/<month>.pickle``
+(county-internal, like the rest of the store), is written atomically under the store lock, and a damaged cache is
+simply ignored.
 
 A re-run does not read an unchanged file again to find its key: the cache keeps, per inbox name, the file's status
 (size, modification and change times, inode, device) with the key its bytes gave; a file whose status is the same is
