@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
+import pytest
+
 from rollup_helpers import checksums, child_id, cover, dropout, register, stamp, write_book
 
 from baoxue.rollup import run_rollup, runner
@@ -86,3 +88,69 @@ def test_rerun_does_not_read_unchanged_files_for_their_key(tmp_path, monkeypatch
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))   # the modification time set back
     third = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
     assert read == ["a.xlsx"] and third.schools[0]["enrolled_junior"] == 21
+
+
+def _unreadable_files(result) -> list[str]:
+    return sorted(f.file for f in result.findings if f.rule == "S005")
+
+
+@pytest.mark.parametrize("failure", [MemoryError, lambda: OSError(5, "Input/output error")])
+def test_a_file_unreadable_for_a_passing_reason_is_read_again_next_run(tmp_path, monkeypatch, failure):
+    """One run could not read b.xlsx (out of memory, an I/O error on the network drive): S005 that run. The file is
+    unchanged, yet the next run must read it again and count the school — not reuse the cached S005. A really damaged
+    file (c.xlsx) gives its S005 on every run; the readable ones stay cached."""
+    from baoxue.rollup import worker
+
+    reg = register(tmp_path / "名录.xlsx", [("4310000001", "城关中学", "城关镇", "初中", "城区"),
+                                           ("4310000002", "河口小学", "河口乡", "小学", "乡村")])
+    inbox = tmp_path / "inbox"
+    stamp(write_book(inbox / "a.xlsx", cover("4310000001", "城关中学", "城关镇", M)), WHEN)
+    stamp(write_book(inbox / "b.xlsx", cover("4310000002", "河口小学", "河口乡", M)), WHEN)
+    (inbox / "c.xlsx").write_bytes(b"PK\x03\x04 not a workbook, cut short by a broken download")
+    seen: list[str] = []
+    real_chunk, real_read = runner.process_chunk, worker.read_workbook
+
+    def counting(paths, *args):
+        seen.extend(p.rsplit("/", 1)[-1] for p in paths)
+        return real_chunk(paths, *args)
+
+    def failing_for_b(path, *args, **kw):
+        if str(path).endswith("b.xlsx"):
+            raise failure()
+        return real_read(path, *args, **kw)
+
+    monkeypatch.setattr(runner, "process_chunk", counting)
+    monkeypatch.setattr(worker, "read_workbook", failing_for_b)
+    first = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
+    assert _unreadable_files(first) == ["b.xlsx", "c.xlsx"] and first.county["schools_submitted"] == 1
+
+    monkeypatch.setattr(worker, "read_workbook", real_read)   # whatever it was has passed; b.xlsx is unchanged
+    seen.clear()
+    second = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
+    assert sorted(seen) == ["b.xlsx", "c.xlsx"]                # a.xlsx from the cache, the S005 ones read again
+    assert _unreadable_files(second) == ["c.xlsx"] and second.county["schools_submitted"] == 2
+
+    seen.clear()
+    third = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
+    assert seen == ["c.xlsx"] and _unreadable_files(third) == ["c.xlsx"]
+    assert third.to_json(masked=False)["county"] == second.to_json(masked=False)["county"]
+
+
+def test_a_result_lost_with_its_dask_chunk_is_not_cached(tmp_path, monkeypatch):
+    """A chunk lost for good on Dask gives each of its files an S005 (``worker.lost_file``); the next run reads them."""
+    from baoxue.rollup import worker
+
+    reg = register(tmp_path / "名录.xlsx", [("4310000001", "城关中学", "城关镇", "初中", "城区")])
+    inbox = tmp_path / "inbox"
+    stamp(write_book(inbox / "a.xlsx", cover("4310000001", "城关中学", "城关镇", M)), WHEN)
+    real = runner.process_chunk
+
+    def lost(paths, inbox_dir, *args):
+        return [worker.lost_file(p, inbox_dir, "在 Dask 工作进程上处理时中断（KilledWorker）") for p in paths]
+
+    monkeypatch.setattr(runner, "process_chunk", lost)
+    first = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
+    assert _unreadable_files(first) == ["a.xlsx"] and first.county["schools_submitted"] == 0
+    monkeypatch.setattr(runner, "process_chunk", real)
+    second = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
+    assert _unreadable_files(second) == [] and second.county["schools_submitted"] == 1

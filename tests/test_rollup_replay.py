@@ -258,3 +258,28 @@ def test_a_report_folder_whose_name_is_not_utf8_is_rolled_up_as_before(root):
         p = rollup(root, out=out)
         assert p.returncode == 0 and "内部出错" not in p.stderr, p.stderr
         assert "有效报送 1 所" in p.stdout and out.is_file(), p.stdout
+
+
+@pytest.mark.parametrize("how", [{}, {"saved": False}, {"report_written": False}, {"unreadable": 1}])
+def test_only_a_complete_run_is_recorded(tmp_path, how):
+    """``replay.record`` decides what may be replayed: a run whose month was saved, whose report was written and which
+    read every file. Any other run is not recorded, and leaves no earlier record behind."""
+    from baoxue.rollup import replay
+
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "a.xlsx").write_bytes(b"a book")
+    (tmp_path / "名录.xlsx").write_bytes(b"a register")
+    (tmp_path / "月报表.xlsx").write_bytes(b"a report")
+    command = replay.Command(inbox=tmp_path / "inbox", month=M, register=tmp_path / "名录.xlsx",
+                             store=tmp_path / "store", policy=None, out=tmp_path / "月报表.xlsx", masked=True,
+                             as_json=False)
+    snapshot = command.snapshot()
+    assert snapshot is not None
+    lines = ["2026-10 月汇总完成"]
+    replay.record(command, snapshot, lines, None, saved=True, report_written=True, unreadable=0)   # an earlier run
+    assert replay.answer(command) == replay.Recorded(lines=lines, json_text=None)
+    outcome = {"saved": True, "report_written": True, "unreadable": 0, **how}
+    replay.record(command, snapshot, lines, None, **outcome)
+    assert replay.recordable(**outcome) == (not how)
+    assert command.record_path.exists() == (not how)
+    assert (replay.answer(command) is not None) == (not how)

@@ -76,7 +76,7 @@ def roll_up(args, command: replay.Command) -> int:
     def report_while_saving(result):   # the 月报表 is written (in a forked process) while the store is being saved
         wait = background.start(lambda: write_report(result, command.out, masked=command.masked))
 
-        def finish(saved: bool) -> None:   # under the store's lock: a complete run (month saved) is recorded
+        def finish(saved: bool) -> None:   # under the store's lock: the run recorded if it may be (replay.record)
             try:
                 written["report"] = wait()
             except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
@@ -86,9 +86,8 @@ def roll_up(args, command: replay.Command) -> int:
                 written["report"] = None
             said["lines"] = summary_lines(result, written["report"], command.masked)
             said["json"] = json_text(result.to_json(masked=command.masked)) if command.as_json else None
-            # a file it could not read (S005) is read again next time, as the result cache does: not recorded
-            complete = saved and written["report"] is not None and not result.summary()["unreadable"]
-            replay.record(command, snapshot if complete else None, said["lines"], said["json"])
+            replay.record(command, snapshot, said["lines"], said["json"], saved=saved,
+                          report_written=written["report"] is not None, unreadable=result.summary()["unreadable"])
         return finish
 
     try:

@@ -2,14 +2,21 @@
 reads and validates the files that are new or changed.
 
 An entry is keyed by the SHA-256 of the file's bytes, its name in the inbox, the month, the policy fingerprint and a
-fingerprint of the installed baoxue code (version + the size and time of every module), so a changed file, policy,
-rule or reader never reuses an old result. The cache lives in ``<store>/cache/<month>.pickle`` (county-internal, like
-the rest of the store), is written atomically under the store lock, and a damaged cache is simply ignored.
+fingerprint of the installed code (baoxue's version + the size and time of every module, and the versions of the
+packages it reads, checks and reports with: ``fingerprint.code_fingerprint``), so a changed file, policy, rule or
+reader, or an upgraded pandas, never reuses an old result. The cache lives in ``<store>/cache/<month>.pickle``
+(county-internal, like the rest of the store), is written atomically under the store lock, and a damaged cache is
+simply ignored.
 
 A re-run does not read an unchanged file again to find its key: the cache keeps, per inbox name, the file's status
 (size, modification and change times, inode, device) with the key its bytes gave; a file whose status is the same is
 the same file (its change time moves with every write and cannot be set back by a user), so its key is reused. A run
 that changed nothing (every key and status as cached) does not rewrite the cache.
+
+An unreadable result (S005, ``worker.UNREADABLE``) is never kept (``cacheable``): why the file could not be read may
+pass while the file stays unchanged (a MemoryError while reading it, an OSError, a Dask chunk lost for good —
+``worker.lost_file``), so such a file is read again by the next run; a file that is really damaged simply gives its
+S005 again.
 """
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ from ..paths import EntryError, read_regular
 from ..policy import Policy
 from .fingerprint import code_fingerprint, file_status
 from .store import Store
-from .worker import FileResult
+from .worker import UNREADABLE, FileResult
 
 
 class ResultCache:
@@ -70,8 +77,9 @@ class ResultCache:
         return key
 
     def save(self, entries: dict[str, FileResult]) -> None:
-        """Replace the cache with ``entries`` (this run's files only) and the statuses this run's ``key`` found;
-        nothing is written when both are what the cache already holds."""
+        """Replace the cache with the ``cacheable`` ones of ``entries`` (this run's files only) and the statuses this
+        run's ``key`` found; nothing is written when both are what the cache already holds."""
+        entries = {k: r for k, r in entries.items() if cacheable(r)}
         if entries.keys() == self.entries.keys() and self.seen == self.known:
             return
         with self.store.lock():
@@ -83,3 +91,9 @@ class ResultCache:
                 os.replace(tmp, self.path)
             finally:
                 tmp.unlink(missing_ok=True)
+
+
+def cacheable(result: FileResult) -> bool:
+    """Whether a file's result may be reused while the file is unchanged: not when it could not be read (S005), which
+    may have been transient (see the module's text)."""
+    return result.role != UNREADABLE

@@ -1,9 +1,9 @@
 """A re-run of ``baoxue rollup`` that changed nothing, answered without rolling up again.
 
 A roll-up's outputs (the 月报表, the summary, the JSON) follow from the inbox's files, the register, the policy, the
-month and the masking, the installed baoxue (``fingerprint.code_fingerprint``) and the history store's months (trend,
-M−1, the school year). After a complete run the CLI records all of these as the run found them (``Command.snapshot``
-before it reads anything, the store as it left it) together with what it printed, in
+month and the masking, the installed baoxue and its dependencies' versions (``fingerprint.code_fingerprint``) and the
+history store's months (trend, M−1, the school year). After a complete run the CLI records all of these as the run
+found them (``Command.snapshot`` before it reads anything, the store as it left it) together with what it printed, in
 ``<store>/cache/<month>.replay.json``. The next run of the same command (same inbox, register, policy file, store,
 ``--out``, masking and ``--json``) takes the store's writer lock and compares; when everything is as recorded and the
 report is still the file the run wrote, it prints the recorded summary (and JSON) and leaves the report untouched: no
@@ -12,10 +12,16 @@ removed or merely re-saved, a lock file, another month or a ledger saved, the re
 deleted — and the roll-up runs as usual and records anew.
 
 Inbox files are compared by their status (``fingerprint.file_status``, as the result cache does), the register and the
-policy file by their bytes. A run whose inbox holds a link or a special file is not recorded (the roll-up's entry
-checks decide about those), nor is a run that could not read a file (S005: why — another program had it open, a
-network drive, a lost Dask worker — may have passed by the next run without the file changing). The record stays in
-the store: it holds what the store holds (unmasked with ``--unmasked``) and never leaves the county.
+policy file by their bytes. The record stays in the store: it holds what the store holds (unmasked with
+``--unmasked``) and never leaves the county.
+
+What may be replayed is decided here, in ``record`` (the CLI only says how the run went): a run is recorded only when
+it is complete (``recordable``) — its month saved to the store, its report written, and every file read: a run that
+could not read a file (S005: why — another program had it open, a network drive, a lost Dask worker — may have passed
+by the next run without the file changing) is not recorded, so the next run reads that file again, as the result cache
+does. Nor is a run whose inbox held a link or a special file when it started (``Command.snapshot``: the roll-up's
+entry checks decide about those), a run whose report is not there as a regular file, or one whose record cannot be
+UTF-8 text (``_payload``). A run that is not recorded leaves no record of an earlier run behind.
 """
 from __future__ import annotations
 
@@ -118,11 +124,21 @@ class Recorded:
     json_text: str | None
 
 
-def record(command: Command, snapshot: dict[str, Any] | None, lines: list[str], json_text: str | None) -> None:
-    """Record a complete run (the caller holds the store's writer lock, the report is written, the month saved):
-    ``snapshot`` as taken before the run, with the store and the report as they are now. A run that cannot be
-    recorded leaves no record behind. Never raises for a record that cannot be written (it only costs time)."""
+def recordable(*, saved: bool, report_written: bool, unreadable: int) -> bool:
+    """Whether a finished run may be replayed: its month saved, its report written, and no file it could not read
+    (``unreadable``: its count of S005 findings) — see the module's text."""
+    return saved and report_written and not unreadable
+
+
+def record(command: Command, snapshot: dict[str, Any] | None, lines: list[str], json_text: str | None, *,
+           saved: bool, report_written: bool, unreadable: int) -> None:
+    """Record the run when it is ``recordable`` (the caller holds the store's writer lock): ``snapshot`` as taken
+    before the run, with the store and the report as they are now, and what it printed (``lines``, ``json_text``).
+    A run that is not recorded leaves no record behind. Never raises for a record that cannot be written (it only
+    costs time)."""
     path = command.record_path
+    if not recordable(saved=saved, report_written=report_written, unreadable=unreadable):
+        snapshot = None
     try:
         payload = _payload(command, snapshot, lines, json_text)
         if payload is None:
