@@ -154,3 +154,37 @@ def test_a_result_lost_with_its_dask_chunk_is_not_cached(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "process_chunk", real)
     second = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
     assert _unreadable_files(second) == [] and second.county["schools_submitted"] == 1
+
+
+def test_a_book_whose_checks_failed_is_checked_again_next_run(tmp_path, monkeypatch):
+    """b.xlsx was read but its validation failed that run (out of memory while checking): S005 for it, not counted as
+    checked. The file is unchanged, yet the next run must check it again rather than reuse the cached S005."""
+    from baoxue.rollup import worker
+
+    reg = register(tmp_path / "名录.xlsx", [("4310000001", "城关中学", "城关镇", "初中", "城区"),
+                                           ("4310000002", "河口小学", "河口乡", "小学", "乡村")])
+    inbox = tmp_path / "inbox"
+    stamp(write_book(inbox / "a.xlsx", cover("4310000001", "城关中学", "城关镇", M)), WHEN)
+    stamp(write_book(inbox / "b.xlsx", cover("4310000002", "河口小学", "河口乡", M)), WHEN)
+    real = worker.validate_books
+
+    def failing_for_b(books, *args, **kw):
+        if any(b.school_code == "4310000002" for b in books):
+            raise MemoryError
+        return real(books, *args, **kw)
+
+    monkeypatch.setattr(worker, "validate_books", failing_for_b)
+    first = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
+    assert _unreadable_files(first) == ["b.xlsx"]
+
+    monkeypatch.setattr(worker, "validate_books", real)
+    checked: list[str] = []
+
+    def counting(books, *args, **kw):
+        checked.extend(b.school_code for b in books)
+        return real(books, *args, **kw)
+
+    monkeypatch.setattr(worker, "validate_books", counting)
+    second = run_rollup(inbox, M, reg, store_dir=tmp_path / "store", workers=1)
+    assert checked == ["4310000002"]               # a.xlsx from the cache, b.xlsx checked again
+    assert _unreadable_files(second) == [] and second.county["schools_submitted"] == 2

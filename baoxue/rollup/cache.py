@@ -13,10 +13,10 @@ A re-run does not read an unchanged file again to find its key: the cache keeps,
 the same file (its change time moves with every write and cannot be set back by a user), so its key is reused. A run
 that changed nothing (every key and status as cached) does not rewrite the cache.
 
-An unreadable result (S005, ``worker.UNREADABLE``) is never kept (``cacheable``): why the file could not be read may
-pass while the file stays unchanged (a MemoryError while reading it, an OSError, a Dask chunk lost for good —
-``worker.lost_file``), so such a file is read again by the next run; a file that is really damaged simply gives its
-S005 again.
+A result with an S005 — the file unreadable (``worker.UNREADABLE``), or read but not checked because its validation
+failed — is never kept (``cacheable``): why may pass while the file stays unchanged (a MemoryError while reading or
+checking it, an OSError, a Dask chunk lost for good — ``worker.lost_file``), so such a file is read again by the next
+run; a file that is really damaged simply gives its S005 again.
 """
 from __future__ import annotations
 
@@ -94,6 +94,6 @@ class ResultCache:
 
 
 def cacheable(result: FileResult) -> bool:
-    """Whether a file's result may be reused while the file is unchanged: not when it could not be read (S005), which
-    may have been transient (see the module's text)."""
-    return result.role != UNREADABLE
+    """Whether a file's result may be reused while the file is unchanged: not when it could not be read or checked
+    (S005: unreadable, or its validation failed), which may have been transient (see the module's text)."""
+    return result.role != UNREADABLE and not any(f.rule == "S005" for f in result.findings)
