@@ -9,9 +9,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import FileLocked, atomic_save
+from .atomic import CannotWrite, atomic_save
 from .book import SchoolBook, UnreadableWorkbook
 from .findings import Finding, summarize
+from .paths import OutputPathError, guard_output_folder
 from .policy import Policy
 from .reader import read_workbook
 from .stamp import Stamp, StampCheck, data_hash, make_stamp, stamp_copy, verify, write_stamp
@@ -81,9 +82,10 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy,
     stamp = make_stamp(book, policy, now)
     replaced = out_path.exists()
     try:
+        guard_output_folder(out_dir, "报送文件夹")
         out_dir.mkdir(parents=True, exist_ok=True)
         backup = atomic_save(lambda tmp: _write_copy(path, tmp, stamp), out_path)
-    except FileLocked as e:
+    except (CannotWrite, OutputPathError) as e:
         return SubmitResult(path, 2, str(e), findings=findings)
     except PermissionError:
         return SubmitResult(path, 2, f"无法写入文件夹 {out_dir}（没有写入权限）。", findings=findings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import FileLocked, atomic_save
+from .atomic import CannotWrite, atomic_save
 from .book import SchoolBook, UnreadableWorkbook
 from .edits import apply_openpyxl, control_character_note, derive_values, plan_update, with_values
 from .findings import Finding, summarize
@@ -83,7 +83,7 @@ def update_workbook(path: str | Path, policy: Policy) -> UpdateResult:
     apply_openpyxl(wb, p.edits)
     try:
         backup = atomic_save(wb.save, path)
-    except FileLocked as e:
+    except CannotWrite as e:
         return UpdateResult(path, 2, p.findings, p.filled, message=str(e))
     except PermissionError:
         return UpdateResult(path, 2, p.findings, p.filled,

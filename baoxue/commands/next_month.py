@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from ..atomic import FileLocked
+from ..atomic import CannotWrite
 from ..book import UnreadableWorkbook
 from ..carry import CarryError, next_month_workbook
 from ..policy import load_policy
@@ -26,7 +26,7 @@ def run(args) -> int:
     except UnreadableWorkbook as e:
         print(f"✘ {e.message}", file=sys.stderr)
         return 2
-    except (CarryError, FileLocked) as e:
+    except (CarryError, CannotWrite) as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2
     except PermissionError:

@@ -1,0 +1,127 @@
+"""Files and paths a real clerk produces, through the real commands in a subprocess: books saved by LibreOffice after
+edits (a sheet renamed, cells merged across data rows), output paths that cannot be written as asked (an existing
+folder, a name too long for the file system). Each ends with a Chinese message naming the file, the right exit code, the
+input byte-identical and no partial output; never a traceback nor baoxue's last-resort 内部出错."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from test_hostile_input import SAMPLE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def baoxue(*args, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "baoxue", *map(str, args)], capture_output=True, text=True,
+                          encoding="utf-8", timeout=180, cwd=cwd)
+
+
+def assert_clean(p: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in p.stderr and "内部出错" not in p.stderr, (p.stdout, p.stderr)
+
+
+def edited(tmp_path: Path, edit, lo_convert, name: str = "book.xlsx") -> Path:
+    """The sample edited with openpyxl (``edit(wb)``), then opened and saved by LibreOffice."""
+    wb = openpyxl.load_workbook(SAMPLE)
+    edit(wb)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    wb.save(raw / name)
+    return lo_convert(raw / name, "xlsx", tmp_path / "lo")
+
+
+def rules_of(path: Path) -> set[tuple[str, str | None]]:
+    from baoxue.policy import DEFAULT
+    from baoxue.validators import validate_file
+    _, found = validate_file(path, DEFAULT)
+    return {(f.rule, f.sheet) for f in found}
+
+
+# ---------------------------------------------------------------------------------------------- output paths
+def test_next_month_into_an_existing_folder_is_refused_with_a_message(tmp_path):
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "下月").mkdir()
+    p = baoxue("next-month", book, "--out", tmp_path / "下月")
+    assert_clean(p)
+    assert p.returncode == 2 and "下月" in p.stderr and "文件夹" in p.stderr, p.stderr
+    assert list((tmp_path / "下月").iterdir()) == [] and book.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_submit_onto_a_folder_named_as_the_copy_is_refused_with_a_message(tmp_path):
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(SAMPLE.read_bytes())
+    from baoxue.reader import read_workbook
+    sample = read_workbook(SAMPLE)
+    (tmp_path / "报送" / f"{sample.school_code}_{sample.month}.xlsx").mkdir(parents=True)
+    p = baoxue("submit", book, "--out", tmp_path / "报送")
+    assert_clean(p)
+    assert p.returncode == 2 and "文件夹" in p.stderr and "另存为" not in p.stderr, p.stderr
+
+
+def test_submit_into_an_out_that_is_a_file_says_so(tmp_path):
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "报送").write_text("")
+    p = baoxue("submit", book, "--out", tmp_path / "报送")
+    assert_clean(p)
+    assert p.returncode == 2 and "报送" in p.stderr and "是一个文件" in p.stderr, p.stderr
+    assert (tmp_path / "报送").read_text() == ""
+
+
+def test_update_of_a_book_with_a_long_name_keeps_a_backup(tmp_path):
+    """245 bytes of name (80 Chinese characters): the book itself fits the 255-byte limit, ``name.备份-<time>.xlsx``
+    does not; the backup gets a shorter name, the update is done."""
+    book = tmp_path / ("学" * 80 + ".xlsx")
+    book.write_bytes(SAMPLE.read_bytes())
+    p = baoxue("update", book)
+    assert_clean(p)
+    assert p.returncode in (0, 1), p.stderr
+    backups = [q for q in tmp_path.iterdir() if "备份" in q.name]
+    assert len(backups) == 1 and backups[0].read_bytes() == SAMPLE.read_bytes()
+    assert backups[0].name.startswith("学" * 10)
+
+
+def test_next_month_to_a_name_too_long_is_refused_with_a_message(tmp_path):
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(SAMPLE.read_bytes())
+    p = baoxue("next-month", book, "--out", tmp_path / ("校" * 85 + ".xlsx"))
+    assert_clean(p)
+    assert p.returncode == 2 and "文件名过长" in p.stderr, p.stderr
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["book.xlsx"]
+
+
+# ---------------------------------------------------------------------------------------------- LibreOffice-saved edits
+@pytest.mark.parametrize("merged", ["B4:B5", "J4:K5"], ids=["rows", "rows-and-columns"])
+def test_update_of_cells_merged_across_data_rows(tmp_path, lo_convert, merged):
+    """The clerk merged 姓名 (or 户籍乡镇:户籍村) of two cases: the second row reads as empty (F001), and update marks the
+    cell the finding names."""
+    book = edited(tmp_path, lambda wb: wb["辍学"].merge_cells(merged), lo_convert)
+    before = book.read_bytes()
+    p = baoxue("update", book)
+    assert_clean(p)
+    assert p.returncode == 1 and "F001" in p.stdout, (p.stdout, p.stderr)
+    backup = next(q for q in book.parent.iterdir() if "备份" in q.name)
+    assert backup.read_bytes() == before
+    ws = openpyxl.load_workbook(book)["辍学"]
+    first = merged.split(":")[0]
+    assert ws[first].value is not None                                   # the clerk's value stays where it was
+    assert ws["B5" if merged == "B4:B5" else "J5"].comment is not None   # the mark is on the cell the finding names
+
+
+@pytest.mark.parametrize("renamed", ["辍学 ", "　封面　"], ids=["trailing-space", "ideographic-spaces"])
+def test_a_sheet_renamed_with_spaces_keeps_the_templates_formulas(tmp_path, lo_convert, renamed):
+    """The reader takes "辍学 " for 辍学; LibreOffice rewrites the 月报汇总 formulas to the new name: they are still the
+    template's formulas, not F013 (which would block the submission and tell the clerk to type numbers over them)."""
+    canonical = renamed.strip(" 　")
+    book = edited(tmp_path, lambda wb: setattr(wb[canonical], "title", renamed), lo_convert)
+    found = rules_of(book)
+    assert ("F013", "月报汇总") not in found and not any(r == "S001" for r, _ in found), found
+    p = baoxue("submit", book, "--out", tmp_path / "报送")
+    assert_clean(p)
+    assert p.returncode == 0, (p.stdout, p.stderr)
