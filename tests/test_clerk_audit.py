@@ -119,7 +119,15 @@ def test_a_sheet_renamed_with_spaces_keeps_the_templates_formulas(tmp_path, lo_c
     """The reader takes "辍学 " for 辍学; LibreOffice rewrites the 月报汇总 formulas to the new name: they are still the
     template's formulas, not F013 (which would block the submission and tell the clerk to type numbers over them)."""
     canonical = renamed.strip(" 　")
-    book = edited(tmp_path, lambda wb: setattr(wb[canonical], "title", renamed), lo_convert)
+
+    def rename(wb):   # as Excel or LibreOffice rename a sheet: every formula naming it follows
+        wb[canonical].title = renamed
+        for row in wb["月报汇总"].iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.value = cell.value.replace(f"'{canonical}'!", f"'{renamed}'!").replace(
+                        f"{canonical}!", f"'{renamed}'!")
+    book = edited(tmp_path, rename, lo_convert)
     found = rules_of(book)
     assert ("F013", "月报汇总") not in found and not any(r == "S001" for r, _ in found), found
     p = baoxue("submit", book, "--out", tmp_path / "报送")
