@@ -133,3 +133,31 @@ def test_a_sheet_renamed_with_spaces_keeps_the_templates_formulas(tmp_path, lo_c
     p = baoxue("submit", book, "--out", tmp_path / "报送")
     assert_clean(p)
     assert p.returncode == 0, (p.stdout, p.stderr)
+
+
+# ---------------------------------------------------------------------------------------------- values
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"   # pasted from web pages and chat apps; invisible in every client
+
+
+def test_zero_width_characters_in_an_id_are_removed_like_spaces(tmp_path, lo_convert):
+    """An ID pasted with a zero-width space reads as the 18 characters the clerk sees, not as F004 "当前为20位"."""
+    def paste(wb):
+        ws = wb["辍学"]
+        pid = ws["E4"].value
+        ws["E4"] = pid[:6] + "\u200b" + pid[6:14] + "\u2060" + pid[14:] + "\ufeff"
+        ws["M4"] = "\u200b139" + "\u200c1234" + "5678\u200d"
+    book = edited(tmp_path, paste, lo_convert)
+    from baoxue.reader import read_workbook
+    row = read_workbook(book).sheets["辍学"].iloc[0]
+    sample = read_workbook(SAMPLE).sheets["辍学"].iloc[0]
+    assert row["身份证号"] == sample["身份证号"] and row["监护人电话"] == "13912345678"
+    found = rules_of(book)
+    assert not {("F004", "辍学"), ("F009", "辍学"), ("F010", "辍学")} & found, found
+
+
+@pytest.mark.parametrize("kind", ["id", "xjh", "phone", "cert", "schoolcode"])
+def test_the_whole_column_shortcut_agrees_on_zero_width_characters(kind):
+    from baoxue import normalize
+    values = ["1391234" + ch + "5678" for ch in ZERO_WIDTH]
+    assert normalize.unchanged_strings(kind, values) == []
+    assert all(normalize.BY_KIND[kind](v) == "13912345678" for v in values)
