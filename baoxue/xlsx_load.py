@@ -7,10 +7,13 @@ format)."""
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
 import warnings
 from pathlib import Path
 
+from .book import UnreadableWorkbook
+from .paths import EntryError, read_regular, shown
 from .reader import check_package
 
 _LOCK = threading.Lock()
@@ -44,9 +47,14 @@ def _numbers_kept():
 def load_workbook(path: str | Path, **kwargs):
     """``openpyxl.load_workbook`` without losing out-of-range numbers in date-formatted cells, after the reader's
     guards for a whole-file load (``reader.check_package``: sizes, zip bombs, every sheet's extent, a cell budget), so
-    openpyxl never meets a file the reader would refuse. Raises ``UnreadableWorkbook`` for such a file."""
+    openpyxl never meets a file the reader would refuse. Raises ``UnreadableWorkbook`` for such a file. Loaded from
+    the bytes, as the reader does: the content decides, not the extension (a real .xlsx a clerk renamed .xls)."""
     import openpyxl
 
     check_package(path)
+    try:
+        data = read_regular(path)
+    except EntryError as e:   # replaced or removed since the check
+        raise UnreadableWorkbook(e.message, shown(path)) from None
     with _numbers_kept():
-        return openpyxl.load_workbook(path, **kwargs)
+        return openpyxl.load_workbook(io.BytesIO(data), **kwargs)

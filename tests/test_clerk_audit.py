@@ -161,3 +161,19 @@ def test_the_whole_column_shortcut_agrees_on_zero_width_characters(kind):
     values = ["1391234" + ch + "5678" for ch in ZERO_WIDTH]
     assert normalize.unchanged_strings(kind, values) == []
     assert all(normalize.BY_KIND[kind](v) == "13912345678" for v in values)
+
+
+# ---------------------------------------------------------------------------------------------- file names
+@pytest.mark.parametrize("suffix", [".xls", ".et", ""], ids=["xls", "et", "none"])
+def test_update_of_a_real_xlsx_under_another_extension(tmp_path, suffix):
+    """The reader goes by the content (a clerk renames 我校.xlsx to 我校.xls "for Excel"): validate, submit and
+    next-month read it, and update rewrites it too, keeping its name, instead of openpyxl's InvalidFileException."""
+    book = tmp_path / f"我校{suffix}"
+    book.write_bytes(SAMPLE.read_bytes())
+    p = baoxue("update", book)
+    assert_clean(p)
+    assert p.returncode in (0, 1) and "已更新" in p.stdout and "Exception" not in p.stdout + p.stderr, (p.stdout, p.stderr)
+    backup = next(q for q in tmp_path.iterdir() if "备份" in q.name)
+    assert backup.read_bytes() == SAMPLE.read_bytes() and backup.name.startswith("我校.备份-")
+    assert backup.name.endswith(suffix)
+    assert baoxue("validate", book).returncode in (0, 1)
