@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import CannotWrite, atomic_save
+from .atomic import CannotWrite, atomic_save, is_locked
 from .book import SchoolBook, UnreadableWorkbook
 from .findings import Finding, summarize
 from .paths import OutputPathError, guard_output_folder
@@ -107,6 +107,8 @@ def submit_file(path: str | Path, out_dir: str | Path, policy: Policy,
                                      "请在 Excel/WPS 中另存为 .xlsx 后重新报送。", findings=findings)
     n = summarize(findings)
     warn = f"（另有 {n['warnings']} 条警告，请留意）" if n["warnings"] else ""
+    if is_locked(path):   # Excel/WPS have the book open: unsaved edits on the clerk's screen are not in the copy
+        warn += "；注意：该工作簿正在被 Excel/WPS 打开，报送的是它最后一次保存的内容（未保存的修改不在其中，请保存后重新报送）"
     if replaced:
         warn += f"；已替换此前的同名报送副本（旧副本备份为 {backup.name}）" if backup else "；已替换此前的同名报送副本"
     return SubmitResult(path, 0, f"{path.name} 校验通过，已盖戳报送：{out_path}{warn}", out_path, findings, stamp)

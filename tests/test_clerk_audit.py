@@ -177,3 +177,14 @@ def test_update_of_a_real_xlsx_under_another_extension(tmp_path, suffix):
     assert backup.read_bytes() == SAMPLE.read_bytes() and backup.name.startswith("我校.备份-")
     assert backup.name.endswith(suffix)
     assert baoxue("validate", book).returncode in (0, 1)
+
+
+def test_submit_of_a_book_open_in_excel_says_what_was_stamped(tmp_path):
+    """Excel's owner file beside the book: the copy holds what was last saved, not what is on the clerk's screen."""
+    book = tmp_path / "我校.xlsx"
+    book.write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "~$我校.xlsx").write_bytes(b"\x08clerk   " + b"\x00" * 150)
+    p = baoxue("submit", book, "--out", tmp_path / "报送")
+    assert_clean(p)
+    assert p.returncode == 0 and "正在被" in p.stdout and "最后一次保存" in p.stdout, (p.stdout, p.stderr)
+    assert book.read_bytes() == SAMPLE.read_bytes()
