@@ -1088,6 +1088,7 @@ _COVER_TEXTS: dict[str, dict[str, Any]] = {}   # cover label -> {text: its typed
 def parse_grid(grid: Grid) -> SchoolBook:
     book = SchoolBook(path=grid.path, properties=dict(grid.properties))
     book.other_sheets = [n for n in grid.sheet_names if canonical_sheet_name(n) is None]
+    book.twin_sheets = _twin_sheets(grid.sheet_names)
     placed: dict[str, set[tuple[int, int]]] = {}   # canonical sheet -> formula cells typed as Invalid values
     if model.COVER_SHEET in grid.sheets:
         placed[model.COVER_SHEET] = _parse_cover(book, grid.sheets[model.COVER_SHEET],
@@ -1119,6 +1120,17 @@ def parse_grid(grid: Grid) -> SchoolBook:
 
 
 _SUMMARY_KEY = normalize.clean_header(model.SUMMARY_SHEET)
+
+
+def _twin_sheets(names: list[str]) -> dict[str, list[str]]:
+    """The clerk sheets that two or more of the workbook's sheets stand for ("辍学" and "辍学 "), with those names in
+    workbook order: only the last is read, so the clerk must be told which one (S008)."""
+    by_sheet: dict[str, list[str]] = {}
+    for name in names:
+        canonical = canonical_sheet_name(name)
+        if canonical in model.CLERK_SHEETS:
+            by_sheet.setdefault(canonical, []).append(name)
+    return {sheet: found for sheet, found in by_sheet.items() if len(found) > 1}
 
 
 def _filled(rows: list[list]) -> list[tuple[int, int]]:
