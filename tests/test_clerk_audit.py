@@ -188,3 +188,19 @@ def test_submit_of_a_book_open_in_excel_says_what_was_stamped(tmp_path):
     assert_clean(p)
     assert p.returncode == 0 and "正在被" in p.stdout and "最后一次保存" in p.stdout, (p.stdout, p.stderr)
     assert book.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_a_file_name_in_gbk_bytes_is_shown_as_chinese(tmp_path):
+    """A book unzipped from a Windows zip keeps its name's GBK bytes: every command's message shows 河口小学, never
+    surrogate escapes (\\udcba…)."""
+    import os
+    raw = os.fsdecode("河口小学".encode("gbk") + b".xlsx")
+    book = tmp_path / raw
+    book.write_bytes(SAMPLE.read_bytes())
+    for args in (["update", book], ["submit", book, "--out", tmp_path / "报送"], ["verify", book],
+                 ["next-month", book, "--out", tmp_path / (raw[:-5] + "_下月.xlsx")], ["validate", book]):
+        p = subprocess.run([sys.executable, "-m", "baoxue", *map(os.fsdecode, args)], capture_output=True, text=True,
+                           encoding="utf-8", timeout=180)
+        assert_clean(p)
+        text = p.stdout + p.stderr
+        assert "河口小学" in text and "\\udc" not in text, (args[0], text)
