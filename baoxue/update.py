@@ -17,7 +17,7 @@ from .paths import shown_name
 from .policy import Policy
 from .reader import read_workbook
 from .validators import validate
-from .xlsx_load import load_workbook
+from .xlsx_load import load_workbook, save_workbook
 
 
 @dataclass
@@ -84,7 +84,7 @@ def update_workbook(path: str | Path, policy: Policy) -> UpdateResult:
                             message=f"无法改写 {name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。")
     apply_openpyxl(wb, p.edits)
     try:
-        backup = atomic_save(wb.save, path)
+        backup = atomic_save(lambda tmp: save_workbook(wb, tmp), path)
     except CannotWrite as e:
         return UpdateResult(path, 2, p.findings, p.filled, message=str(e))
     except PermissionError:

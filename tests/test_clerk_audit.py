@@ -204,3 +204,18 @@ def test_a_file_name_in_gbk_bytes_is_shown_as_chinese(tmp_path):
         assert_clean(p)
         text = p.stdout + p.stderr
         assert "河口小学" in text and "\\udc" not in text, (args[0], text)
+
+
+def test_update_of_a_macro_free_xlsm_adds_no_macro(tmp_path, lo_convert):
+    """LibreOffice's "Excel 2007-365 (macro-enabled)" without any macro: update keeps it macro-enabled for Excel (the
+    name says .xlsm) but must not point it at a vbaProject.bin it does not have (S006, which the clerk cannot remove)."""
+    import zipfile
+    book = lo_convert(SAMPLE, "xlsm:Calc MS Excel 2007 VBA XML", tmp_path / "lo")
+    assert not any(f[0] == "S006" for f in rules_of(book))
+    p = baoxue("update", book)
+    assert_clean(p)
+    assert p.returncode in (0, 1), (p.stdout, p.stderr)
+    assert not any(f[0] == "S006" for f in rules_of(book))
+    with zipfile.ZipFile(book) as zf:
+        assert "vbaProject" not in zf.read("xl/_rels/workbook.xml.rels").decode()
+        assert "macroEnabled" in zf.read("[Content_Types].xml").decode()
