@@ -219,3 +219,19 @@ def test_update_of_a_macro_free_xlsm_adds_no_macro(tmp_path, lo_convert):
     with zipfile.ZipFile(book) as zf:
         assert "vbaProject" not in zf.read("xl/_rels/workbook.xml.rels").decode()
         assert "macroEnabled" in zf.read("[Content_Types].xml").decode()
+
+
+def test_rows_numbered_in_advance_are_empty_rows(tmp_path, lo_convert):
+    """A clerk numbers 序号 down the sheet before there is anything to enter (1, 2, … 40): those rows hold no data and
+    are skipped like blank rows, not 600 F001 findings (性别为必填项 …) on rows that look empty."""
+    def number(wb):
+        ws = wb["辍学"]
+        for r in range(4, 44):
+            ws.cell(r, 1).value = r - 3
+    book = edited(tmp_path, number, lo_convert)
+    from baoxue.reader import read_workbook
+    assert read_workbook(book).sheets["辍学"]["_row"].tolist() == read_workbook(SAMPLE).sheets["辍学"]["_row"].tolist()
+    assert not any(rule == "F001" for rule, _ in rules_of(book))
+    p = baoxue("submit", book, "--out", tmp_path / "报送")
+    assert_clean(p)
+    assert p.returncode == 0, (p.stdout, p.stderr)
