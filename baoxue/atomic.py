@@ -15,7 +15,7 @@ _TEMP_PID = re.compile(r"^\.baoxue-(\d+)-")
 STALE_UNNAMED_S = 3600            # a temporary of an older version (no pid in its name) this old is left over
 
 
-NAME_MAX_BYTES = 255              # a file name's limit on every file system a clerk uses (ext4, NTFS in UTF-16 aside)
+NAME_MAX_BYTES = 255              # the longest file name ext4 and most file systems take, in bytes (a Chinese character: 3)
 
 
 class CannotWrite(Exception):
