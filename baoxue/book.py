@@ -176,6 +176,7 @@ class SchoolBook:
     properties: dict[str, str] = field(default_factory=dict)     # custom document properties (template version, stamp)
     stamp_sheet: dict[str, str] = field(default_factory=dict)    # key/value pairs of the hidden stamp sheet, if any
     other_sheets: list[str] = field(default_factory=list)        # sheet names present that the model does not know
+    twin_sheets: dict[str, list[str]] = field(default_factory=dict)   # standard sheet -> its names, when 2+ (S008)
     # sheet -> the columns holding an ``Invalid`` value, as the reader left them (a sheet not listed: not known, so the
     # type stage looks at every column). Frames changed after reading must not add Invalid values to other columns.
     untypable: dict[str, frozenset[str]] = field(default_factory=dict)

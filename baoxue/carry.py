@@ -32,6 +32,7 @@ from .edits import (ClearCells, DeleteSheet, Edit, SetValue, apply_openpyxl, cle
                     emptied_findings_table, table_blocks)
 from .months import month_start, next_month, school_year_start
 from .normalize import Invalid
+from .paths import OutputPathError, guard_output_folder
 from .policy import Policy
 from .reader import read_workbook
 
@@ -157,6 +158,10 @@ def next_month_workbook(src: str | Path, out: str | Path, policy: Policy) -> Car
     wb = template.build_school_workbook(policy=policy)
     apply_openpyxl(wb, next_month_edits(carried, template.standard_layout()))
     out = Path(out)
+    try:
+        guard_output_folder(out.parent, "下月工作簿所在的文件夹")
+    except OutputPathError as e:
+        raise CarryError(str(e)) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_save(wb.save, out, backup=True)
     return carried

@@ -382,12 +382,23 @@ def _column_style(ws, col: int):
 def _cell(ws, row: int, col: int):
     """The cell at (row, col); a new cell takes its column's style (so protection and formats stay the template's)."""
     cell = ws._cells.get((row, col))
+    if cell is not None and cell.__class__.__name__ == "MergedCell":
+        # a clerk merged cells across data rows: the reader reads the covered cells as empty (the findings name them),
+        # so the merge is undone for the cell written (values stay where they are) rather than writing elsewhere
+        _unmerge_at(ws, row, col)
+        cell = None
     if cell is None:
         cell = ws.cell(row, col)
         style = _column_style(ws, col)
         if style is not None:
             cell._style = copy.copy(style)
     return cell
+
+
+def _unmerge_at(ws, row: int, col: int) -> None:
+    for merged in list(ws.merged_cells.ranges):
+        if merged.min_row <= row <= merged.max_row and merged.min_col <= col <= merged.max_col:
+            ws.unmerge_cells(merged.coord)
 
 
 def _ensure_sheet(wb, name: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from . import model
+from . import model, normalize
 from .indicator_definitions import INDICATORS, RATES
 from .policy import DEFAULT, Policy
 
@@ -182,10 +182,19 @@ def canonical_formula(text: str) -> str:
     out, last = [], 0
     for m in _TEXT_OR_QUOTED_NAME.finditer(text):
         out.append(text[last:m.start()].replace("_xlfn.", ""))
-        out.append(m.group(0) if m.group(1) is None else m.group(1).replace("\'\'", "\'") + "!")
+        out.append(m.group(0) if m.group(1) is None else _sheet_named(m.group(1).replace("\'\'", "\'")) + "!")
         last = m.end()
     out.append(text[last:].replace("_xlfn.", ""))
     return "".join(out)
+
+
+def _sheet_named(name: str) -> str:
+    """The standard sheet a quoted sheet name stands for, as the reader takes it (spaces and full-width characters
+    aside: a sheet renamed "辍学 " is still 辍学, and Excel and LibreOffice rewrite the formulas to the new name)."""
+    return _STANDARD_SHEET_KEYS.get(normalize.clean_header(name), name)
+
+
+_STANDARD_SHEET_KEYS = {normalize.clean_header(n): n for n in model.ALL_SHEETS}
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,8 @@ from . import model
 
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20  # ideographic space
-_SPACES = re.compile(r"\s+")
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"   # zero-width characters pasted from web pages and chat apps: spaces
+_SPACES = re.compile(rf"[\s{INVISIBLE}]+")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
@@ -248,8 +249,9 @@ _TRIM = r"[\uff01-\uff5e\u3000]|(?:^|\x00)\s|\s(?=\x00|$)"
 _UNCHANGED_UNLESS = {
     "text": re.compile(_TRIM), "name": re.compile(_TRIM),
     "id": re.compile(r"[^0-9A-Z\x00]"), "xjh": re.compile(r"[^0-9A-Z\x00]"),
-    "cert": re.compile(r"[\uff01-\uff5e\u3000]|\s"), "schoolcode": re.compile(r"[\uff01-\uff5e\u3000]|\s"),
-    "phone": re.compile(r"[\uff01-\uff5e\u3000\u2014]|\s"),
+    "cert": re.compile(rf"[\uff01-\uff5e\u3000{INVISIBLE}]|\s"),
+    "schoolcode": re.compile(rf"[\uff01-\uff5e\u3000{INVISIBLE}]|\s"),
+    "phone": re.compile(rf"[\uff01-\uff5e\u3000\u2014{INVISIBLE}]|\s"),
 }
 
 

@@ -953,15 +953,17 @@ def _column_names(sheet: model.Sheet) -> tuple[str, ...]:
     return _TYPERS[sheet.name][2]
 
 
-def _data_rows(rows: list[list], first: int) -> tuple[list[list], list[int]]:
-    """The rows from index ``first`` on that hold anything but blanks, and their Excel row numbers."""
+def _data_rows(rows: list[list], first: int, numbering: int | None = None) -> tuple[list[list], list[int]]:
+    """The rows from index ``first`` on that hold anything but blanks, and their Excel row numbers. ``numbering``: the
+    column of 序号 (0-based), which a clerk often fills down the sheet in advance: a row holding only its number is
+    blank too."""
     data_rows, excel_rows = [], []
     for i in range(first, len(rows)):
         row = rows[i]
         if row.count("") + row.count(None) == len(row):
             continue
-        for v in row:
-            if v is not None and v != "" and not (isinstance(v, str) and v.isspace()):
+        for j, v in enumerate(row):
+            if v is not None and v != "" and not (isinstance(v, str) and v.isspace()) and j != numbering:
                 data_rows.append(row)
                 excel_rows.append(i + 1)
                 break
@@ -986,7 +988,7 @@ def _parse_sheet(book: SchoolBook, grid: Grid, sheet: model.Sheet, memo: dict | 
     book.header_rows[sheet.name] = hi + 1
     book.header_columns[sheet.name] = dict(columns_at)
     book.missing_columns[sheet.name] = list(missing)
-    data_rows, excel_rows = _data_rows(rows, hi + 1)
+    data_rows, excel_rows = _data_rows(rows, hi + 1, found.get("序号"))
     if not data_rows and not extras:   # a header and nothing under it: every column empty, nothing to type
         book.sheets.set_columns(sheet.name, {"_row": excel_rows})
         book.untypable[sheet.name] = frozenset()
@@ -1088,6 +1090,7 @@ _COVER_TEXTS: dict[str, dict[str, Any]] = {}   # cover label -> {text: its typed
 def parse_grid(grid: Grid) -> SchoolBook:
     book = SchoolBook(path=grid.path, properties=dict(grid.properties))
     book.other_sheets = [n for n in grid.sheet_names if canonical_sheet_name(n) is None]
+    book.twin_sheets = _twin_sheets(grid.sheet_names)
     placed: dict[str, set[tuple[int, int]]] = {}   # canonical sheet -> formula cells typed as Invalid values
     if model.COVER_SHEET in grid.sheets:
         placed[model.COVER_SHEET] = _parse_cover(book, grid.sheets[model.COVER_SHEET],
@@ -1119,6 +1122,17 @@ def parse_grid(grid: Grid) -> SchoolBook:
 
 
 _SUMMARY_KEY = normalize.clean_header(model.SUMMARY_SHEET)
+
+
+def _twin_sheets(names: list[str]) -> dict[str, list[str]]:
+    """The clerk sheets that two or more of the workbook's sheets stand for ("辍学" and "辍学 "), with those names in
+    workbook order: only the last is read, so the clerk must be told which one (S008)."""
+    by_sheet: dict[str, list[str]] = {}
+    for name in names:
+        canonical = canonical_sheet_name(name)
+        if canonical in model.CLERK_SHEETS:
+            by_sheet.setdefault(canonical, []).append(name)
+    return {sheet: found for sheet, found in by_sheet.items() if len(found) > 1}
 
 
 def _filled(rows: list[list]) -> list[tuple[int, int]]:

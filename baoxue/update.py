@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import FileLocked, atomic_save
+from .atomic import CannotWrite, atomic_save
 from .book import SchoolBook, UnreadableWorkbook
 from .edits import apply_openpyxl, control_character_note, derive_values, plan_update, with_values
 from .findings import Finding, summarize
+from .paths import shown_name
 from .policy import Policy
 from .reader import read_workbook
 from .validators import validate
-from .xlsx_load import load_workbook
+from .xlsx_load import load_workbook, save_workbook
 
 
 @dataclass
@@ -61,6 +62,7 @@ def _load_openpyxl(path: Path):
 def update_workbook(path: str | Path, policy: Policy) -> UpdateResult:
     """Update one workbook in place. Never raises for bad input: the result carries the exit code and a message."""
     path = Path(path)
+    name = shown_name(path.name)
     try:
         book = read_workbook(path, computed_sheets=True)
     except UnreadableWorkbook as e:
@@ -69,28 +71,28 @@ def update_workbook(path: str | Path, policy: Policy) -> UpdateResult:
     odd = [n for n in book.other_sheets if any(ch in n for ch in SHEET_NAME_FORBIDDEN)]
     if odd:   # Excel never saves such a name and openpyxl refuses to open the book: say which sheet, and how to fix it
         return UpdateResult(path, 2, p.findings, message=(
-            f"无法改写 {path.name}：工作表名“{odd[0]}”含有 Excel 不允许的字符（{' '.join(SHEET_NAME_FORBIDDEN)}）。"
+            f"无法改写 {name}：工作表名“{odd[0]}”含有 Excel 不允许的字符（{' '.join(SHEET_NAME_FORBIDDEN)}）。"
             "请在 WPS/LibreOffice 中把这张工作表改名（或删除）后另存为 .xlsx，再运行一次。"))
     try:
         wb = _load_openpyxl(path)
     except UnreadableWorkbook as e:   # the reader's guards for a whole-file load (every sheet, a cell budget)
         return UpdateResult(path, 2, p.findings, message=e.message)
     except PermissionError:
-        return UpdateResult(path, 2, p.findings, message=f"无法打开 {path.name}：文件被其他程序占用或没有读取权限。")
+        return UpdateResult(path, 2, p.findings, message=f"无法打开 {name}：文件被其他程序占用或没有读取权限。")
     except Exception as e:  # the reader accepted it, openpyxl did not (rare: exotic parts)
         return UpdateResult(path, 2, p.findings,
-                            message=f"无法改写 {path.name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。")
+                            message=f"无法改写 {name}（{type(e).__name__}）。请在 Excel/WPS 中另存为 .xlsx 后重试。")
     apply_openpyxl(wb, p.edits)
     try:
-        backup = atomic_save(wb.save, path)
-    except FileLocked as e:
+        backup = atomic_save(lambda tmp: save_workbook(wb, tmp), path)
+    except CannotWrite as e:
         return UpdateResult(path, 2, p.findings, p.filled, message=str(e))
     except PermissionError:
         return UpdateResult(path, 2, p.findings, p.filled,
-                            message=f"无法写入 {path.name} 所在的文件夹（没有写入权限）。请把文件复制到可写的位置再运行。")
+                            message=f"无法写入 {name} 所在的文件夹（没有写入权限）。请把文件复制到可写的位置再运行。")
     counts = summarize(p.findings)
     code = 1 if counts["errors"] else 0
     note = control_character_note(book)
-    msg = (f"已更新 {path.name}：补填 {p.filled} 个单元格，错误 {counts['errors']} 条，警告 {counts['warnings']} 条"
-           + (f"；原文件已备份为 {backup.name}" if backup else "") + (f"\n{note}" if note else ""))
+    msg = (f"已更新 {name}：补填 {p.filled} 个单元格，错误 {counts['errors']} 条，警告 {counts['warnings']} 条"
+           + (f"；原文件已备份为 {shown_name(backup.name)}" if backup else "") + (f"\n{note}" if note else ""))
     return UpdateResult(path, code, p.findings, p.filled, backup, msg)

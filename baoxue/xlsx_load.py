@@ -7,10 +7,15 @@ format)."""
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 import threading
+import zipfile
 import warnings
 from pathlib import Path
 
+from .book import UnreadableWorkbook
+from .paths import EntryError, read_regular, shown
 from .reader import check_package
 
 _LOCK = threading.Lock()
@@ -44,9 +49,33 @@ def _numbers_kept():
 def load_workbook(path: str | Path, **kwargs):
     """``openpyxl.load_workbook`` without losing out-of-range numbers in date-formatted cells, after the reader's
     guards for a whole-file load (``reader.check_package``: sizes, zip bombs, every sheet's extent, a cell budget), so
-    openpyxl never meets a file the reader would refuse. Raises ``UnreadableWorkbook`` for such a file."""
+    openpyxl never meets a file the reader would refuse. Raises ``UnreadableWorkbook`` for such a file. Loaded from
+    the bytes, as the reader does: the content decides, not the extension (a real .xlsx a clerk renamed .xls)."""
     import openpyxl
 
     check_package(path)
+    try:
+        data = read_regular(path)
+    except EntryError as e:   # replaced or removed since the check
+        raise UnreadableWorkbook(e.message, shown(path)) from None
     with _numbers_kept():
-        return openpyxl.load_workbook(path, **kwargs)
+        return openpyxl.load_workbook(io.BytesIO(data), **kwargs)
+
+
+_VBA_RELATIONSHIP = re.compile(rb"<Relationship\b[^>]*?/relationships/vbaProject\"[^>]*?/>")
+
+
+def save_workbook(wb, target: str | Path) -> None:
+    """``wb.save(target)``, and no relationship to a vbaProject.bin the package does not hold: openpyxl keeps a
+    macro-enabled book macro-enabled (Excel needs that for an .xlsm name) by pointing it at a macro part, even when
+    the book had none (an .xlsm saved by LibreOffice), which would then be S006 for good."""
+    wb.save(target)
+    if wb.vba_archive is None or "xl/vbaProject.bin" in wb.vba_archive.namelist():
+        return
+    with zipfile.ZipFile(target) as zin:
+        parts = [(info, zin.read(info)) for info in zin.infolist()]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in parts:
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = _VBA_RELATIONSHIP.sub(b"", data)
+            zout.writestr(info, data)

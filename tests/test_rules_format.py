@@ -40,6 +40,12 @@ def rename_header(sheet, old, new):
     return fn
 
 
+def copy_sheet(name, title):
+    def fn(wb):
+        wb.copy_worksheet(wb[name]).title = title
+    return fn
+
+
 def drop_sheet(name):
     def fn(wb):
         del wb[name]
@@ -56,6 +62,8 @@ CASES = [
     # ------------------------------------------------------------------ structure
     Case("S001", None, [(E, "劝返记录", None, None)], bad_file=drop_sheet("劝返记录"),
          good_file=lambda wb: setattr(wb["劝返记录"], "title", " 劝返记录 ")),
+    Case("S008", None, [(E, DROP, None, None)], bad_file=copy_sheet(DROP, DROP + " "),
+         good_file=copy_sheet(DROP, DROP + "_旧")),
     Case("S002", None, [(E, DROP, None, "身份证号")], bad_file=rename_header(DROP, "身份证号", "证件"),
          good_file=rename_header(DROP, "身份证号", "身份证号码")),
     Case("S003", setting("封面", 模板版本="BX-2025.1"), [(W, "封面", "cover", "模板版本")]),

@@ -130,6 +130,18 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         good="备注中的网址以普通文字录入",
         cross_sheet=True,
     ),
+    RuleInfo(
+        id="S008",
+        severity="error",
+        title="两张工作表都被当作同一张标准表",
+        title_en="two sheets stand for the same standard sheet",
+        message="工作表{value}的名称只差空格或全角字符，都被当作“{sheet}”，只读取了排在后面的“{read}”。"
+                "请删除或改名其中不用的一张（例如改为“{sheet}_旧”），再校验。",
+        why="工作表名中的空格和全角字符不作区别（SPEC §2）；两张同名表中只能读取一张，否则报送的可能不是填报员看到的那张。",
+        bad="工作簿中同时有“辍学”和复制后改名的“辍学 ”（末尾多一个空格）",
+        good="只有一张“辍学”（旧数据另存在“辍学_旧”中）",
+        cross_sheet=True,
+    ),
 
     # ---------------------------------------------------------------------------------------------- F: format
     RuleInfo(

@@ -39,6 +39,16 @@ def missing_columns(batch: RuleBatch):
     return out
 
 
+@rule("S008")
+def twin_sheets(batch: RuleBatch):
+    out = []
+    for i, book in enumerate(batch.books):
+        for sheet, names in book.twin_sheets.items():
+            out.append(batch.hit(i, "S008", sheet, None, None, "、".join(f"“{n}”" for n in names),
+                                 read=names[-1]))
+    return out
+
+
 @rule("S003")
 def template_version(batch: RuleBatch):
     out = []

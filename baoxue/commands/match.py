@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..atomic import FileLocked
+from ..atomic import CannotWrite
 from ..household import InputError, run_match, write_outputs
 from ..idcard import mask_name
 from ..paths import OutputPathError, guard_output, guard_output_folder
@@ -118,7 +118,7 @@ def run(args) -> int:
         return 2
     try:
         write_outputs(result, out)
-    except (OutputPathError, FileLocked, OSError) as e:
+    except (OutputPathError, CannotWrite, OSError) as e:
         print(f"✘ 台账或核查清单无法写入：{e}", file=sys.stderr)
         return 2
     lines = summary_lines(result)

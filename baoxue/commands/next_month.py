@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import sys
-from ..atomic import FileLocked
+from ..atomic import CannotWrite
 from ..book import UnreadableWorkbook
 from ..carry import CarryError, next_month_workbook
+from ..paths import shown
 from ..policy import load_policy
 
 
@@ -26,14 +27,14 @@ def run(args) -> int:
     except UnreadableWorkbook as e:
         print(f"✘ {e.message}", file=sys.stderr)
         return 2
-    except (CarryError, FileLocked) as e:
+    except (CarryError, CannotWrite) as e:
         print(f"✘ {e}", file=sys.stderr)
         return 2
     except PermissionError:
-        print(f"✘ 无法写入 {args.out}（没有写入权限或文件被占用）。", file=sys.stderr)
+        print(f"✘ 无法写入 {shown(args.out)}（没有写入权限或文件被占用）。", file=sys.stderr)
         return 2
     n = {s: len(r) for s, r in carried.rows.items()}
-    print(f"✔ 已生成 {carried.month} 月工作簿：{args.out}")
+    print(f"✔ 已生成 {carried.month} 月工作簿：{shown(args.out)}")
     print(f"    结转：辍学未销号 {n['辍学']} 人，休学中 {n['休学']} 人，缓学中 {n['缓学']} 人，送教中 {n['送教上门']} 人；"
           f"本学年送教记录 {n['送教记录']} 条，劝返记录 {n['劝返记录']} 条。")
     print("    请填写封面的“零报告”和“填报日期”，本月新情况照常登记。")

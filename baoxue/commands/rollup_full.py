@@ -9,7 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .. import background
-from ..atomic import FileLocked
+from ..atomic import CannotWrite
 from ..paths import OutputPathError
 from ..rollup import RegisterError, RollupError, StoreError, replay, run_rollup, write_report
 from ..rollup.school_year import months_text, school_year_label
@@ -80,7 +80,7 @@ def roll_up(args, command: replay.Command) -> int:
             try:
                 written["report"] = wait()
             except Exception as e:  # noqa: BLE001 — a locked or unwritable report file must not lose the roll-up
-                if not isinstance(e, (FileLocked, PermissionError, OSError, OutputPathError, background.BackgroundDied)):
+                if not isinstance(e, (CannotWrite, PermissionError, OSError, OutputPathError, background.BackgroundDied)):
                     raise
                 print(f"✘ 月报表无法写入：{e}", file=sys.stderr)
                 written["report"] = None

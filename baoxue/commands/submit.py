@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from ..paths import shown
 from ..policy import load_policy
 from ..submit import submit_file
 from .update import print_findings
@@ -31,7 +32,7 @@ def run(args) -> int:
             print(f"✘ {r.message}")
             print_findings(r.findings, errors_only=True)
         else:
-            print(f"✘ {path}：{r.message}", file=sys.stderr)
+            print(f"✘ {shown(path)}：{r.message}", file=sys.stderr)
         worst = max(worst, r.exit_code)
     if len(args.books) > 1:
         print(f"共 {len(args.books)} 个文件，成功报送 {done} 个。")

@@ -6,7 +6,7 @@ import re
 import sys
 
 from .. import template
-from ..atomic import FileLocked, atomic_save
+from ..atomic import CannotWrite, atomic_save
 from ..list_template import LIST_KINDS, build_list_workbook
 
 
@@ -45,7 +45,7 @@ def run(args) -> int:
         kind = "标准月报工作簿"
     try:
         atomic_save(wb.save, args.out)
-    except FileLocked as e:
+    except CannotWrite as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     except OSError as e:

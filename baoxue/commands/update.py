@@ -5,6 +5,7 @@ import sys
 
 from .. import model
 from ..findings import Finding, sort_key
+from ..paths import shown
 from ..policy import load_policy
 from ..update import update_workbook
 
@@ -49,7 +50,7 @@ def run(args) -> int:
     for path in args.books:
         result = update_workbook(path, policy)
         if result.exit_code == 2:
-            print(f"✘ {path}：{result.message}", file=sys.stderr)
+            print(f"✘ {shown(path)}：{result.message}", file=sys.stderr)
         else:
             mark = "✔" if result.exit_code == 0 else "✘"
             print(f"{mark} {result.message}")

@@ -1,5 +1,6 @@
 """`baoxue verify FILE…`: re-check submission stamps. Exit 0 when every file's stamp is valid, 1 otherwise."""
 from __future__ import annotations
+from ..paths import shown
 from ..submit import verify_file
 
 
@@ -15,7 +16,7 @@ def run(args) -> int:
     bad = 0
     for path in args.files:
         r = verify_file(path)
-        print(f"{'✔' if r.ok else '✘'} {path}：{r.check.reason_zh}")
+        print(f"{'✔' if r.ok else '✘'} {shown(path)}：{r.check.reason_zh}")
         bad += not r.ok
     if len(args.files) > 1:
         print(f"共 {len(args.files)} 个文件，戳记有效 {len(args.files) - bad} 个，无效 {bad} 个。")
