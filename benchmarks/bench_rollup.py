@@ -17,7 +17,7 @@ N schools for one month, measured in the same run:
       cannot be met by any roll-up that keeps those checks: the bench says so.
 The commands run as an installed baoxue runs: its modules byte-compiled first (as ``pip install`` of a wheel does;
 ``pip install -e`` leaves that to the first run) and without PYTHONDONTWRITEBYTECODE, which a developer's shell may set.
-(a), (b) and the cold run of (c) are measured in turn over ``--rounds`` rounds and the best of each compared. It prints
+(a), (b), (e) and the cold run of (c) are measured in turn over ``--rounds`` rounds and the best of each compared. It prints
 the ratios against the goals (cold CLI ≤ 2× (a) and ≥ 30× faster than (b); re-run ≤ 0.3× cold) and the peak
 RSS of the CLI's main process and of its largest child process, projected to 20,000 schools (goal: main < 1.5 GB).
 
@@ -85,7 +85,8 @@ def user_env() -> dict[str, str]:
 
 
 def compile_baoxue() -> None:
-    """Byte-compile baoxue as an installed wheel has it (``make install`` does the same)."""
+    """Byte-compile baoxue as an installed wheel has it (pip compiles a wheel's modules when it installs them; an
+    editable install leaves that to the first run, or to every run under PYTHONDONTWRITEBYTECODE)."""
     import compileall
     import importlib.util
     for package in ("baoxue", "baoxue.validators"):
