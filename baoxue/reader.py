@@ -607,6 +607,15 @@ class _Inline:
         pass
 
 
+def _with_errors(rows: list[list], errors: dict[tuple[int, int], str] | None) -> list[list]:
+    """``rows`` with the error values (#N/A, #REF!) python-calamine read as empty put back as their text, so the rules
+    see (and name) what the clerk sees instead of an empty cell."""
+    for (r, c), text in (errors or {}).items():
+        if r <= len(rows) and c <= len(rows[r - 1]) and rows[r - 1][c - 1] in ("", None):
+            rows[r - 1][c - 1] = text
+    return rows
+
+
 def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = False, max_rows: int = MAX_ROWS,
               keep_inflated: int = KEEP_INFLATED, computed_sheets: bool = False) -> Grid:
     """Read a workbook file into a Grid of the sheets baoxue knows (others are listed by name only).
@@ -656,10 +665,13 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
                 for name, member in sheet_paths.items():   # sheets python-calamine does not load: formulas, links
                     if name not in members and member in infos:
                         active[name] = _scan_sheet(path, pkg.read, name, member, loaded=False, names=infos)
+                errors = {}   # sheet name -> its cells holding an error value (#N/A) as a value
                 for name, _ in order:
                     if members[name] in infos:
                         active[name] = _scan_sheet(path, pkg.read, name, members[name], max_rows=max_rows,
                                                    names=infos)
+                        with _package_errors(path):
+                            errors[name] = xlsx_scan.error_cells(pkg.read(members[name]), members[name])
                     try:
                         loading.append((name, pool.submit(wb.get_sheet_by_name, name)))
                     except RuntimeError:  # no thread can be started here (WebAssembly): load in this one
@@ -670,7 +682,7 @@ def load_grid(path: str | Path, pipelined: bool = True, every_sheet: bool = Fals
                     height, width = sheet.total_height + 1, sheet.total_width + 1  # to_python spans A1 to the end
                     if _too_large(height, width, max_rows):  # the XML check missed it (a sheet not located, odd cell refs)
                         raise _oversized(path, name, height, width)
-                    rows[name] = sheet.to_python(skip_empty_area=False)
+                    rows[name] = _with_errors(sheet.to_python(skip_empty_area=False), errors.get(name))
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)  # never close the workbook under a running load
             read_as = {}

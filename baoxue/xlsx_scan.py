@@ -150,6 +150,25 @@ def _parse_small(xml: bytes, part: str) -> ElementTree.Element:
     return ElementTree.fromstring(xml)
 
 
+def error_cells(xml: bytes, part: str) -> dict[tuple[int, int], str]:
+    """{(row, col): "#N/A"} of the cells holding an error value as a value (type ``e``, no formula: a formula's result
+    pasted as values). python-calamine reads them as empty; the clerk sees the error. Rows and columns 1-based; a cell
+    without its ``r`` is left out. Not a security check (a cell written in some other way is read as python-calamine
+    reads it); a sheet that holds no ``"e"`` or ``'e'`` anywhere is not parsed."""
+    if b'"e"' not in xml and b"'e'" not in xml:
+        return {}
+    out: dict[tuple[int, int], str] = {}
+    for row in next((el for el in parse_xml(xml, part) if _local(el.tag) == "sheetData"), ()):
+        for c in row:
+            if _local(c.tag) != "c" or c.get("t") != "e":
+                continue
+            m = _CELL_REF.fullmatch((c.get("r") or "").strip())
+            children = {_local(el.tag): el for el in c}
+            if m and "f" not in children and "v" in children and (children["v"].text or "").strip():
+                out[(int(m.group(2)), _col_index(m.group(1)))] = children["v"].text.strip()
+    return out
+
+
 def _col_index(letters: str) -> int:
     n = 0
     for ch in letters.upper():

@@ -235,3 +235,39 @@ def test_rows_numbered_in_advance_are_empty_rows(tmp_path, lo_convert):
     p = baoxue("submit", book, "--out", tmp_path / "报送")
     assert_clean(p)
     assert p.returncode == 0, (p.stdout, p.stderr)
+
+
+def test_error_values_pasted_as_values_are_read_as_the_clerk_sees_them(tmp_path):
+    """A formula's result pasted as values can leave an error value in a cell (#N/A, #REF!: type "e", no formula), as
+    Excel saves it. python-calamine reads it as empty: the ID was reported "为空" while the clerk sees #N/A, and an
+    optional column was stamped as empty. The reader keeps the error's text, so the rules name it and the stamp
+    certifies what the cell shows."""
+    wb = openpyxl.load_workbook(SAMPLE)
+    ws = wb["辍学"]
+    for ref, error in (("E4", "#N/A"), ("O4", "#VALUE!"), ("AE4", "#REF!")):
+        ws[ref] = error
+        ws[ref].data_type = "e"
+    book = tmp_path / "book.xlsx"
+    wb.save(book)
+    from baoxue.policy import DEFAULT
+    from baoxue.reader import read_workbook
+    from baoxue.validators import validate_file
+    row = read_workbook(book).sheets["辍学"].iloc[0]
+    assert row["备注"] == "#REF!"
+    _, found = validate_file(book, DEFAULT)
+    at = {(f.rule, f.column): f.message for f in found if f.sheet == "辍学" and f.row == 4}
+    assert "“#N" in at[("F004", "身份证号")] and ("F001", "身份证号") not in at   # an ID is shown masked
+    assert "#VALUE!" in at[("F003", "发现日期")]
+    p = baoxue("submit", book, "--out", tmp_path / "报送")
+    assert_clean(p)
+    assert p.returncode != 0 and "身份证号" in p.stdout + p.stderr
+
+
+def test_error_cells_are_only_the_error_values_written_as_values():
+    from baoxue.xlsx_scan import error_cells
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/'
+           b'spreadsheetml/2006/main"><x:sheetData><x:row r="2"><x:c r="B2" t=\'e\'><x:v>#N/A</x:v></x:c>'
+           b'<x:c r="C2" t="e"><x:f>1/0</x:f><x:v>#DIV/0!</x:v></x:c><x:c r="D2" t="s"><x:v>0</x:v></x:c>'
+           b'</x:row></x:sheetData><!-- <x:c r="E2" t="e"><x:v>#REF!</x:v></x:c> --></x:worksheet>')
+    assert error_cells(xml, "xl/worksheets/sheet1.xml") == {(2, 2): "#N/A"}   # a formula's error is F013's
+    assert error_cells(xml.replace(b"'e'", b"'s'").replace(b'"e"', b'"n"'), "xl/worksheets/sheet1.xml") == {}
