@@ -462,11 +462,13 @@ OPENPYXL_MAX_CELLS = 600_000   # stored cells a whole-file openpyxl load may mee
 _CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
 
 
-def check_package(path: str | Path, max_cells: int | None = None) -> None:
+def check_package(path: str | Path, max_cells: int | None = None) -> bytes:
     """The reader's guards for a library that loads the whole file (openpyxl, in ``update`` and ``submit``): a regular
     file within the size limit, the zip checks and capped inflation of every member, no DTD, every worksheet — not
     only the ones the reader types — within the extent limits, and at most ``max_cells`` stored cells in all.
-    Raises ``UnreadableWorkbook`` (Chinese message). ``max_cells`` defaults to ``OPENPYXL_MAX_CELLS``."""
+    Raises ``UnreadableWorkbook`` (Chinese message). ``max_cells`` defaults to ``OPENPYXL_MAX_CELLS``. Returns the
+    bytes it checked: the library is to load those, not the path again (a file replaced in between would skip the
+    checks)."""
     path = Path(path)
     max_cells = max_cells or OPENPYXL_MAX_CELLS
     data = _sniff(path)
@@ -484,6 +486,7 @@ def check_package(path: str | Path, max_cells: int | None = None) -> None:
             if total > max_cells:
                 raise _fail(path, f"工作簿的单元格过多（超过 {max_cells} 个，工作表“{name}”处），远超月报需要，无法改写。"
                                   "请删除多余的工作表，以及数据下方、右侧多余的行列后再试。")
+    return data
 
 
 # python-calamine panics (a Rust panic, with a backtrace on stderr) on a date-styled number far below Excel's date range

@@ -14,8 +14,6 @@ import zipfile
 import warnings
 from pathlib import Path
 
-from .book import UnreadableWorkbook
-from .paths import EntryError, read_regular, shown
 from .reader import check_package
 
 _LOCK = threading.Lock()
@@ -53,11 +51,7 @@ def load_workbook(path: str | Path, **kwargs):
     the bytes, as the reader does: the content decides, not the extension (a real .xlsx a clerk renamed .xls)."""
     import openpyxl
 
-    check_package(path)
-    try:
-        data = read_regular(path)
-    except EntryError as e:   # replaced or removed since the check
-        raise UnreadableWorkbook(e.message, shown(path)) from None
+    data = check_package(path)   # the checked bytes, read once
     with _numbers_kept():
         return openpyxl.load_workbook(io.BytesIO(data), **kwargs)
 

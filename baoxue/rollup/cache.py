@@ -29,7 +29,7 @@ from ..paths import EntryError, read_regular
 from ..policy import Policy
 from .fingerprint import code_fingerprint, file_status
 from .store import Store
-from .worker import UNREADABLE, FileResult
+from .worker import FileResult
 
 
 class ResultCache:
@@ -96,4 +96,4 @@ class ResultCache:
 def cacheable(result: FileResult) -> bool:
     """Whether a file's result may be reused while the file is unchanged: not when it could not be read or checked
     (S005: unreadable, or its validation failed), which may have been transient (see the module's text)."""
-    return result.role != UNREADABLE and not any(f.rule == "S005" for f in result.findings)
+    return not any(f.rule == "S005" for f in result.findings)   # an unreadable result has its S005 too
